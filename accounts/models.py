@@ -1,0 +1,308 @@
+"""Customer accounts (companies), their contacts, contracts, lifecycle stages and touchpoints."""
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from workspaces.models import Membership, WorkspaceOwned
+
+MONEY = {"max_digits": 16, "decimal_places": 2}
+
+
+class LifecycleStage(WorkspaceOwned):
+    """One step of the workspace's ordered lifecycle (default five; renamed freely)."""
+
+    name = models.CharField(_("name"), max_length=80)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    target_share = models.DecimalField(
+        _("target share of accounts (%)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "name"],
+                name="stage_unique_name_per_workspace",
+                violation_error_message=_("A lifecycle stage with this name already exists."),
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Tag(WorkspaceOwned):
+    name = models.CharField(_("name"), max_length=60)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="tag_unique_name_per_workspace")
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class AccountStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    CHURNED = "churned", _("Churned")
+
+
+class ChurnReason(models.TextChoices):
+    ONBOARDING_FAILURE = "onboarding_failure", _("Onboarding failure")
+    LOW_USAGE = "low_usage", _("Low usage / no value seen")
+    CHAMPION_LEFT = "champion_left", _("Champion left")
+    BUDGET = "budget", _("Budget cut")
+    PRICE = "price", _("Price")
+    COMPETITOR = "competitor", _("Moved to a competitor")
+    PRODUCT_GAP = "product_gap", _("Missing features")
+    SUPPORT = "support", _("Support experience")
+    BUSINESS_CLOSED = "business_closed", _("Business closed or acquired")
+    OTHER = "other", _("Other")
+
+
+class TouchTier(models.TextChoices):
+    HIGH = "high", _("High touch")
+    LOW = "low", _("Low touch")
+    TECH = "tech", _("Tech touch")
+
+
+class AccountQuerySet(models.QuerySet):
+    def for_workspace(self, workspace):
+        return self.filter(workspace=workspace)
+
+    def active(self):
+        return self.filter(status=AccountStatus.ACTIVE)
+
+
+class Account(WorkspaceOwned):
+    name = models.CharField(_("name"), max_length=200)
+    external_id = models.CharField(
+        _("external ID"), max_length=100, blank=True, help_text=_("The CRM's ID, used to upsert.")
+    )
+    domain = models.CharField(_("domain"), max_length=200, blank=True)
+    owner = models.ForeignKey(
+        Membership, verbose_name=_("owner"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="owned_accounts",
+    )
+    arr = models.DecimalField(_("ARR"), default=0, validators=[MinValueValidator(0)], **MONEY)
+    plan = models.CharField(_("plan"), max_length=80, blank=True)
+    licensed_seats = models.PositiveIntegerField(_("licensed seats"), null=True, blank=True)
+    contract_start = models.DateField(_("contract start"), null=True, blank=True)
+    renewal_date = models.DateField(_("renewal date"), null=True, blank=True)
+    stage = models.ForeignKey(
+        LifecycleStage, verbose_name=_("lifecycle stage"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="accounts",
+    )
+    stage_entered_at = models.DateTimeField(_("in stage since"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=AccountStatus.choices, default=AccountStatus.ACTIVE)
+    churned_on = models.DateField(_("churn date"), null=True, blank=True)
+    churn_reason = models.CharField(_("churn reason"), max_length=30, choices=ChurnReason.choices, blank=True)
+    churn_note = models.TextField(_("churn note"), blank=True)
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="accounts")
+    attributes = models.JSONField(
+        _("custom attributes"), default=dict, blank=True,
+        help_text=_("Numeric or text attributes pushed by integrations, e.g. {\"nps\": 42}."),
+    )
+
+    # Current values copied here by the nightly jobs so that lists filter and sort on one table.
+    touch_tier = models.CharField(_("touch tier"), max_length=10, choices=TouchTier.choices, blank=True)
+    health_score = models.FloatField(_("health score"), null=True, blank=True)
+    health_band = models.CharField(_("health band"), max_length=20, blank=True)
+    health_change_30d = models.FloatField(_("health change (30 days)"), null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AccountQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "external_id"],
+                condition=~Q(external_id=""),
+                name="account_unique_external_id_per_workspace",
+                violation_error_message=_("Another account of this workspace already has this external ID."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status="active") | Q(churned_on__isnull=False),
+                name="account_churned_has_date",
+                violation_error_message=_("A churned account needs a churn date."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "status", "name"]),
+            models.Index(fields=["workspace", "owner", "status"]),
+            models.Index(fields=["workspace", "touch_tier", "owner", "health_score", "id"]),
+            models.Index(fields=["workspace", "renewal_date"]),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_active(self):
+        return self.status == AccountStatus.ACTIVE
+
+    def tenure_months(self, on=None):
+        if not self.contract_start:
+            return None
+        on = on or timezone.localdate()
+        months = (on.year - self.contract_start.year) * 12 + on.month - self.contract_start.month
+        if on.day < self.contract_start.day:
+            months -= 1
+        return max(months, 0)
+
+
+class StageChange(WorkspaceOwned):
+    """Every lifecycle move, with its time, so that time-in-stage can be computed."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="stage_changes")
+    from_stage = models.ForeignKey(LifecycleStage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    to_stage = models.ForeignKey(LifecycleStage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+        indexes = [models.Index(fields=["account", "changed_at"])]
+
+    def __str__(self):
+        return f"{self.account}: {self.from_stage} → {self.to_stage}"
+
+
+class ContactRole(models.TextChoices):
+    CHAMPION = "champion", _("Champion")
+    DECISION_MAKER = "decision_maker", _("Decision maker")
+    ADMIN = "admin", _("Admin")
+    END_USER = "end_user", _("End user")
+
+
+class Contact(WorkspaceOwned):
+    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="contacts")
+    external_id = models.CharField(_("external ID"), max_length=100, blank=True)
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("email"), blank=True)
+    title = models.CharField(_("title"), max_length=200, blank=True)
+    role = models.CharField(_("role"), max_length=20, choices=ContactRole.choices, default=ContactRole.END_USER)
+    is_key_person = models.BooleanField(_("key person"), default=False)
+    left_on = models.DateField(_("left on"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-is_key_person", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "external_id"],
+                condition=~Q(external_id=""),
+                name="contact_unique_external_id_per_workspace",
+                violation_error_message=_("Another contact of this workspace already has this external ID."),
+            )
+        ]
+        indexes = [models.Index(fields=["workspace", "email"]), models.Index(fields=["account", "role"])]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def has_left(self):
+        return self.left_on is not None
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    VIDEO_MEETING = "video_meeting", _("Video meeting")
+    ONSITE_MEETING = "onsite_meeting", _("On-site meeting")
+    EMAIL = "email", _("Email")
+    CHAT = "chat", _("Chat")
+    WEBINAR = "webinar", _("Webinar")
+    SEMINAR = "seminar", _("Seminar")
+    NEWSLETTER = "newsletter", _("Newsletter")
+    IN_APP = "in_app", _("In-app message")
+    USER_EVENT = "user_event", _("User event")
+
+
+# One-to-many channels: they count as touches for tech-touch accounts only (by default).
+ONE_TO_MANY_CHANNELS = [Channel.WEBINAR, Channel.SEMINAR, Channel.NEWSLETTER, Channel.IN_APP, Channel.USER_EVENT]
+MEETING_CHANNELS = [Channel.VIDEO_MEETING, Channel.ONSITE_MEETING]
+
+
+class Sentiment(models.TextChoices):
+    POSITIVE = "positive", _("Positive")
+    NEUTRAL = "neutral", _("Neutral")
+    NEGATIVE = "negative", _("Negative")
+
+
+class Touchpoint(WorkspaceOwned):
+    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="touchpoints")
+    contacts = models.ManyToManyField(Contact, verbose_name=_("contacts"), blank=True, related_name="touchpoints")
+    author = models.ForeignKey(
+        Membership, verbose_name=_("author"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    occurred_at = models.DateTimeField(_("when"), default=timezone.now)
+    summary = models.TextField(_("summary"), blank=True)
+    sentiment = models.CharField(_("sentiment"), max_length=10, choices=Sentiment.choices, default=Sentiment.NEUTRAL)
+    external_id = models.CharField(_("external ID"), max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "external_id"],
+                condition=~Q(external_id=""),
+                name="touchpoint_unique_external_id_per_workspace",
+                violation_error_message=_("Another touchpoint of this workspace already has this external ID."),
+            )
+        ]
+        indexes = [
+            models.Index(fields=["account", "occurred_at"]),
+            models.Index(fields=["workspace", "occurred_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} · {self.account}"
+
+
+class Contract(WorkspaceOwned):
+    """A commercial line: product, recurring amount, seats and term. Imported from CRMs and sheets."""
+
+    account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="contracts")
+    external_id = models.CharField(_("external ID"), max_length=100, blank=True)
+    product = models.CharField(_("product"), max_length=120)
+    mrr = models.DecimalField(_("MRR"), validators=[MinValueValidator(0)], **MONEY)
+    seats = models.PositiveIntegerField(_("seats"), null=True, blank=True)
+    start_date = models.DateField(_("start"))
+    end_date = models.DateField(_("end"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-start_date", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "external_id"],
+                condition=~Q(external_id=""),
+                name="contract_unique_external_id_per_workspace",
+                violation_error_message=_("Another contract of this workspace already has this external ID."),
+            ),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="contract_end_after_start",
+                violation_error_message=_("A contract cannot end before it starts."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.product} · {self.account}"
+
+    @property
+    def arr(self):
+        return self.mrr * 12

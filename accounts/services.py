@@ -1,0 +1,308 @@
+"""Writes to accounts, contacts, touchpoints and contracts. Pages, API, imports and commands call these."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from workspaces.services import DomainError, model_changes, record_audit
+
+from .models import (
+    Account,
+    AccountStatus,
+    Contact,
+    Contract,
+    LifecycleStage,
+    StageChange,
+    Tag,
+    Touchpoint,
+)
+
+DEFAULT_STAGES = [
+    # name, target share of accounts (%)
+    ("Onboarding", 15),
+    ("Adoption", 25),
+    ("Established", 35),
+    ("Expansion", 15),
+    ("Renewal", 10),
+]
+
+ACCOUNT_FIELDS = [
+    "name", "external_id", "domain", "owner", "arr", "plan", "licensed_seats", "contract_start",
+    "renewal_date", "status", "churned_on", "churn_reason", "churn_note", "attributes",
+]
+
+
+def ensure_default_stages(*, workspace):
+    if LifecycleStage.objects.for_workspace(workspace).exists():
+        return
+    LifecycleStage.objects.bulk_create(
+        LifecycleStage(workspace=workspace, name=name, position=i, target_share=share)
+        for i, (name, share) in enumerate(DEFAULT_STAGES)
+    )
+
+
+def _check_same_workspace(workspace, **related):
+    """Guard every foreign object a caller hands us: it must belong to the same workspace."""
+    for field, obj in related.items():
+        if obj is not None and obj.workspace_id != workspace.pk:
+            raise DomainError(_("Not found in this workspace."), field=field)
+
+
+def _check_owner(workspace, owner):
+    _check_same_workspace(workspace, owner=owner)
+    if owner is not None and not owner.is_active:
+        raise DomainError(_("The owner must be an active member of the workspace."), field="owner")
+
+
+def _apply_churn_rules(account):
+    if account.status == AccountStatus.CHURNED and account.churned_on is None:
+        account.churned_on = timezone.localdate()
+    if account.status == AccountStatus.ACTIVE:
+        account.churned_on = None
+        account.churn_reason = ""
+
+
+@transaction.atomic
+def create_account(*, workspace, actor, stage=None, tags=None, **fields):
+    _check_owner(workspace, fields.get("owner"))
+    _check_same_workspace(workspace, stage=stage)
+    account = Account(workspace=workspace, **fields)
+    _apply_churn_rules(account)
+    if stage is not None:
+        account.stage = stage
+        account.stage_entered_at = timezone.now()
+    account.full_clean()
+    account.save()
+    if tags is not None:
+        set_tags(account=account, names=tags)
+    if stage is not None:
+        StageChange.objects.create(workspace=workspace, account=account, to_stage=stage, changed_by=actor)
+    record_audit(workspace=workspace, actor=actor, action="account.created", obj=account)
+    return account
+
+
+@transaction.atomic
+def update_account(*, account, actor, tags=None, **fields):
+    workspace = account.workspace
+    if "owner" in fields:
+        _check_owner(workspace, fields["owner"])
+    stage = fields.pop("stage", account.stage)
+    _check_same_workspace(workspace, stage=stage)
+    changes = model_changes(account, fields)
+    for field, value in fields.items():
+        setattr(account, field, value)
+    _apply_churn_rules(account)
+    account.full_clean()
+    account.save()
+    if stage != account.stage:
+        changes["stage"] = [str(account.stage) if account.stage else None, str(stage) if stage else None]
+        _move_stage(account=account, stage=stage, actor=actor)
+    if tags is not None:
+        set_tags(account=account, names=tags)
+    if changes:
+        record_audit(workspace=workspace, actor=actor, action="account.updated", obj=account, changes=changes)
+    return account
+
+
+def _move_stage(*, account, stage, actor, at=None):
+    at = at or timezone.now()
+    StageChange.objects.create(
+        workspace=account.workspace, account=account, from_stage=account.stage, to_stage=stage,
+        changed_at=at, changed_by=actor,
+    )
+    account.stage = stage
+    account.stage_entered_at = at
+    account.save(update_fields=["stage", "stage_entered_at", "updated_at"])
+
+
+@transaction.atomic
+def change_stage(*, account, stage, actor, at=None):
+    _check_same_workspace(account.workspace, stage=stage)
+    if stage == account.stage:
+        return account
+    old = account.stage
+    _move_stage(account=account, stage=stage, actor=actor, at=at)
+    record_audit(
+        workspace=account.workspace, actor=actor, action="account.stage_changed", obj=account,
+        changes={"stage": [str(old) if old else None, str(stage) if stage else None]},
+    )
+    return account
+
+
+def set_tags(*, account, names):
+    names = sorted({name.strip() for name in names if name and name.strip()})
+    existing = {t.name: t for t in Tag.objects.for_workspace(account.workspace).filter(name__in=names)}
+    missing = [Tag(workspace=account.workspace, name=n) for n in names if n not in existing]
+    if missing:
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+        existing = {t.name: t for t in Tag.objects.for_workspace(account.workspace).filter(name__in=names)}
+    account.tags.set(existing.values())
+
+
+@transaction.atomic
+def delete_account(*, account, actor):
+    record_audit(workspace=account.workspace, actor=actor, action="account.deleted", obj=account)
+    account.delete()
+
+
+@transaction.atomic
+def upsert_account(*, workspace, actor, external_id, stage=None, tags=None, **fields):
+    """Create or update the account with this external_id. Sending the same payload twice is a no-op.
+
+    Returns (account, created).
+    """
+    if not external_id:
+        raise DomainError(_("external_id is required to upsert."), field="external_id")
+    account = Account.objects.for_workspace(workspace).filter(external_id=external_id).first()
+    if account is None:
+        account = create_account(
+            workspace=workspace, actor=actor, external_id=external_id, stage=stage, tags=tags, **fields
+        )
+        return account, True
+    if stage is not None:
+        fields["stage"] = stage
+    update_account(account=account, actor=actor, tags=tags, **fields)
+    return account, False
+
+
+@transaction.atomic
+def bulk_upsert_accounts(*, workspace, actor, rows):
+    """Upsert many accounts in one transaction: all of them or, if any row fails, none.
+
+    `rows` are dicts of already-parsed fields. Raises BulkError listing every failing row.
+    """
+    created = updated = 0
+    errors = []
+    accounts = []
+    for index, row in enumerate(rows):
+        try:
+            with transaction.atomic():
+                account, was_created = upsert_account(workspace=workspace, actor=actor, **row)
+        except DomainError as exc:
+            errors.append({"index": index, "errors": {exc.field or "non_field_errors": [exc.message]}})
+            continue
+        except Exception as exc:  # ValidationError from full_clean
+            if hasattr(exc, "message_dict"):
+                errors.append({"index": index, "errors": exc.message_dict})
+                continue
+            raise
+        accounts.append(account)
+        created += was_created
+        updated += not was_created
+    if errors:
+        raise BulkError(errors)
+    return {"created": created, "updated": updated, "accounts": accounts}
+
+
+class BulkError(Exception):
+    def __init__(self, errors):
+        super().__init__(f"{len(errors)} rows failed")
+        self.errors = errors
+
+
+def _validate_contacts(workspace, account, contacts):
+    for contact in contacts:
+        if contact.workspace_id != workspace.pk or contact.account_id != account.pk:
+            raise DomainError(_("Contacts must belong to this account."), field="contacts")
+
+
+@transaction.atomic
+def log_touchpoint(*, account, author, channel, occurred_at=None, summary="", sentiment="neutral",
+                   contacts=(), external_id=""):
+    """Record a call, meeting, email or programme touch on the account's timeline."""
+    workspace = account.workspace
+    if author is not None and not author.can_log_touchpoints:
+        raise DomainError(_("Viewers cannot log touchpoints."))
+    _check_same_workspace(workspace, author=author)
+    _validate_contacts(workspace, account, contacts)
+    touchpoint = Touchpoint(
+        workspace=workspace, account=account, author=author, channel=channel,
+        occurred_at=occurred_at or timezone.now(), summary=summary, sentiment=sentiment, external_id=external_id,
+    )
+    touchpoint.full_clean()
+    touchpoint.save()
+    if contacts:
+        touchpoint.contacts.set(contacts)
+    return touchpoint
+
+
+@transaction.atomic
+def update_touchpoint(*, touchpoint, actor, contacts=None, **fields):
+    changes = model_changes(touchpoint, fields)
+    for field, value in fields.items():
+        setattr(touchpoint, field, value)
+    touchpoint.full_clean()
+    touchpoint.save()
+    if contacts is not None:
+        _validate_contacts(touchpoint.workspace, touchpoint.account, contacts)
+        touchpoint.contacts.set(contacts)
+    if changes:
+        record_audit(
+            workspace=touchpoint.workspace, actor=actor, action="touchpoint.updated", obj=touchpoint, changes=changes
+        )
+    return touchpoint
+
+
+@transaction.atomic
+def save_contact(*, workspace, actor, contact=None, account, **fields):
+    _check_same_workspace(workspace, account=account)
+    created = contact is None
+    if created:
+        contact = Contact(workspace=workspace, account=account)
+        changes = {}
+    else:
+        changes = model_changes(contact, {"account": account, **fields})
+        contact.account = account
+    for field, value in fields.items():
+        setattr(contact, field, value)
+    contact.full_clean()
+    contact.save()
+    if created or changes:
+        record_audit(
+            workspace=workspace, actor=actor, action="contact.created" if created else "contact.updated",
+            obj=contact, changes=changes,
+        )
+    return contact
+
+
+@transaction.atomic
+def upsert_contact(*, workspace, actor, external_id, account, **fields):
+    if not external_id:
+        raise DomainError(_("external_id is required to upsert."), field="external_id")
+    contact = Contact.objects.for_workspace(workspace).filter(external_id=external_id).first()
+    created = contact is None
+    contact = save_contact(
+        workspace=workspace, actor=actor, contact=contact, account=account, external_id=external_id, **fields
+    )
+    return contact, created
+
+
+@transaction.atomic
+def save_contract(*, workspace, actor, contract=None, account, **fields):
+    _check_same_workspace(workspace, account=account)
+    created = contract is None
+    contract = contract or Contract(workspace=workspace)
+    changes = {} if created else model_changes(contract, fields)
+    contract.account = account
+    for field, value in fields.items():
+        setattr(contract, field, value)
+    contract.full_clean()
+    contract.save()
+    if created or changes:
+        record_audit(
+            workspace=workspace, actor=actor, action="contract.created" if created else "contract.updated",
+            obj=contract, changes=changes,
+        )
+    return contract
+
+
+@transaction.atomic
+def save_stage(*, workspace, actor, stage=None, **fields):
+    created = stage is None
+    stage = stage or LifecycleStage(workspace=workspace)
+    for field, value in fields.items():
+        setattr(stage, field, value)
+    stage.full_clean()
+    stage.save()
+    record_audit(workspace=workspace, actor=actor, action="stage.created" if created else "stage.updated", obj=stage)
+    return stage

@@ -1,0 +1,94 @@
+"""factory-boy factories for bulk test data. Personas are in conftest.py."""
+
+import datetime as dt
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from accounts.models import Account, Contact, Contract, LifecycleStage, Touchpoint
+from workspaces.models import Membership, Role, Workspace
+
+
+class WorkspaceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Workspace
+
+    name = factory.Sequence(lambda n: f"Workspace {n}")
+    slug = factory.Sequence(lambda n: f"ws-{n}")
+
+    @factory.post_generation
+    def stages(obj, create, extracted, **kwargs):
+        from accounts.services import ensure_default_stages
+
+        if create:
+            ensure_default_stages(workspace=obj)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", "pass-word-123")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Role.CSM
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Account
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    name = factory.Sequence(lambda n: f"Customer {n} KK")
+    external_id = factory.Sequence(lambda n: f"crm-{n}")
+    arr = Decimal("1200000")
+    licensed_seats = 20
+    contract_start = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=400))
+    renewal_date = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=120))
+    stage = factory.LazyAttribute(lambda a: LifecycleStage.objects.for_workspace(a.workspace).first())
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    account = factory.SubFactory(AccountFactory)
+    workspace = factory.SelfAttribute("account.workspace")
+    name = factory.Faker("name")
+    email = factory.Sequence(lambda n: f"contact{n}@customer.example")
+
+
+class TouchpointFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Touchpoint
+
+    account = factory.SubFactory(AccountFactory)
+    workspace = factory.SelfAttribute("account.workspace")
+    channel = "phone"
+    occurred_at = factory.LazyFunction(timezone.now)
+    summary = "Checked in on adoption."
+
+
+class ContractFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contract
+
+    account = factory.SubFactory(AccountFactory)
+    workspace = factory.SelfAttribute("account.workspace")
+    product = "Core plan"
+    mrr = Decimal("100000")
+    seats = 20
+    start_date = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=365))

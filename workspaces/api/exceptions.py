@@ -1,0 +1,22 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from ..services import DomainError
+
+
+def api_exception_handler(exc, context):
+    """Domain and model validation errors become 400s that name the field, never 500s."""
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        exc = exceptions.ValidationError(detail=detail)
+    elif isinstance(exc, DomainError):
+        exc = exceptions.ValidationError(detail={exc.field or "non_field_errors": [exc.message]})
+    elif isinstance(exc, IntegrityError):
+        return Response(
+            {"non_field_errors": ["This conflicts with existing data (a unique value is already taken)."]},
+            status=status.HTTP_409_CONFLICT,
+        )
+    return exception_handler(exc, context)

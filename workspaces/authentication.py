@@ -1,0 +1,29 @@
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from rest_framework import authentication, exceptions
+
+from .models import ApiToken
+
+
+class ApiTokenAuthentication(authentication.TokenAuthentication):
+    """`Authorization: Token <key>`. The token is bound to one membership, hence one workspace."""
+
+    keyword = "Token"
+
+    def authenticate_credentials(self, key):
+        token = (
+            ApiToken.objects.active()
+            .select_related("membership__user", "membership__workspace")
+            .filter(key_hash=ApiToken.hash_key(key))
+            .first()
+        )
+        if token is None or not token.membership.user.is_active:
+            raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
+        # Touch last_used_at at most once a minute: an integration may call many times a second.
+        now = timezone.now()
+        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        return token.membership.user, token
+
+    def authenticate_header(self, request):
+        return self.keyword

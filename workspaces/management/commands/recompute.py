@@ -1,0 +1,30 @@
+import datetime as dt
+
+from django.core.management.base import BaseCommand, CommandError
+
+from workspaces.models import Workspace
+from workspaces.tasks import recompute_workspace
+
+
+class Command(BaseCommand):
+    help = "Run the nightly recomputation (usage, segments, coverage, health…) now, for one or all workspaces."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--workspace", help="Workspace slug (default: all workspaces)")
+        parser.add_argument("--as-of", help="Day to compute, YYYY-MM-DD (default: today in the workspace)")
+        parser.add_argument("--days", type=int, default=1, help="Also recompute this many days back, oldest first")
+        parser.add_argument("--only", nargs="*", help="Run only these steps (function names)")
+
+    def handle(self, *args, workspace=None, as_of=None, days=1, only=None, **options):
+        workspaces = Workspace.objects.all()
+        if workspace:
+            workspaces = workspaces.filter(slug=workspace)
+            if not workspaces.exists():
+                raise CommandError(f"No workspace with slug {workspace!r}.")
+        for ws in workspaces:
+            end = dt.date.fromisoformat(as_of) if as_of else ws.today()
+            for back in range(days - 1, -1, -1):
+                day = end - dt.timedelta(days=back)
+                # Run in-process: the command is the "on demand" path and should report when done.
+                result = recompute_workspace.apply(args=[ws.pk, day.isoformat(), only]).get()
+                self.stdout.write(f"{ws.slug} {day}: {', '.join(result.get('steps', [])) or 'nothing to do'}")

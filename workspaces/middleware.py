@@ -1,0 +1,19 @@
+from .selectors import current_membership_for
+
+SESSION_KEY = "workspace_id"  # also read in selectors.current_membership_for
+
+
+class CurrentWorkspaceMiddleware:
+    """Puts the signed-in user's current membership and workspace on the request.
+
+    The choice is kept in the session (the workspace switcher writes it). API requests
+    authenticated by token get theirs from the token instead (see IsWorkspaceMember).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.membership = current_membership_for(request)
+        request.workspace = request.membership.workspace if request.membership else None
+        return self.get_response(request)

@@ -1,0 +1,179 @@
+"""Workspaces are the tenants: one CS organisation each. Every domain row belongs to one.
+
+Scoping lives in one place: `WorkspaceQuerySet.for_workspace()`. Page views get it through
+`workspaces.views.WorkspaceMixin`, the API through `workspaces.api.viewsets.WorkspaceViewSet`,
+the admin through `workspaces.admin.WorkspaceScopedAdmin`.
+"""
+
+import hashlib
+import secrets
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def validate_time_zone(value):
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a known time zone, e.g. Asia/Tokyo."), params={"value": value})
+
+
+currency_code_validator = RegexValidator(
+    r"^[A-Z]{3}$", _("Use a three-letter ISO 4217 currency code such as JPY, USD or EUR.")
+)
+
+
+class Workspace(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Asia/Tokyo", validators=[validate_time_zone]
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="JPY", validators=[currency_code_validator])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("workspace")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def tz(self):
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    def today(self):
+        """Today's date in the workspace's time zone: days are counted where the team works."""
+        return timezone.now().astimezone(self.tz).date()
+
+
+class WorkspaceQuerySet(models.QuerySet):
+    def for_workspace(self, workspace):
+        return self.filter(workspace=workspace)
+
+
+class WorkspaceOwned(models.Model):
+    """Base for every domain model: the row belongs to exactly one workspace."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+
+    objects = WorkspaceQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Admin")
+    MANAGER = "manager", _("Manager")
+    CSM = "csm", _("CSM")
+    VIEWER = "viewer", _("Viewer")
+
+
+class Membership(WorkspaceOwned):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.CSM)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user__first_name", "user__last_name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "user"],
+                name="membership_unique_user_per_workspace",
+                violation_error_message=_("This user is already a member of the workspace."),
+            )
+        ]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self):
+        return self.user.get_full_name() or self.user.username
+
+    # The role rules, in one place. Views, API permissions and services all ask these.
+    @property
+    def can_edit(self):
+        return self.role != Role.VIEWER
+
+    @property
+    def is_manager(self):
+        return self.role in (Role.ADMIN, Role.MANAGER)
+
+    @property
+    def is_admin(self):
+        return self.role == Role.ADMIN
+
+    def can_edit_account(self, account):
+        if self.is_manager:
+            return True
+        return self.role == Role.CSM and account.owner_id == self.pk
+
+    @property
+    def can_log_touchpoints(self):
+        return self.role in (Role.ADMIN, Role.MANAGER, Role.CSM)
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True, membership__is_active=True)
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only a SHA-256 of the key is stored; the key is shown once."""
+
+    PREFIX = "csp_"
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True)
+    key_hint = models.CharField(max_length=12, help_text=_("The first characters, to recognise the token."))
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.key_hint}…)"
+
+    @staticmethod
+    def hash_key(key):
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def generate_key(cls):
+        return cls.PREFIX + secrets.token_urlsafe(32)
+
+    @property
+    def is_active(self):
+        return self.revoked_at is None
+
+
+class AuditEvent(WorkspaceOwned):
+    """Who changed what, and when. Written by services, read by managers."""
+
+    actor = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=40)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(max_length=200, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["workspace", "object_type", "object_id"])]
+
+    def __str__(self):
+        return f"{self.action} {self.object_type} {self.object_repr}"

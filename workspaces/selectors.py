@@ -1,0 +1,43 @@
+from .models import ApiToken, AuditEvent, Membership
+
+
+def memberships_of(user):
+    if not user.is_authenticated:
+        return Membership.objects.none()
+    return Membership.objects.filter(user=user, is_active=True).select_related("workspace").order_by(
+        "workspace__name"
+    )
+
+
+def current_membership_for(request):
+    """The membership the session points at, or the user's first one. None when there is none."""
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    memberships = memberships_of(user)
+    wanted = request.session.get("workspace_id")
+    if wanted:
+        chosen = memberships.filter(workspace_id=wanted).first()
+        if chosen:
+            return chosen
+    return memberships.first()
+
+
+def workspace_members(*, workspace, roles=None):
+    members = Membership.objects.for_workspace(workspace).filter(is_active=True).select_related("user")
+    if roles:
+        members = members.filter(role__in=roles)
+    return members
+
+
+def tokens_of(membership):
+    return ApiToken.objects.filter(membership=membership)
+
+
+def audit_events(*, workspace, object_type=None, object_id=None):
+    events = AuditEvent.objects.for_workspace(workspace).select_related("actor__user")
+    if object_type:
+        events = events.filter(object_type=object_type)
+    if object_id is not None:
+        events = events.filter(object_id=str(object_id))
+    return events
