@@ -10,7 +10,6 @@ import pytest
 from rest_framework.test import APIClient
 
 from cs_platform.celery import app as celery_app
-
 from workspaces.models import Role
 from workspaces.services import issue_token
 

@@ -1,5 +1,9 @@
+from django.urls import path
 
+from . import views
 
 app_name = "workspaces"
 
-urlpatterns = []
+urlpatterns = [
+    path("switch/", views.switch_workspace, name="switch"),
+]

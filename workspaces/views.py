@@ -1,8 +1,13 @@
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from .middleware import SESSION_KEY
+from .selectors import memberships_of
 
 
 class WorkspaceMixin(LoginRequiredMixin):
@@ -34,3 +39,14 @@ def home(request):
     if not request.user.is_authenticated:
         return redirect("login")
     return redirect("accounts:list")
+
+
+@require_POST
+@login_required
+def switch_workspace(request):
+    """Point the session at another of the user's workspaces (never one they are not in)."""
+    membership = memberships_of(request.user).filter(workspace_id=request.POST.get("workspace")).first()
+    if membership is None:
+        raise Http404(_("You are not a member of that workspace."))
+    request.session[SESSION_KEY] = membership.workspace_id
+    return redirect("home")
