@@ -4,6 +4,9 @@ Health scores and usage levels read these tables; ingestion (Segment/RudderStack
 tracking API) writes them.
 """
 
+import hashlib
+import secrets
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -84,3 +87,54 @@ class DailyAccountUsage(WorkspaceOwned):
 
     def __str__(self):
         return f"{self.account_id} {self.day}"
+
+
+class WriteKeyQuerySet(models.QuerySet):
+    def for_workspace(self, workspace):
+        return self.filter(workspace=workspace)
+
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class WriteKey(WorkspaceOwned):
+    """A workspace's key for the tracking API (the SDKs' `write_key`).
+
+    Only a SHA-256 of the key is stored, like personal API tokens: a leaked database or backup
+    then holds nothing that can send events. Keys are 256-bit random, so an unsalted hash is not
+    guessable and lets the tracking API find the key with one indexed lookup. The price is that a
+    key is shown once, at creation; SDK snippets show a placeholder afterwards, and a team that
+    lost its key rotates it (several keys can be active at once, so rotation needs no downtime).
+    """
+
+    PREFIX = "wk_"
+
+    name = models.CharField(_("name"), max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True)
+    key_hint = models.CharField(max_length=12, help_text=_("The first characters, to recognise the key."))
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        "workspaces.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = WriteKeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["revoked_at", "-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.key_hint}…)"
+
+    @staticmethod
+    def hash_key(key):
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def generate_key(cls):
+        return cls.PREFIX + secrets.token_urlsafe(32)
+
+    @property
+    def is_active(self):
+        return self.revoked_at is None
