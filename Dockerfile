@@ -1,0 +1,17 @@
+# One image for web, worker and beat (docker-compose.yml picks the command).
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+WORKDIR /app
+
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+COPY . .
+# Static files are collected at build time and served by whitenoise from the web container.
+RUN SECRET_KEY=build-only DEBUG=0 python manage.py collectstatic --noinput
+
+RUN useradd --create-home app && mkdir -p /app/media && chown -R app /app/media
+USER app
+EXPOSE 8000
+CMD ["gunicorn", "cs_platform.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
