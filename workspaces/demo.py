@@ -59,6 +59,7 @@ NAME_TAILS = [
     "Labs", "Consulting", "Education", "Travel", "Energy", "Finance", "Media", "Staffing", "Construction",
 ]
 JP_FORMS = ["株式会社{}", "{}株式会社", "{} KK", "{} Inc.", "{} Co., Ltd."]
+FLAGSHIP_ARR = [48_000_000, 30_000_000, 24_000_000]
 PLANS = ["Starter", "Standard", "Business", "Enterprise"]
 EVENT_NAMES = [
     # The first five are the product's key features: accounts that never used one churned more.
@@ -156,6 +157,8 @@ def seed_demo(*, slug, accounts=400, seed=42, name=None):
     for index in range(accounts):
         # Log-normal ARR: median ~1.5M JPY, a long tail to ~60M, floor 240k (a 20k/month plan).
         arr = max(240_000, min(80_000_000, int(math.exp(rng.gauss(14.2, 1.15)) / 10_000) * 10_000))
+        if index < len(FLAGSHIP_ARR):
+            arr = FLAGSHIP_ARR[index]  # every book has a few strategic accounts, whatever its size
         months = rng.choice([rng.randint(1, 6), rng.randint(3, 24), rng.randint(6, 48)])
         start = today - dt.timedelta(days=int(months * 30.4) + rng.randint(0, 20))
         if index % 60 == 7:  # a few signed accounts whose contract has not started yet
