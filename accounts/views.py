@@ -1,11 +1,343 @@
-from django.views.generic import ListView
+"""Account pages: list, account page with the quick touchpoint log, create/edit/delete, contacts and
+lifecycle stages. Views parse input and check roles; reads go through selectors, writes through services.
+"""
 
+from django import forms as django_forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count
+from django.forms import modelformset_factory
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django.views.generic import DetailView, ListView
+
+from workspaces.models import Membership
+from workspaces.selectors import audit_events
+from workspaces.services import DomainError
 from workspaces.views import WorkspaceMixin
 
-from .models import Account
+from . import services
+from .filtersets import AccountFilterSet
+from .forms import AccountForm, ContactForm, StageForm, StageFormSet, TouchpointForm, apply_service_error
+from .models import Account, Contact, LifecycleStage
+from .selectors import ACCOUNT_ORDERINGS, account_contacts, account_list, account_timeline, stages
+
+SERVICE_ERRORS = (DomainError, ValidationError)
+
+# Bands the health score writes; a free-text filter would invite typos.
+HEALTH_BANDS = [
+    ("", gettext_lazy("Any")),
+    ("green", gettext_lazy("Green")),
+    ("yellow", gettext_lazy("Yellow")),
+    ("red", gettext_lazy("Red")),
+]
+
+# Column key → (ascending ordering, first-click ordering). Money and health start with the biggest.
+SORTABLE_COLUMNS = {
+    "name": ("name", "name"),
+    "arr": ("arr", "-arr"),
+    "renewal_date": ("renewal_date", "renewal_date"),
+    "health_score": ("health_score", "health_score"),
+}
+
+AUDIT_ACTIONS = {
+    "account.created": gettext_lazy("created the account"),
+    "account.updated": gettext_lazy("edited the account"),
+    "account.stage_changed": gettext_lazy("moved the lifecycle stage"),
+    "account.deleted": gettext_lazy("deleted the account"),
+}
 
 
-class AccountListView(WorkspaceMixin, ListView):
+class WorkspaceTimeMixin:
+    """Parse submitted dates and times in the workspace's time zone (base.html displays in it too)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        workspace = getattr(request, "workspace", None)
+        if workspace is None:
+            return super().dispatch(request, *args, **kwargs)
+        with timezone.override(workspace.tz):
+            return super().dispatch(request, *args, **kwargs)
+
+
+class AccountMixin(WorkspaceTimeMixin, WorkspaceMixin):
     model = Account
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("owner__user", "stage")
+
+    def get_account(self):
+        return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+
+    def get_editable_account(self):
+        """The account, if this member may edit it: another workspace's is a 404, a forbidden one a 403."""
+        account = self.get_account()
+        if not self.membership.can_edit_account(account):
+            raise PermissionDenied(_("Your role does not allow editing this account."))
+        return account
+
+
+# --- List ----------------------------------------------------------------------------------------
+class AccountListView(AccountMixin, ListView):
     template_name = "accounts/account_list.html"
+    context_object_name = "accounts"
     paginate_by = 50
+
+    def get_sort(self):
+        sort = self.request.GET.get("sort", "name")
+        return sort if sort in ACCOUNT_ORDERINGS else "name"
+
+    def get_queryset(self):
+        workspace = self.workspace
+        rows = account_list(workspace=workspace, ordering=self.get_sort())
+        self.filterset = AccountFilterSet(self.request.GET or None, queryset=rows, request=self.request)
+        form = self.filterset.form
+        # Owner names come with their users in one query, not one per option.
+        form.fields["owner"].queryset = Membership.objects.for_workspace(workspace).select_related("user")
+        form.fields["owner"].label_from_instance = lambda m: m.display_name
+        form.fields["health_band"].widget = django_forms.Select(choices=HEALTH_BANDS)
+        for name in ("owner", "stage"):
+            form.fields[name].empty_label = _("Any")
+        for name in ("status", "touch_tier"):
+            form.fields[name].choices = [("", _("Any")), *list(form.fields[name].choices)[1:]]
+        for name in ("arr_min", "arr_max"):
+            form.fields[name].widget.attrs.update(min=0, step="any", style="width: 9em")
+        if self.filterset.is_bound and not self.filterset.is_valid():
+            # A filter that names something outside this workspace (or is malformed) is rejected,
+            # not silently dropped: show the error and no rows.
+            return rows.none()
+        return self.filterset.qs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        sort = self.get_sort()
+        columns = {}
+        for key, (ascending, first) in SORTABLE_COLUMNS.items():
+            if sort == ascending:
+                columns[key] = {"next": "-" + ascending, "arrow": "▲"}
+            elif sort == "-" + ascending:
+                columns[key] = {"next": ascending, "arrow": "▼"}
+            else:
+                columns[key] = {"next": first, "arrow": ""}
+        filter_keys = [k for k in self.filterset.form.fields if self.request.GET.get(k)]
+        context.update(
+            filterset=self.filterset,
+            filter_form=self.filterset.form,
+            sort=sort,
+            columns=columns,
+            is_filtered=bool(filter_keys),
+            total=context["paginator"].count if context.get("paginator") else len(context["accounts"]),
+            can_create=self.membership.can_edit,
+        )
+        return context
+
+
+# --- Account page --------------------------------------------------------------------------------
+def account_page_context(*, account, membership, touchpoint_form=None):
+    """Everything the account page shows, shared by the page and the touchpoint form's error path."""
+    can_log = membership.can_log_touchpoints
+    if can_log and touchpoint_form is None:
+        touchpoint_form = TouchpointForm(account=account)
+    return {
+        "account": account,
+        "contacts": list(account_contacts(account=account)),
+        "timeline": list(account_timeline(account=account)),
+        "touchpoint_form": touchpoint_form if can_log else None,
+        "can_edit": membership.can_edit_account(account),
+        "can_delete": membership.is_manager,
+        "tags": [t.name for t in account.tags.all()],
+        "attributes": sorted((account.attributes or {}).items()),
+        "audit_events": [
+            {"event": e, "label": AUDIT_ACTIONS.get(e.action, e.action)}
+            for e in audit_events(workspace=account.workspace, object_type="account", object_id=account.pk)[:15]
+        ],
+    }
+
+
+class AccountDetailView(AccountMixin, DetailView):
+    template_name = "accounts/account_detail.html"
+    context_object_name = "account"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(account_page_context(account=self.object, membership=self.membership))
+        return context
+
+
+class LogTouchpointView(AccountMixin, View):
+    """The quick log form posts here; viewers are refused, CSMs may log on any account."""
+
+    required_role_check = "can_log_touchpoints"
+
+    def post(self, request, pk):
+        account = self.get_account()
+        form = TouchpointForm(request.POST, account=account)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.log_touchpoint(
+                    account=account, author=self.membership, channel=data["channel"],
+                    occurred_at=data["occurred_at"], summary=data["summary"], sentiment=data["sentiment"],
+                    contacts=list(data["contacts"]),
+                )
+            except SERVICE_ERRORS as exc:
+                apply_service_error(form, exc)
+            else:
+                messages.success(request, _("Touchpoint logged."))
+                return redirect(reverse("accounts:detail", args=[account.pk]) + "#timeline")
+        context = account_page_context(account=account, membership=self.membership, touchpoint_form=form)
+        return render(request, "accounts/account_detail.html", context, status=400)
+
+
+# --- Create / edit / delete ----------------------------------------------------------------------
+class AccountFormView(AccountMixin, View):
+    """Create (no pk) or edit (pk) an account through the services, which record stage changes."""
+
+    required_role_check = "can_edit"
+    template_name = "accounts/account_form.html"
+
+    def get_form(self, account, data=None):
+        return AccountForm(data, instance=account, workspace=self.workspace, membership=self.membership)
+
+    def get_target(self):
+        if "pk" in self.kwargs:
+            return self.get_editable_account()
+        return Account(workspace=self.workspace)
+
+    def render_form(self, form, account, status=200):
+        return render(self.request, self.template_name, {"form": form, "account": account}, status=status)
+
+    def get(self, request, **kwargs):
+        account = self.get_target()
+        return self.render_form(self.get_form(account), account)
+
+    def post(self, request, **kwargs):
+        account = self.get_target()
+        form = self.get_form(account, request.POST)
+        if form.is_valid():
+            data = form.service_kwargs()
+            try:
+                if account.pk:
+                    services.update_account(account=account, actor=self.membership, **data)
+                    messages.success(request, _("Account saved."))
+                else:
+                    account = services.create_account(workspace=self.workspace, actor=self.membership, **data)
+                    messages.success(request, _("Account created."))
+            except SERVICE_ERRORS as exc:
+                apply_service_error(form, exc)
+            else:
+                return redirect("accounts:detail", pk=account.pk)
+        return self.render_form(form, account, status=400)
+
+
+class AccountDeleteView(AccountMixin, View):
+    required_role_check = "is_manager"
+    template_name = "accounts/account_confirm_delete.html"
+
+    def get(self, request, pk):
+        account = self.get_account()
+        counts = {"contacts": account.contacts.count(), "touchpoints": account.touchpoints.count()}
+        return render(request, self.template_name, {"account": account, "counts": counts})
+
+    def post(self, request, pk):
+        account = self.get_account()
+        name = account.name
+        services.delete_account(account=account, actor=self.membership)
+        messages.success(request, _("Account “%(name)s” deleted.") % {"name": name})
+        return redirect("accounts:list")
+
+
+# --- Contacts ------------------------------------------------------------------------------------
+class ContactFormView(AccountMixin, View):
+    """Add or edit a contact of an account; same rule as editing the account itself."""
+
+    required_role_check = "can_edit"
+    template_name = "accounts/contact_form.html"
+
+    def get_target(self):
+        account = self.get_editable_account()
+        if "contact_pk" in self.kwargs:
+            contact = get_object_or_404(account_contacts(account=account), pk=self.kwargs["contact_pk"])
+        else:
+            contact = Contact(workspace=self.workspace, account=account)
+        return account, contact
+
+    def render_form(self, form, account, contact, status=200):
+        context = {"form": form, "account": account, "contact": contact}
+        return render(self.request, self.template_name, context, status=status)
+
+    def get(self, request, **kwargs):
+        account, contact = self.get_target()
+        return self.render_form(ContactForm(instance=contact), account, contact)
+
+    def post(self, request, **kwargs):
+        account, contact = self.get_target()
+        form = ContactForm(request.POST, instance=contact)
+        if form.is_valid():
+            try:
+                services.save_contact(
+                    workspace=self.workspace, actor=self.membership, contact=contact if contact.pk else None,
+                    account=account, **form.cleaned_data,
+                )
+            except SERVICE_ERRORS as exc:
+                apply_service_error(form, exc)
+            else:
+                messages.success(request, _("Contact saved."))
+                return redirect(reverse("accounts:detail", args=[account.pk]) + "#contacts")
+        return self.render_form(form, account, contact, status=400)
+
+
+# --- Lifecycle stages ----------------------------------------------------------------------------
+StageFormSetFactory = modelformset_factory(LifecycleStage, form=StageForm, formset=StageFormSet, extra=1)
+
+
+class StageListView(WorkspaceTimeMixin, WorkspaceMixin, View):
+    """Managers rename, reorder (by position), set target shares and add lifecycle stages."""
+
+    model = LifecycleStage
+    required_role_check = "is_manager"
+    template_name = "accounts/stage_list.html"
+
+    def get_formset(self, data=None):
+        return StageFormSetFactory(data, queryset=stages(workspace=self.workspace), prefix="stages")
+
+    def render_formset(self, formset, status=200):
+        counts = self.stage_counts()
+        rows = [(form, counts.get(form.instance.pk, 0) if form.instance.pk else None) for form in formset.forms]
+        context = {"formset": formset, "rows": rows, "total_active": sum(counts.values())}
+        return render(self.request, self.template_name, context, status=status)
+
+    def stage_counts(self):
+        return dict(
+            Account.objects.for_workspace(self.workspace).active()
+            .values("stage").annotate(n=Count("id")).values_list("stage", "n")
+        )
+
+    def get(self, request):
+        return self.render_formset(self.get_formset())
+
+    def post(self, request):
+        formset = self.get_formset(request.POST)
+        if formset.is_valid():
+            try:
+                with transaction.atomic():
+                    for form in formset.forms:
+                        if not form.has_changed():
+                            continue
+                        fields = {k: form.cleaned_data[k] for k in ("name", "position", "target_share")}
+                        services.save_stage(
+                            workspace=self.workspace, actor=self.membership,
+                            stage=form.instance if form.instance.pk else None, **fields,
+                        )
+            except SERVICE_ERRORS as exc:
+                formset._non_form_errors = formset.error_class(
+                    exc.messages if isinstance(exc, ValidationError) else [exc.message]
+                )
+            else:
+                messages.success(request, _("Lifecycle stages saved."))
+                return redirect("accounts:stages")
+        return self.render_formset(formset, status=400)

@@ -25,6 +25,15 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 celery_app.conf.task_always_eager = True
 
 
+@pytest.fixture(autouse=True)
+def _static_without_manifest(settings):
+    """Pages render `{% static %}` in tests without a collectstatic manifest (finders serve the files)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 @pytest.fixture
 def ws(db):
     return WorkspaceFactory(name="Acme CS", slug="acme-cs")

@@ -98,13 +98,14 @@ def _other_admin_exists(membership):
     )
 
 
-def create_user_with_membership(*, workspace, username, password, role, first_name="", last_name="", email=""):
+def create_user_with_membership(*, workspace, username, password, role, first_name="", last_name="", email="",
+                                actor=None):
     User = get_user_model()
     user, _ = User.objects.get_or_create(username=username)
     user.first_name, user.last_name, user.email = first_name, last_name, email
     user.set_password(password)
     user.save()
-    return add_member(workspace=workspace, user=user, role=role)
+    return add_member(workspace=workspace, user=user, role=role, actor=actor)
 
 
 def issue_token(*, membership, name):
