@@ -69,6 +69,9 @@ INSTALLED_APPS = [
     "workspaces",
     "accounts",
     "usage",
+    "imports",
+    "segments",
+    "healthscore",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,61 @@
+"""One FilterSet per model, shared by the pages and the API (see accounts/filtersets.py)."""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.filtersets import workspace_members
+from accounts.models import TouchTier
+
+from .models import CoverageSnapshot, Segment, SegmentMembership
+
+
+def workspace_segments(request):
+    return Segment.objects.for_workspace(request.workspace) if request else Segment.objects.none()
+
+
+class CoverageSnapshotFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    owner = django_filters.ModelChoiceFilter(queryset=workspace_members, label=_("CSM"))
+    unowned = django_filters.BooleanFilter(field_name="owner", lookup_expr="isnull", label=_("No owner"))
+    tier = django_filters.ChoiceFilter(choices=TouchTier.choices, label=_("Tier"))
+    segment = django_filters.ModelChoiceFilter(queryset=workspace_segments, method="in_segment", label=_("Segment"))
+    cell = django_filters.CharFilter(label=_("Matrix cell"))
+    covered = django_filters.BooleanFilter(label=_("Covered"))
+    in_scope = django_filters.BooleanFilter(label=_("In scope"))
+
+    class Meta:
+        model = CoverageSnapshot
+        fields = []
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        return queryset.filter(account__name__icontains=value) if value else queryset
+
+    def in_segment(self, queryset, name, segment):
+        # segment_keys is ",3,7,": the delimiters make this an exact id match on every database.
+        return queryset.filter(segment_keys__contains=f",{segment.pk},") if segment else queryset
+
+
+class SegmentFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+
+    class Meta:
+        model = Segment
+        fields = []
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(name__icontains=value) | Q(description__icontains=value))
+
+
+class SegmentMembershipFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(field_name="account__name", lookup_expr="icontains", label=_("Search"))
+    owner = django_filters.ModelChoiceFilter(field_name="account__owner", queryset=workspace_members, label=_("Owner"))
+    tier = django_filters.ChoiceFilter(field_name="account__touch_tier", choices=TouchTier.choices, label=_("Tier"))
+
+    class Meta:
+        model = SegmentMembership
+        fields = []
