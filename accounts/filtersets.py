@@ -16,6 +16,7 @@ from .models import (
     Channel,
     Contact,
     ContactRole,
+    Contract,
     LifecycleStage,
     Tag,
     Touchpoint,
@@ -98,3 +99,17 @@ class TouchpointFilterSet(django_filters.FilterSet):
     class Meta:
         model = Touchpoint
         fields = []
+
+
+class ContractFilterSet(django_filters.FilterSet):
+    account = django_filters.ModelChoiceFilter(queryset=workspace_accounts, label=_("Account"))
+    product = django_filters.CharFilter(lookup_expr="icontains", label=_("Product"))
+    external_id = django_filters.CharFilter(label=_("External ID"))
+    active_on = django_filters.DateFilter(method="filter_active_on", label=_("Active on"))
+
+    class Meta:
+        model = Contract
+        fields = []
+
+    def filter_active_on(self, queryset, name, value):
+        return queryset.filter(Q(start_date__lte=value), Q(end_date__isnull=True) | Q(end_date__gte=value))

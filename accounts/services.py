@@ -1,6 +1,7 @@
 """Writes to accounts, contacts, touchpoints and contracts. Pages, API, imports and commands call these."""
 
-from django.db import transaction
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -171,27 +172,45 @@ def bulk_upsert_accounts(*, workspace, actor, rows):
 
     `rows` are dicts of already-parsed fields. Raises BulkError listing every failing row.
     """
+    return _bulk_upsert(workspace=workspace, actor=actor, rows=rows, upsert=upsert_account, key="accounts")
+
+
+def _row_errors(exc):
+    """{field: [messages]} for a failed row, whatever kind of validation said no."""
+    if isinstance(exc, DomainError):
+        return {exc.field or "non_field_errors": [exc.message]}
+    if hasattr(exc, "error_dict"):
+        return {("non_field_errors" if f == NON_FIELD_ERRORS else f): m for f, m in exc.message_dict.items()}
+    return {"non_field_errors": exc.messages}
+
+
+def _bulk_upsert(*, workspace, actor, rows, upsert, key):
+    """Run `upsert` for every row inside the caller's transaction, collecting every row's errors.
+
+    Each row runs in a savepoint so that one failure does not hide the next row's; any failure
+    raises BulkError at the end, which rolls the whole batch back.
+    """
     created = updated = 0
     errors = []
-    accounts = []
+    results = []
     for index, row in enumerate(rows):
         try:
             with transaction.atomic():
-                account, was_created = upsert_account(workspace=workspace, actor=actor, **row)
-        except DomainError as exc:
-            errors.append({"index": index, "errors": {exc.field or "non_field_errors": [exc.message]}})
+                obj, was_created = upsert(workspace=workspace, actor=actor, **row)
+        except (DomainError, ValidationError) as exc:
+            errors.append({"index": index, "errors": _row_errors(exc)})
             continue
-        except Exception as exc:  # ValidationError from full_clean
-            if hasattr(exc, "message_dict"):
-                errors.append({"index": index, "errors": exc.message_dict})
-                continue
-            raise
-        accounts.append(account)
+        except IntegrityError:
+            errors.append({"index": index, "errors": {"non_field_errors": [
+                _("This conflicts with existing data (a unique value is already taken).")
+            ]}})
+            continue
+        results.append((obj, was_created))
         created += was_created
         updated += not was_created
     if errors:
         raise BulkError(errors)
-    return {"created": created, "updated": updated, "accounts": accounts}
+    return {"created": created, "updated": updated, key: [obj for obj, _c in results], "rows": results}
 
 
 class BulkError(Exception):
@@ -266,15 +285,31 @@ def save_contact(*, workspace, actor, contact=None, account, **fields):
 
 
 @transaction.atomic
-def upsert_contact(*, workspace, actor, external_id, account, **fields):
+def upsert_contact(*, workspace, actor, external_id, account=None, **fields):
+    """Create or update the contact with this external_id; `account` may be left out on update."""
     if not external_id:
         raise DomainError(_("external_id is required to upsert."), field="external_id")
     contact = Contact.objects.for_workspace(workspace).filter(external_id=external_id).first()
     created = contact is None
+    if account is None:
+        if created:
+            raise DomainError(_("A new contact needs an account."), field="account")
+        account = contact.account
     contact = save_contact(
         workspace=workspace, actor=actor, contact=contact, account=account, external_id=external_id, **fields
     )
     return contact, created
+
+
+@transaction.atomic
+def bulk_upsert_contacts(*, workspace, actor, rows):
+    return _bulk_upsert(workspace=workspace, actor=actor, rows=rows, upsert=upsert_contact, key="contacts")
+
+
+@transaction.atomic
+def delete_contact(*, contact, actor):
+    record_audit(workspace=contact.workspace, actor=actor, action="contact.deleted", obj=contact)
+    contact.delete()
 
 
 @transaction.atomic
@@ -306,3 +341,67 @@ def save_stage(*, workspace, actor, stage=None, **fields):
     stage.save()
     record_audit(workspace=workspace, actor=actor, action="stage.created" if created else "stage.updated", obj=stage)
     return stage
+
+
+@transaction.atomic
+def upsert_contract(*, workspace, actor, external_id, account=None, **fields):
+    """Create or update the contract with this external_id; `account` may be left out on update."""
+    if not external_id:
+        raise DomainError(_("external_id is required to upsert."), field="external_id")
+    contract = Contract.objects.for_workspace(workspace).filter(external_id=external_id).first()
+    created = contract is None
+    if account is None:
+        if created:
+            raise DomainError(_("A new contract needs an account."), field="account")
+        account = contract.account
+    contract = save_contract(
+        workspace=workspace, actor=actor, contract=contract, account=account, external_id=external_id, **fields
+    )
+    return contract, created
+
+
+@transaction.atomic
+def bulk_upsert_contracts(*, workspace, actor, rows):
+    return _bulk_upsert(workspace=workspace, actor=actor, rows=rows, upsert=upsert_contract, key="contracts")
+
+
+@transaction.atomic
+def delete_contract(*, contract, actor):
+    record_audit(workspace=contract.workspace, actor=actor, action="contract.deleted", obj=contract)
+    contract.delete()
+
+
+@transaction.atomic
+def upsert_touchpoint(*, workspace, actor, external_id, account=None, author=None, contacts=None, **fields):
+    """Create or update the touchpoint with this external_id (CRM activities synced in).
+
+    A new touchpoint is authored by `author`, or by the caller when none is named.
+    """
+    if not external_id:
+        raise DomainError(_("external_id is required to upsert."), field="external_id")
+    _check_same_workspace(workspace, account=account, author=author)
+    touchpoint = Touchpoint.objects.for_workspace(workspace).filter(external_id=external_id).first()
+    if touchpoint is None:
+        if account is None:
+            raise DomainError(_("A new touchpoint needs an account."), field="account")
+        touchpoint = log_touchpoint(
+            account=account, author=author or actor, external_id=external_id, contacts=contacts or (), **fields
+        )
+        return touchpoint, True
+    if account is not None:
+        fields["account"] = account
+    if author is not None:
+        fields["author"] = author
+    update_touchpoint(touchpoint=touchpoint, actor=actor, contacts=contacts, **fields)
+    return touchpoint, False
+
+
+@transaction.atomic
+def bulk_upsert_touchpoints(*, workspace, actor, rows):
+    return _bulk_upsert(workspace=workspace, actor=actor, rows=rows, upsert=upsert_touchpoint, key="touchpoints")
+
+
+@transaction.atomic
+def delete_touchpoint(*, touchpoint, actor):
+    record_audit(workspace=touchpoint.workspace, actor=actor, action="touchpoint.deleted", obj=touchpoint)
+    touchpoint.delete()

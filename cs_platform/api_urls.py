@@ -2,6 +2,20 @@
 
 from rest_framework.routers import DefaultRouter
 
+from accounts.api import views as accounts_api
+from imports.api import views as imports_api
+from workspaces.api import views as workspaces_api
+
 router = DefaultRouter()
+router.register("accounts", accounts_api.AccountViewSet, basename="account")
+router.register("contacts", accounts_api.ContactViewSet, basename="contact")
+router.register("touchpoints", accounts_api.TouchpointViewSet, basename="touchpoint")
+router.register("contracts", accounts_api.ContractViewSet, basename="contract")
+router.register("stages", accounts_api.LifecycleStageViewSet, basename="stage")
+router.register("tags", accounts_api.TagViewSet, basename="tag")
+router.register("members", workspaces_api.MemberViewSet, basename="member")
+router.register("me", workspaces_api.MeViewSet, basename="me")
+
+router.register("exports", imports_api.ExportViewSet, basename="export")
 
 urlpatterns = router.urls

@@ -1,0 +1,307 @@
+"""API shapes of accounts, contacts, touchpoints, contracts, stages and tags.
+
+Serializers only parse and validate: related objects are looked up inside the caller's workspace
+(an id of another workspace is "not found"), and the viewsets hand `validated_data` to
+`accounts.services`, the single write path.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from workspaces.api.fields import WorkspaceRelatedField
+from workspaces.api.serializers import BriefMembershipSerializer
+from workspaces.models import Membership
+
+from ..models import Account, Contact, Contract, LifecycleStage, Tag, Touchpoint
+
+MAX_BULK_ROWS = 1000
+
+
+class BriefStageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LifecycleStage
+        fields = ["id", "name"]
+
+
+class BriefAccountSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Account
+        fields = ["id", "name", "external_id"]
+
+
+class BriefContactSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Contact
+        fields = ["id", "name", "email"]
+
+
+class TagNamesField(serializers.ListField):
+    """Tags travel as a list of names; unknown names are created in the workspace."""
+
+    child = serializers.CharField(max_length=60)
+
+    def to_representation(self, value):
+        return [tag.name for tag in value.all()]
+
+
+class WorkspaceModelSerializer(serializers.ModelSerializer):
+    # Lookups shared by the serializers below, always inside the caller's workspace. (A comment,
+    # not a docstring: the schema would show a docstring as every subclass's description.)
+
+    @property
+    def workspace(self):
+        return self.context["workspace"]
+
+    def check_external_id_free(self, value):
+        """The database constraint's error names no field; this one names `external_id`."""
+        if not value:
+            return value
+        taken = self.Meta.model.objects.for_workspace(self.workspace).filter(external_id=value)
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise serializers.ValidationError(_("Another record of this workspace already has this external ID."))
+        return value
+
+    def validate_external_id(self, value):
+        return self.check_external_id_free(value)
+
+    def resolve_member_email(self, attrs, *, email_field, target):
+        """`owner_email`/`author_email` → the active member with that email, stored under `target`."""
+        if email_field not in attrs:
+            return
+        email = attrs.pop(email_field)
+        if not email:
+            attrs.setdefault(target, None)
+            return
+        member = (
+            Membership.objects.for_workspace(self.workspace)
+            .filter(user__email__iexact=email, is_active=True)
+            .select_related("user")
+            .order_by("id")
+            .first()
+        )
+        if member is None:
+            raise serializers.ValidationError({email_field: [_("No active member of this workspace has this email.")]})
+        if target in attrs and attrs[target] != member:
+            raise serializers.ValidationError(
+                {email_field: [_("Names a different member than %(field)s.") % {"field": target}]}
+            )
+        attrs[target] = member
+
+    def resolve_account_external_id(self, attrs):
+        """`account_external_id` → the account, so a CRM can link rows by its own ids."""
+        if "account_external_id" not in attrs:
+            return
+        external_id = attrs.pop("account_external_id")
+        account = Account.objects.for_workspace(self.workspace).filter(external_id=external_id).first()
+        if account is None:
+            raise serializers.ValidationError(
+                {"account_external_id": [_("No account of this workspace has this external ID.")]}
+            )
+        if "account" in attrs and attrs["account"] != account:
+            raise serializers.ValidationError({"account_external_id": [_("Names a different account than account.")]})
+        attrs["account"] = account
+
+    def require_account(self, attrs):
+        if self.instance is None and attrs.get("account") is None:
+            raise serializers.ValidationError({"account": [_("Give account (an id) or account_external_id.")]})
+
+
+def member_field(**kwargs):
+    return WorkspaceRelatedField(
+        queryset=Membership.objects.select_related("user"), brief_serializer=BriefMembershipSerializer, **kwargs
+    )
+
+
+class AccountSerializer(WorkspaceModelSerializer):
+    """A customer account. Health and touch tier are computed nightly and read-only."""
+
+    owner = member_field(
+        allow_null=True, required=False, help_text=_("Membership id of the owning CSM (see /api/v1/members/).")
+    )
+    owner_email = serializers.EmailField(
+        write_only=True, required=False, allow_blank=True,
+        help_text=_("Alternative to owner: the email of an active member of the workspace."),
+    )
+    stage = WorkspaceRelatedField(
+        queryset=LifecycleStage.objects.all(), brief_serializer=BriefStageSerializer, allow_null=True,
+        required=False, help_text=_("Lifecycle stage id (see /api/v1/stages/)."),
+    )
+    stage_name = serializers.CharField(
+        write_only=True, required=False, help_text=_("Alternative to stage: the stage's name (case-insensitive)."),
+    )
+    tags = TagNamesField(required=False, help_text=_("Tag names; replaces the account's tags when given."))
+
+    class Meta:
+        model = Account
+        fields = [
+            "id", "name", "external_id", "domain", "owner", "owner_email", "arr", "plan", "licensed_seats",
+            "contract_start", "renewal_date", "stage", "stage_name", "stage_entered_at", "status", "churned_on",
+            "churn_reason", "churn_note", "tags", "attributes",
+            "touch_tier", "health_score", "health_band", "health_change_30d", "created_at", "updated_at",
+        ]
+        read_only_fields = [
+            "stage_entered_at", "touch_tier", "health_score", "health_band", "health_change_30d",
+            "created_at", "updated_at",
+        ]
+
+    def validate_attributes(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError(_('Send an object, e.g. {"nps": 42}.'))
+        return value
+
+    def validate(self, attrs):
+        self.resolve_member_email(attrs, email_field="owner_email", target="owner")
+        if "stage_name" in attrs:
+            name = attrs.pop("stage_name")
+            stage = LifecycleStage.objects.for_workspace(self.workspace).filter(name__iexact=name.strip()).first()
+            if stage is None:
+                raise serializers.ValidationError({"stage_name": [_("No lifecycle stage has this name.")]})
+            if "stage" in attrs and attrs["stage"] != stage:
+                raise serializers.ValidationError({"stage_name": [_("Names a different stage than stage.")]})
+            attrs["stage"] = stage
+        return attrs
+
+
+class ContactSerializer(WorkspaceModelSerializer):
+    """A person at a customer account."""
+
+    account = WorkspaceRelatedField(
+        queryset=Account.objects.all(), brief_serializer=BriefAccountSerializer, required=False,
+        help_text=_("Account id."),
+    )
+    account_external_id = serializers.CharField(
+        write_only=True, required=False, help_text=_("Alternative to account: the account's external ID."),
+    )
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id", "account", "account_external_id", "external_id", "name", "email", "title", "role",
+            "is_key_person", "left_on", "created_at", "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def validate(self, attrs):
+        self.resolve_account_external_id(attrs)
+        self.require_account(attrs)
+        return attrs
+
+
+class TouchpointSerializer(WorkspaceModelSerializer):
+    """A call, meeting, email or one-to-many programme touch on an account's timeline."""
+
+    account = WorkspaceRelatedField(
+        queryset=Account.objects.all(), brief_serializer=BriefAccountSerializer, required=False,
+        help_text=_("Account id."),
+    )
+    account_external_id = serializers.CharField(
+        write_only=True, required=False, help_text=_("Alternative to account: the account's external ID."),
+    )
+    author = member_field(required=False, help_text=_("Membership id; defaults to the caller."))
+    author_email = serializers.EmailField(
+        write_only=True, required=False, help_text=_("Alternative to author: the email of an active member."),
+    )
+    contacts = WorkspaceRelatedField(
+        queryset=Contact.objects.all(), brief_serializer=BriefContactSerializer, many=True, required=False,
+        help_text=_("Ids of the account's contacts who took part."),
+    )
+
+    class Meta:
+        model = Touchpoint
+        fields = [
+            "id", "account", "account_external_id", "author", "author_email", "contacts", "channel",
+            "occurred_at", "summary", "sentiment", "external_id", "created_at",
+        ]
+        read_only_fields = ["created_at"]
+
+    def validate(self, attrs):
+        self.resolve_account_external_id(attrs)
+        self.resolve_member_email(attrs, email_field="author_email", target="author")
+        self.require_account(attrs)
+        account = attrs.get("account") or (self.instance.account if self.instance else None)
+        contacts = attrs.get("contacts") or []
+        if any(contact.account_id != account.pk for contact in contacts):
+            raise serializers.ValidationError({"contacts": [_("Contacts must belong to the touchpoint's account.")]})
+        return attrs
+
+
+class ContractSerializer(WorkspaceModelSerializer):
+    """A commercial line of an account: product, MRR, seats and term."""
+
+    account = WorkspaceRelatedField(
+        queryset=Account.objects.all(), brief_serializer=BriefAccountSerializer, required=False,
+        help_text=_("Account id."),
+    )
+    account_external_id = serializers.CharField(
+        write_only=True, required=False, help_text=_("Alternative to account: the account's external ID."),
+    )
+    arr = serializers.DecimalField(max_digits=18, decimal_places=2, read_only=True, help_text=_("MRR × 12."))
+
+    class Meta:
+        model = Contract
+        fields = [
+            "id", "account", "account_external_id", "external_id", "product", "mrr", "arr", "seats",
+            "start_date", "end_date", "created_at", "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def validate(self, attrs):
+        self.resolve_account_external_id(attrs)
+        self.require_account(attrs)
+        start = attrs.get("start_date", getattr(self.instance, "start_date", None))
+        end = attrs.get("end_date", getattr(self.instance, "end_date", None))
+        if start and end and end < start:
+            raise serializers.ValidationError({"end_date": [_("A contract cannot end before it starts.")]})
+        return attrs
+
+
+class LifecycleStageSerializer(WorkspaceModelSerializer):
+    """One step of the workspace's ordered customer lifecycle."""
+
+    class Meta:
+        model = LifecycleStage
+        fields = ["id", "name", "position", "target_share"]
+
+    def validate_name(self, value):
+        taken = LifecycleStage.objects.for_workspace(self.workspace).filter(name__iexact=value.strip())
+        if self.instance is not None:
+            taken = taken.exclude(pk=self.instance.pk)
+        if taken.exists():
+            raise serializers.ValidationError(_("A lifecycle stage with this name already exists."))
+        return value.strip()
+
+
+class TagSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tag
+        fields = ["id", "name"]
+
+
+# --- Upsert by external_id ------------------------------------------------------------------------
+class BulkUpsertResultRowSerializer(serializers.Serializer):
+    index = serializers.IntegerField()
+    id = serializers.IntegerField()
+    external_id = serializers.CharField()
+    created = serializers.BooleanField()
+
+
+class BulkUpsertResultSerializer(serializers.Serializer):
+    created = serializers.IntegerField(help_text=_("Rows that did not exist before."))
+    updated = serializers.IntegerField(help_text=_("Rows that existed and were updated."))
+    results = BulkUpsertResultRowSerializer(many=True)
+
+
+class BulkUpsertRowErrorSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text=_("Position of the failing row in the request list."))
+    external_id = serializers.CharField(allow_blank=True)
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text=_("Messages per field name."),
+    )
+
+
+class BulkUpsertErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = BulkUpsertRowErrorSerializer(many=True)

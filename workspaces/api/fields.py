@@ -1,0 +1,51 @@
+"""Serializer fields shared by every app's API: related objects scoped to the caller's workspace."""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import build_basic_type
+from drf_spectacular.types import OpenApiTypes
+from rest_framework import serializers
+
+
+class WorkspaceRelatedField(serializers.PrimaryKeyRelatedField):
+    """Written as an id of the caller's workspace, read in the related object's brief form.
+
+    An id of another workspace is "not found", exactly like an id that does not exist, so a
+    caller cannot even learn that it exists.
+    """
+
+    default_error_messages = {
+        "does_not_exist": _("Not found in this workspace (id {pk_value})."),
+        "incorrect_type": _("Expected an id (a number), got {data_type}."),
+    }
+
+    def __init__(self, *, brief_serializer, **kwargs):
+        self.brief_serializer = brief_serializer
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        workspace = self.context.get("workspace")
+        queryset = super().get_queryset()
+        return queryset.for_workspace(workspace) if workspace is not None else queryset.none()
+
+    def use_pk_only_optimization(self):
+        return False
+
+    def to_representation(self, value):
+        return self.brief_serializer(value, context=self.context).data
+
+
+class WorkspaceRelatedFieldSchema(OpenApiSerializerFieldExtension):
+    """Documents the two faces of WorkspaceRelatedField: an integer in, the brief object out."""
+
+    target_class = WorkspaceRelatedField
+
+    def map_serializer_field(self, auto_schema, direction):
+        if direction == "request":
+            schema = build_basic_type(OpenApiTypes.INT)
+        else:
+            component = auto_schema.resolve_serializer(self.target.brief_serializer, direction)
+            schema = {"allOf": [component.ref]} if self.target.allow_null else component.ref
+        if self.target.allow_null:
+            schema["nullable"] = True
+        return schema

@@ -1,0 +1,28 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import viewsets
+from rest_framework.response import Response
+
+from ..models import ApiToken, Membership
+from .permissions import IsWorkspaceMember
+from .serializers import MembershipSerializer, MeSerializer
+from .viewsets import WorkspaceReadOnlyViewSet
+
+
+class MemberViewSet(WorkspaceReadOnlyViewSet):
+    """The members of the caller's workspace (managed on the workspace's members page)."""
+
+    queryset = Membership.objects.select_related("user")
+    serializer_class = MembershipSerializer
+    filterset_fields = ["role", "is_active"]
+    ordering_fields = ["id", "role", "created_at"]
+
+
+class MeViewSet(viewsets.ViewSet):
+    """`GET /api/v1/me/`: the caller's membership, role rules and workspace."""
+
+    permission_classes = [IsWorkspaceMember]
+
+    @extend_schema(responses=MeSerializer, operation_id="me_retrieve")
+    def list(self, request):
+        token = request.auth if isinstance(request.auth, ApiToken) else None
+        return Response(MeSerializer(request.membership, context={"request": request, "token": token}).data)
