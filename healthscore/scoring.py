@@ -1,0 +1,395 @@
+"""Set-based health computation: a few aggregates over all accounts into one DataFrame, then
+vectorised rules per measure and weighted means with "not available" renormalisation.
+
+`compute_scores(workspace=, as_of=)` works for any past day from raw data; the nightly step stores
+its result, so recomputing a stored day gives the stored rows back (the tests hold us to it).
+Signals that have no history in the data model (licensed seats, renewal date, custom attributes)
+are read as they are now.
+"""
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+from django.apps import apps
+from django.db.models import Count, Max, Min, Q, Sum
+
+from accounts.models import (
+    MEETING_CHANNELS,
+    ONE_TO_MANY_CHANNELS,
+    Account,
+    AccountStatus,
+    Contact,
+    ContactRole,
+    Touchpoint,
+)
+from usage.models import DailyAccountUsage, UsageEvent
+
+from .definition import apply_rule, iter_measures
+from .models import Band, SentimentRating
+
+WINDOW_DAYS = 30
+
+
+def day_start(workspace, day):
+    """The first instant of `day` in the workspace's time zone (days are counted where the team works)."""
+    return dt.datetime.combine(day, dt.time.min, tzinfo=workspace.tz)
+
+
+def scored_accounts(*, workspace, as_of):
+    """Accounts that were customers on `as_of`: started by then and not churned before it."""
+    return (
+        Account.objects.for_workspace(workspace)
+        .filter(Q(status=AccountStatus.ACTIVE) | Q(churned_on__gt=as_of))
+        .filter(Q(contract_start__isnull=True) | Q(contract_start__lte=as_of))
+    )
+
+
+def collect_signals(*, workspace, as_of, settings, accounts=None):
+    """One row per account with every built-in signal's raw value (NaN = not available)."""
+    if accounts is None:
+        accounts = scored_accounts(workspace=workspace, as_of=as_of)
+    base = pd.DataFrame.from_records(
+        list(accounts.values("id", "licensed_seats", "renewal_date", "contract_start", "attributes", "touch_tier",
+                             "owner_id", "arr", "name")),
+        columns=["id", "licensed_seats", "renewal_date", "contract_start", "attributes", "touch_tier",
+                 "owner_id", "arr", "name"],
+    ).set_index("id")
+    if base.empty:
+        return base
+    end = day_start(workspace, as_of + dt.timedelta(days=1))
+    w0 = as_of - dt.timedelta(days=WINDOW_DAYS - 1)
+    p0 = w0 - dt.timedelta(days=WINDOW_DAYS)
+
+    # 1. Daily rollups: activity days, volume now and before, first and last active day.
+    daily = DailyAccountUsage.objects.for_workspace(workspace).filter(day__lte=as_of)
+    daily = pd.DataFrame.from_records(list(
+        daily.values("account_id").annotate(
+            first_day=Min("day"),
+            last_active=Max("day", filter=Q(events__gt=0)),
+            days_active=Count("id", filter=Q(day__gte=w0, events__gt=0)),
+            events_now=Sum("events", filter=Q(day__gte=w0)),
+            events_before=Sum("events", filter=Q(day__gte=p0, day__lt=w0)),
+        )
+    ), columns=["account_id", "first_day", "last_active", "days_active", "events_now", "events_before"])
+    daily = daily.set_index("account_id").reindex(base.index)
+
+    # 2. Raw events in the window: distinct people, distinct key features.
+    events = UsageEvent.objects.for_workspace(workspace).filter(
+        account__isnull=False, occurred_at__gte=day_start(workspace, w0), occurred_at__lt=end
+    )
+    key_features = [str(f) for f in (settings.key_features or []) if str(f).strip()]
+    people = pd.DataFrame.from_records(list(
+        events.values("account_id").annotate(
+            users=Count("user_id", distinct=True, filter=~Q(user_id="")),
+            features=Count("event", distinct=True, filter=Q(event__in=key_features or ["\x00"])),
+        )
+    ), columns=["account_id", "users", "features"]).set_index("account_id").reindex(base.index)
+
+    # 3. Touches before the end of the day: last qualifying one, and last of any channel.
+    touches = pd.DataFrame.from_records(list(
+        Touchpoint.objects.for_workspace(workspace).filter(occurred_at__lt=end).values("account_id").annotate(
+            last_direct=Max("occurred_at", filter=~Q(channel__in=ONE_TO_MANY_CHANNELS)),
+            last_any=Max("occurred_at"),
+        )
+    ), columns=["account_id", "last_direct", "last_any"]).set_index("account_id").reindex(base.index)
+
+    # 4. People we know and whether we reached them: key persons (90 days), decision makers met (180).
+    present = Q(left_on__isnull=True) | Q(left_on__gt=as_of)
+    known = pd.DataFrame.from_records(list(
+        Contact.objects.for_workspace(workspace).filter(present).values("account_id").annotate(
+            key_people=Count("id", filter=Q(is_key_person=True)),
+            decision_makers=Count("id", filter=Q(role=ContactRole.DECISION_MAKER)),
+        )
+    ), columns=["account_id", "key_people", "decision_makers"]).set_index("account_id").reindex(base.index)
+    link = Touchpoint.contacts.through.objects.filter(
+        touchpoint__workspace=workspace, touchpoint__occurred_at__lt=end,
+        touchpoint__occurred_at__gte=day_start(workspace, as_of - dt.timedelta(days=179)),
+    )
+    reached = pd.DataFrame.from_records(list(
+        link.values("touchpoint__account_id").annotate(
+            key_reached=Count("id", filter=Q(
+                contact__is_key_person=True,
+                touchpoint__occurred_at__gte=day_start(workspace, as_of - dt.timedelta(days=89)),
+            ) & ~Q(touchpoint__channel__in=ONE_TO_MANY_CHANNELS)),
+            dm_met=Count("id", filter=Q(contact__role=ContactRole.DECISION_MAKER,
+                                        touchpoint__channel__in=MEETING_CHANNELS)),
+        )
+    ), columns=["touchpoint__account_id", "key_reached", "dm_met"]).set_index("touchpoint__account_id")
+    reached = reached.reindex(base.index)
+
+    # 5. CSM sentiment: the latest rating that is not stale yet.
+    fresh_from = day_start(workspace, as_of - dt.timedelta(days=settings.sentiment_stale_days - 1))
+    ratings = pd.DataFrame.from_records(list(
+        SentimentRating.objects.for_workspace(workspace)
+        .filter(rated_at__gte=fresh_from, rated_at__lt=end)
+        .order_by("account_id", "rated_at", "id").values("account_id", "rating")
+    ), columns=["account_id", "rating"]).drop_duplicates("account_id", keep="last").set_index("account_id")
+    ratings = ratings.reindex(base.index)
+
+    signals = pd.DataFrame(index=base.index)
+    for column in ("name", "owner_id", "touch_tier", "attributes"):
+        signals[column] = base[column]
+    signals["arr"] = pd.to_numeric(base["arr"], errors="coerce").astype(float)
+    has_usage = daily["first_day"].notna()
+    seats = pd.to_numeric(base["licensed_seats"], errors="coerce").astype(float)
+    users = people["users"].fillna(0).astype(float).where(has_usage)
+    signals["active_users"] = users
+    signals["licensed_seats"] = seats
+    signals["active_users_per_seat"] = (users / seats.where(seats > 0)).round(4)
+    signals["days_active_30"] = daily["days_active"].fillna(0).astype(float).where(has_usage)
+    if key_features:
+        adoption = people["features"].fillna(0).astype(float) / len(key_features)
+        signals["key_feature_adoption"] = adoption.where(has_usage).round(4)
+    else:
+        signals["key_feature_adoption"] = np.nan
+    signals["key_features_used"] = people["features"].fillna(0).astype(float).where(has_usage)
+    now = daily["events_now"].fillna(0).astype(float)
+    before = daily["events_before"].fillna(0).astype(float)
+    # No baseline (nothing in the 30 days before) means no trend, not an infinite one.
+    signals["usage_trend"] = (now / before.where(before > 0) - 1).where(has_usage).round(4)
+    signals["days_since_last_activity"] = _days_between(daily["last_active"], as_of)
+
+    # Never touched: count from the contract start, the longest it can have been.
+    started = base["contract_start"]
+    for column, source in (("days_since_last_touch", "last_direct"), ("days_since_any_touch", "last_any")):
+        last_day = touches[source].map(lambda t: t.astimezone(workspace.tz).date() if pd.notna(t) else None)
+        signals[column] = _days_between(last_day.where(last_day.notna(), started), as_of)
+    signals["key_person_reached_90"] = (reached["key_reached"].fillna(0) > 0).astype(float).where(
+        known["key_people"].fillna(0) > 0)
+    signals["decision_maker_met_180"] = (reached["dm_met"].fillna(0) > 0).astype(float).where(
+        known["decision_makers"].fillna(0) > 0)
+    signals["csm_sentiment"] = ratings["rating"].astype(float)
+    signals["days_to_renewal"] = -_days_between(base["renewal_date"], as_of)
+    return signals
+
+
+def _days_between(days, as_of):
+    """as_of - day in whole days, for a Series of dates (NaN where the date is missing)."""
+    return days.map(lambda d: float((as_of - d).days) if d is not None and not pd.isna(d) else np.nan).astype(float)
+
+
+def measure_values(signals, measure):
+    kind = measure["kind"]
+    params = measure.get("params") or {}
+    if kind == "custom_attribute":
+        name = params["attribute"]
+        return signals["attributes"].map(lambda attrs: _numeric((attrs or {}).get(name)))
+    if kind == "days_since_last_touch" and params.get("include_one_to_many"):
+        return signals["days_since_any_touch"]
+    return signals[kind]
+
+
+def _numeric(value):
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, int | float) and math.isfinite(value):
+        return float(value)
+    try:
+        number = float(str(value))
+        return number if math.isfinite(number) else np.nan
+    except (TypeError, ValueError):
+        return np.nan
+
+
+def score_frame(signals, definition):
+    """Vectorised scoring of every account in `signals` with one definition.
+
+    Returns a DataFrame indexed by account with `total`, `band`, `available_weight`, and for each
+    measure `v:KEY` (raw value), `p:KEY` (points), `w:KEY` (share of the total weight it carried),
+    for each group `g:KEY` (score) and `gw:KEY` (share of the total weight).
+    """
+    out = pd.DataFrame(index=signals.index)
+    group_scores, group_weights = {}, {}
+    configured_total = sum(g["weight"] for g in definition["groups"] if any(m["weight"] > 0 for m in g["measures"]))
+    for group in definition["groups"]:
+        measures = [m for m in group["measures"] if m["weight"] > 0]
+        for m in group["measures"]:
+            values = measure_values(signals, m).astype(float)
+            out[f"v:{m['key']}"] = values
+            out[f"p:{m['key']}"] = apply_rule(m["rule"], values)
+        if not measures or group["weight"] <= 0:
+            continue
+        weighted = pd.Series(0.0, index=signals.index)
+        available = pd.Series(0.0, index=signals.index)
+        for m in measures:
+            points = out[f"p:{m['key']}"]
+            weighted += points.fillna(0) * m["weight"]
+            available += points.notna() * m["weight"]
+        group_total = sum(m["weight"] for m in measures)
+        # A missing measure's weight is spread over the rest of its group.
+        score = (weighted / available.where(available > 0))
+        group_scores[group["key"]] = score
+        group_weights[group["key"]] = (group["weight"], available / group_total)
+
+    weighted = pd.Series(0.0, index=signals.index)
+    used = pd.Series(0.0, index=signals.index)
+    # "Enough data" is judged on the share of the configured weight that had data.
+    coverage = pd.Series(0.0, index=signals.index)
+    for key, score in group_scores.items():
+        weight, share_available = group_weights[key]
+        weighted += score.fillna(0) * weight
+        used += score.notna() * weight
+        coverage += share_available * weight
+    total = weighted / used.where(used > 0)
+    available_weight = coverage / configured_total if configured_total else coverage
+    enough = available_weight >= definition["min_available_weight"] - 1e-9
+    out["total"] = total.where(enough).round(2)
+    out["available_weight"] = available_weight.round(4)
+    for group in definition["groups"]:
+        key = group["key"]
+        if key in group_scores:
+            out[f"g:{key}"] = group_scores[key].round(2)
+            gshare = (group_scores[key].notna() * group["weight"]) / used.where(used > 0)
+            out[f"gw:{key}"] = gshare.round(4)
+            group_total = sum(m["weight"] for m in group["measures"] if m["weight"] > 0)
+            available = sum(out[f"p:{m['key']}"].notna() * m["weight"] for m in group["measures"] if m["weight"] > 0)
+            for m in group["measures"]:
+                if m["weight"] > 0:
+                    share = (out[f"p:{m['key']}"].notna() * m["weight"]) / available.where(available > 0)
+                    out[f"w:{m['key']}"] = (share.fillna(0) * out[f"gw:{key}"].fillna(0)).round(4)
+                else:
+                    out[f"w:{m['key']}"] = 0.0
+            del group_total
+        else:
+            out[f"g:{key}"] = np.nan
+            out[f"gw:{key}"] = 0.0
+            for m in group["measures"]:
+                out[f"w:{m['key']}"] = 0.0
+        for m in group["measures"]:
+            out[f"p:{m['key']}"] = out[f"p:{m['key']}"].round(2)
+            out[f"v:{m['key']}"] = out[f"v:{m['key']}"].round(4)
+    out["band"] = band_of(out["total"], definition["bands"])
+    return out
+
+
+def band_of(total, bands):
+    band = pd.Series(Band.NA.value, index=total.index, dtype=object)
+    band = band.mask(total.notna() & (total < bands["red"]), Band.RED.value)
+    band = band.mask(total.notna() & (total >= bands["red"]) & (total < bands["green"]), Band.YELLOW.value)
+    band = band.mask(total.notna() & (total >= bands["green"]), Band.GREEN.value)
+    return band
+
+
+def _clean(value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return float(value)
+
+
+def snapshot_payload(row, definition):
+    """The JSON stored per snapshot: every group and measure, NaN as null."""
+    groups, measures = {}, {}
+    for group in definition["groups"]:
+        key = group["key"]
+        groups[key] = {"score": _clean(row.get(f"g:{key}")), "weight": group["weight"],
+                       "weight_used": _clean(row.get(f"gw:{key}")) or 0.0}
+        for m in group["measures"]:
+            measures[m["key"]] = {
+                "group": key, "kind": m["kind"], "value": _clean(row.get(f"v:{m['key']}")),
+                "points": _clean(row.get(f"p:{m['key']}")), "weight": m["weight"],
+                "weight_used": _clean(row.get(f"w:{m['key']}")) or 0.0,
+            }
+            if m["kind"] == "active_users_per_seat":
+                measures[m["key"]]["detail"] = {"users": _clean(row.get("x:active_users")),
+                                                "seats": _clean(row.get("x:licensed_seats"))}
+            elif m["kind"] == "key_feature_adoption":
+                measures[m["key"]]["detail"] = {"used": _clean(row.get("x:key_features_used"))}
+    return groups, measures
+
+
+def account_tiers_and_segments(*, workspace, as_of, account_ids):
+    """{account_id: (tier, {segment ids})} as they were on `as_of`, where history exists.
+
+    Tiers and segment membership come from the segments app's forward-only history when it is
+    installed; without it the current `Account.touch_tier` is used and no segment matches.
+    """
+    result = {}
+    if not apps.is_installed("segments"):
+        return result
+    from segments.models import SegmentMembershipEvent, TierChange
+
+    tiers = pd.DataFrame.from_records(list(
+        TierChange.objects.for_workspace(workspace).filter(day__lte=as_of)
+        .order_by("account_id", "day").values("account_id", "tier")
+    ), columns=["account_id", "tier"]).drop_duplicates("account_id", keep="last")
+    events = pd.DataFrame.from_records(list(
+        SegmentMembershipEvent.objects.for_workspace(workspace).filter(day__lte=as_of)
+        .order_by("segment_id", "account_id", "day", "id").values("segment_id", "account_id", "kind")
+    ), columns=["segment_id", "account_id", "kind"]).drop_duplicates(["segment_id", "account_id"], keep="last")
+    members = events[events["kind"] == "entered"].groupby("account_id")["segment_id"].apply(set).to_dict()
+    tier_of = dict(zip(tiers["account_id"], tiers["tier"], strict=True))
+    for account_id in account_ids:
+        if account_id in tier_of or account_id in members:
+            result[account_id] = (tier_of.get(account_id), members.get(account_id, set()))
+    return result
+
+
+def assign_versions(*, workspace, as_of, signals, scorecards):
+    """Series account → ScorecardVersion: the first matching scorecard by priority, else the default.
+
+    `scorecards` is a list of (Scorecard, ScorecardVersion) with the default among them.
+    """
+    default = next(version for card, version in scorecards if card.is_default)
+    assigned = pd.Series([default] * len(signals), index=signals.index, dtype=object)
+    specific = sorted(((c, v) for c, v in scorecards if not c.is_default), key=lambda cv: (cv[0].priority, cv[0].pk))
+    if not specific:
+        return assigned
+    history = account_tiers_and_segments(workspace=workspace, as_of=as_of, account_ids=list(signals.index))
+    tiers = pd.Series({aid: history.get(aid, (None, set()))[0] for aid in signals.index}, dtype=object)
+    tiers = tiers.where(tiers.notna(), signals["touch_tier"])
+    segments = pd.Series({aid: history.get(aid, (None, set()))[1] for aid in signals.index}, dtype=object)
+    decided = pd.Series(False, index=signals.index)
+    for card, version in specific:
+        wanted_segments = {int(s) for s in (card.segments or [])}
+        match = tiers.isin(card.tiers or []) | segments.map(lambda s, w=wanted_segments: bool(s & w))
+        match &= ~decided
+        assigned[match] = version
+        decided |= match
+    return assigned
+
+
+def compute_scores(*, workspace, as_of, definition=None, accounts=None):
+    """Score every account as of `as_of` from raw data. Nothing is written.
+
+    With `definition`, every account is scored with it (a what-if); otherwise each account with
+    the latest version of the scorecard that applies to it. Returns (frame, signals): `frame`
+    has the columns of `score_frame` plus `version` (ScorecardVersion or None).
+    """
+    from .selectors import active_scorecards
+    from .services import get_settings
+
+    settings = get_settings(workspace=workspace)
+    signals = collect_signals(workspace=workspace, as_of=as_of, settings=settings, accounts=accounts)
+    if signals.empty:
+        return pd.DataFrame(columns=["total", "band", "available_weight", "version"]), signals
+    if definition is not None:
+        frame = score_frame(signals, definition)
+        frame["version"] = None
+        return _with_details(frame, signals), signals
+    assigned = assign_versions(workspace=workspace, as_of=as_of, signals=signals,
+                               scorecards=active_scorecards(workspace=workspace))
+    parts = []
+    for version_id in sorted({v.pk for v in assigned}):
+        version = next(v for v in assigned if v.pk == version_id)
+        subset = signals[assigned.map(lambda v, pk=version_id: v.pk == pk)]
+        frame = score_frame(subset, version.definition)
+        frame["version"] = [version] * len(frame)
+        parts.append(frame)
+    frame = pd.concat(parts) if len(parts) > 1 else parts[0]
+    return _with_details(frame.reindex(signals.index), signals), signals
+
+
+DETAIL_COLUMNS = ["active_users", "licensed_seats", "key_features_used"]
+
+
+def _with_details(frame, signals):
+    """Counts behind ratios, kept so that explanations can say "4 of 20 seats"."""
+    for column in DETAIL_COLUMNS:
+        frame[f"x:{column}"] = signals[column]
+    return frame
+
+
+def measures_in(definition):
+    return [m for _, m in iter_measures(definition)]

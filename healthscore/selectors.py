@@ -1,0 +1,256 @@
+"""Reads of the health capability. Every function takes the workspace (or an account) explicitly."""
+
+import datetime as dt
+
+from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+
+from accounts.models import Account, AccountStatus
+
+from .definition import MEASURE_KINDS
+from .filtersets import HealthAlertFilterSet
+from .models import AlertOutcome, AlertStatus, Band, HealthAlert, HealthSnapshot, Scorecard, SentimentRating
+
+
+def active_scorecards(*, workspace):
+    """[(Scorecard, latest ScorecardVersion)], the default included (created on first use)."""
+    from .services import ensure_default_scorecard
+
+    ensure_default_scorecard(workspace=workspace)
+    cards = list(Scorecard.objects.for_workspace(workspace).prefetch_related("versions"))
+    result = []
+    for card in cards:
+        versions = sorted(card.versions.all(), key=lambda v: v.number)
+        if versions:
+            result.append((card, versions[-1]))
+    return result
+
+
+def scorecards(*, workspace):
+    return Scorecard.objects.for_workspace(workspace).prefetch_related("versions")
+
+
+def account_snapshots(*, account, days=90, until=None):
+    qs = HealthSnapshot.objects.for_workspace(account.workspace).filter(account=account).select_related(
+        "version__scorecard")
+    if until is not None:
+        qs = qs.filter(day__lte=until)
+    latest = qs.order_by("-day").first()
+    if latest is None:
+        return []
+    return list(qs.filter(day__gt=latest.day - dt.timedelta(days=days)).order_by("day"))
+
+
+# --- explanations --------------------------------------------------------------------------------
+def _num(value, digits=0):
+    if value is None:
+        return "—"
+    text = f"{value:.{digits}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def measure_sentence(key, entry, label):
+    """What the measure saw, in plain words: "Active users 4 of 20 seats"."""
+    value, kind = entry.get("value"), entry.get("kind")
+    if value is None:
+        return _("%(label)s: not available") % {"label": label}
+    detail = entry.get("detail") or {}
+    if kind == "active_users_per_seat" and detail.get("seats"):
+        return _("Active users %(users)s of %(seats)s seats") % {
+            "users": _num(detail.get("users")), "seats": _num(detail.get("seats"))}
+    if kind == "days_active_30":
+        return _("Active on %(days)s of the last 30 days") % {"days": _num(value)}
+    if kind == "key_feature_adoption":
+        return _("Key features used: %(pct)s%%") % {"pct": _num(value * 100)}
+    if kind == "usage_trend":
+        return _("Usage %(change)s%% vs the 30 days before") % {"change": ("+" if value >= 0 else "") + _num(value * 100)}
+    if kind == "days_since_last_activity":
+        return _("Last activity %(days)s days ago") % {"days": _num(value)}
+    if kind == "days_since_last_touch":
+        return _("Last qualifying touch %(days)s days ago") % {"days": _num(value)}
+    if kind == "key_person_reached_90":
+        return _("Key person reached in the last 90 days") if value else _("Key person not reached in 90 days")
+    if kind == "decision_maker_met_180":
+        return _("Decision maker met in the last 180 days") if value else _("Decision maker not met in 180 days")
+    if kind == "csm_sentiment":
+        return _("CSM sentiment %(rating)s of 5") % {"rating": _num(value)}
+    if kind == "days_to_renewal":
+        if value < 0:
+            return _("Renewal date passed %(days)s days ago") % {"days": _num(-value)}
+        return _("Renewal in %(days)s days") % {"days": _num(value)}
+    return _("%(label)s = %(value)s") % {"label": label, "value": _num(value, 2)}
+
+
+def explain_snapshot(snapshot):
+    """Every measure's contribution in plain words, and the one pulling the score down most."""
+    definition = snapshot.version.definition
+    lines, weakest = [], None
+    for group in definition["groups"]:
+        group_entry = snapshot.groups.get(group["key"], {})
+        for m in group["measures"]:
+            entry = snapshot.measures.get(m["key"])
+            if entry is None:
+                continue
+            label = m.get("label") or str(MEASURE_KINDS[m["kind"]][0])
+            sentence = measure_sentence(m["key"], entry, label)
+            points, share = entry.get("points"), entry.get("weight_used") or 0
+            if points is None:
+                text = _("%(what)s — its weight went to the rest of its group") % {"what": sentence}
+            else:
+                text = _("%(what)s: %(points)s/100, weight %(weight)s%%") % {
+                    "what": sentence, "points": _num(points), "weight": _num(share * 100)}
+            loss = None if points is None else share * (100 - points)
+            line = {"key": m["key"], "label": label, "group": group.get("label") or group["key"],
+                    "text": text, "points": points, "weight_pct": share * 100, "loss": loss,
+                    "contribution": None if points is None else share * points, "available": points is not None}
+            lines.append(line)
+            if loss is not None and loss > 0 and (weakest is None or loss > weakest["loss"]):
+                weakest = line
+        del group_entry
+    return {"lines": lines, "weakest": weakest}
+
+
+def what_moved(current, earlier):
+    """The measures whose contribution to the total changed most between two snapshots."""
+    if current is None or earlier is None:
+        return []
+    moves = []
+    for key, entry in current.measures.items():
+        before = earlier.measures.get(key) or {}
+        now_c = (entry.get("points") or 0) * (entry.get("weight_used") or 0)
+        then_c = (before.get("points") or 0) * (before.get("weight_used") or 0)
+        if abs(now_c - then_c) >= 0.5:
+            definition = current.version.definition
+            label = next((m.get("label") or str(MEASURE_KINDS[m["kind"]][0])
+                          for g in definition["groups"] for m in g["measures"] if m["key"] == key), key)
+            moves.append({"key": key, "label": label, "change": round(now_c - then_c, 1),
+                          "before": measure_sentence(key, before, label) if before else "—",
+                          "now": measure_sentence(key, entry, label)})
+    return sorted(moves, key=lambda m: -abs(m["change"]))[:5]
+
+
+def account_health(*, account):
+    """Everything the account page and API show about health, from stored snapshots."""
+    snapshots = account_snapshots(account=account, days=90)
+    current = snapshots[-1] if snapshots else None
+    result = {"current": current, "explanation": None, "moved": [], "week_ago": None, "chart": None,
+              "sentiment": latest_sentiment(account=account)}
+    if current is None:
+        return result
+    result["explanation"] = explain_snapshot(current)
+    week_ago = next((s for s in reversed(snapshots) if s.day <= current.day - dt.timedelta(days=7)), None)
+    result["week_ago"] = week_ago
+    result["moved"] = what_moved(current, week_ago)
+    result["chart"] = trend_chart(snapshots)
+    return result
+
+
+def trend_chart(snapshots):
+    """A daily series (gaps as None) with a marker wherever the scorecard version changed."""
+    if not snapshots:
+        return None
+    first, last = snapshots[0].day, snapshots[-1].day
+    by_day = {s.day: s for s in snapshots}
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    points = [by_day[d].total if d in by_day else None for d in days]
+    markers, previous = [], None
+    for index, day in enumerate(days):
+        snap = by_day.get(day)
+        if snap is None:
+            continue
+        if previous is not None and snap.version_id != previous:
+            markers.append({"index": index, "label": f"v{snap.version.number}"})
+        previous = snap.version_id
+    return {"series": [{"name": _("Health score"), "points": points}],
+            "labels": [d.strftime("%m-%d") for d in days], "markers": markers}
+
+
+# --- sentiment -----------------------------------------------------------------------------------
+def latest_sentiment(*, account, as_of=None):
+    from .services import get_settings
+
+    rating = SentimentRating.objects.for_workspace(account.workspace).filter(account=account).select_related(
+        "rated_by__user").first()
+    if rating is None:
+        return None
+    stale_days = get_settings(workspace=account.workspace).sentiment_stale_days
+    today = as_of or account.workspace.today()
+    age = (today - rating.rated_at.astimezone(account.workspace.tz).date()).days
+    return {"rating": rating, "age_days": age, "stale": age >= stale_days, "stale_days": stale_days}
+
+
+def sentiment_disagreements(*, workspace, gap=2):
+    """Accounts where a fresh CSM rating and the computed band disagree (e.g. 5/5 but red).
+
+    A rating of 4-5 against a red band, or 1-2 against a green one.
+    """
+    from .services import get_settings
+
+    stale_days = get_settings(workspace=workspace).sentiment_stale_days
+    since = dt.datetime.combine(workspace.today() - dt.timedelta(days=stale_days - 1), dt.time.min,
+                                tzinfo=workspace.tz)
+    ratings = (SentimentRating.objects.for_workspace(workspace).filter(rated_at__gte=since)
+               .order_by("account_id", "-rated_at", "-id").values("account_id", "rating", "rated_at"))
+    latest = {}
+    for row in ratings:
+        latest.setdefault(row["account_id"], row)
+    accounts = Account.objects.for_workspace(workspace).filter(pk__in=list(latest), status=AccountStatus.ACTIVE)
+    result = []
+    for account in accounts.select_related("owner__user"):
+        rating = latest[account.pk]["rating"]
+        if (rating >= 4 and account.health_band == Band.RED) or (rating <= 2 and account.health_band == Band.GREEN):
+            result.append({"account": account, "rating": rating, "rated_at": latest[account.pk]["rated_at"]})
+    return sorted(result, key=lambda r: (r["account"].health_score or 0))
+
+
+# --- alerts --------------------------------------------------------------------------------------
+def alerts(*, workspace, filters=None, request=None):
+    qs = HealthAlert.objects.for_workspace(workspace).select_related("account", "owner__user")
+    if filters is not None:
+        qs = HealthAlertFilterSet(filters, queryset=qs, request=request).qs
+    return qs
+
+
+def my_alerts(*, membership, week=None):
+    """(pushed, digest): this week's pushed open alerts of the CSM, and the rest of their open ones."""
+    from .services import week_of
+
+    week = week or week_of(membership.workspace.today())
+    mine = alerts(workspace=membership.workspace).filter(owner=membership, status=AlertStatus.OPEN)
+    pushed = mine.filter(pushed=True).order_by("-priority", "-id")
+    digest = mine.filter(pushed=False).order_by("-priority", "-id")
+    return pushed, digest, week
+
+
+def alert_precision(*, workspace):
+    """Per owner: alerts, share with an outcome acted on, share that preceded churn within 90 days."""
+    rows = (HealthAlert.objects.for_workspace(workspace).values("owner_id", "owner__user__username",
+                                                                "owner__user__first_name", "owner__user__last_name")
+            .annotate(total=Count("id"), acted=Count("id", filter=Q(outcome=AlertOutcome.ACTED_ON)),
+                      dismissed=Count("id", filter=Q(outcome=AlertOutcome.DISMISSED)),
+                      churned=Count("id", filter=Q(preceded_churn=True)),
+                      pushed=Count("id", filter=Q(pushed=True)),
+                      open=Count("id", filter=Q(status=AlertStatus.OPEN)))
+            .order_by("owner__user__first_name", "owner_id"))
+    result = []
+    totals = {"total": 0, "acted": 0, "dismissed": 0, "churned": 0, "pushed": 0, "open": 0}
+    for row in rows:
+        name = " ".join(filter(None, [row["owner__user__first_name"], row["owner__user__last_name"]])) or (
+            row["owner__user__username"] or _("Unassigned"))
+        result.append({"owner": name, **{k: row[k] for k in totals},
+                       "acted_share": row["acted"] / row["total"] if row["total"] else None,
+                       "churn_share": row["churned"] / row["total"] if row["total"] else None})
+        for k in totals:
+            totals[k] += row[k]
+    totals["acted_share"] = totals["acted"] / totals["total"] if totals["total"] else None
+    totals["churn_share"] = totals["churned"] / totals["total"] if totals["total"] else None
+    return result, totals
+
+
+def health_overview(*, workspace):
+    """Band counts of active accounts (from the account rows the nightly step keeps current)."""
+    counts = dict(
+        Account.objects.for_workspace(workspace).filter(status=AccountStatus.ACTIVE)
+        .values_list("health_band").annotate(n=Count("id")).values_list("health_band", "n")
+    )
+    return {band: counts.get(band, 0) for band in [b.value for b in Band]} | {"unscored": counts.get("", 0)}
