@@ -7,6 +7,7 @@ tracking API) writes them.
 import hashlib
 import secrets
 
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -63,6 +64,8 @@ class UsageEvent(WorkspaceOwned):
         indexes = [
             models.Index(fields=["account", "occurred_at"]),
             models.Index(fields=["workspace", "occurred_at"]),
+            # alias rewrites a user's events; without this it would scan the workspace's events.
+            models.Index(fields=["workspace", "user_id"], name="usage_event_user_idx"),
             models.Index(fields=["workspace", "group_id"], condition=models.Q(account__isnull=True),
                          name="usage_event_unmatched_idx"),
         ]
@@ -138,3 +141,91 @@ class WriteKey(WorkspaceOwned):
     @property
     def is_active(self):
         return self.revoked_at is None
+
+
+# Which account field each group trait updates, unless the workspace chose otherwise.
+DEFAULT_TRAIT_MAPPING = {"name": "name", "plan": "plan", "seats": "licensed_seats", "arr": "arr"}
+# Account fields a group trait may write. Everything else about an account stays the CRM's.
+MAPPABLE_ACCOUNT_FIELDS = ["name", "domain", "plan", "licensed_seats", "arr", "contract_start", "renewal_date"]
+
+
+def default_trait_mapping():
+    return dict(DEFAULT_TRAIT_MAPPING)
+
+
+class IngestSettings(models.Model):
+    """Per-workspace choices for the tracking API. A workspace without a row uses the defaults."""
+
+    workspace = models.OneToOneField("workspaces.Workspace", on_delete=models.CASCADE, related_name="+")
+    create_unknown_accounts = models.BooleanField(
+        _("group calls create unknown accounts"), default=True,
+        help_text=_("Off: a group call for an unknown groupId only remembers it; the CRM creates accounts."),
+    )
+    trait_mapping = models.JSONField(
+        _("group trait mapping"), default=default_trait_mapping, blank=True,
+        help_text=_("Group trait → account field, e.g. {\"seats\": \"licensed_seats\"}."),
+    )
+    numeric_traits_to_attributes = models.BooleanField(
+        _("keep other numeric traits as account attributes"), default=True,
+    )
+    retention_days = models.PositiveIntegerField(
+        _("keep raw events for (days)"), default=180, validators=[MinValueValidator(7)],
+        help_text=_("Older raw events are deleted nightly; daily rollups are kept."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("usage ingestion settings")
+
+    def __str__(self):
+        return f"ingest settings {self.workspace_id}"
+
+
+class RejectedMessage(WorkspaceOwned):
+    """A message of an accepted batch that could not be used, kept aside with the reason."""
+
+    received_at = models.DateTimeField()
+    message_id = models.CharField(max_length=200, blank=True)
+    message_type = models.CharField(max_length=20, blank=True)
+    reason = models.CharField(max_length=300)
+    payload = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["workspace", "received_at"])]
+
+    def __str__(self):
+        return f"{self.message_type or '?'} {self.message_id}: {self.reason}"
+
+
+class ProcessedMessage(WorkspaceOwned):
+    """messageIds of identify, group and alias calls already applied (events dedupe on UsageEvent)."""
+
+    message_id = models.CharField(max_length=200)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "message_id"], name="processed_message_unique_id")
+        ]
+        indexes = [models.Index(fields=["workspace", "received_at"])]
+
+    def __str__(self):
+        return self.message_id
+
+
+class DirtyUsageDay(WorkspaceOwned):
+    """A (workspace, day) whose rollup is stale. Batches mark; the rollup task claims and clears.
+
+    `token` changes on every mark, so the task deletes only the marks it has rolled up: a batch
+    committed while the task ran leaves its day dirty for the next run.
+    """
+
+    day = models.DateField()
+    token = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "day"], name="dirty_usage_day_unique")]
+
+    def __str__(self):
+        return f"{self.workspace_id} {self.day}"

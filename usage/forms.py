@@ -1,0 +1,30 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import MAPPABLE_ACCOUNT_FIELDS
+
+
+class WriteKeyForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("e.g. the app that sends events"))
+
+
+class IngestSettingsForm(forms.Form):
+    create_unknown_accounts = forms.BooleanField(
+        label=_("Group calls create accounts we don't know yet"), required=False,
+        help_text=_("Off: unknown groupIds are remembered and their events wait until the account exists."),
+    )
+    trait_mapping = forms.CharField(
+        label=_("Group trait → account field"), widget=forms.Textarea(attrs={"rows": 6}), required=False,
+        help_text=_("One “trait = field” per line. Fields: %(fields)s.") % {"fields": ", ".join(MAPPABLE_ACCOUNT_FIELDS)},
+    )
+    numeric_traits_to_attributes = forms.BooleanField(
+        label=_("Keep other numeric group traits as account attributes"), required=False,
+    )
+    retention_days = forms.IntegerField(
+        label=_("Keep raw events for (days)"), min_value=7, max_value=3650,
+        help_text=_("Daily rollups are kept for good."),
+    )
+
+    @staticmethod
+    def mapping_text(mapping):
+        return "\n".join(f"{trait} = {field}" for trait, field in mapping.items())

@@ -1,0 +1,129 @@
+"""The workspace's usage-data settings page: write keys, SDK snippets, what arrived, what didn't.
+
+Managers read it; only admins change anything (the services check that again).
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views.generic import TemplateView
+
+from workspaces.services import DomainError
+from workspaces.views import WorkspaceMixin
+
+from . import selectors, services
+from .forms import IngestSettingsForm, WriteKeyForm
+from .models import WriteKey
+
+KEY_PLACEHOLDER = "YOUR_WRITE_KEY"
+
+
+def sdk_snippets(*, host, key):
+    """Copy-paste snippets for the SDKs our tests drive (and the Node ones on the same protocol)."""
+    return [
+        ("Python · segment-analytics-python", f"""import segment.analytics as analytics
+
+analytics.write_key = "{key}"
+analytics.host = "{host}"  # the SDK posts to {host}/v1/batch
+
+analytics.group("user-42", "acct-1001", {{"name": "Example KK", "plan": "pro", "seats": 25}})
+analytics.identify("user-42", {{"email": "hanako@example.com", "name": "Hanako"}})
+analytics.track("user-42", "Report Exported", {{"rows": 10}}, context={{"groupId": "acct-1001"}})
+analytics.flush()"""),
+        ("Python · rudder-sdk-python", f"""import rudderstack.analytics as rudder_analytics
+
+rudder_analytics.write_key = "{key}"
+rudder_analytics.dataPlaneUrl = "{host}"
+
+rudder_analytics.group("user-42", "acct-1001", {{"name": "Example KK"}})
+rudder_analytics.track("user-42", "Report Exported", {{"rows": 10}}, context={{"groupId": "acct-1001"}})
+rudder_analytics.flush()"""),
+        ("JavaScript · @segment/analytics-node", f"""import {{ Analytics }} from "@segment/analytics-node";
+
+const analytics = new Analytics({{ writeKey: "{key}", host: "{host}", path: "/v1/batch" }});
+
+analytics.group({{ userId: "user-42", groupId: "acct-1001", traits: {{ name: "Example KK" }} }});
+analytics.track({{ userId: "user-42", event: "Report Exported", context: {{ groupId: "acct-1001" }} }});
+await analytics.closeAndFlush();"""),
+        ("JavaScript · @rudderstack/rudder-sdk-node", f"""const Analytics = require("@rudderstack/rudder-sdk-node");
+
+const client = new Analytics("{key}", {{ dataPlaneUrl: "{host}" }});
+client.track({{ userId: "user-42", event: "Report Exported", context: {{ groupId: "acct-1001" }} }});
+await client.flush();"""),
+        ("HTTP · curl", f"""curl -u "{key}:" -H "Content-Type: application/json" {host}/v1/batch \\
+  -d '{{"batch": [{{"type": "track", "messageId": "m-1", "userId": "user-42", "event": "Report Exported",
+        "context": {{"groupId": "acct-1001"}}, "timestamp": "2026-01-05T09:30:00+09:00"}}]}}'"""),
+    ]
+
+
+class UsageSettingsView(WorkspaceMixin, TemplateView):
+    template_name = "usage/settings.html"
+    required_role_check = "is_manager"
+
+    def get_context_data(self, *, new_key=None, key_form=None, settings_form=None, **kwargs):
+        context = super().get_context_data(**kwargs)
+        workspace = self.workspace
+        ingest = services.get_ingest_settings(workspace=workspace)
+        host = self.request.build_absolute_uri("/").rstrip("/")
+        context.update(
+            can_manage=self.membership.is_admin,
+            keys=selectors.write_keys(workspace=workspace),
+            new_key=new_key,
+            key_form=key_form or WriteKeyForm(),
+            settings_form=settings_form or IngestSettingsForm(initial={
+                "create_unknown_accounts": ingest.create_unknown_accounts,
+                "trait_mapping": IngestSettingsForm.mapping_text(ingest.trait_mapping),
+                "numeric_traits_to_attributes": ingest.numeric_traits_to_attributes,
+                "retention_days": ingest.retention_days,
+            }),
+            endpoint=f"{host}/v1/batch",
+            snippets=sdk_snippets(host=host, key=new_key[1] if new_key else KEY_PLACEHOLDER),
+            recent_events=selectors.recent_events(workspace=workspace),
+            set_aside=selectors.set_aside_messages(workspace=workspace),
+            unmatched=selectors.unmatched_groups(workspace=workspace),
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        if not self.membership.is_admin:
+            raise PermissionDenied(_("Only a workspace admin manages usage settings."))
+        action = request.POST.get("action")
+        try:
+            if action == "create_key":
+                form = WriteKeyForm(request.POST)
+                if not form.is_valid():
+                    return self.render_to_response(self.get_context_data(key_form=form))
+                key, plaintext = services.create_write_key(
+                    workspace=self.workspace, name=form.cleaned_data["name"], actor=self.membership
+                )
+                # Rendered, not redirected: the plaintext must never sit in a URL or the session.
+                return self.render_to_response(self.get_context_data(new_key=(key, plaintext)))
+            if action in ("revoke_key", "rotate_key"):
+                key = self._key(request.POST.get("key"))
+                if action == "revoke_key":
+                    services.revoke_write_key(write_key=key, actor=self.membership)
+                    messages.success(request, _("Key “%(name)s” revoked.") % {"name": key.name})
+                    return redirect("usage:settings")
+                new, plaintext = services.rotate_write_key(write_key=key, actor=self.membership)
+                return self.render_to_response(self.get_context_data(new_key=(new, plaintext)))
+            if action == "save_settings":
+                form = IngestSettingsForm(request.POST)
+                if not form.is_valid():
+                    return self.render_to_response(self.get_context_data(settings_form=form))
+                data = dict(form.cleaned_data)
+                data["trait_mapping"] = services.parse_trait_mapping(data["trait_mapping"])
+                services.update_ingest_settings(workspace=self.workspace, actor=self.membership, **data)
+                messages.success(request, _("Usage settings saved."))
+                return redirect("usage:settings")
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("usage:settings")
+        raise Http404(_("Unknown action."))
+
+    def _key(self, pk):
+        key = WriteKey.objects.for_workspace(self.workspace).filter(pk=pk).first() if str(pk).isdigit() else None
+        if key is None:
+            raise Http404(_("No such write key in this workspace."))
+        return key
