@@ -6,7 +6,7 @@ import logging
 
 import pandas as pd
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -324,17 +324,20 @@ def evaluate_alerts(*, workspace, as_of, frame, signals, history):
 
 
 def _apply_budget(*, workspace, as_of, alerts, budget):
-    """Push the most important new alerts, up to each CSM's budget for the week; the rest go to the digest."""
-    counts = dict(
-        HealthAlert.objects.for_workspace(workspace).filter(week=week_of(as_of), pushed=True, owner__isnull=False)
-        .values("owner_id").annotate(n=Count("id")).values_list("owner_id", "n")
-    )
+    """Push the most important new alerts, up to `budget` accounts per CSM and week; the rest go
+    to the digest. A second alert of an account already pushed this week costs nothing more."""
+    this_week = HealthAlert.objects.for_workspace(workspace).filter(
+        week=week_of(as_of), pushed=True, owner__isnull=False)
+    pushed_accounts = {}
+    for owner_id, account_id in this_week.values_list("owner_id", "account_id").distinct():
+        pushed_accounts.setdefault(owner_id, set()).add(account_id)
     for alert in sorted(alerts, key=lambda a: (-a.priority, a.account_id, a.kind)):
         if alert.owner_id is None:
             continue  # nobody to push to: the digest shows it to managers
-        if counts.get(alert.owner_id, 0) < budget:
+        accounts = pushed_accounts.setdefault(alert.owner_id, set())
+        if alert.account_id in accounts or len(accounts) < budget:
             alert.pushed = True
-            counts[alert.owner_id] = counts.get(alert.owner_id, 0) + 1
+            accounts.add(alert.account_id)
 
 
 @transaction.atomic
