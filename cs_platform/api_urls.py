@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import views as accounts_api
 from imports.api import views as imports_api
+from segments.api import views as segments_api
 from workspaces.api import views as workspaces_api
 
 router = DefaultRouter()
@@ -17,5 +18,10 @@ router.register("members", workspaces_api.MemberViewSet, basename="member")
 router.register("me", workspaces_api.MeViewSet, basename="me")
 
 router.register("exports", imports_api.ExportViewSet, basename="export")
+router.register("segments", segments_api.SegmentViewSet, basename="segment")
+router.register("cadence-policies", segments_api.CadencePolicyViewSet, basename="cadence-policy")
+router.register("tier-pins", segments_api.TierPinViewSet, basename="tier-pin")
+router.register("touch-model", segments_api.TouchModelViewSet, basename="touch-model")
+router.register("coverage", segments_api.CoverageViewSet, basename="coverage")
 
 urlpatterns = router.urls

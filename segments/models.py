@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import MONEY, Account, TouchTier
+from accounts.models import MONEY, Account, Channel, TouchTier
 from workspaces.models import Membership, WorkspaceOwned
 
 DEFAULT_HIGH_MIN_ARR = 10_000_000
@@ -262,6 +262,10 @@ class CoverageSnapshot(WorkspaceOwned):
     @property
     def segment_ids(self):
         return [int(s) for s in self.segment_keys.strip(",").split(",") if s]
+
+    @property
+    def fix_channel_label(self):
+        return dict(Channel.choices).get(self.fix_channel, self.fix_channel)
 
     @property
     def never_touched(self):

@@ -228,10 +228,11 @@ def segment_members(*, segment):
 
 
 def segment_history(*, segment, limit=200):
-    return (
+    events = (
         SegmentMembershipEvent.objects.for_workspace(segment.workspace).filter(segment=segment)
-        .select_related("account").order_by("-day", "-id")[:limit]
+        .select_related("account").order_by("-day", "-id")
     )
+    return events[:limit] if limit else events
 
 
 def cadence_policies(*, workspace):

@@ -1,0 +1,59 @@
+from django import template
+from django.utils.translation import gettext as _
+
+from ..selectors import account_coverage
+from ..views import log_link
+
+register = template.Library()
+
+
+@register.filter
+def log_url(row):
+    """Link to the account page's quick log form with the covering channel preselected."""
+    return log_link(row.account_id, row.fix_channel)
+
+
+@register.filter
+def rate(value):
+    return "—" if value is None else f"{value:.1f}%"
+
+
+@register.filter
+def signed(value):
+    if value is None:
+        return "—"
+    return f"{value:+.1f}"
+
+
+@register.filter
+def delta_class(value):
+    if not value:
+        return ""
+    return "delta-up" if value > 0 else "delta-down"
+
+
+@register.filter
+def breaks(row):
+    """What breaks coverage, in words."""
+    if row.covered:
+        return ""
+    if row.broken_rule == "never":
+        return _("Never touched")
+    if row.broken_rule == "cadence":
+        return _("Cadence overdue")
+    return row.broken_rule
+
+
+@register.inclusion_tag("segments/_coverage_panel.html", takes_context=True)
+def coverage_panel(context, account):
+    from ..forms import PinForm
+    from ..models import TierPin
+
+    membership = context.get("membership")
+    pin = TierPin.objects.filter(account=account).select_related("pinned_by__user").first()
+    return {
+        "account": account, "row": account_coverage(account=account), "pin": pin,
+        "can_pin": bool(membership and membership.is_manager),
+        "pin_form": PinForm(initial={"tier": account.touch_tier or "low"}),
+        "csrf_token": context.get("csrf_token"), "workspace": context.get("workspace"),
+    }
