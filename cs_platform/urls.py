@@ -11,6 +11,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("workspace/", include("workspaces.urls")),
     path("accounts/", include("accounts.urls")),
+    path("imports/", include("imports.urls")),
     path("", include("segments.urls")),
     path("api/v1/", include("cs_platform.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

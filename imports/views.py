@@ -1,0 +1,187 @@
+"""Import / export pages: upload → map columns → dry run → import, and file downloads."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+
+from workspaces.services import DomainError
+from workspaces.views import WorkspaceMixin
+
+from . import selectors, services
+from .columns import OBJECT_TYPES, columns_for, suggest_mapping
+from .models import ImportJob
+from .readers import FileError
+from .values import clean_text
+from .writers import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, write_csv, write_xlsx
+
+PREVIEW_ROWS = 5
+SHOWN_ERRORS = 200
+
+
+class UploadForm(forms.Form):
+    object_type = forms.ChoiceField(label=gettext_lazy("What the file contains"))
+    file = forms.FileField(label=gettext_lazy("CSV or Excel (.xlsx) file"))
+
+    def __init__(self, *args, membership, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["object_type"].choices = [
+            (key, label) for key, label in OBJECT_TYPES.items() if services.can_import(membership, key)
+        ]
+
+
+class ImportIndexView(WorkspaceMixin, View):
+    template_name = "imports/index.html"
+
+    def get(self, request):
+        return self.render(UploadForm(membership=self.membership))
+
+    def post(self, request):
+        form = UploadForm(request.POST, request.FILES, membership=self.membership)
+        if form.is_valid():
+            try:
+                job = services.create_job(
+                    workspace=self.workspace, actor=self.membership, object_type=form.cleaned_data["object_type"],
+                    upload=form.cleaned_data["file"],
+                )
+            except DomainError as exc:
+                form.add_error("file" if exc.field == "file" else None, exc.message)
+            else:
+                return redirect("imports:map", pk=job.pk)
+        return self.render(form, status=400)
+
+    def render(self, form, status=200):
+        importable = form.fields["object_type"].choices
+        return render(self.request, self.template_name, {
+            "form": form if importable else None,
+            "jobs": selectors.recent_jobs(workspace=self.workspace),
+            "object_types": OBJECT_TYPES.items(),
+        }, status=status)
+
+
+class JobMixin(WorkspaceMixin):
+    """A job of the current workspace that the member may run (404 for another workspace's)."""
+
+    def get_job(self, pk):
+        job = get_object_or_404(ImportJob.objects.for_workspace(self.workspace), pk=pk)
+        if not services.can_import(self.membership, job.object_type):
+            raise PermissionDenied(_("Your role does not allow this import."))
+        return job
+
+
+class MapColumnsView(JobMixin, View):
+    template_name = "imports/map.html"
+
+    def get(self, request, pk):
+        job = self.get_job(pk)
+        try:
+            sheet = services.job_sheet(job)
+        except FileError as exc:
+            messages.error(request, exc.message)
+            return redirect("imports:index")
+        if job.mapping:
+            mapping = {int(index): name for index, name in job.mapping.items()}
+        else:
+            saved = selectors.saved_mapping(workspace=self.workspace, object_type=job.object_type)
+            mapping = suggest_mapping(job.object_type, sheet.headers, saved)
+        return self.render(job, sheet, mapping)
+
+    def post(self, request, pk):
+        job = self.get_job(pk)
+        sheet = services.job_sheet(job)
+        valid = {column.name for column in columns_for(job.object_type)}
+        mapping = {}
+        for index in range(len(sheet.headers)):
+            name = request.POST.get(f"col_{index}", "")
+            if name and name not in valid:
+                return HttpResponseBadRequest(_("Unknown column choice."))
+            if name:
+                mapping[index] = name
+        try:
+            services.start_job(job=job, actor=self.membership, mapping=mapping)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return self.render(job, sheet, mapping, status=400)
+        return redirect("imports:job", pk=job.pk)
+
+    def render(self, job, sheet, mapping, status=200):
+        columns = [
+            {"index": index, "header": header, "selected": mapping.get(index, ""),
+             "samples": [clean_text(cells[index]) if index < len(cells) else "" for _row, cells in
+                         sheet.rows[:PREVIEW_ROWS]]}
+            for index, header in enumerate(sheet.headers)
+        ]
+        return render(self.request, self.template_name, {
+            "job": job, "columns": columns, "targets": columns_for(job.object_type),
+            "preview": [[clean_text(cell) for cell in cells] for _row, cells in sheet.rows[:PREVIEW_ROWS]],
+            "row_count": len(sheet),
+        }, status=status)
+
+
+class JobView(JobMixin, View):
+    template_name = "imports/job.html"
+
+    def get(self, request, pk):
+        job = self.get_job(pk)
+        return render(request, self.template_name, {
+            "job": job, "errors": job.errors[:SHOWN_ERRORS], "hidden_errors": max(0, job.error_count - SHOWN_ERRORS),
+            "summary": job.summary, "mapping_errors": job.summary.get("mapping_errors", []),
+            "valid_rows": job.total_rows - job.summary.get("error_rows", 0),
+        })
+
+    def post(self, request, pk):
+        job = self.get_job(pk)
+        action = request.POST.get("action")
+        if action not in ("check", "commit", "commit_valid_only"):
+            return HttpResponseBadRequest(_("Unknown action."))
+        try:
+            services.start_job(job=job, actor=self.membership, commit=action != "check",
+                               valid_only=action == "commit_valid_only")
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        return redirect("imports:job", pk=job.pk)
+
+
+class JobProgressView(JobMixin, View):
+    def get(self, request, pk):
+        job = self.get_job(pk)
+        return JsonResponse({
+            "status": job.status, "status_label": job.get_status_display(), "running": job.is_running,
+            "processed": job.processed_rows, "total": job.total_rows, "percent": job.progress_percent,
+        })
+
+
+class ExportView(WorkspaceMixin, View):
+    """Download one object type as CSV or XLSX. Accounts honour the account list's filters."""
+
+    def get(self, request, object_type, file_format):
+        if object_type not in OBJECT_TYPES or file_format not in ("csv", "xlsx"):
+            raise Http404
+        try:
+            headers, rows = selectors.export_table(workspace=self.workspace, object_type=object_type,
+                                                   filters=request.GET or None, request=request)
+            return export_response(headers, rows, object_type=object_type, file_format=file_format,
+                                   workspace=self.workspace)
+        except ValidationError as exc:
+            return HttpResponseBadRequest("; ".join(f"{field}: {' '.join(msgs)}"
+                                                    for field, msgs in exc.message_dict.items()))
+
+
+def export_filename(*, workspace, object_type, file_format):
+    return f"{object_type}-{workspace.slug}-{workspace.today().isoformat()}.{file_format}"
+
+
+def export_response(headers, rows, *, object_type, file_format, workspace):
+    if file_format == "xlsx":
+        body, media_type = write_xlsx(headers, rows, title=object_type), XLSX_MEDIA_TYPE
+    else:
+        body, media_type = write_csv(headers, rows), f"{CSV_MEDIA_TYPE}; charset=utf-8"
+    response = HttpResponse(body, content_type=media_type)
+    name = export_filename(workspace=workspace, object_type=object_type, file_format=file_format)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
