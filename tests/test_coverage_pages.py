@@ -63,7 +63,7 @@ def test_drill_down_filters_and_exports_csv(login, manager, csm, book):
     client = login(manager)
     page = client.get(reverse("segments:coverage_accounts"), {"owner": csm.pk})
     assert [r.account.name for r in page.context["rows"]] == ["Big Gap KK", "Small Gap KK"]
-    assert f'?channel=phone#quicklog-title' in page.content.decode()
+    assert '?channel=phone#quicklog-title' in page.content.decode()
     export = client.get(reverse("segments:coverage_accounts"), {"owner": csm.pk, "format": "csv"})
     assert export["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig"))))
