@@ -3,6 +3,7 @@
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import views as accounts_api
+from healthscore.api import views as health_api
 from imports.api import views as imports_api
 from segments.api import views as segments_api
 from workspaces.api import views as workspaces_api
@@ -23,5 +24,12 @@ router.register("cadence-policies", segments_api.CadencePolicyViewSet, basename=
 router.register("tier-pins", segments_api.TierPinViewSet, basename="tier-pin")
 router.register("touch-model", segments_api.TouchModelViewSet, basename="touch-model")
 router.register("coverage", segments_api.CoverageViewSet, basename="coverage")
+router.register("health/settings", health_api.HealthSettingsViewSet, basename="health-settings")
+router.register("health/scorecards", health_api.ScorecardViewSet, basename="health-scorecard")
+router.register("health/snapshots", health_api.HealthSnapshotViewSet, basename="health-snapshot")
+router.register("health/sentiment", health_api.SentimentRatingViewSet, basename="health-sentiment")
+router.register("health/alerts", health_api.HealthAlertViewSet, basename="health-alert")
+router.register("health/accounts", health_api.AccountHealthViewSet, basename="health-account")
+router.register("health/backtest", health_api.BacktestViewSet, basename="health-backtest")
 
 urlpatterns = router.urls

@@ -81,10 +81,10 @@ def observations(*, workspace, start, end, step_days=30, definition=None):
     churn = pd.DataFrame.from_records(
         list(Account.objects.for_workspace(workspace).filter(churned_on__isnull=False).values("id", "churned_on")),
         columns=["id", "churned_on"]).set_index("id")["churned_on"]
-    churned_on = data["account_id"].map(churn)
-    horizon = data["day"].map(lambda d: d + dt.timedelta(days=HORIZON_DAYS))
-    data["churned_on"] = churned_on
-    data["churned"] = churned_on.notna() & (churned_on > data["day"]) & (churned_on <= horizon)
+    churned_on = pd.to_datetime(data["account_id"].map(churn))
+    day = pd.to_datetime(data["day"])
+    data["churned_on"] = churned_on.dt.date.where(churned_on.notna(), None)
+    data["churned"] = churned_on.notna() & (churned_on > day) & (churned_on <= day + pd.Timedelta(days=HORIZON_DAYS))
     return data
 
 
@@ -137,3 +137,52 @@ def distribution(totals):
 def measure_labels(definition):
     return {m["key"]: (m.get("label") or str(MEASURE_KINDS[m["kind"]][0]))
             for g in definition["groups"] for m in g["measures"]}
+
+
+def backtest_payload(result):
+    """The report as JSON-friendly data (dates as ISO strings)."""
+    def iso(value):
+        return value.isoformat() if hasattr(value, "isoformat") else value
+
+    return {
+        "start": iso(result["start"]), "end": iso(result["end"]), "step_days": result["step_days"],
+        "horizon_days": result["horizon_days"], "observations": result["observations"],
+        "churned": result["churned"], "auc": result["auc"], "bands": result["bands"],
+        "measures": result["measures"], "days": [iso(d) for d in result["days"]],
+        "recomputed_days": [iso(d) for d in result["recomputed_days"]],
+        "churned_while_green": [{**row, "day": iso(row["day"]), "churned_on": iso(row["churned_on"])}
+                                for row in result["churned_while_green"]],
+        "distribution": result["distribution"],
+    }
+
+
+def what_if(*, workspace, definition, start, end, step_days=30, scorecard=None):
+    """Apply an edited (unsaved) definition to today's data and to the back-test, next to the current rules.
+
+    With `scorecard`, today's comparison is limited to the accounts that scorecard applies to; the
+    back-test applies the edit to every account of the period.
+    """
+    from .definition import validate_definition
+
+    clean = validate_definition(definition)
+    today = workspace.today()
+    current, _signals = compute_scores(workspace=workspace, as_of=today)
+    if scorecard is not None and not current.empty:
+        current = current[current["version"].map(lambda v: v is not None and v.scorecard_id == scorecard.pk)]
+    proposed, _signals = compute_scores(workspace=workspace, as_of=today, definition=clean)
+    proposed = proposed.reindex(current.index)
+
+    def bands(frame):
+        counts = frame["band"].value_counts() if len(frame) else {}
+        return {b.value: int(counts.get(b.value, 0)) for b in Band}
+
+    return {
+        "definition": clean, "accounts": len(current),
+        "current_bands": bands(current), "new_bands": bands(proposed),
+        "current_distribution": distribution(current["total"] if len(current) else []),
+        "new_distribution": distribution(proposed["total"] if len(proposed) else []),
+        "changed_band": int((current["band"] != proposed["band"]).sum()) if len(current) else 0,
+        "current_backtest": report(workspace=workspace, start=start, end=end, step_days=step_days),
+        "new_backtest": report(workspace=workspace, start=start, end=end, step_days=step_days, definition=clean,
+                               labels=measure_labels(clean)),
+    }

@@ -1,0 +1,99 @@
+"""API shapes of the health capability. Writes go through `healthscore.services`."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from accounts.api.serializers import BriefAccountSerializer
+from accounts.models import Account
+from workspaces.api.fields import WorkspaceRelatedField
+from workspaces.api.serializers import BriefMembershipSerializer
+
+from ..models import HealthAlert, HealthSettings, HealthSnapshot, Scorecard, ScorecardVersion, SentimentRating
+
+
+class HealthSettingsSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = HealthSettings
+        fields = ["id", "key_features", "sentiment_stale_days", "alert_drop_points", "alert_weekly_budget"]
+
+
+class ScorecardVersionSerializer(serializers.ModelSerializer):
+    created_by = BriefMembershipSerializer(read_only=True)
+
+    class Meta:
+        model = ScorecardVersion
+        fields = ["id", "number", "definition", "note", "created_by", "created_at"]
+
+
+class ScorecardSerializer(serializers.ModelSerializer):
+    current_version = serializers.SerializerMethodField()
+    definition = serializers.JSONField(write_only=True, required=False,
+                                       help_text=_("The full definition; a change makes a new version."))
+    note = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=300)
+    tiers = serializers.ListField(child=serializers.CharField(), required=False)
+    segments = serializers.ListField(child=serializers.IntegerField(), required=False)
+
+    class Meta:
+        model = Scorecard
+        fields = ["id", "name", "is_default", "priority", "tiers", "segments", "current_version", "definition",
+                  "note", "created_at"]
+        read_only_fields = ["is_default", "created_at"]
+
+    def get_current_version(self, card) -> dict:
+        versions = sorted(card.versions.all(), key=lambda v: v.number)
+        return ScorecardVersionSerializer(versions[-1], context=self.context).data if versions else None
+
+
+class HealthSnapshotSerializer(serializers.ModelSerializer):
+    version = serializers.IntegerField(source="version.number", read_only=True)
+    scorecard = serializers.IntegerField(source="version.scorecard_id", read_only=True)
+
+    class Meta:
+        model = HealthSnapshot
+        fields = ["id", "account", "day", "scorecard", "version", "total", "band", "available_weight", "groups",
+                  "measures"]
+
+
+class SentimentRatingSerializer(serializers.ModelSerializer):
+    account = WorkspaceRelatedField(queryset=Account.objects.all(), brief_serializer=BriefAccountSerializer)
+    reasons = serializers.ListField(child=serializers.CharField(), required=False)
+    rated_by = BriefMembershipSerializer(read_only=True)
+    rating = serializers.IntegerField()
+
+    class Meta:
+        model = SentimentRating
+        fields = ["id", "account", "rating", "reasons", "note", "rated_by", "rated_at"]
+        read_only_fields = ["rated_at"]
+
+
+class HealthAlertSerializer(serializers.ModelSerializer):
+    account = BriefAccountSerializer(read_only=True)
+    owner = BriefMembershipSerializer(read_only=True)
+
+    class Meta:
+        model = HealthAlert
+        fields = ["id", "account", "owner", "kind", "reason", "status", "opened_on", "last_seen_on", "score",
+                  "previous_score", "drop", "arr_at_risk", "priority", "pushed", "week", "outcome",
+                  "outcome_reason", "outcome_at", "preceded_churn"]
+        read_only_fields = fields
+
+
+class AlertOutcomeSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=["acted_on", "dismissed"])
+    outcome_reason = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+
+class BacktestQuerySerializer(serializers.Serializer):
+    start = serializers.DateField(required=False)
+    end = serializers.DateField(required=False)
+    step_days = serializers.IntegerField(required=False, min_value=1, max_value=365, default=30)
+
+    def validate(self, attrs):
+        if attrs.get("start") and attrs.get("end") and attrs["start"] > attrs["end"]:
+            raise serializers.ValidationError({"start": [_("The start is after the end.")]})
+        return attrs
+
+
+class WhatIfSerializer(BacktestQuerySerializer):
+    definition = serializers.JSONField()
+    scorecard = serializers.IntegerField(required=False)

@@ -1,0 +1,187 @@
+"""REST API v1 for health scores: settings, scorecards, snapshots, sentiment, alerts, back-test.
+
+Managers change settings and scorecards and read the back-test; CSMs rate sentiment and record
+alert outcomes on their own accounts (the services enforce it); everyone reads scores.
+"""
+
+import datetime as dt
+
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from accounts.models import Account
+from workspaces.api.permissions import IsWorkspaceManager
+from workspaces.api.viewsets import WorkspaceReadOnlyViewSet, WorkspaceScopedMixin, WorkspaceViewSet
+
+from .. import services
+from ..backtest import backtest_payload, report, what_if
+from ..filtersets import HealthAlertFilterSet, HealthSnapshotFilterSet, SentimentRatingFilterSet
+from ..models import HealthAlert, HealthSettings, HealthSnapshot, Scorecard, SentimentRating
+from ..selectors import account_health
+from .serializers import (
+    AlertOutcomeSerializer,
+    BacktestQuerySerializer,
+    HealthAlertSerializer,
+    HealthSettingsSerializer,
+    HealthSnapshotSerializer,
+    ScorecardSerializer,
+    SentimentRatingSerializer,
+    WhatIfSerializer,
+)
+
+
+class HealthSettingsViewSet(WorkspaceScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                            mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    queryset = HealthSettings.objects.all()
+    serializer_class = HealthSettingsSerializer
+    write_permission = "is_manager"
+    pagination_class = None
+
+    def get_queryset(self):
+        if not getattr(self, "swagger_fake_view", False):
+            services.get_settings(workspace=self.request.workspace)
+        return super().get_queryset()
+
+    def perform_update(self, serializer):
+        serializer.instance = services.update_settings(
+            workspace=self.request.workspace, actor=self.request.membership, **serializer.validated_data)
+
+
+class ScorecardViewSet(WorkspaceViewSet):
+    queryset = Scorecard.objects.prefetch_related("versions__created_by__user")
+    serializer_class = ScorecardSerializer
+    write_permission = "is_manager"
+    ordering_fields = ["priority", "name"]
+
+    def get_queryset(self):
+        if not getattr(self, "swagger_fake_view", False):
+            services.ensure_default_scorecard(workspace=self.request.workspace)
+        return super().get_queryset()
+
+    def perform_create(self, serializer):
+        card, _version = services.save_scorecard(
+            workspace=self.request.workspace, actor=self.request.membership, **serializer.validated_data)
+        serializer.instance = card
+
+    def perform_update(self, serializer):
+        card, _version = services.save_scorecard(
+            workspace=self.request.workspace, actor=self.request.membership, scorecard=serializer.instance,
+            **serializer.validated_data)
+        serializer.instance = Scorecard.objects.prefetch_related("versions").get(pk=card.pk)
+
+    def perform_destroy(self, instance):
+        services.delete_scorecard(scorecard=instance, actor=self.request.membership)
+
+    @action(detail=True)
+    def versions(self, request, pk=None):
+        from .serializers import ScorecardVersionSerializer
+
+        card = self.get_object()
+        return Response(ScorecardVersionSerializer(card.versions.order_by("-number"), many=True).data)
+
+
+class HealthSnapshotViewSet(WorkspaceReadOnlyViewSet):
+    queryset = HealthSnapshot.objects.select_related("version")
+    serializer_class = HealthSnapshotSerializer
+    filterset_class = HealthSnapshotFilterSet
+    ordering_fields = ["day", "total"]
+    ordering = ["-day"]
+
+
+class SentimentRatingViewSet(WorkspaceScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                             mixins.CreateModelMixin, viewsets.GenericViewSet):
+    queryset = SentimentRating.objects.select_related("account", "rated_by__user")
+    serializer_class = SentimentRatingSerializer
+    filterset_class = SentimentRatingFilterSet
+    ordering_fields = ["rated_at"]
+    ordering = ["-rated_at"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.rate_sentiment(actor=self.request.membership, **serializer.validated_data)
+
+
+class HealthAlertViewSet(WorkspaceReadOnlyViewSet):
+    queryset = HealthAlert.objects.select_related("account", "owner__user")
+    serializer_class = HealthAlertSerializer
+    filterset_class = HealthAlertFilterSet
+    ordering_fields = ["opened_on", "priority", "drop"]
+    ordering = ["-opened_on", "-priority"]
+
+    @action(detail=True, methods=["post"], serializer_class=AlertOutcomeSerializer)
+    def outcome(self, request, pk=None):
+        alert = self.get_object()
+        if not request.membership.can_edit:
+            raise PermissionDenied(_("Your role does not allow this."))
+        serializer = AlertOutcomeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.record_alert_outcome(alert=alert, actor=request.membership,
+                                      outcome=serializer.validated_data["outcome"],
+                                      reason=serializer.validated_data.get("outcome_reason", ""))
+        return Response(HealthAlertSerializer(alert).data)
+
+
+class AccountHealthViewSet(WorkspaceScopedMixin, viewsets.GenericViewSet):
+    """`GET health/accounts/{id}/`: the account's score, explanation, what moved and 90-day trend."""
+
+    queryset = Account.objects.all()
+
+    def retrieve(self, request, pk=None):
+        account = get_object_or_404(self.get_queryset(), pk=pk)
+        health = account_health(account=account)
+        current = health["current"]
+        sentiment = health["sentiment"]
+        return Response({
+            "account": account.pk,
+            "score": account.health_score, "band": account.health_band, "change_30d": account.health_change_30d,
+            "day": current.day if current else None,
+            "version": current.version.number if current else None,
+            "explanation": [{k: line[k] for k in ("key", "label", "group", "text", "points", "weight_pct")}
+                            for line in (health["explanation"] or {}).get("lines", [])],
+            "weakest": (health["explanation"] or {}).get("weakest", {}) and health["explanation"]["weakest"]["key"],
+            "moved_since": health["week_ago"].day if health["week_ago"] else None,
+            "moved": health["moved"],
+            "trend": health["chart"],
+            "sentiment": {"rating": sentiment["rating"].rating, "reasons": sentiment["rating"].reasons,
+                          "age_days": sentiment["age_days"], "stale": sentiment["stale"]} if sentiment else None,
+        })
+
+
+class BacktestViewSet(viewsets.GenericViewSet):
+    """`GET health/backtest/?start=&end=&step_days=` and `POST health/backtest/what-if/` (managers)."""
+
+    permission_classes = [IsWorkspaceManager]
+    serializer_class = BacktestQuerySerializer
+
+    def list(self, request):
+        query = BacktestQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        start, end = _period(request.workspace, query.validated_data)
+        result = report(workspace=request.workspace, start=start, end=end,
+                        step_days=query.validated_data["step_days"])
+        return Response(backtest_payload(result))
+
+    @action(detail=False, methods=["post"], url_path="what-if", serializer_class=WhatIfSerializer)
+    def what_if(self, request):
+        query = WhatIfSerializer(data=request.data)
+        query.is_valid(raise_exception=True)
+        start, end = _period(request.workspace, query.validated_data)
+        preview = what_if(workspace=request.workspace, definition=query.validated_data["definition"],
+                          start=start, end=end, step_days=query.validated_data["step_days"])
+        return Response({
+            "current": {"bands": preview["current_bands"], "distribution": preview["current_distribution"],
+                        "backtest": backtest_payload(preview["current_backtest"])},
+            "what_if": {"bands": preview["new_bands"], "distribution": preview["new_distribution"],
+                        "backtest": backtest_payload(preview["new_backtest"])},
+            "changed_band": preview["changed_band"],
+        }, status=status.HTTP_200_OK)
+
+
+def _period(workspace, data):
+    today = workspace.today()
+    end = data.get("end") or today - dt.timedelta(days=90)
+    start = data.get("start") or end - dt.timedelta(days=270)
+    return start, end

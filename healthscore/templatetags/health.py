@@ -1,0 +1,27 @@
+"""`{% health_panel account %}`: the account page's health panel (score, explanation, trend, sentiment)."""
+
+from django import template
+
+from ..forms import SENTIMENT_RUBRIC, SentimentForm
+from ..selectors import account_health
+
+register = template.Library()
+
+
+@register.inclusion_tag("healthscore/_panel.html", takes_context=True)
+def health_panel(context, account):
+    membership = context.get("membership")
+    health = account_health(account=account)
+    can_rate = bool(membership and membership.can_edit_account(account))
+    return {
+        "account": account, "health": health, "current": health["current"], "rubric": SENTIMENT_RUBRIC,
+        "sentiment_form": SentimentForm() if can_rate else None, "csrf_token": context.get("csrf_token"),
+        "request": context.get("request"),
+    }
+
+
+@register.filter
+def pct(value):
+    if value is None:
+        return "—"
+    return f"{value * 100:.0f}%"

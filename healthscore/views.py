@@ -1,0 +1,266 @@
+"""Health pages: overview, the account panel's forms, My alerts, scorecards with what-if, back-test."""
+
+import datetime as dt
+
+from django.apps import apps
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views import View
+
+from accounts.models import Account, AccountStatus
+from workspaces.services import DomainError
+from workspaces.views import WorkspaceMixin
+
+from . import services
+from .backtest import measure_labels, report, what_if
+from .definition import MEASURE_KINDS, describe_rule, measure_label
+from .forms import HealthSettingsForm, NewScorecardForm, SentimentForm, definition_from_post
+from .models import HealthAlert, Scorecard
+from .selectors import (
+    alert_precision,
+    alerts,
+    health_overview,
+    my_alerts,
+    scorecards,
+    sentiment_disagreements,
+)
+
+
+class HealthOverviewView(WorkspaceMixin, View):
+    template_name = "healthscore/overview.html"
+
+    def get(self, request):
+        ws = self.workspace
+        accounts = Account.objects.for_workspace(ws).filter(status=AccountStatus.ACTIVE).select_related("owner__user")
+        settings = services.get_settings(workspace=ws)
+        services.ensure_default_scorecard(workspace=ws)
+        context = {
+            "bands": health_overview(workspace=ws),
+            "lowest": accounts.filter(health_score__isnull=False).order_by("health_score", "id")[:15],
+            "falling": accounts.filter(health_change_30d__lt=0).order_by("health_change_30d", "id")[:15],
+            "disagreements": sentiment_disagreements(workspace=ws)[:30],
+            "scorecards": _scorecard_rows(ws),
+            "settings": settings,
+            "settings_form": HealthSettingsForm(initial={
+                "key_features": ", ".join(settings.key_features), "sentiment_stale_days": settings.sentiment_stale_days,
+                "alert_drop_points": settings.alert_drop_points, "alert_weekly_budget": settings.alert_weekly_budget,
+            }),
+            "new_scorecard_form": NewScorecardForm(segment_choices=_segment_choices(ws)),
+        }
+        return render(request, self.template_name, context)
+
+
+def _scorecard_rows(workspace):
+    rows = []
+    for card in scorecards(workspace=workspace):
+        versions = sorted(card.versions.all(), key=lambda v: v.number)
+        rows.append({"card": card, "version": versions[-1] if versions else None})
+    return rows
+
+
+def _segment_choices(workspace):
+    if not apps.is_installed("segments"):
+        return []
+    from segments.models import Segment
+
+    return [(str(s.pk), s.name) for s in Segment.objects.for_workspace(workspace)]
+
+
+class HealthSettingsView(WorkspaceMixin, View):
+    required_role_check = "is_manager"
+
+    def post(self, request):
+        form = HealthSettingsForm(request.POST)
+        if form.is_valid():
+            try:
+                services.update_settings(workspace=self.workspace, actor=self.membership, **form.cleaned_data)
+                messages.success(request, _("Health settings saved."))
+            except DomainError as error:
+                messages.error(request, error.message)
+        else:
+            messages.error(request, _("Check the settings: %(errors)s") % {
+                "errors": "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())})
+        return redirect("health:overview")
+
+
+class RateSentimentView(WorkspaceMixin, View):
+    required_role_check = "can_edit"
+
+    def post(self, request, pk):
+        account = get_object_or_404(Account.objects.for_workspace(self.workspace), pk=pk)
+        form = SentimentForm(request.POST)
+        if form.is_valid():
+            try:
+                services.rate_sentiment(account=account, actor=self.membership, **form.cleaned_data)
+                messages.success(request, _("Sentiment recorded."))
+            except DomainError as error:
+                messages.error(request, error.message)
+        else:
+            messages.error(request, _("Choose a rating from 1 to 5."))
+        return redirect("accounts:detail", pk=account.pk)
+
+
+class MyAlertsView(WorkspaceMixin, View):
+    template_name = "healthscore/alerts.html"
+
+    def get(self, request):
+        membership = self.membership
+        owner = membership
+        if membership.is_manager and request.GET.get("owner"):
+            from workspaces.models import Membership
+
+            owner = get_object_or_404(Membership.objects.for_workspace(self.workspace), pk=request.GET["owner"])
+        pushed, digest, week = my_alerts(membership=owner)
+        context = {"owner": owner, "pushed": pushed, "digest": digest, "week": week,
+                   "week_end": week + dt.timedelta(days=6),
+                   "budget": services.get_settings(workspace=self.workspace).alert_weekly_budget}
+        if membership.is_manager:
+            from workspaces.selectors import workspace_members
+
+            rows, totals = alert_precision(workspace=self.workspace)
+            context.update({
+                "precision": rows, "totals": totals, "members": workspace_members(workspace=self.workspace),
+                "unassigned": alerts(workspace=self.workspace).filter(owner__isnull=True, status="open")[:50],
+            })
+        return render(request, self.template_name, context)
+
+
+class AlertOutcomeView(WorkspaceMixin, View):
+    required_role_check = "can_edit"
+
+    def post(self, request, pk):
+        alert = get_object_or_404(HealthAlert.objects.for_workspace(self.workspace).select_related("account"), pk=pk)
+        try:
+            services.record_alert_outcome(alert=alert, actor=self.membership, outcome=request.POST.get("outcome", ""),
+                                          reason=request.POST.get("outcome_reason", ""))
+            messages.success(request, _("Outcome recorded."))
+        except DomainError as error:
+            messages.error(request, error.message)
+        target = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+            target = "health:alerts"
+        return redirect(target or "health:alerts")
+
+
+class NewScorecardView(WorkspaceMixin, View):
+    required_role_check = "is_manager"
+
+    def post(self, request):
+        form = NewScorecardForm(request.POST, segment_choices=_segment_choices(self.workspace))
+        if not form.is_valid():
+            messages.error(request, _("Check the scorecard: %(errors)s") % {
+                "errors": "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())})
+            return redirect("health:overview")
+        data = form.cleaned_data
+        try:
+            card, _v = services.save_scorecard(
+                workspace=self.workspace, actor=self.membership, name=data["name"], priority=data["priority"],
+                tiers=data["tiers"], segments=[int(s) for s in data["segments"]], note=_("Copied from the default"))
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("health:overview")
+        return redirect("health:scorecard", pk=card.pk)
+
+
+class ScorecardView(WorkspaceMixin, View):
+    """Managers edit weights and rules; "preview" shows the effect (what-if) without saving."""
+
+    template_name = "healthscore/scorecard.html"
+
+    def get_card(self, pk):
+        return get_object_or_404(Scorecard.objects.for_workspace(self.workspace).prefetch_related("versions"), pk=pk)
+
+    def get(self, request, pk):
+        card = self.get_card(pk)
+        version = services.latest_version(card)
+        return self.render(card, version, version.definition, errors={}, preview=None)
+
+    def post(self, request, pk):
+        if not self.membership.is_manager:
+            raise PermissionDenied(_("Only managers change scorecards."))
+        card = self.get_card(pk)
+        version = services.latest_version(card)
+        definition, errors = definition_from_post(request.POST, version.definition)
+        preview = None
+        if not errors:
+            try:
+                if request.POST.get("action") == "save":
+                    _card, new_version = services.save_scorecard(
+                        workspace=self.workspace, actor=self.membership, scorecard=card, definition=definition,
+                        note=request.POST.get("note", ""))
+                    if new_version.pk != version.pk:
+                        messages.success(request, _("Saved as version %(n)s.") % {"n": new_version.number})
+                    else:
+                        messages.info(request, _("Nothing changed."))
+                    return redirect("health:scorecard", pk=card.pk)
+                today = self.workspace.today()
+                end = today - dt.timedelta(days=90)
+                preview = what_if(workspace=self.workspace, definition=definition, start=end - dt.timedelta(days=270),
+                                  end=end, scorecard=card)
+            except DomainError as error:
+                errors[error.field or "definition"] = error.message
+        status = 400 if errors else 200
+        return self.render(card, version, definition, errors=errors, preview=preview, status=status)
+
+    def render(self, card, version, definition, *, errors, preview, status=200):
+        groups = []
+        for group in definition["groups"]:
+            rows = []
+            for m in group["measures"]:
+                rule = m["rule"]
+                rows.append({
+                    "m": m, "label": measure_label(m), "describe": describe_rule(rule),
+                    "steps": ", ".join(f"{s['at']:g}:{s['points']:g}" for s in rule.get("steps", [])),
+                    "otherwise": rule.get("below", rule.get("above", 0)),
+                })
+            groups.append({"g": group, "measures": rows})
+        context = {
+            "card": card, "version": version, "definition": definition, "groups": groups, "errors": errors,
+            "preview": preview, "kinds": [(k, v[0]) for k, v in MEASURE_KINDS.items()],
+            "versions": sorted(card.versions.all(), key=lambda v: -v.number),
+            "can_manage": self.membership.is_manager,
+            "min_share": round(definition.get("min_available_weight", 0.5) * 100),
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+
+class BacktestView(WorkspaceMixin, View):
+    required_role_check = "is_manager"
+    template_name = "healthscore/backtest.html"
+
+    def get(self, request):
+        today = self.workspace.today()
+        end = _date(request.GET.get("end")) or today - dt.timedelta(days=90)
+        start = _date(request.GET.get("start")) or end - dt.timedelta(days=270)
+        try:
+            step = max(1, min(365, int(request.GET.get("step_days") or 30)))
+        except ValueError:
+            step = 30
+        error = None
+        if start > end:
+            error, start = _("The start is after the end."), end
+        labels = {}
+        for _card, version in _latest_versions(self.workspace):
+            labels.update(measure_labels(version.definition))
+        result = report(workspace=self.workspace, start=start, end=end, step_days=step, labels=labels)
+        for band in result["bands"]:
+            band["rate_pct"] = None if band["rate"] is None else band["rate"] * 100
+        return render(request, self.template_name, {"result": result, "start": start, "end": end, "step": step,
+                                                    "error": error})
+
+
+def _latest_versions(workspace):
+    from .selectors import active_scorecards
+
+    return active_scorecards(workspace=workspace)
+
+
+def _date(value):
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
