@@ -8,6 +8,7 @@ import datetime as dt
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -88,6 +89,9 @@ class AccountForm(forms.ModelForm):
             owners = owners | Membership.objects.filter(pk=self.instance.owner_id).select_related("user")
         self.fields["owner"].queryset = owners
         self.fields["stage"].queryset = LifecycleStage.objects.for_workspace(workspace)
+        # Model validators run in the service; repeat the cheap ones here so all errors show at once.
+        self.fields["arr"].validators.append(MinValueValidator(0))
+        self.fields["arr"].widget.attrs.update(min=0, step="any")
         if self.instance.pk:
             self.initial["tags"] = ", ".join(t.name for t in self.instance.tags.all())
         else:
@@ -185,6 +189,9 @@ class StageFormSet(forms.BaseModelFormSet):
         super().clean()
         if any(self.errors):
             return
+        # An id outside this workspace's stages finds no instance here; never treat it as new.
+        if any(form.instance.pk is None for form in self.initial_forms):
+            raise ValidationError(_("A stage was not found. Reload the page and try again."))
         total = sum(
             (form.cleaned_data.get("target_share") or 0)
             for form in self.forms
