@@ -80,12 +80,12 @@ def collect_signals(*, workspace, as_of, settings, accounts=None):
         account__isnull=False, occurred_at__gte=day_start(workspace, w0), occurred_at__lt=end
     )
     key_features = [str(f) for f in (settings.key_features or []) if str(f).strip()]
-    people = pd.DataFrame.from_records(list(
-        events.values("account_id").annotate(
-            users=Count("user_id", distinct=True, filter=~Q(user_id="")),
-            features=Count("event", distinct=True, filter=Q(event__in=key_features or ["\x00"])),
-        )
-    ), columns=["account_id", "users", "features"]).set_index("account_id").reindex(base.index)
+    counts = {"users": Count("user_id", distinct=True, filter=~Q(user_id=""))}
+    if key_features:
+        counts["features"] = Count("event", distinct=True, filter=Q(event__in=key_features))
+    people = pd.DataFrame.from_records(
+        list(events.values("account_id").annotate(**counts)), columns=["account_id", "users", "features"]
+    ).set_index("account_id").reindex(base.index)
 
     # 3. Touches before the end of the day: last qualifying one, and last of any channel.
     touches = pd.DataFrame.from_records(list(

@@ -202,7 +202,7 @@ def nightly_health(*, workspace, as_of):
 def store_snapshots(*, workspace, as_of, frame):
     """Upsert one snapshot per (account, day); rows of accounts no longer scored that day go."""
     rows = []
-    for account_id, row in frame.iterrows():
+    for account_id, row in frame.to_dict("index").items():
         version = row["version"]
         groups, measures = snapshot_payload(row, version.definition)
         total = None if pd.isna(row["total"]) else float(row["total"])
@@ -264,7 +264,7 @@ def evaluate_alerts(*, workspace, as_of, frame, signals, history):
     peaks = history.dropna(subset=["total"])
     peak_rows = peaks.loc[peaks.groupby("account_id")["total"].idxmax()].set_index("account_id") if len(peaks) else peaks
     candidates = []
-    for account_id, row in scored.iterrows():
+    for account_id, row in scored.to_dict("index").items():
         version = row["version"]
         groups = {g["key"]: row.get(f"g:{g['key']}") for g in version.definition["groups"]}
         prev_band = previous["band"].get(account_id) if len(previous) else None

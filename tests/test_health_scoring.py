@@ -204,3 +204,39 @@ def test_sentiment_rules(ws, csm, csm2, viewer, account):
         rate_sentiment(account=account, actor=csm, rating=3, reasons=["made_up"])
     assert error.value.field == "reasons"
     assert rate_sentiment(account=account, actor=csm, rating=2, reasons=["adoption_stalled"]).rating == 2
+
+
+def test_key_feature_adoption_counts_distinct_key_events(ws, manager, account):
+    from healthscore.services import update_settings
+
+    ensure_default_scorecard(workspace=ws)
+    update_settings(workspace=ws, actor=manager, key_features="report_exported, workflow_created, api_call")
+    add_usage(account, ws.today(), users=["a"], events_per_user=3, names=("report_exported", "login", "api_call"))
+    frame, _ = compute_scores(workspace=ws, as_of=ws.today())
+    assert frame.loc[account.pk, "v:key_features"] == pytest.approx(2 / 3, abs=1e-4)
+
+
+def test_tier_scorecard_applies_before_the_default(ws, manager, account):
+    from healthscore.models import Scorecard
+
+    tech = AccountFactory(workspace=ws, touch_tier="tech")
+    card, version = save_scorecard(workspace=ws, actor=manager, name="Tech touch", tiers=["tech"], priority=5,
+                                   definition=small_definition())
+    frame, _ = compute_scores(workspace=ws, as_of=ws.today())
+    assert frame.loc[tech.pk, "version"] == version
+    assert frame.loc[account.pk, "version"].scorecard == Scorecard.objects.get(workspace=ws, is_default=True)
+    with pytest.raises(DomainError) as error:
+        save_scorecard(workspace=ws, actor=manager, name="Bad", tiers=["platinum"])
+    assert error.value.field == "tiers"
+
+
+def test_segment_scorecard_uses_membership_history(ws, manager, account):
+    segments = pytest.importorskip("segments.models")
+    segment = segments.Segment.objects.create(workspace=ws, name="Enterprise")
+    segments.SegmentMembershipEvent.objects.create(workspace=ws, segment=segment, account=account,
+                                                   day=ws.today() - dt.timedelta(days=10), kind="entered")
+    _card, version = save_scorecard(workspace=ws, actor=manager, name="Enterprise", segments=[segment.pk],
+                                    priority=1, definition=small_definition())
+    assert compute_scores(workspace=ws, as_of=ws.today())[0].loc[account.pk, "version"] == version
+    earlier = compute_scores(workspace=ws, as_of=ws.today() - dt.timedelta(days=11))[0]
+    assert earlier.loc[account.pk, "version"] != version  # not a member yet on that day
