@@ -485,3 +485,11 @@ def test_only_managers_manage_stages(login, csm, viewer, admin):
     assert login(csm).get(reverse("accounts:stages")).status_code == 403
     assert login(viewer).get(reverse("accounts:stages")).status_code == 403
     assert login(admin).get(reverse("accounts:stages")).status_code == 200
+
+
+def test_pages_speak_japanese_when_the_browser_asks(login, csm, account):
+    client = login(csm)
+    content = client.get(LIST, headers={"accept-language": "ja"}).content.decode()
+    assert "新規アカウント" in content and "1 件" in content
+    content = client.get(detail(account), headers={"accept-language": "ja"}).content.decode()
+    assert "タッチポイントを記録" in content and "オンライン会議" in content
