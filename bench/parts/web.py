@@ -231,14 +231,14 @@ def run(ctx, results):
         figures.append(Figure(part=PART, name=f"{probe.name} p95", value=p95, unit="s", baseline=base_p95,
                               baseline_name="plain view p95", targets=targets, note=note))
     figures.append(Figure(
-        part=PART, name=f"{clients} concurrent clients, {window} s: throughput", value=done / elapsed,
+        part=PART, name=f"{clients} concurrent clients: throughput", value=done / elapsed,
         unit="req/s", better="higher",
         baseline=len(base_lat) / sum(base_lat), baseline_name="plain view, 1 client",
-        note=f"{done:,} requests over the {len(available)} endpoints above, {len(conc_errors)} errors"
+        note=f"{window} s, {done:,} requests over the {len(available)} endpoints above, {len(conc_errors)} errors"
              + (f", e.g. {conc_errors[0]}" if conc_errors else "") + f". Server: {description}.",
     ))
     figures.append(Figure(
-        part=PART, name=f"{clients} concurrent clients, {window} s: errors", value=float(len(conc_errors)),
+        part=PART, name=f"{clients} concurrent clients: errors", value=float(len(conc_errors)),
         unit="errors", targets=[Target(on="value", op="<=", limit=0, label="0")],
     ))
     return figures
