@@ -59,12 +59,12 @@ def columns_for(object_type):
     AccountStatus, ChurnReason, Channel, ContactRole, Sentiment = _account_choices()
     if object_type == ACCOUNTS:
         return [
-            Column("external_id", _("External ID"), "text",
+            Column("external_id", _("External ID"), "id",
                    ("id", "crm id", "account id", "顧客id", "取引先id", "会社id", "外部id", "顧客コード", "取引先コード")),
             Column("name", _("Name"), "text",
                    ("account", "account name", "company", "company name", "customer", "会社名", "企業名", "顧客名",
                     "取引先名", "取引先")),
-            Column("domain", _("Domain"), "text", ("website", "url", "ドメイン", "ウェブサイト", "url")),
+            Column("domain", _("Domain"), "id", ("website", "url", "ドメイン", "ウェブサイト", "url")),
             Column("owner", _("Owner (email or name)"), "member",
                    ("csm", "account owner", "owner email", "担当者", "担当csm", "担当", "csm担当", "担当者メール")),
             Column("arr", _("ARR"), "decimal",
@@ -86,12 +86,12 @@ def columns_for(object_type):
         ]
     if object_type == CONTACTS:
         return [
-            Column("external_id", _("External ID"), "text", ("id", "contact id", "外部id", "担当者id", "コンタクトid")),
+            Column("external_id", _("External ID"), "id", ("id", "contact id", "外部id", "担当者id", "コンタクトid")),
             ACCOUNT_REF,
             ACCOUNT_NAME_REF,
             Column("name", _("Name"), "text",
                    ("contact", "contact name", "full name", "氏名", "名前", "担当者名", "お名前")),
-            Column("email", _("Email"), "text",
+            Column("email", _("Email"), "id",
                    ("e-mail", "email address", "mail", "メール", "メールアドレス", "eメール")),
             Column("title", _("Title"), "text", ("job title", "position", "役職", "肩書", "部署・役職")),
             Column("role", _("Role"), "choice", ("contact role", "役割", "ロール"), ContactRole),
@@ -100,7 +100,7 @@ def columns_for(object_type):
         ]
     if object_type == TOUCHPOINTS:
         return [
-            Column("external_id", _("External ID"), "text", ("id", "activity id", "外部id", "活動id")),
+            Column("external_id", _("External ID"), "id", ("id", "activity id", "外部id", "活動id")),
             ACCOUNT_REF,
             ACCOUNT_NAME_REF,
             Column("occurred_at", _("When"), "datetime",
@@ -114,7 +114,7 @@ def columns_for(object_type):
         ]
     if object_type == CONTRACTS:
         return [
-            Column("external_id", _("External ID"), "text", ("id", "contract id", "外部id", "契約id", "契約番号")),
+            Column("external_id", _("External ID"), "id", ("id", "contract id", "外部id", "契約id", "契約番号")),
             ACCOUNT_REF,
             ACCOUNT_NAME_REF,
             Column("product", _("Product"), "text", ("product name", "item", "商品", "プロダクト", "製品", "商品名")),

@@ -30,6 +30,7 @@ from .values import (
     choice_lookup,
     clean_text,
     is_blank,
+    nfkc,
     parse_bool,
     parse_date,
     parse_datetime,
@@ -196,8 +197,11 @@ class BaseImporter:
     # --- pass 1: cells -----------------------------------------------------------------------
     def parse_cell(self, column, raw):
         kind = column.kind
-        if kind in ("text", "account_ref", "account_name_ref"):
+        if kind in ("text", "account_name_ref"):
             return clean_text(raw)
+        if kind in ("id", "account_ref"):
+            # IDs, emails and domains typed with full-width characters are the same IDs.
+            return nfkc(clean_text(raw))
         if kind == "decimal":
             return parse_decimal(raw)
         if kind == "int":

@@ -109,7 +109,7 @@ def parse_date(value):
     raise CellError(_("“%(value)s” is not a date; use e.g. 2024-04-01 or 2024/4/1.") % {"value": clean_text(value)})
 
 
-_TIME = re.compile(r"^(\d{1,2})[:時](\d{1,2})(?:[:分](\d{1,2})(?:\.(\d{1,6}))?)?秒?$")
+_TIME = re.compile(r"^(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,6}))?)?$")
 
 
 def parse_datetime(value, *, tz):
@@ -132,7 +132,8 @@ def parse_datetime(value, *, tz):
             day = parse_date(parts[0])
             time = dt.time()
             if len(parts) == 2:
-                match = _TIME.match(parts[1].replace(" ", ""))
+                match = _TIME.match(parts[1].replace(" ", "").replace("時", ":").replace("分", ":")
+                                    .replace("秒", "").rstrip(":"))
                 if not match:
                     raise CellError(
                         _("“%(value)s” is not a date and time; use e.g. 2024-04-01 14:30.") % {"value": text}
