@@ -3,6 +3,8 @@
 import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from accounts.filtersets import workspace_members
 from accounts.models import TouchTier
@@ -14,12 +16,17 @@ def workspace_segments(request):
     return Segment.objects.for_workspace(request.workspace) if request else Segment.objects.none()
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class SegmentChoiceFilter(django_filters.ModelChoiceFilter):
+    """A segment id of the caller's workspace (documented as an integer in the API schema)."""
+
+
 class CoverageSnapshotFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     owner = django_filters.ModelChoiceFilter(queryset=workspace_members, label=_("CSM"))
     unowned = django_filters.BooleanFilter(field_name="owner", lookup_expr="isnull", label=_("No owner"))
     tier = django_filters.ChoiceFilter(choices=TouchTier.choices, label=_("Tier"))
-    segment = django_filters.ModelChoiceFilter(queryset=workspace_segments, method="in_segment", label=_("Segment"))
+    segment = SegmentChoiceFilter(queryset=workspace_segments, method="in_segment", label=_("Segment"))
     cell = django_filters.CharFilter(label=_("Matrix cell"))
     covered = django_filters.BooleanFilter(label=_("Covered"))
     in_scope = django_filters.BooleanFilter(label=_("In scope"))
