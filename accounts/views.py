@@ -100,10 +100,10 @@ class AccountListView(AccountMixin, ListView):
         form.fields["owner"].queryset = Membership.objects.for_workspace(workspace).select_related("user")
         form.fields["owner"].label_from_instance = lambda m: m.display_name
         form.fields["health_band"].widget = django_forms.Select(choices=HEALTH_BANDS)
-        for name in ("owner", "stage"):
+        for name in ("owner", "stage", "status", "touch_tier"):
             form.fields[name].empty_label = _("Any")
         for name in ("status", "touch_tier"):
-            form.fields[name].choices = [("", _("Any")), *list(form.fields[name].choices)[1:]]
+            form.fields[name].widget.choices = list(form.fields[name].choices)
         for name in ("arr_min", "arr_max"):
             form.fields[name].widget.attrs.update(min=0, step="any", style="width: 9em")
         if self.filterset.is_bound and not self.filterset.is_valid():

@@ -493,3 +493,8 @@ def test_pages_speak_japanese_when_the_browser_asks(login, csm, account):
     assert "新規アカウント" in content and "1 件" in content
     content = client.get(detail(account), headers={"accept-language": "ja"}).content.decode()
     assert "タッチポイントを記録" in content and "オンライン会議" in content
+
+
+def test_filter_selects_offer_any(login, viewer):
+    content = login(viewer).get(LIST).content.decode()
+    assert "---------" not in content
