@@ -71,8 +71,9 @@ def collect_signals(*, workspace, as_of, settings, accounts=None):
             days_active=Count("id", filter=Q(day__gte=w0, events__gt=0)),
             events_now=Sum("events", filter=Q(day__gte=w0)),
             events_before=Sum("events", filter=Q(day__gte=p0, day__lt=w0)),
+            peak_users=Max("active_users", filter=Q(day__gte=w0)),
         )
-    ), columns=["account_id", "first_day", "last_active", "days_active", "events_now", "events_before"])
+    ), columns=["account_id", "first_day", "last_active", "days_active", "events_now", "events_before", "peak_users"])
     daily = daily.set_index("account_id").reindex(base.index)
 
     # 2. Raw events in the window: distinct people, distinct key features.
@@ -134,14 +135,18 @@ def collect_signals(*, workspace, as_of, settings, accounts=None):
     signals["arr"] = pd.to_numeric(base["arr"], errors="coerce").astype(float)
     has_usage = daily["first_day"].notna()
     seats = pd.to_numeric(base["licensed_seats"], errors="coerce").astype(float)
-    users = people["users"].fillna(0).astype(float).where(has_usage)
+    # Raw events older than the retention window are gone while their rollups stay: then the
+    # busiest day's active users stand in for distinct users, and key-feature adoption is unknown.
+    raw_kept = people["users"].notna() | (daily["events_now"].fillna(0) == 0)
+    users = people["users"].astype(float).where(raw_kept, daily["peak_users"].astype(float))
+    users = users.fillna(0).where(has_usage)
     signals["active_users"] = users
     signals["licensed_seats"] = seats
     signals["active_users_per_seat"] = (users / seats.where(seats > 0)).round(4)
     signals["days_active_30"] = daily["days_active"].fillna(0).astype(float).where(has_usage)
     if key_features:
         adoption = people["features"].fillna(0).astype(float) / len(key_features)
-        signals["key_feature_adoption"] = adoption.where(has_usage).round(4)
+        signals["key_feature_adoption"] = adoption.where(has_usage & raw_kept).round(4)
     else:
         signals["key_feature_adoption"] = np.nan
     signals["key_features_used"] = people["features"].fillna(0).astype(float).where(has_usage)

@@ -240,3 +240,16 @@ def test_segment_scorecard_uses_membership_history(ws, manager, account):
     assert compute_scores(workspace=ws, as_of=ws.today())[0].loc[account.pk, "version"] == version
     earlier = compute_scores(workspace=ws, as_of=ws.today() - dt.timedelta(days=11))[0]
     assert earlier.loc[account.pk, "version"] != version  # not a member yet on that day
+
+
+def test_rollups_stand_in_when_raw_events_were_pruned(ws, manager, account):
+    from healthscore.services import update_settings
+    from usage.models import UsageEvent
+
+    ensure_default_scorecard(workspace=ws)
+    update_settings(workspace=ws, actor=manager, key_features=["report_exported"])
+    add_usage(account, ws.today() - dt.timedelta(days=3), users=["a", "b", "c"], names=("report_exported",))
+    UsageEvent.objects.all().delete()  # retention removed the raw events; the daily rollup stays
+    frame, signals = compute_scores(workspace=ws, as_of=ws.today())
+    assert signals.loc[account.pk, "active_users"] == 3
+    assert frame.loc[account.pk, "v:key_features"] != frame.loc[account.pk, "v:key_features"]
