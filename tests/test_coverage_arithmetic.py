@@ -251,3 +251,22 @@ def ws_policy(ws, tier):
     from segments.models import CadencePolicy
 
     return CadencePolicy.objects.get(workspace=ws, tier=tier)
+
+
+@pytest.mark.django_db
+def test_a_segments_policy_wins_over_the_tier(ws, manager):
+    from segments.services import materialize_segment, save_segment
+
+    vip = make(ws, LOW_ARR, name="VIP", licensed_seats=50)
+    plain = make(ws, LOW_ARR, name="Plain", licensed_seats=5)
+    for account in (vip, plain):
+        touch(account, DAY - dt.timedelta(days=20))
+    segment = save_segment(workspace=ws, actor=manager, name="Large",
+                           rules={"conditions": [{"field": "seats", "op": "gte", "value": 21}]})
+    materialize_segment(segment=segment, as_of=DAY)
+    save_cadence_policy(workspace=ws, actor=manager, name="Large: every 14 days", segment=segment, priority=1,
+                        max_gap_days=14, channels=["phone"])
+    run(ws)
+    assert (row(vip).policy_name, row(vip).covered, row(vip).overdue_days) == ("Large: every 14 days", False, 6)
+    assert row(vip).segment_ids == [segment.pk]
+    assert (row(plain).policy_name, row(plain).covered) == ("Low touch: every 90 days", True)
