@@ -185,6 +185,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets used by several apps' serializers get one stable name each in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "MembershipRoleEnum": "workspaces.models.Role",
+        "ContactRoleEnum": "accounts.models.ContactRole",
+        "TouchTierEnum": "accounts.models.TouchTier",
+        "ChannelEnum": "accounts.models.Channel",
+        "SentimentEnum": "accounts.models.Sentiment",
+        "AccountStatusEnum": "accounts.models.AccountStatus",
+        "ChurnReasonEnum": "accounts.models.ChurnReason",
+    },
 }
 
 # Celery: eager in-process without Redis, a real broker with it. The same tasks either way.
