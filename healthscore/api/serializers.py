@@ -97,3 +97,48 @@ class BacktestQuerySerializer(serializers.Serializer):
 class WhatIfSerializer(BacktestQuerySerializer):
     definition = serializers.JSONField()
     scorecard = serializers.IntegerField(required=False)
+
+
+class AccountHealthSerializer(serializers.Serializer):
+    """The account's score, explanation, what moved since last week and the 90-day trend (read only)."""
+
+    account = serializers.IntegerField()
+    score = serializers.FloatField(allow_null=True)
+    band = serializers.CharField()
+    change_30d = serializers.FloatField(allow_null=True)
+    day = serializers.DateField(allow_null=True)
+    version = serializers.IntegerField(allow_null=True)
+    explanation = serializers.ListField(child=serializers.DictField())
+    weakest = serializers.CharField(allow_null=True)
+    moved_since = serializers.DateField(allow_null=True)
+    moved = serializers.ListField(child=serializers.DictField())
+    trend = serializers.DictField(allow_null=True)
+    sentiment = serializers.DictField(allow_null=True)
+
+
+class BacktestResultSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    step_days = serializers.IntegerField()
+    horizon_days = serializers.IntegerField()
+    observations = serializers.IntegerField()
+    churned = serializers.IntegerField()
+    auc = serializers.FloatField(allow_null=True)
+    bands = serializers.ListField(child=serializers.DictField())
+    measures = serializers.ListField(child=serializers.DictField())
+    days = serializers.ListField(child=serializers.DateField())
+    recomputed_days = serializers.ListField(child=serializers.DateField())
+    churned_while_green = serializers.ListField(child=serializers.DictField())
+    distribution = serializers.ListField(child=serializers.DictField())
+
+
+class WhatIfSideSerializer(serializers.Serializer):
+    bands = serializers.DictField(child=serializers.IntegerField())
+    distribution = serializers.ListField(child=serializers.DictField())
+    backtest = BacktestResultSerializer()
+
+
+class WhatIfResultSerializer(serializers.Serializer):
+    current = WhatIfSideSerializer()
+    what_if = WhatIfSideSerializer()
+    changed_band = serializers.IntegerField()

@@ -8,6 +8,7 @@ import datetime as dt
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -23,13 +24,17 @@ from ..filtersets import HealthAlertFilterSet, HealthSnapshotFilterSet, Sentimen
 from ..models import HealthAlert, HealthSettings, HealthSnapshot, Scorecard, SentimentRating
 from ..selectors import account_health
 from .serializers import (
+    AccountHealthSerializer,
     AlertOutcomeSerializer,
     BacktestQuerySerializer,
+    BacktestResultSerializer,
     HealthAlertSerializer,
     HealthSettingsSerializer,
     HealthSnapshotSerializer,
     ScorecardSerializer,
+    ScorecardVersionSerializer,
     SentimentRatingSerializer,
+    WhatIfResultSerializer,
     WhatIfSerializer,
 )
 
@@ -76,10 +81,9 @@ class ScorecardViewSet(WorkspaceViewSet):
     def perform_destroy(self, instance):
         services.delete_scorecard(scorecard=instance, actor=self.request.membership)
 
+    @extend_schema(responses=ScorecardVersionSerializer(many=True))
     @action(detail=True)
     def versions(self, request, pk=None):
-        from .serializers import ScorecardVersionSerializer
-
         card = self.get_object()
         return Response(ScorecardVersionSerializer(card.versions.order_by("-number"), many=True).data)
 
@@ -111,6 +115,7 @@ class HealthAlertViewSet(WorkspaceReadOnlyViewSet):
     ordering_fields = ["opened_on", "priority", "drop"]
     ordering = ["-opened_on", "-priority"]
 
+    @extend_schema(request=AlertOutcomeSerializer, responses=HealthAlertSerializer)
     @action(detail=True, methods=["post"], serializer_class=AlertOutcomeSerializer)
     def outcome(self, request, pk=None):
         alert = self.get_object()
@@ -128,6 +133,8 @@ class AccountHealthViewSet(WorkspaceScopedMixin, viewsets.GenericViewSet):
     """`GET health/accounts/{id}/`: the account's score, explanation, what moved and 90-day trend."""
 
     queryset = Account.objects.all()
+    serializer_class = AccountHealthSerializer
+    filter_backends = []
 
     def retrieve(self, request, pk=None):
         account = get_object_or_404(self.get_queryset(), pk=pk)
@@ -141,7 +148,7 @@ class AccountHealthViewSet(WorkspaceScopedMixin, viewsets.GenericViewSet):
             "version": current.version.number if current else None,
             "explanation": [{k: line[k] for k in ("key", "label", "group", "text", "points", "weight_pct")}
                             for line in (health["explanation"] or {}).get("lines", [])],
-            "weakest": (health["explanation"] or {}).get("weakest", {}) and health["explanation"]["weakest"]["key"],
+            "weakest": ((health["explanation"] or {}).get("weakest") or {}).get("key"),
             "moved_since": health["week_ago"].day if health["week_ago"] else None,
             "moved": health["moved"],
             "trend": health["chart"],
@@ -155,7 +162,11 @@ class BacktestViewSet(viewsets.GenericViewSet):
 
     permission_classes = [IsWorkspaceManager]
     serializer_class = BacktestQuerySerializer
+    queryset = HealthSnapshot.objects.none()
+    filter_backends = []
+    pagination_class = None
 
+    @extend_schema(parameters=[BacktestQuerySerializer], responses=BacktestResultSerializer)
     def list(self, request):
         query = BacktestQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -164,6 +175,7 @@ class BacktestViewSet(viewsets.GenericViewSet):
                         step_days=query.validated_data["step_days"])
         return Response(backtest_payload(result))
 
+    @extend_schema(request=WhatIfSerializer, responses=WhatIfResultSerializer)
     @action(detail=False, methods=["post"], url_path="what-if", serializer_class=WhatIfSerializer)
     def what_if(self, request):
         query = WhatIfSerializer(data=request.data)
