@@ -215,17 +215,17 @@ class ProcessedMessage(WorkspaceOwned):
 
 
 class DirtyUsageDay(WorkspaceOwned):
-    """A (workspace, day) whose rollup is stale. Batches mark; the rollup task claims and clears.
+    """A (workspace, day) whose rollup is stale: one row per batch and day, insert-only.
 
-    `token` changes on every mark, so the task deletes only the marks it has rolled up: a batch
-    committed while the task ran leaves its day dirty for the next run.
+    Insert-only on purpose: an upsert of one row per day would make every concurrent batch of a
+    workspace wait for the previous one's commit. The rollup task deletes exactly the rows it
+    read, so a batch committed while it ran leaves its row for the next run.
     """
 
     day = models.DateField()
-    token = models.BigIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["workspace", "day"], name="dirty_usage_day_unique")]
+        indexes = [models.Index(fields=["workspace", "day"])]
 
     def __str__(self):
         return f"{self.workspace_id} {self.day}"
