@@ -13,6 +13,7 @@ from collections import defaultdict
 from functools import partial
 from operator import itemgetter
 
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, Max, Min, OuterRef, Subquery
@@ -480,7 +481,10 @@ def _mark_dirty(workspace, days):
     DirtyUsageDay.objects.bulk_create([DirtyUsageDay(workspace=workspace, day=d) for d in sorted(days)])
 
 
-ROLLUP_DEBOUNCE_SECONDS = 5
+def _rollup_debounce_seconds():
+    # Rollups feed daily views and the nightly health score: half a minute of lag costs nothing,
+    # and each run rescans the day, so bursts of batches must share one run.
+    return getattr(django_settings, "USAGE_ROLLUP_DEBOUNCE_SECONDS", 30)
 
 
 def rollup_pending_key(workspace_id):
@@ -498,11 +502,11 @@ def schedule_rollup(workspace_id):
     from .tasks import rollup_usage
 
     eager = rollup_usage.app.conf.task_always_eager
-    timeout = ROLLUP_DEBOUNCE_SECONDS if eager else ROLLUP_DEBOUNCE_SECONDS * 12
-    if not cache.add(rollup_pending_key(workspace_id), 1, timeout=timeout):
+    debounce = _rollup_debounce_seconds()
+    if not cache.add(rollup_pending_key(workspace_id), 1, timeout=debounce if eager else debounce * 4 + 60):
         return
     try:
-        rollup_usage.apply_async((workspace_id,), countdown=ROLLUP_DEBOUNCE_SECONDS)
+        rollup_usage.apply_async((workspace_id,), countdown=debounce)
     except Exception:
         # The broker is down. The days stay marked; the next batch or the night rolls them up.
         cache.delete(rollup_pending_key(workspace_id))
