@@ -1,7 +1,7 @@
 # One image for web, worker and beat (docker-compose.yml picks the command).
 FROM python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 STATIC_MANIFEST=1
 WORKDIR /app
 
 COPY requirements.txt .

@@ -26,7 +26,7 @@ demo: migrate
 	$(PY) manage.py seed_demo --workspace $(DEMO_WORKSPACE)
 
 recompute: venv
-	$(PY) manage.py recompute --workspace $(DEMO_WORKSPACE)
+	$(PY) manage.py recompute --workspace $(DEMO_WORKSPACE) --history
 
 serve: venv
 	$(PY) manage.py runserver $(HOST):$(PORT)

@@ -26,12 +26,9 @@ celery_app.conf.task_always_eager = True
 
 
 @pytest.fixture(autouse=True)
-def _static_without_manifest(settings):
-    """Pages render `{% static %}` in tests without a collectstatic manifest (finders serve the files)."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
+def _fast_password_hashing(settings):
+    """Full-strength password hashing is the slowest thing in page tests and proves nothing here."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -233,6 +233,7 @@ def seed_demo(*, slug, accounts=400, seed=42, name=None):
     contacts = _make_contacts(rng, workspace, plans, today)
     touch_count = _make_touchpoints(rng, workspace, plans, contacts, today, tz)
     event_count = _make_usage(rng, workspace, plans, contacts, today, tz)
+    _configure_health_and_rollups(workspace, today)
 
     manager = members["manager1"]
     ApiToken.objects.filter(membership=manager, name="demo").update(revoked_at=timezone.now())
@@ -376,6 +377,16 @@ def _poisson(rng, lam):
         if p <= limit:
             return k
         k += 1
+
+
+def _configure_health_and_rollups(workspace, today):
+    """Name the product's key features and roll up the whole usage history, as months of
+    ingestion would have, so that health scores and back-tests have a past to read."""
+    from healthscore.services import update_settings
+    from usage.services import rollup_days
+
+    update_settings(workspace=workspace, actor=None, key_features=KEY_FEATURES)
+    rollup_days(workspace=workspace, days=[today - dt.timedelta(days=n) for n in range(HISTORY_DAYS + 1)])
 
 
 def _demo_write_key(workspace):

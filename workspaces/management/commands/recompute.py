@@ -14,8 +14,12 @@ class Command(BaseCommand):
         parser.add_argument("--as-of", help="Day to compute, YYYY-MM-DD (default: today in the workspace)")
         parser.add_argument("--days", type=int, default=1, help="Also recompute this many days back, oldest first")
         parser.add_argument("--only", nargs="*", help="Run only these steps (function names)")
+        parser.add_argument(
+            "--history", action="store_true",
+            help="Also fill the past that reports compare with: 12 weekly points and the day 30 days back",
+        )
 
-    def handle(self, *args, workspace=None, as_of=None, days=1, only=None, **options):
+    def handle(self, *args, workspace=None, as_of=None, days=1, only=None, history=False, **options):
         workspaces = Workspace.objects.all()
         if workspace:
             workspaces = workspaces.filter(slug=workspace)
@@ -23,8 +27,17 @@ class Command(BaseCommand):
                 raise CommandError(f"No workspace with slug {workspace!r}.")
         for ws in workspaces:
             end = dt.date.fromisoformat(as_of) if as_of else ws.today()
-            for back in range(days - 1, -1, -1):
-                day = end - dt.timedelta(days=back)
+            for day in days_to_compute(end, days=days, history=history):
                 # Run in-process: the command is the "on demand" path and should report when done.
                 result = recompute_workspace.apply(args=[ws.pk, day.isoformat(), only]).get()
                 self.stdout.write(f"{ws.slug} {day}: {', '.join(result.get('steps', [])) or 'nothing to do'}")
+
+
+def days_to_compute(end, *, days=1, history=False):
+    """The days to run, oldest first: the last `days` days, plus with `history` the points that
+    trend charts (weekly, 12 weeks), "vs last week" and "30-day change" read."""
+    wanted = {end - dt.timedelta(days=back) for back in range(days)}
+    if history:
+        wanted |= {end - dt.timedelta(weeks=week) for week in range(13)}
+        wanted.add(end - dt.timedelta(days=30))
+    return sorted(wanted)
