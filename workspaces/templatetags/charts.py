@@ -4,7 +4,8 @@
     {% line_chart series labels=day_labels markers=version_marks y_max=100 %}
     {% bar_chart bars %}
 
-`series` is a list of {"name": str, "points": [number or None, ...]}: None leaves a gap.
+`series` is a list of {"name": str, "points": [number or None, ...]}: None is a day without a value;
+the line joins the values on either side (history is often sparse: weekly points on a daily axis).
 `markers` is a list of {"index": int, "label": str}: a dashed vertical line (e.g. a scorecard change).
 `bars` is a list of {"label": str, "value": number}.
 """
@@ -49,13 +50,10 @@ def line_chart(series, labels=None, markers=None, y_min=None, y_max=None, height
             f"{escape(_fmt(tick))}{escape(unit)}</text>"
         )
     for index, s in enumerate(series):
-        path, pen_down = [], False
+        path = []
         for i, v in enumerate(s["points"]):
-            if v is None:
-                pen_down = False
-                continue
-            path.append(f"{'L' if pen_down else 'M'}{x(i):.1f},{y(v):.1f}")
-            pen_down = True
+            if v is not None:
+                path.append(f"{'L' if path else 'M'}{x(i):.1f},{y(v):.1f}")
         title = escape(s.get("name", ""))
         parts.append(f'<path class="series-{index % 4}" d="{" ".join(path)}"><title>{title}</title></path>')
         if sum(v is not None for v in s["points"]) == 1:  # a single point is invisible as a path
