@@ -154,16 +154,30 @@ def upsert_account(*, workspace, actor, external_id, stage=None, tags=None, **fi
     """
     if not external_id:
         raise DomainError(_("external_id is required to upsert."), field="external_id")
-    account = Account.objects.for_workspace(workspace).filter(external_id=external_id).first()
+    account = (
+        Account.objects.for_workspace(workspace).select_related("owner", "stage").filter(external_id=external_id).first()
+    )
     if account is None:
         account = create_account(
             workspace=workspace, actor=actor, external_id=external_id, stage=stage, tags=tags, **fields
         )
         return account, True
+    if _unchanged(account, fields=fields, stage=stage, tags=tags):
+        # CRMs re-send whole books nightly; an identical row costs two reads and writes nothing.
+        return account, False
     if stage is not None:
         fields["stage"] = stage
     update_account(account=account, actor=actor, tags=tags, **fields)
     return account, False
+
+
+def _unchanged(account, *, fields, stage, tags):
+    if model_changes(account, fields) or (stage is not None and stage != account.stage):
+        return False
+    if tags is None:
+        return True
+    wanted = sorted({name.strip() for name in tags if name and name.strip()})
+    return wanted == sorted(account.tags.values_list("name", flat=True))
 
 
 @transaction.atomic

@@ -357,3 +357,13 @@ def test_list_query_count_is_constant(api_for, manager, ws, csm, django_assert_m
     with django_assert_max_num_queries(6):
         response = api.get(f"/api/v1/{path}/?page_size=100")
     assert response.status_code == 200
+
+
+def test_model_wide_errors_become_non_field_errors():
+    from django.core.exceptions import ValidationError
+
+    from workspaces.api.exceptions import api_exception_handler
+
+    response = api_exception_handler(ValidationError({"__all__": ["A churned account needs a churn date."]}), {})
+    assert response.status_code == 400
+    assert response.data == {"non_field_errors": ["A churned account needs a churn date."]}

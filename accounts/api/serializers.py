@@ -52,6 +52,15 @@ class WorkspaceModelSerializer(serializers.ModelSerializer):
     def workspace(self):
         return self.context["workspace"]
 
+    def cached(self, key, lookup):
+        """`lookup()` once per request for a bulk call (which puts a `lookup_cache` in the context)."""
+        cache = self.context.get("lookup_cache")
+        if cache is None:
+            return lookup()
+        if key not in cache:
+            cache[key] = lookup()
+        return cache[key]
+
     def check_external_id_free(self, value):
         """The database constraint's error names no field; this one names `external_id`."""
         if not value:
@@ -74,13 +83,13 @@ class WorkspaceModelSerializer(serializers.ModelSerializer):
         if not email:
             attrs.setdefault(target, None)
             return
-        member = (
+        member = self.cached(("member_email", email.lower()), lambda: (
             Membership.objects.for_workspace(self.workspace)
             .filter(user__email__iexact=email, is_active=True)
             .select_related("user")
             .order_by("id")
             .first()
-        )
+        ))
         if member is None:
             raise serializers.ValidationError({email_field: [_("No active member of this workspace has this email.")]})
         if target in attrs and attrs[target] != member:
@@ -94,7 +103,10 @@ class WorkspaceModelSerializer(serializers.ModelSerializer):
         if "account_external_id" not in attrs:
             return
         external_id = attrs.pop("account_external_id")
-        account = Account.objects.for_workspace(self.workspace).filter(external_id=external_id).first()
+        account = self.cached(
+            ("account_external_id", external_id),
+            lambda: Account.objects.for_workspace(self.workspace).filter(external_id=external_id).first(),
+        )
         if account is None:
             raise serializers.ValidationError(
                 {"account_external_id": [_("No account of this workspace has this external ID.")]}
@@ -155,7 +167,10 @@ class AccountSerializer(WorkspaceModelSerializer):
         self.resolve_member_email(attrs, email_field="owner_email", target="owner")
         if "stage_name" in attrs:
             name = attrs.pop("stage_name")
-            stage = LifecycleStage.objects.for_workspace(self.workspace).filter(name__iexact=name.strip()).first()
+            stage = self.cached(
+                ("stage_name", name.strip().lower()),
+                lambda: LifecycleStage.objects.for_workspace(self.workspace).filter(name__iexact=name.strip()).first(),
+            )
             if stage is None:
                 raise serializers.ValidationError({"stage_name": [_("No lifecycle stage has this name.")]})
             if "stage" in attrs and attrs["stage"] != stage:

@@ -46,6 +46,14 @@ class ExternalIdUpsertMixin:
     upsert_service = None  # (workspace, actor, external_id, **fields) -> (obj, created)
     bulk_upsert_service = None  # (workspace, actor, rows) -> {"created", "updated", "rows": [(obj, created)]}
 
+    lookup_cache = None
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if self.lookup_cache is not None:
+            context["lookup_cache"] = self.lookup_cache
+        return context
+
     def _upsert_serializer(self, instance, data, external_id):
         if not isinstance(data, dict):
             raise ValidationError({"non_field_errors": [_("Send an object.")]})
@@ -92,6 +100,7 @@ class ExternalIdUpsertMixin:
             obj.external_id: obj
             for obj in self.get_queryset().filter(external_id__in=[e for e in external_ids if e])
         }
+        self.lookup_cache = {}
         errors, parsed, seen = [], [], {}
         for index, (row, external_id) in enumerate(zip(rows, external_ids, strict=True)):
             row_errors = self._bulk_row_errors(index, row, external_id, seen, existing, parsed)

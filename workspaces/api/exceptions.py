@@ -1,3 +1,4 @@
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from rest_framework import exceptions, status
@@ -10,7 +11,11 @@ from ..services import DomainError
 def api_exception_handler(exc, context):
     """Domain and model validation errors become 400s that name the field, never 500s."""
     if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        if hasattr(exc, "error_dict"):
+            # Model-wide rules (check constraints) come as "__all__"; DRF clients know non_field_errors.
+            detail = {("non_field_errors" if f == NON_FIELD_ERRORS else f): m for f, m in exc.message_dict.items()}
+        else:
+            detail = {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(detail=detail)
     elif isinstance(exc, DomainError):
         exc = exceptions.ValidationError(detail={exc.field or "non_field_errors": [exc.message]})

@@ -28,6 +28,16 @@ class WorkspaceRelatedField(serializers.PrimaryKeyRelatedField):
         queryset = super().get_queryset()
         return queryset.for_workspace(workspace) if workspace is not None else queryset.none()
 
+    def to_internal_value(self, data):
+        # A bulk upsert names the same owner or stage in many rows: look each up once per request.
+        cache = self.context.get("lookup_cache")
+        if cache is None or not isinstance(data, int | str):
+            return super().to_internal_value(data)
+        key = (self.queryset.model, str(data))
+        if key not in cache:
+            cache[key] = super().to_internal_value(data)
+        return cache[key]
+
     def use_pk_only_optimization(self):
         return False
 
