@@ -17,22 +17,22 @@ def _snapshot(workspace):
 
 @pytest.mark.django_db
 def test_demo_is_realistic_and_deterministic():
-    first = seed_demo(slug="demo", accounts=120, seed=7)
+    first = seed_demo(slug="demo", accounts=60, seed=7)
     ws = first.workspace
     accounts = Account.objects.for_workspace(ws)
-    assert accounts.count() == 120
+    assert accounts.count() == 60
     arrs = sorted(accounts.values_list("arr", flat=True))
     assert arrs[-1] / arrs[0] > 100  # the field's spread between smallest and largest contract
     churned = accounts.filter(status=AccountStatus.CHURNED)
     assert churned.exists() and not churned.filter(churn_reason="").exists()
     roles = Membership.objects.for_workspace(ws).values_list("role", flat=True)
     assert list(roles).count(Role.MANAGER) == 2 and list(roles).count(Role.CSM) == 6
-    assert Touchpoint.objects.for_workspace(ws).count() > 120
+    assert Touchpoint.objects.for_workspace(ws).count() > 60
     assert UsageEvent.objects.for_workspace(ws).exists()
     assert ApiToken.objects.active().filter(key_hash=ApiToken.hash_key(first.api_token)).exists()
 
     before = _snapshot(ws)
-    again = seed_demo(slug="demo", accounts=120, seed=7)  # a refresh regenerates the same book
+    again = seed_demo(slug="demo", accounts=60, seed=7)  # a refresh regenerates the same book
     assert again.workspace.pk == ws.pk
     assert _snapshot(ws) == before
     # The refreshed token replaces the old one.
