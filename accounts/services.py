@@ -301,18 +301,27 @@ def save_contact(*, workspace, actor, contact=None, account, **fields):
 @transaction.atomic
 def upsert_contact(*, workspace, actor, external_id, account=None, **fields):
     """Create or update the contact with this external_id; `account` may be left out on update."""
+    return _upsert_account_child(
+        model=Contact, save=save_contact, workspace=workspace, actor=actor, external_id=external_id,
+        account=account, missing_account=_("A new contact needs an account."), **fields,
+    )
+
+
+def _upsert_account_child(*, model, save, workspace, actor, external_id, account, missing_account, **fields):
+    """Upsert by external_id for rows that hang off an account (contacts, contracts)."""
     if not external_id:
         raise DomainError(_("external_id is required to upsert."), field="external_id")
-    contact = Contact.objects.for_workspace(workspace).filter(external_id=external_id).first()
-    created = contact is None
+    existing = model.objects.for_workspace(workspace).filter(external_id=external_id).first()
+    created = existing is None
     if account is None:
         if created:
-            raise DomainError(_("A new contact needs an account."), field="account")
-        account = contact.account
-    contact = save_contact(
-        workspace=workspace, actor=actor, contact=contact, account=account, external_id=external_id, **fields
+            raise DomainError(missing_account, field="account")
+        account = existing.account
+    saved = save(
+        workspace=workspace, actor=actor, account=account, external_id=external_id,
+        **{model._meta.model_name: existing}, **fields,
     )
-    return contact, created
+    return saved, created
 
 
 @transaction.atomic
@@ -360,18 +369,10 @@ def save_stage(*, workspace, actor, stage=None, **fields):
 @transaction.atomic
 def upsert_contract(*, workspace, actor, external_id, account=None, **fields):
     """Create or update the contract with this external_id; `account` may be left out on update."""
-    if not external_id:
-        raise DomainError(_("external_id is required to upsert."), field="external_id")
-    contract = Contract.objects.for_workspace(workspace).filter(external_id=external_id).first()
-    created = contract is None
-    if account is None:
-        if created:
-            raise DomainError(_("A new contract needs an account."), field="account")
-        account = contract.account
-    contract = save_contract(
-        workspace=workspace, actor=actor, contract=contract, account=account, external_id=external_id, **fields
+    return _upsert_account_child(
+        model=Contract, save=save_contract, workspace=workspace, actor=actor, external_id=external_id,
+        account=account, missing_account=_("A new contract needs an account."), **fields,
     )
-    return contract, created
 
 
 @transaction.atomic
