@@ -130,9 +130,13 @@ def test_csm_cannot_reassign_owner(api_for, csm, csm2, account):
     assert api_for(csm).patch(f"/api/v1/accounts/{account.pk}/", {"owner": csm.pk}).status_code == 200
 
 
-def test_csm_cannot_create_or_delete_accounts(api_for, csm, account):
+def test_csm_creates_only_accounts_they_own_and_cannot_delete(api_for, csm, csm2, account):
     api = api_for(csm)
-    assert api.post("/api/v1/accounts/", {"name": "Mine"}).status_code == 403
+    refused = api.post("/api/v1/accounts/", {"name": "For someone else", "owner": csm2.pk})
+    assert refused.status_code == 403 and "owner" in refused.json()
+    created = api.post("/api/v1/accounts/", {"name": "Mine"})
+    assert created.status_code == 201
+    assert Account.objects.get(pk=created.json()["id"]).owner == csm
     assert api.delete(f"/api/v1/accounts/{account.pk}/").status_code == 403
     assert Account.objects.filter(pk=account.pk).exists()
 

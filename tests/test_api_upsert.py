@@ -54,11 +54,15 @@ def test_get_by_external_id(api_for, viewer, account):
     assert api.put("/api/v1/accounts/by-external-id/crm-sakura/", {"plan": "X"}).status_code == 403
 
 
-def test_csm_upserts_only_accounts_they_own(api_for, csm, account):
+def test_csm_upserts_only_accounts_they_own(api_for, csm, csm2, account):
     api = api_for(csm)
     assert api.put("/api/v1/accounts/by-external-id/crm-sakura/", {"plan": "Gold"}).status_code == 200
-    assert api.put("/api/v1/accounts/by-external-id/brand-new/", {"name": "New"}).status_code == 403
-    assert not Account.objects.filter(external_id="brand-new").exists()
+    refused = api.put("/api/v1/accounts/by-external-id/for-yui/", {"name": "New", "owner": csm2.pk})
+    assert refused.status_code == 403
+    assert not Account.objects.filter(external_id="for-yui").exists()
+    # A new account the CSM creates is theirs.
+    assert api.put("/api/v1/accounts/by-external-id/brand-new/", {"name": "New"}).status_code == 201
+    assert Account.objects.get(external_id="brand-new").owner == csm
 
 
 def rows(n, **extra):
@@ -133,7 +137,7 @@ def test_bulk_upsert_applies_role_rules_per_row(api_for, csm, csm2, ws, account)
     response = api_for(csm).post("/api/v1/accounts/bulk-upsert/", [
         {"external_id": "crm-sakura", "plan": "Gold"},
         {"external_id": "theirs", "plan": "Gold"},
-        {"external_id": "new-one", "name": "New"},
+        {"external_id": "new-one", "name": "New", "owner": csm2.pk},
     ])
     assert response.status_code == 400
     assert [e["index"] for e in response.json()["errors"]] == [1, 2]

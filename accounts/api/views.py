@@ -216,7 +216,11 @@ class AccountViewSet(ExternalIdUpsertMixin, WorkspaceViewSet):
         if membership.is_manager:
             return
         if account is None:
-            _deny(_("Only a manager or admin can create accounts."))
+            # As on the pages: a CSM creates accounts that they own, and only those.
+            if data.get("owner") not in (None, membership):
+                _deny(_("A CSM creates accounts that they own."), "owner")
+            data["owner"] = membership
+            return
         if "owner" in data and data["owner"] != account.owner:
             _deny(_("Only a manager or admin can reassign an account."), "owner")
 
