@@ -29,6 +29,7 @@ recompute: venv
 	$(PY) manage.py recompute --workspace $(DEMO_WORKSPACE) --history
 
 serve: venv
+	@mkdir -p staticfiles  # whitenoise warns when STATIC_ROOT is missing; files come from the finders
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 ## Set everything up from nothing and serve the dashboard on http://127.0.0.1:8000
