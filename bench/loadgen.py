@@ -24,7 +24,9 @@ def segment(args):
             errors.append((str(error)[:200], len(batch)))
 
     client = Client(
-        args.key, host=args.host, upload_size=100, thread=args.threads, max_queue_size=args.count + 1000,
+        # A short queue: a producer faster than the server waits for room instead of queueing
+        # minutes of work, so the time bound below bounds the sending too.
+        args.key, host=args.host, upload_size=100, thread=args.threads, max_queue_size=2000,
         on_error=on_error, max_retries=3, timeout=60,
     )
     rng = random.Random(args.seed)
@@ -37,13 +39,18 @@ def segment(args):
         if i % 1000 == 0 and time.monotonic() > deadline:
             break
         account = rng.randrange(args.accounts)
-        ok, _msg = client.track(
+        message = dict(
             user_id=f"u{account:06d}-{min(int(rng.expovariate(0.3)), 19)}",
             event=rng.choice(names),
             properties={"plan": "bench", "n": i},
             context={"groupId": f"acc-{account:06d}"},
             timestamp=now - dt.timedelta(seconds=rng.uniform(0, 3600)),
         )
+        while True:
+            ok, _msg = client.track(**message)
+            if ok or time.monotonic() > deadline + 120:
+                break
+            time.sleep(0.01)  # queue full: wait for the consumers
         if ok:
             queued += 1
         else:

@@ -237,8 +237,38 @@ def run(ctx, results):
         note=f"{window} s, {done:,} requests over the {len(available)} endpoints above, {len(conc_errors)} errors"
              + (f", e.g. {conc_errors[0]}" if conc_errors else "") + f". Server: {description}.",
     ))
+    missed = [p for p in probes[1:] if not p.missing and any(
+        f.target_met is False for f in figures if f.name.startswith(p.name))]
+    if missed or ctx.profile:
+        try:
+            profile_in_process(ctx, results, manager, key, [p for p in probes[1:] if p in missed or ctx.profile])
+        except Exception as exc:  # noqa: BLE001 — a profile is a bonus; the figures stand without it
+            results.notes.append(f"web profile failed: {type(exc).__name__}: {exc}")
     figures.append(Figure(
         part=PART, name=f"{clients} concurrent clients: errors", value=float(len(conc_errors)),
         unit="errors", targets=[Target(on="value", op="<=", limit=0, label="0")],
     ))
     return figures
+
+
+def profile_in_process(ctx, results, manager, key, probes, requests_per_probe=20):
+    """cProfile and the SQL log of the missed endpoints, served in this process by Django's test
+    client (the same view code gunicorn runs, without the network)."""
+    from django.db import connection
+    from django.test import Client
+
+    from ..worker import QueryLog, profiled
+
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {key}")
+    client.force_login(manager.user)
+    for probe in probes:
+        path = probe.paths[0]
+        client.get(path)  # warm
+        log = QueryLog()
+        with connection.execute_wrapper(log), profiled(True, top=22) as box:
+            for _ in range(requests_per_probe):
+                client.get(path)
+        per_request = len(log.entries) / requests_per_probe
+        title = f"{probe.name}: {path} ({requests_per_probe} requests in-process"
+        results.profiles[f"{title}, cProfile cumulative)"] = box.get("profile", "")
+        results.profiles[f"{title}, SQL; {per_request:.0f} statements per request)"] = log.summary(top=6)
