@@ -256,6 +256,33 @@ class AccountOwnerRuleMixin:
         if not membership.can_edit_account(account):
             _deny(_("Your role only allows this on accounts you own."), "account")
 
+    # Each viewset names its write services: save_service(workspace=, actor=, <model>=, account=, …)
+    # and delete_service(<model>=, actor=).
+    save_service = None
+    delete_service = None
+
+    def _model_name(self):
+        return self.queryset.model._meta.model_name
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        self.check_write(self.request.membership, None, data)
+        serializer.instance = type(self).save_service(
+            workspace=self.request.workspace, actor=self.request.membership, **data
+        )
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        instance = serializer.instance
+        self.check_write(self.request.membership, instance, data)
+        data.setdefault("account", instance.account)
+        serializer.instance = type(self).save_service(
+            workspace=self.request.workspace, actor=self.request.membership, **{self._model_name(): instance}, **data
+        )
+
+    def perform_destroy(self, instance):
+        type(self).delete_service(**{self._model_name(): instance}, actor=self.request.membership)
+
 
 class ContactViewSet(AccountOwnerRuleMixin, ExternalIdUpsertMixin, WorkspaceViewSet):
     """Contacts of the workspace's accounts. CSMs write them on accounts they own."""
@@ -268,25 +295,8 @@ class ContactViewSet(AccountOwnerRuleMixin, ExternalIdUpsertMixin, WorkspaceView
     upsert_service = services.upsert_contact
     bulk_upsert_service = services.bulk_upsert_contacts
     by_external_id, bulk_upsert = upsert_actions(ContactSerializer, "contact")
-
-    def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        self.check_write(self.request.membership, None, data)
-        serializer.instance = services.save_contact(
-            workspace=self.request.workspace, actor=self.request.membership, **data
-        )
-
-    def perform_update(self, serializer):
-        data = dict(serializer.validated_data)
-        contact = serializer.instance
-        self.check_write(self.request.membership, contact, data)
-        data.setdefault("account", contact.account)
-        serializer.instance = services.save_contact(
-            workspace=self.request.workspace, actor=self.request.membership, contact=contact, **data
-        )
-
-    def perform_destroy(self, instance):
-        services.delete_contact(contact=instance, actor=self.request.membership)
+    save_service = services.save_contact
+    delete_service = services.delete_contact
 
 
 class ContractViewSet(AccountOwnerRuleMixin, ExternalIdUpsertMixin, WorkspaceViewSet):
@@ -300,25 +310,8 @@ class ContractViewSet(AccountOwnerRuleMixin, ExternalIdUpsertMixin, WorkspaceVie
     upsert_service = services.upsert_contract
     bulk_upsert_service = services.bulk_upsert_contracts
     by_external_id, bulk_upsert = upsert_actions(ContractSerializer, "contract")
-
-    def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        self.check_write(self.request.membership, None, data)
-        serializer.instance = services.save_contract(
-            workspace=self.request.workspace, actor=self.request.membership, **data
-        )
-
-    def perform_update(self, serializer):
-        data = dict(serializer.validated_data)
-        contract = serializer.instance
-        self.check_write(self.request.membership, contract, data)
-        data.setdefault("account", contract.account)
-        serializer.instance = services.save_contract(
-            workspace=self.request.workspace, actor=self.request.membership, contract=contract, **data
-        )
-
-    def perform_destroy(self, instance):
-        services.delete_contract(contract=instance, actor=self.request.membership)
+    save_service = services.save_contract
+    delete_service = services.delete_contract
 
 
 class TouchpointViewSet(ExternalIdUpsertMixin, WorkspaceViewSet):
