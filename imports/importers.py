@@ -432,6 +432,26 @@ class AccountRefMixin:
                                              "ID instead.") % {"value": name})
         return None
 
+    def plan_account_row(self, row, values, seen, *, account, natural_key, natural_label, new):
+        """Match the row's record (external ID, else natural key), claim it for this row, plan the write.
+
+        `new()` builds the unsaved instance when nothing matches.
+        """
+        ext = values.get("external_id") or ""
+        existing = _match(self.by_ext, self.natural, ext, natural_key)
+        key = ("pk", existing.pk) if existing else (("ext", ext) if ext else natural_key)
+        if not self.claim(row, key, seen, "external_id" if ext else natural_label):
+            return None
+        plan = Plan(row=row, instance=existing or new(), created=existing is None)
+        if ext and plan.instance.external_id != ext:
+            plan.instance.external_id = ext
+            plan.changed.add("external_id")
+        if plan.instance.account_id != account.pk:
+            plan.instance.account = account
+            plan.changed.add("account")
+        self.assign(plan, values, self.FIELDS)
+        return plan
+
 
 def _match(instance_by_ext, natural, ext, natural_key):
     """By external ID; else by natural key, adopting only a record without an external ID of its own."""
@@ -568,24 +588,13 @@ class ContactImporter(AccountRefMixin, BaseImporter):
         account = self.resolve_account(row, values)
         if account is None:
             return None
-        ext = values.get("external_id") or ""
         email = values.get("email") or ""
         values["email"] = email.strip()
-        natural_key = self.natural_key(account.pk, email, values["name"])
-        existing = _match(self.by_ext, self.natural, ext, natural_key)
-        key = ("pk", existing.pk) if existing else (("ext", ext) if ext else natural_key)
-        if not self.claim(row, key, seen, "external_id" if ext else ("email" if email else "name")):
-            return None
-        plan = Plan(row=row, instance=existing or Contact(workspace=self.workspace, account=account),
-                    created=existing is None)
-        if ext and plan.instance.external_id != ext:
-            plan.instance.external_id = ext
-            plan.changed.add("external_id")
-        if plan.instance.account_id != account.pk:
-            plan.instance.account = account
-            plan.changed.add("account")
-        self.assign(plan, values, self.FIELDS)
-        return plan
+        return self.plan_account_row(
+            row, values, seen, account=account, natural_key=self.natural_key(account.pk, email, values["name"]),
+            natural_label="email" if email else "name",
+            new=lambda: Contact(workspace=self.workspace, account=account),
+        )
 
 
 class TouchpointImporter(AccountRefMixin, BaseImporter):
@@ -628,24 +637,13 @@ class TouchpointImporter(AccountRefMixin, BaseImporter):
         account = self.resolve_account(row, values)
         if account is None:
             return None
-        ext = values.get("external_id") or ""
-        natural_key = self.natural_key(account.pk, values["occurred_at"], values["channel"], values.get("summary"))
-        existing = _match(self.by_ext, self.natural, ext, natural_key)
-        key = ("pk", existing.pk) if existing else (("ext", ext) if ext else natural_key)
-        if not self.claim(row, key, seen, "external_id" if ext else "occurred_at"):
-            return None
-        created = existing is None
-        instance = existing or Touchpoint(workspace=self.workspace, account=account,
-                                          author=self.actor if "author" not in self.mapped else None)
-        plan = Plan(row=row, instance=instance, created=created)
-        if ext and instance.external_id != ext:
-            instance.external_id = ext
-            plan.changed.add("external_id")
-        if instance.account_id != account.pk:
-            instance.account = account
-            plan.changed.add("account")
-        self.assign(plan, values, self.FIELDS)
-        return plan
+        return self.plan_account_row(
+            row, values, seen, account=account,
+            natural_key=self.natural_key(account.pk, values["occurred_at"], values["channel"], values.get("summary")),
+            natural_label="occurred_at",
+            new=lambda: Touchpoint(workspace=self.workspace, account=account,
+                                   author=self.actor if "author" not in self.mapped else None),
+        )
 
 
 class ContractImporter(AccountRefMixin, BaseImporter):
@@ -685,22 +683,11 @@ class ContractImporter(AccountRefMixin, BaseImporter):
                 self.add_error(row, "mrr" if "mrr" in self.mapped else "arr", _("MRR or ARR is required."))
                 return None
             values["mrr"] = (values["arr"] / 12).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-        ext = values.get("external_id") or ""
-        natural_key = (account.pk, values["product"].strip(), values["start_date"])
-        existing = _match(self.by_ext, self.natural, ext, natural_key)
-        key = ("pk", existing.pk) if existing else (("ext", ext) if ext else natural_key)
-        if not self.claim(row, key, seen, "external_id" if ext else "start_date"):
-            return None
-        plan = Plan(row=row, instance=existing or Contract(workspace=self.workspace, account=account),
-                    created=existing is None)
-        if ext and plan.instance.external_id != ext:
-            plan.instance.external_id = ext
-            plan.changed.add("external_id")
-        if plan.instance.account_id != account.pk:
-            plan.instance.account = account
-            plan.changed.add("account")
-        self.assign(plan, values, self.FIELDS)
-        return plan
+        return self.plan_account_row(
+            row, values, seen, account=account,
+            natural_key=(account.pk, values["product"].strip(), values["start_date"]), natural_label="start_date",
+            new=lambda: Contract(workspace=self.workspace, account=account),
+        )
 
     def validate(self, plan):
         contract = plan.instance
