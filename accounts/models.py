@@ -114,6 +114,8 @@ class Account(WorkspaceOwned):
     health_score = models.FloatField(_("health score"), null=True, blank=True)
     health_band = models.CharField(_("health band"), max_length=20, blank=True)
     health_change_30d = models.FloatField(_("health change (30 days)"), null=True, blank=True)
+    # Distinct product users with events in the 30 days up to the last usage step's day.
+    active_users_30d = models.PositiveIntegerField(_("active users (30 days)"), default=0)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

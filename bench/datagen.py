@@ -415,3 +415,31 @@ def row_counts(url, workspace_id):
             counts[table] = int(row[0]) if row and row[0] >= 0 else 0
     conn.close()
     return counts
+
+
+# --- what a team configures once it runs: segments ------------------------------------------------
+BENCH_SEGMENTS = {
+    "Enterprise (ARR ≥ ¥10M)": {"op": "and", "conditions": [{"field": "arr", "op": "gte", "value": 10_000_000}]},
+    "Low adoption": {"op": "and", "conditions": [
+        {"field": "active_users", "op": "lt", "value": 5}, {"field": "status", "op": "in", "value": ["active"]}]},
+    "Power users": {"op": "and", "conditions": [{"field": "active_users", "op": "gte", "value": 20}]},
+    "Onboarding (< 3 months)": {"op": "and", "conditions": [{"field": "tenure_months", "op": "lt", "value": 3}]},
+    "Mid-market, 50–500 seats": {"op": "and", "conditions": [{"field": "seats", "op": "between", "value": [50, 500]}]},
+    "High touch or large": {"op": "or", "conditions": [
+        {"field": "touch_tier", "op": "in", "value": ["high"]}, {"field": "seats", "op": "gte", "value": 1000}]},
+}
+
+
+def ensure_segments(workspace):
+    """Six segments of the kinds teams define (ARR, adoption, tenure, seats, tier), two of them on
+    active users, so the nightly membership step does the work it does in production."""
+    from segments.models import Segment
+    from segments.services import save_segment
+    from workspaces.models import Membership, Role
+
+    if Segment.objects.for_workspace(workspace).exists():
+        return
+    manager = Membership.objects.filter(workspace=workspace, role=Role.MANAGER).first()
+    for name, rules in BENCH_SEGMENTS.items():
+        save_segment(workspace=workspace, actor=manager, name=name, rules=rules)
+    log(f"created {len(BENCH_SEGMENTS)} segments")

@@ -45,6 +45,7 @@ def prepare(url, *, accounts, events, rebuild=False):
     from workspaces.models import Workspace
 
     workspace = Workspace.objects.get(pk=marker["workspace_id"])
+    datagen.ensure_segments(workspace)
     return Context(url=url, marker=marker, workspace=workspace, scale=scale)
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
-from workspaces.models import Membership, WorkspaceOwned
+from workspaces.models import Membership, Workspace, WorkspaceOwned
 
 
 class HealthSettings(WorkspaceOwned):
@@ -139,7 +139,10 @@ class Band(models.TextChoices):
 class HealthSnapshot(WorkspaceOwned):
     """One account's score on one day, with every measure's raw value and points."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="health_snapshots")
+    # 100k rows a night: no single-column indexes on the foreign keys, whose lookups the unique
+    # (account, day) and the (workspace, day) indexes already serve.
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", db_index=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="health_snapshots", db_index=False)
     day = models.DateField()
     version = models.ForeignKey(ScorecardVersion, on_delete=models.PROTECT, related_name="snapshots")
     total = models.FloatField(null=True, blank=True)

@@ -25,6 +25,7 @@ from accounts.models import (
     Touchpoint,
 )
 from usage.models import DailyAccountUsage, UsageEvent
+from usage.selectors import distinct_per_account
 
 from .definition import apply_rule, iter_measures
 from .models import Band, SentimentRating
@@ -81,12 +82,13 @@ def collect_signals(*, workspace, as_of, settings, accounts=None):
         account__isnull=False, occurred_at__gte=day_start(workspace, w0), occurred_at__lt=end
     )
     key_features = [str(f) for f in (settings.key_features or []) if str(f).strip()]
-    counts = {"users": Count("user_id", distinct=True, filter=~Q(user_id=""))}
-    if key_features:
-        counts["features"] = Count("event", distinct=True, filter=Q(event__in=key_features))
-    people = pd.DataFrame.from_records(
-        list(events.values("account_id").annotate(**counts)), columns=["account_id", "users", "features"]
-    ).set_index("account_id").reindex(base.index)
+    people = pd.DataFrame({
+        "users": pd.Series(distinct_per_account(events, "user_id"), dtype=float),
+        "features": pd.Series(distinct_per_account(events.filter(event__in=key_features), "event")
+                              if key_features else {}, dtype=float),
+    }).reindex(base.index)
+    # An account with events but no key feature used has adopted none of them (0, not unknown).
+    people.loc[people["users"].notna() | people["features"].notna(), "features"] = people["features"].fillna(0)
 
     # 3. Touches before the end of the day: last qualifying one, and last of any channel.
     touches = pd.DataFrame.from_records(list(
@@ -159,8 +161,10 @@ def collect_signals(*, workspace, as_of, settings, accounts=None):
     # Never touched: count from the contract start, the longest it can have been.
     started = base["contract_start"]
     for column, source in (("days_since_last_touch", "last_direct"), ("days_since_any_touch", "last_any")):
-        last_day = touches[source].map(lambda t: t.astimezone(workspace.tz).date() if pd.notna(t) else None)
-        signals[column] = _days_between(last_day.where(last_day.notna(), started), as_of)
+        # The touch's day where the team works (vectorised: 100k accounts, no per-row Python).
+        last_day = pd.to_datetime(touches[source], utc=True).dt.tz_convert(workspace.tz).dt.tz_localize(None)
+        last_day = last_day.dt.normalize().fillna(pd.to_datetime(started))
+        signals[column] = _days_between(last_day, as_of)
     signals["key_person_reached_90"] = (reached["key_reached"].fillna(0) > 0).astype(float).where(
         known["key_people"].fillna(0) > 0)
     signals["decision_maker_met_180"] = (reached["dm_met"].fillna(0) > 0).astype(float).where(
@@ -172,7 +176,8 @@ def collect_signals(*, workspace, as_of, settings, accounts=None):
 
 def _days_between(days, as_of):
     """as_of - day in whole days, for a Series of dates (NaN where the date is missing)."""
-    return days.map(lambda d: float((as_of - d).days) if d is not None and not pd.isna(d) else np.nan).astype(float)
+    days = pd.to_datetime(days, errors="coerce")
+    return ((pd.Timestamp(as_of) - days).dt.days).astype(float)
 
 
 def measure_values(signals, measure):

@@ -6,24 +6,21 @@
             {"field": "tags", "op": "any", "value": ["enterprise"]},
             {"field": "seats", "op": "between", "value": [11, 20]}]}]}
 
-An empty group matches every account. Everything is evaluated in the database: active users are a
-correlated subquery annotation, tenure becomes a `contract_start` date comparison, tags are EXISTS
+An empty group matches every account. Everything is evaluated in the database: active users are
+the account's `active_users_30d` column (refreshed by the nightly usage step), tenure becomes a `contract_start` date comparison, tags are EXISTS
 subqueries, so a segment of 100,000 accounts is one query.
 """
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, AccountStatus, LifecycleStage, Tag, TouchTier
-from usage.models import UsageEvent
 from workspaces.models import Membership
 from workspaces.services import DomainError
 
-ACTIVE_USER_DAYS = 30
 MAX_DEPTH = 4
 MAX_CONDITIONS = 60
 
@@ -278,38 +275,8 @@ def _group_q(group, *, workspace, as_of):
     return q
 
 
-def uses_field(rules, field):
-    for item in rules.get("conditions", []):
-        if "conditions" in item:
-            if uses_field(item, field):
-                return True
-        elif item.get("field") == field:
-            return True
-    return False
-
-
-def annotate_active_users(accounts, *, workspace, as_of):
-    """Distinct product users with an event in the 30 days up to and including `as_of` (workspace days)."""
-    from .timeutil import day_start
-
-    start = day_start(workspace, as_of - dt.timedelta(days=ACTIVE_USER_DAYS - 1))
-    end = day_start(workspace, as_of + dt.timedelta(days=1))
-    users = (
-        UsageEvent.objects.filter(
-            workspace=workspace, account=OuterRef("pk"), occurred_at__gte=start, occurred_at__lt=end
-        )
-        .exclude(user_id="")
-        .order_by()
-        .values("account")
-        .annotate(n=Count("user_id", distinct=True))
-        .values("n")
-    )
-    return accounts.annotate(active_users_30d=Coalesce(Subquery(users, output_field=IntegerField()), Value(0)))
-
-
 def segment_accounts(*, workspace, rules, as_of):
     """The accounts of `workspace` matching already-validated `rules` on day `as_of`."""
+    # active_users reads the column the nightly usage step refreshes (the pipeline runs it first).
     accounts = Account.objects.for_workspace(workspace)
-    if uses_field(rules, "active_users"):
-        accounts = annotate_active_users(accounts, workspace=workspace, as_of=as_of)
     return accounts.filter(_group_q(rules, workspace=workspace, as_of=as_of))

@@ -24,6 +24,7 @@ from segments.services import (
 )
 from tests.factories import AccountFactory
 from usage.models import UsageEvent
+from usage.services import refresh_active_users
 from workspaces.services import DomainError
 
 DAY = dt.date(2026, 3, 31)
@@ -98,7 +99,7 @@ def test_tenure_in_segments_agrees_with_the_account_and_matrix():
 
 
 @pytest.mark.django_db
-def test_active_users_are_counted_in_the_database_in_one_query(ws, accounts):
+def test_active_users_are_counted_by_the_usage_step_and_read_in_one_query(ws, accounts):
     start = dt.datetime(2026, 3, 5, tzinfo=dt.UTC)
     for i, user in enumerate(["u1", "u2", "u2", "u3"]):
         UsageEvent.objects.create(workspace=ws, account=accounts["a"], message_id=f"m{i}", user_id=user, event="x",
@@ -107,6 +108,12 @@ def test_active_users_are_counted_in_the_database_in_one_query(ws, accounts):
     old = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
     UsageEvent.objects.create(workspace=ws, account=accounts["b"], message_id="old", user_id="u9", event="x",
                               occurred_at=old, received_at=old)
+    # Anonymous events (no userId) count as activity but not as a person.
+    UsageEvent.objects.create(workspace=ws, account=accounts["c"], message_id="anon", user_id="", event="x",
+                              occurred_at=start, received_at=start)
+    refresh_active_users(workspace=ws, as_of=DAY)
+    assert dict(Account.objects.for_workspace(ws).values_list("name", "active_users_30d")) == {
+        "A": 3, "B": 0, "C": 0, "D": 0}
     rules = validate_rules({"conditions": [cond("active_users", "gte", 3)]}, workspace=ws)
     with CaptureQueriesContext(connection) as queries:
         found = list(segment_accounts(workspace=ws, rules=rules, as_of=DAY).values_list("name", flat=True))

@@ -16,11 +16,12 @@ from operator import itemgetter
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min, OuterRef, Subquery
+from django.db.models import Max, Min, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Contact
+from accounts.services import copy_nightly_values
 from workspaces.models import AuditEvent
 from workspaces.services import DomainError, record_audit
 
@@ -564,31 +565,44 @@ def rollup_days(*, workspace, days):
         end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
         with transaction.atomic():
             list(IngestSettings.objects.select_for_update().filter(pk=settings.pk).values_list("pk", flat=True))
-            events = UsageEvent.objects.filter(
-                workspace=workspace, account__isnull=False, occurred_at__gte=start, occurred_at__lt=end
-            ).order_by()
-            counts = defaultdict(dict)
-            for account_id, name, n in events.values("account_id", "event").annotate(n=Count("id")).values_list(
-                "account_id", "event", "n"
-            ):
-                counts[account_id][name] = n
-            active = dict(
-                events.exclude(user_id="").values("account_id").annotate(u=Count("user_id", distinct=True))
-                .values_list("account_id", "u")
-            )
             DailyAccountUsage.objects.filter(workspace=workspace, day=day).delete()
-            DailyAccountUsage.objects.bulk_create(
-                [
-                    DailyAccountUsage(
-                        workspace=workspace, account_id=account_id, day=day, events=sum(names.values()),
-                        active_users=active.get(account_id, 0), event_counts=dict(sorted(names.items())),
-                    )
-                    for account_id, names in counts.items()
-                ],
-                batch_size=1000,
-            )
+            _insert_rollup(workspace=workspace, day=day, start=start, end=end)
         done.append(day)
     return done
+
+
+# One INSERT … SELECT per day, computed where the events are: at 100k accounts building the rows
+# in Python took half a minute a day. The same statement on both databases but for the name of
+# the JSON object aggregate.
+ROLLUP_SQL = """
+INSERT INTO {rollups} (workspace_id, account_id, day, events, active_users, event_counts)
+SELECT %(ws)s, per_event.account_id, %(day)s, sum(per_event.n), coalesce(people.users, 0),
+       {object_agg}(per_event.event, per_event.n)
+FROM (
+    SELECT account_id, event, count(*) AS n FROM {events}
+    WHERE workspace_id = %(ws)s AND account_id IS NOT NULL AND occurred_at >= %(start)s AND occurred_at < %(end)s
+    GROUP BY account_id, event
+) per_event
+LEFT JOIN (
+    SELECT pairs.account_id, count(*) FILTER (WHERE pairs.user_id <> '') AS users
+    FROM (
+        SELECT DISTINCT account_id, user_id FROM {events}
+        WHERE workspace_id = %(ws)s AND account_id IS NOT NULL AND occurred_at >= %(start)s AND occurred_at < %(end)s
+    ) pairs
+    GROUP BY pairs.account_id
+) people ON people.account_id = per_event.account_id
+GROUP BY per_event.account_id, people.users
+"""
+
+
+def _insert_rollup(*, workspace, day, start, end):
+    object_agg = "jsonb_object_agg" if connection.vendor == "postgresql" else "json_group_object"
+    sql = ROLLUP_SQL.format(rollups=DailyAccountUsage._meta.db_table, events=UsageEvent._meta.db_table,
+                            object_agg=object_agg)
+    with connection.cursor() as cursor:
+        ops = connection.ops  # raw SQL: store-format the values as the ORM would (SQLite keeps UTC text)
+        cursor.execute(sql, {"ws": workspace.pk, "day": ops.adapt_datefield_value(day),
+                             "start": ops.adapt_datetimefield_value(start), "end": ops.adapt_datetimefield_value(end)})
 
 
 def rollup_dirty_days(*, workspace, extra_days=()):
@@ -627,3 +641,34 @@ def nightly_usage_step(*, workspace, as_of):
     days |= {as_of - dt.timedelta(days=1), as_of}
     rollup_dirty_days(workspace=workspace, extra_days=days)
     enforce_retention(workspace=workspace, as_of=as_of)
+    refresh_active_users(workspace=workspace, as_of=as_of)
+
+
+ACTIVE_USER_DAYS = 30
+
+
+def refresh_active_users(*, workspace, as_of):
+    """Copy onto each account its distinct product users with events in the 30 days up to `as_of`
+    (workspace days). Segment rules and lists read this column: one pass over the window a night
+    instead of one per segment, or per account.
+
+    A recompute of a past day leaves the column alone once a later day has been written.
+    """
+    from .selectors import distinct_per_account
+
+    settings, _created = IngestSettings.objects.get_or_create(workspace=workspace)
+    if settings.active_users_on and as_of < settings.active_users_on:
+        return 0
+    start = dt.datetime.combine(as_of - dt.timedelta(days=ACTIVE_USER_DAYS - 1), dt.time.min, tzinfo=workspace.tz)
+    end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min, tzinfo=workspace.tz)
+    events = UsageEvent.objects.for_workspace(workspace).filter(
+        account__isnull=False, occurred_at__gte=start, occurred_at__lt=end
+    )
+    counts = distinct_per_account(events, "user_id")
+    current = Account.objects.for_workspace(workspace).values_list("id", "active_users_30d")
+    changed = [(pk, counts.get(pk, 0)) for pk, now in current.iterator(chunk_size=20_000) if counts.get(pk, 0) != now]
+    with transaction.atomic():
+        copy_nightly_values(workspace=workspace, fields=["active_users_30d"], rows=changed)
+        IngestSettings.objects.filter(pk=settings.pk).update(active_users_on=as_of)
+    return len(changed)
+

@@ -188,6 +188,14 @@ def run(ctx, results):
     from workspaces.models import Membership, Role
     from workspaces.services import issue_token
 
+    from ..history import ensure_history, history_days
+
+    ensure_history(ctx)
+    results.notes.append(
+        f"Web part: the database holds coverage and health snapshots for today and {len(history_days(ctx.as_of))} "
+        "earlier days (yesterday and 12 weekly points), as the report pages read after months of nights; "
+        "see bench/history.py."
+    )
     probes, scope = build_probes(ctx)
     manager = Membership.objects.select_related("user").filter(workspace=ctx.workspace, role=Role.MANAGER).first()
     _token, key = issue_token(membership=manager, name="benchmark")
