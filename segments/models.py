@@ -254,6 +254,10 @@ class CoverageSnapshot(WorkspaceOwned):
         indexes = [
             models.Index(fields=["workspace", "day", "in_scope", "covered"]),
             models.Index(fields=["workspace", "day", "owner"]),
+            # The accounts breaking coverage, already in the order the report lists them (largest
+            # ARR, then longest overdue; DESC puts NULLs first): the top 10 without sorting ~10k rows.
+            models.Index(fields=["workspace", "day", "-arr", "-overdue_days"], name="coverage_breaking_idx",
+                         condition=Q(in_scope=True, covered=False)),
         ]
 
     def __str__(self):
@@ -270,3 +274,46 @@ class CoverageSnapshot(WorkspaceOwned):
     @property
     def never_touched(self):
         return self.last_touch_on is None
+
+
+# What every coverage figure is made of: over a set of in-scope snapshot rows, the number of
+# accounts, how many are covered, their ARR and the covered ARR. Stored per rollup row, and the
+# same four aggregates over either kind of row, so reports read either without another formula.
+SNAPSHOT_MEASURES = {
+    "n": models.Count("id"), "c": models.Count("id", filter=Q(covered=True)),
+    "a": models.Sum("arr"), "ac": models.Sum("arr", filter=Q(covered=True)),
+}
+ROLLUP_MEASURES = {
+    "n": models.Sum("in_scope_count"), "c": models.Sum("covered_count"),
+    "a": models.Sum("in_scope_arr"), "ac": models.Sum("covered_arr"),
+}
+
+
+class CoverageRollup(WorkspaceOwned):
+    """The in-scope snapshot rows of one day summed per owner, tier and matrix cell.
+
+    A day has ~100,000 snapshot rows but only a few thousand of these, so the unfiltered reports,
+    the trend and the matrix read these instead (a filter on owner, tier or cell still can).
+    Written from the day's snapshot rows in the same transaction (see coverage.rollup_coverage);
+    the owner is SET_NULL like the snapshot's, so both always sum to the same figures.
+    """
+
+    # The snapshot columns a rollup row keeps; a filter on anything else reads the snapshot rows.
+    DIMENSIONS = ("owner", "tier", "cell")
+
+    day = models.DateField()
+    owner = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    tier = models.CharField(max_length=10, choices=TouchTier.choices, blank=True)
+    cell = models.CharField(max_length=21, blank=True)
+    in_scope_count = models.PositiveIntegerField()
+    covered_count = models.PositiveIntegerField()
+    # Sums of up to every account's ARR: wider than one account's MONEY.
+    in_scope_arr = models.DecimalField(max_digits=22, decimal_places=2)
+    covered_arr = models.DecimalField(max_digits=22, decimal_places=2)
+
+    class Meta:
+        ordering = ["day", "id"]
+        indexes = [models.Index(fields=["workspace", "day"])]
+
+    def __str__(self):
+        return f"{self.day} {self.owner_id} {self.tier} {self.cell}: {self.covered_count}/{self.in_scope_count}"

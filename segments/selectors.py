@@ -1,21 +1,28 @@
 """Reads: coverage reports, trends, the matrix and the due list — all from stored snapshot rows.
 
 Every page and API endpoint counts an account the same way because they all read the same
-`CoverageSnapshot` rows through these functions.
+`CoverageSnapshot` rows through these functions: directly, or through their per-day sums
+(`CoverageRollup`) when no filter needs more than those keep. Either way one query sums the same
+four measures (models.SNAPSHOT_MEASURES / ROLLUP_MEASURES) per day and group, and every figure is
+computed from those sums by the same code (`_sums` and below).
 """
 
 import datetime as dt
 from collections import defaultdict
 
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import Count, F, Max, Q
 from django.utils.translation import gettext as _
+from django_filters.constants import EMPTY_VALUES
 
 from accounts.models import TouchTier
 from workspaces.models import Membership
 
 from .filtersets import CoverageSnapshotFilterSet, SegmentFilterSet
 from .models import (
+    ROLLUP_MEASURES,
+    SNAPSHOT_MEASURES,
     CadencePolicy,
+    CoverageRollup,
     CoverageSnapshot,
     Segment,
     SegmentMembership,
@@ -26,6 +33,13 @@ from .services import ensure_touch_model
 
 GROUPS = ("csm", "tier", "segment", "cell")
 TIER_LABELS = dict(TouchTier.choices)
+# The snapshot column each group is keyed by (segments are a list per row: see _segment_sums).
+GROUP_COLUMNS = {"csm": "owner_id", "tier": "tier", "cell": "cell"}
+# The filters that only narrow by what a rollup row keeps; any other one needs the snapshot rows.
+ROLLUP_FILTERS = frozenset(
+    name for name, f in CoverageSnapshotFilterSet.base_filters.items()
+    if f.field_name in CoverageRollup.DIMENSIONS and not f.method
+)
 
 
 def latest_day(*, workspace, on_or_before=None):
@@ -57,31 +71,66 @@ def _totals(n, covered, arr, arr_covered):
     }
 
 
-def _aggregate(rows, key):
-    """{group key: totals} over in-scope rows; key None = the whole set under key "all"."""
-    rows = rows.filter(in_scope=True)
-    measures = {
-        "n": Count("id"), "c": Count("id", filter=Q(covered=True)),
-        "arr_sum": Sum("arr"), "arr_c": Sum("arr", filter=Q(covered=True)),
+def _in_scope(*, workspace, days, filters=None, request=None):
+    """The in-scope coverage of `days` narrowed by `filters`, and the measures that sum it.
+
+    The rollup when the filters narrow by nothing it does not keep (the usual, unfiltered case),
+    else the snapshot rows. One FilterSet narrows either: a rollup row has the same owner, tier
+    and cell fields.
+    """
+    rollup = CoverageRollup.objects.for_workspace(workspace).filter(day__in=days)
+    if filters is None:
+        return rollup, ROLLUP_MEASURES
+    filterset = CoverageSnapshotFilterSet(filters, queryset=rollup, request=request)
+    filterset.is_valid()  # invalid values are left out of cleaned_data, and so ignored, on both
+    used = {name for name, value in filterset.form.cleaned_data.items() if value not in EMPTY_VALUES}
+    if used <= ROLLUP_FILTERS:
+        return filterset.qs, ROLLUP_MEASURES
+    return _snapshot_in_scope(workspace=workspace, days=days, filters=filters, request=request), SNAPSHOT_MEASURES
+
+
+def _snapshot_in_scope(*, workspace, days, filters=None, request=None):
+    rows = CoverageSnapshot.objects.for_workspace(workspace).filter(day__in=days, in_scope=True)
+    if filters is not None:
+        rows = CoverageSnapshotFilterSet(filters, queryset=rows, request=request).qs
+    return rows
+
+
+def _sums(*, workspace, days, by=None, filters=None, request=None):
+    """{(day, key): (n, covered, arr, arr covered)} of the in-scope rows of `days`, per day and per
+    value of the `by` column (key None when `by` is None).
+
+    One query whichever group is asked; a day's totals are the sum of its groups (see _per_day).
+    Grouping stays in the database: it adds up thousands of rows faster than Python can read them.
+    """
+    rows, measures = _in_scope(workspace=workspace, days=days, filters=filters, request=request)
+    columns = ["day", by] if by else ["day"]
+    return {
+        (r["day"], r[by] if by else None): (r["n"], r["c"], r["a"] or 0, r["ac"] or 0)
+        for r in rows.order_by().values(*columns).annotate(**measures)
     }
-    if key == "segment":
-        groups = defaultdict(lambda: [0, 0, 0, 0])
-        for keys, covered, arr in rows.values_list("segment_keys", "covered", "arr").iterator(chunk_size=5000):
-            for segment_id in [int(s) for s in keys.strip(",").split(",") if s]:
-                g = groups[segment_id]
-                g[0] += 1
-                g[1] += covered
-                g[2] += arr
-                g[3] += arr if covered else 0
-        return {k: _totals(*v) for k, v in groups.items()}
-    if key is None:
-        r = rows.aggregate(**measures)
-        return {"all": _totals(r["n"], r["c"], r["arr_sum"], r["arr_c"])}
-    column = {"csm": "owner_id", "tier": "tier", "cell": "cell"}[key]
-    out = {}
-    for r in rows.order_by().values(column).annotate(**measures):
-        out[r[column]] = _totals(r["n"], r["c"], r["arr_sum"], r["arr_c"])
-    return out
+
+
+def _per_day(sums):
+    """{day: (n, covered, arr, arr covered)}: the groups of each day added up."""
+    days = defaultdict(lambda: (0, 0, 0, 0))
+    for (day, _key), measures in sums.items():
+        days[day] = tuple(a + b for a, b in zip(days[day], measures, strict=True))
+    return days
+
+
+def _segment_sums(*, workspace, days, filters=None, request=None):
+    """{(day, segment id): measures}: a row counts once in each segment it was in."""
+    groups = defaultdict(lambda: [0, 0, 0, 0])
+    rows = _snapshot_in_scope(workspace=workspace, days=days, filters=filters, request=request)
+    for day, keys, covered, arr in rows.values_list("day", "segment_keys", "covered", "arr").iterator(chunk_size=5000):
+        for segment_id in [int(s) for s in keys.strip(",").split(",") if s]:
+            g = groups[day, segment_id]
+            g[0] += 1
+            g[1] += covered
+            g[2] += arr
+            g[3] += arr if covered else 0
+    return {key: tuple(g) for key, g in groups.items()}
 
 
 def _labels(workspace, key, keys):
@@ -110,10 +159,11 @@ def coverage_report(*, workspace, day, group_by=None, filters=None, request=None
     if group_by not in (None, *GROUPS):
         raise ValueError(group_by)
     before_day = day - dt.timedelta(days=compare_days)
-    current = snapshot_rows(workspace=workspace, day=day, filters=filters, request=request)
-    before = snapshot_rows(workspace=workspace, day=before_day, filters=filters, request=request)
-    total = _aggregate(current, None)["all"]
-    total_before = _aggregate(before, None)["all"]
+    scope = {"workspace": workspace, "days": [day, before_day], "filters": filters, "request": request}
+    sums = _sums(**scope, by=GROUP_COLUMNS.get(group_by))
+    per_day = _per_day(sums)
+    total = _totals(*per_day.get(day, (0, 0, 0, 0)))
+    total_before = _totals(*per_day.get(before_day, (0, 0, 0, 0)))
     report = {
         "day": day, "compared_with": before_day, "group_by": group_by,
         "total": {**total, "rate_before": total_before["rate"], "change": _change(total["rate"], total_before["rate"]),
@@ -122,7 +172,10 @@ def coverage_report(*, workspace, day, group_by=None, filters=None, request=None
         "groups": [],
     }
     if group_by:
-        now, then = _aggregate(current, group_by), _aggregate(before, group_by)
+        if group_by == "segment":
+            sums = _segment_sums(**scope)
+        now = {key: _totals(*measures) for (on, key), measures in sums.items() if on == day}
+        then = {key: _totals(*measures) for (on, key), measures in sums.items() if on == before_day}
         labels = _labels(workspace, group_by, list(now))
         for key, values in now.items():
             prev = then.get(key, {})
@@ -138,25 +191,17 @@ def coverage_report(*, workspace, day, group_by=None, filters=None, request=None
 def coverage_trend(*, workspace, day, weeks=12, group_by=None, filters=None, request=None):
     """One point per week ending on `day` (same weekday), oldest first: overall and per group."""
     days = [day - dt.timedelta(weeks=back) for back in range(weeks - 1, -1, -1)]
-    rows = CoverageSnapshot.objects.for_workspace(workspace).filter(day__in=days)
-    if filters is not None:
-        rows = CoverageSnapshotFilterSet(filters, queryset=rows, request=request).qs
-    rows = rows.filter(in_scope=True)
-    overall = {
-        r["day"]: _totals(r["n"], r["c"], r["a"], r["ac"])
-        for r in rows.order_by().values("day").annotate(
-            n=Count("id"), c=Count("id", filter=Q(covered=True)), a=Sum("arr"), ac=Sum("arr", filter=Q(covered=True))
-        )
-    }
+    by = GROUP_COLUMNS.get(group_by)
+    sums = _sums(workspace=workspace, days=days, by=by, filters=filters, request=request)
+    overall = {on: _totals(*measures) for on, measures in _per_day(sums).items()}
     series = [
         {"name": _("Coverage"), "key": "all", "points": [overall.get(d, {}).get("rate") for d in days]},
         {"name": _("ARR-weighted"), "key": "arr", "points": [overall.get(d, {}).get("arr_rate") for d in days]},
     ]
-    if group_by in ("csm", "tier", "cell"):
-        column = {"csm": "owner_id", "tier": "tier", "cell": "cell"}[group_by]
+    if by:
         per = defaultdict(dict)
-        for r in rows.order_by().values("day", column).annotate(n=Count("id"), c=Count("id", filter=Q(covered=True))):
-            per[r[column]][r["day"]] = _rate(r["c"], r["n"])
+        for (on, key), (n, c, _a, _ac) in sums.items():
+            per[key][on] = _rate(c, n)
         labels = _labels(workspace, group_by, list(per))
         series += [{"name": str(labels[k]), "key": k, "points": [per[k].get(d) for d in days]} for k in per]
     return {"days": days, "labels": [d.strftime("%m/%d") for d in days], "series": series}
@@ -188,9 +233,10 @@ def matrix(*, workspace, day):
     seat_labels = [b["label"] for b in sorted(touch_model.seat_bands, key=lambda b: -b["min"])]
     tenure_labels = [b["label"] for b in sorted(touch_model.tenure_bands, key=lambda b: b["min"])]
     compare = {"yesterday": day - dt.timedelta(days=1), "last_week": day - dt.timedelta(days=7)}
-    stats = {}
-    for name, on in {"now": day, **compare}.items():
-        stats[name] = _aggregate(CoverageSnapshot.objects.for_workspace(workspace).filter(day=on), "cell")
+    on_days = {"now": day, **compare}
+    sums = _sums(workspace=workspace, days=list(on_days.values()), by="cell")
+    stats = {name: {key: _totals(*measures) for (d, key), measures in sums.items() if d == on}
+             for name, on in on_days.items()}
     must = set(touch_model.must_not_lose)
     rows = []
     for seat in seat_labels:
