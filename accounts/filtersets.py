@@ -25,7 +25,10 @@ from .models import (
 
 
 def workspace_members(request):
-    return Membership.objects.for_workspace(request.workspace) if request else Membership.objects.none()
+    # The options' labels are the users' names: load them with the members, not one query each.
+    if not request:
+        return Membership.objects.none()
+    return Membership.objects.for_workspace(request.workspace).select_related("user")
 
 
 def workspace_stages(request):

@@ -71,7 +71,16 @@ class AccountMixin(WorkspaceTimeMixin, WorkspaceMixin):
         return super().get_queryset().select_related("owner__user", "stage")
 
     def get_account(self):
-        return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+        return self.with_workspace(get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"]))
+
+    def get_object(self, queryset=None):
+        return self.with_workspace(super().get_object(queryset))
+
+    def with_workspace(self, account):
+        # The queryset is scoped to the request's workspace, so that is the account's: reuse it
+        # rather than load it again for the selectors that read `account.workspace`.
+        account.workspace = self.workspace
+        return account
 
     def get_editable_account(self):
         """The account, if this member may edit it: another workspace's is a 404, a forbidden one a 403."""
@@ -124,6 +133,7 @@ class AccountListView(AccountMixin, ListView):
             else:
                 columns[key] = {"next": first, "arrow": ""}
         filter_keys = [k for k in self.filterset.form.fields if self.request.GET.get(k)]
+        context["accounts"] = with_labels(context["accounts"], "status", "touch_tier")
         context.update(
             filterset=self.filterset,
             filter_form=self.filterset.form,
@@ -144,8 +154,8 @@ def account_page_context(*, account, membership, touchpoint_form=None):
         touchpoint_form = TouchpointForm(account=account)
     return {
         "account": account,
-        "contacts": list(account_contacts(account=account)),
-        "timeline": list(account_timeline(account=account)),
+        "contacts": with_labels(account_contacts(account=account), "role"),
+        "timeline": with_labels(account_timeline(account=account), "channel", "sentiment"),
         "touchpoint_form": touchpoint_form if can_log else None,
         "can_edit": membership.can_edit_account(account),
         "can_delete": membership.is_manager,
@@ -156,6 +166,26 @@ def account_page_context(*, account, membership, touchpoint_form=None):
             for e in audit_events(workspace=account.workspace, object_type="account", object_id=account.pk)[:15]
         ],
     }
+
+
+def with_labels(objects, *fields):
+    """Sets `<field>_label` on each object: what `get_<field>_display()` gives, worked out once.
+
+    `get_FOO_display()` rebuilds and translates the field's whole choice list on every call; on a
+    page of 50 accounts or a timeline of up to 100 touchpoints that added up to milliseconds.
+    """
+    objects = list(objects)
+    if not objects:
+        return objects
+    meta = objects[0]._meta
+    labels = {
+        field: {value: str(label) for value, label in meta.get_field(field).flatchoices} for field in fields
+    }
+    for obj in objects:
+        for field, by_value in labels.items():
+            value = getattr(obj, field)
+            setattr(obj, f"{field}_label", by_value.get(value, value))
+    return objects
 
 
 class AccountDetailView(AccountMixin, DetailView):

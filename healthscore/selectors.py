@@ -1,6 +1,7 @@
 """Reads of the health capability. Every function takes the workspace (or an account) explicitly."""
 
 import datetime as dt
+from typing import NamedTuple
 
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
@@ -30,15 +31,38 @@ def scorecards(*, workspace):
     return Scorecard.objects.for_workspace(workspace).prefetch_related("versions")
 
 
-def account_snapshots(*, account, days=90, until=None):
-    qs = HealthSnapshot.objects.for_workspace(account.workspace).filter(account=account).select_related(
-        "version__scorecard")
-    if until is not None:
-        qs = qs.filter(day__lte=until)
-    latest = qs.order_by("-day").first()
-    if latest is None:
+def account_snapshots(*, account):
+    """The account's snapshots. `account` comes from a workspace-scoped query, and so do they.
+
+    Filtered on the account alone, not the workspace too: with both, PostgreSQL may combine a
+    workspace-wide index into the plan when its statistics lag behind the nightly inserts (seen at
+    100,000 accounts: 0.6 s, where the unique (account, day) index alone takes a millisecond).
+    """
+    return HealthSnapshot.objects.filter(account=account)
+
+
+class TrendPoint(NamedTuple):
+    day: dt.date
+    total: float | None
+    version_id: int
+    version_number: int
+
+
+def account_trend(*, account, days=90):
+    """The account's daily totals of the `days` days up to its latest snapshot, oldest first.
+
+    Plain rows, not snapshots: a 90-day history with every measure's JSON (and the scorecard's
+    definition on every row) cost more than the rest of the account page.
+    """
+    newest = list(
+        account_snapshots(account=account)
+        .order_by("-day")  # one row a day at most: the newest `days` rows cover the window
+        .values_list("day", "total", "version_id", "version__number")[:days]
+    )
+    if not newest:
         return []
-    return list(qs.filter(day__gt=latest.day - dt.timedelta(days=days)).order_by("day"))
+    start = newest[0][0] - dt.timedelta(days=days)
+    return [TrendPoint(*row) for row in reversed(newest) if row[0] > start]
 
 
 # --- explanations --------------------------------------------------------------------------------
@@ -131,22 +155,35 @@ def what_moved(current, earlier):
 
 def account_health(*, account):
     """Everything the account page and API show about health, from stored snapshots."""
-    snapshots = account_snapshots(account=account, days=90)
-    current = snapshots[-1] if snapshots else None
-    result = {"current": current, "explanation": None, "moved": [], "week_ago": None, "chart": None,
+    trend = account_trend(account=account, days=90)
+    result = {"current": None, "explanation": None, "moved": [], "week_ago": None, "chart": None,
               "sentiment": latest_sentiment(account=account)}
-    if current is None:
+    if not trend:
         return result
+    latest = trend[-1].day
+    week_ago = next((p.day for p in reversed(trend) if p.day <= latest - dt.timedelta(days=7)), None)
+    # Only these two are explained, so only these two are read in full.
+    full = {
+        snapshot.day: snapshot
+        for snapshot in account_snapshots(account=account)
+        .filter(day__in=[day for day in (latest, week_ago) if day is not None])
+        .select_related("version__scorecard")
+    }
+    current = result["current"] = full.get(latest)
+    if current is None:  # replaced by a nightly run between the two reads
+        return result
+    result["week_ago"] = full.get(week_ago)
     result["explanation"] = explain_snapshot(current)
-    week_ago = next((s for s in reversed(snapshots) if s.day <= current.day - dt.timedelta(days=7)), None)
-    result["week_ago"] = week_ago
-    result["moved"] = what_moved(current, week_ago)
-    result["chart"] = trend_chart(snapshots)
+    result["moved"] = what_moved(current, result["week_ago"])
+    result["chart"] = trend_chart(trend)
     return result
 
 
 def trend_chart(snapshots):
-    """A daily series (gaps as None) with a marker wherever the scorecard version changed."""
+    """A daily series (gaps as None) with a marker wherever the scorecard version changed.
+
+    `snapshots`: HealthSnapshot objects or TrendPoint rows, oldest first.
+    """
     if not snapshots:
         return None
     first, last = snapshots[0].day, snapshots[-1].day
@@ -159,7 +196,8 @@ def trend_chart(snapshots):
         if snap is None:
             continue
         if previous is not None and snap.version_id != previous:
-            markers.append({"index": index, "label": f"v{snap.version.number}"})
+            number = snap.version_number if isinstance(snap, TrendPoint) else snap.version.number
+            markers.append({"index": index, "label": f"v{number}"})
         previous = snap.version_id
     return {"series": [{"name": _("Health score"), "points": points}],
             "labels": [d.strftime("%m-%d") for d in days], "markers": markers}
