@@ -33,11 +33,6 @@ from .models import Band, SentimentRating
 WINDOW_DAYS = 30
 
 
-def day_start(workspace, day):
-    """The first instant of `day` in the workspace's time zone (days are counted where the team works)."""
-    return dt.datetime.combine(day, dt.time.min, tzinfo=workspace.tz)
-
-
 def scored_accounts(*, workspace, as_of):
     """Accounts that were customers on `as_of`: started by then and not churned before it."""
     return (
@@ -59,7 +54,7 @@ def collect_signals(*, workspace, as_of, settings, accounts=None):
     ).set_index("id")
     if base.empty:
         return base
-    end = day_start(workspace, as_of + dt.timedelta(days=1))
+    end = workspace.day_start(as_of + dt.timedelta(days=1))
     w0 = as_of - dt.timedelta(days=WINDOW_DAYS - 1)
     p0 = w0 - dt.timedelta(days=WINDOW_DAYS)
 
@@ -79,7 +74,7 @@ def collect_signals(*, workspace, as_of, settings, accounts=None):
 
     # 2. Raw events in the window: distinct people, distinct key features.
     events = UsageEvent.objects.for_workspace(workspace).filter(
-        account__isnull=False, occurred_at__gte=day_start(workspace, w0), occurred_at__lt=end
+        account__isnull=False, occurred_at__gte=workspace.day_start(w0), occurred_at__lt=end
     )
     key_features = [str(f) for f in (settings.key_features or []) if str(f).strip()]
     people = pd.DataFrame({
@@ -108,13 +103,13 @@ def collect_signals(*, workspace, as_of, settings, accounts=None):
     ), columns=["account_id", "key_people", "decision_makers"]).set_index("account_id").reindex(base.index)
     link = Touchpoint.contacts.through.objects.filter(
         touchpoint__workspace=workspace, touchpoint__occurred_at__lt=end,
-        touchpoint__occurred_at__gte=day_start(workspace, as_of - dt.timedelta(days=179)),
+        touchpoint__occurred_at__gte=workspace.day_start(as_of - dt.timedelta(days=179)),
     )
     reached = pd.DataFrame.from_records(list(
         link.values("touchpoint__account_id").annotate(
             key_reached=Count("id", filter=Q(
                 contact__is_key_person=True,
-                touchpoint__occurred_at__gte=day_start(workspace, as_of - dt.timedelta(days=89)),
+                touchpoint__occurred_at__gte=workspace.day_start(as_of - dt.timedelta(days=89)),
             ) & ~Q(touchpoint__channel__in=ONE_TO_MANY_CHANNELS)),
             dm_met=Count("id", filter=Q(contact__role=ContactRole.DECISION_MAKER,
                                         touchpoint__channel__in=MEETING_CHANNELS)),
@@ -123,7 +118,7 @@ def collect_signals(*, workspace, as_of, settings, accounts=None):
     reached = reached.reindex(base.index)
 
     # 5. CSM sentiment: the latest rating that is not stale yet.
-    fresh_from = day_start(workspace, as_of - dt.timedelta(days=settings.sentiment_stale_days - 1))
+    fresh_from = workspace.day_start(as_of - dt.timedelta(days=settings.sentiment_stale_days - 1))
     ratings = pd.DataFrame.from_records(list(
         SentimentRating.objects.for_workspace(workspace)
         .filter(rated_at__gte=fresh_from, rated_at__lt=end)

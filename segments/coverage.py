@@ -44,7 +44,7 @@ from .models import (
     TouchModel,
 )
 from .services import ensure_touch_model
-from .timeutil import day_start, local_day
+from .timeutil import local_day
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ def compute_coverage(*, workspace, day):
     segment_policy = dict(by_segment)
     segment_order = [segment_id for segment_id, _policy in by_segment]
     roles = sorted({rule[2] for p in [*by_tier.values(), *segment_policy.values()] for rule in p.rules if rule[2]})
-    end = day_start(workspace, day + dt.timedelta(days=1))
+    end = workspace.day_start(day + dt.timedelta(days=1))
     written = covered_count = in_scope_count = 0
 
     with transaction.atomic():

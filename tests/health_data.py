@@ -5,14 +5,13 @@ import uuid
 
 from django.utils import timezone
 
-from healthscore.scoring import day_start
 from usage.models import DailyAccountUsage, UsageEvent
 
 
 def add_usage(account, day, users=("u1",), events_per_user=1, names=("login",)):
     """Raw events on `day` (noon, workspace time) and the matching daily rollup row."""
     ws = account.workspace
-    at = day_start(ws, day) + dt.timedelta(hours=12)
+    at = ws.day_start(day) + dt.timedelta(hours=12)
     counts = {}
     rows = []
     for user in users:
@@ -29,7 +28,7 @@ def add_usage(account, day, users=("u1",), events_per_user=1, names=("login",)):
 
 
 def at_noon(account, day):
-    return day_start(account.workspace, day) + dt.timedelta(hours=12)
+    return account.workspace.day_start(day) + dt.timedelta(hours=12)
 
 
 def today(ws):

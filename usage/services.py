@@ -558,11 +558,9 @@ def rollup_days(*, workspace, days):
     """
     settings, _created = IngestSettings.objects.get_or_create(workspace=workspace)
     first_kept = retention_start(workspace=workspace, settings=settings, today=workspace.today())
-    tz = workspace.tz
     done = []
     for day in sorted(d for d in set(days) if d >= first_kept):
-        start = dt.datetime.combine(day, dt.time.min, tzinfo=tz)
-        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+        start, end = workspace.day_start(day), workspace.day_start(day + dt.timedelta(days=1))
         with transaction.atomic():
             list(IngestSettings.objects.select_for_update().filter(pk=settings.pk).values_list("pk", flat=True))
             DailyAccountUsage.objects.filter(workspace=workspace, day=day).delete()
@@ -620,7 +618,7 @@ def enforce_retention(*, workspace, as_of, chunk=5_000):
     """Delete raw events (and dedup/set-aside records) older than the workspace keeps them."""
     settings = get_ingest_settings(workspace=workspace)
     first_kept = retention_start(workspace=workspace, settings=settings, today=as_of)
-    cutoff = dt.datetime.combine(first_kept, dt.time.min, tzinfo=workspace.tz)
+    cutoff = workspace.day_start(first_kept)
     deleted = 0
     for model, field in ((UsageEvent, "occurred_at"), (ProcessedMessage, "received_at"),
                          (RejectedMessage, "received_at")):
@@ -659,8 +657,8 @@ def refresh_active_users(*, workspace, as_of):
     settings, _created = IngestSettings.objects.get_or_create(workspace=workspace)
     if settings.active_users_on and as_of < settings.active_users_on:
         return 0
-    start = dt.datetime.combine(as_of - dt.timedelta(days=ACTIVE_USER_DAYS - 1), dt.time.min, tzinfo=workspace.tz)
-    end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min, tzinfo=workspace.tz)
+    start = workspace.day_start(as_of - dt.timedelta(days=ACTIVE_USER_DAYS - 1))
+    end = workspace.day_start(as_of + dt.timedelta(days=1))
     events = UsageEvent.objects.for_workspace(workspace).filter(
         account__isnull=False, occurred_at__gte=start, occurred_at__lt=end
     )

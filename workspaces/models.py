@@ -5,6 +5,7 @@ Scoping lives in one place: `WorkspaceQuerySet.for_workspace()`. Page views get 
 the admin through `workspaces.admin.WorkspaceScopedAdmin`.
 """
 
+import datetime as dt
 import hashlib
 import secrets
 import zoneinfo
@@ -50,6 +51,10 @@ class Workspace(models.Model):
     def today(self):
         """Today's date in the workspace's time zone: days are counted where the team works."""
         return timezone.now().astimezone(self.tz).date()
+
+    def day_start(self, day):
+        """The aware datetime at which `day` begins in the workspace's time zone."""
+        return dt.datetime.combine(day, dt.time.min, tzinfo=self.tz)
 
 
 class WorkspaceQuerySet(models.QuerySet):
