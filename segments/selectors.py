@@ -50,13 +50,6 @@ def latest_day(*, workspace, on_or_before=None):
     return rows.aggregate(day=Max("day"))["day"]
 
 
-def snapshot_rows(*, workspace, day, filters=None, request=None):
-    rows = CoverageSnapshot.objects.for_workspace(workspace).filter(day=day)
-    if filters is not None:
-        rows = CoverageSnapshotFilterSet(filters, queryset=rows, request=request).qs
-    return rows
-
-
 def _rate(part, whole):
     if not whole:
         return None
@@ -209,9 +202,9 @@ def coverage_trend(*, workspace, day, weeks=12, group_by=None, filters=None, req
 
 def breaking_accounts(*, workspace, day, filters=None, request=None):
     """In-scope accounts not covered on `day`: largest ARR first, then the longest overdue."""
-    rows = snapshot_rows(workspace=workspace, day=day, filters=filters, request=request)
+    rows = _snapshot_in_scope(workspace=workspace, days=[day], filters=filters, request=request)
     return (
-        rows.filter(in_scope=True, covered=False)
+        rows.filter(covered=False)
         .select_related("account", "owner__user")
         .order_by(F("arr").desc(), F("overdue_days").desc(nulls_first=True), "account__name", "account_id")
     )

@@ -50,16 +50,6 @@ def _add_error(form, exc):
 
 
 # --- Coverage -------------------------------------------------------------------------------------
-def coverage_filterset(request):
-    """The coverage filters of the query string (unbound without one), for the form on the page."""
-    filterset = CoverageSnapshotFilterSet(request.GET or None, queryset=None, request=request)
-    # The CSM options are labelled with member names: fetch the users with the members, not one
-    # query per option.
-    owner = filterset.form.fields["owner"]
-    owner.queryset = owner.queryset.select_related("user")
-    return filterset
-
-
 class CoverageReportView(WorkspaceMixin, TemplateView):
     template_name = "segments/coverage_report.html"
 
@@ -69,7 +59,7 @@ class CoverageReportView(WorkspaceMixin, TemplateView):
         context.update(day=day, can_recompute=self.membership.is_manager)
         if day is None:
             return context
-        filterset = coverage_filterset(self.request)
+        filterset = CoverageSnapshotFilterSet(self.request.GET or None, queryset=None, request=self.request)
         filters = self.request.GET if filterset.is_bound else None
         # The per-CSM report's total is the whole report: one read serves both.
         by_csm = selectors.coverage_report(workspace=self.workspace, day=day, group_by="csm", filters=filters,
@@ -103,7 +93,7 @@ class CoverageAccountsView(WorkspaceMixin, TemplateView):
                 if day else None)
         if request.GET.get("format") == "csv":
             return self.csv(rows, day)
-        filterset = coverage_filterset(request)
+        filterset = CoverageSnapshotFilterSet(request.GET or None, queryset=None, request=request)
         page = Paginator(rows if rows is not None else [], 50).get_page(request.GET.get("page"))
         params = request.GET.copy()
         params.pop("page", None)
