@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_WORKSPACE ?= demo
 
-.PHONY: run test lint venv migrate demo recompute serve worker beat bench clean
+.PHONY: run test lint venv migrate demo recompute serve worker beat bench bench-smoke clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ beat: venv
 
 bench: venv
 	$(PY) -m bench
+
+## The benchmark harness end to end at a tiny scale (seconds; CI runs it so the harness cannot rot)
+bench-smoke: venv
+	$(PY) -m bench smoke
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -40,6 +40,11 @@ def build_parser():
     cmp.add_argument("--results", type=Path, default=RESULTS_PATH, help="the run to check (default bench/results.json)")
     cmp.add_argument("--against", help="results to compare with: a path, or a git revision "
                      "(default: bench/results.json as committed at HEAD)", default="HEAD")
+    smoke = sub.add_parser("smoke", help="build from nothing at a tiny scale and run every part once: proves the "
+                           "harness works at this commit (no targets, no comparison; exit 1 if a part crashed)")
+    smoke.add_argument("--accounts", type=int, default=300)
+    smoke.add_argument("--events", type=int, default=30_000)
+    smoke.add_argument("--database-url", help="PostgreSQL URL (default as for run)")
     rep = sub.add_parser("report", help="re-render docs/benchmarks.md from a results file")
     rep.add_argument("--results", type=Path, default=RESULTS_PATH)
     rep.add_argument("--doc", type=Path, default=DOC_PATH)
@@ -57,10 +62,13 @@ def main(argv=None):
             return cmd_compare(args)
         if args.command == "report":
             return cmd_report(args)
-        url = require_postgres(database_url(args.database_url))
+        url = require_postgres(smoke_database_url(args.database_url) if args.command == "smoke"
+                               else database_url(args.database_url))
         ensure_postgres_reachable(url)
         from .runner import prepare, run_parts
 
+        if args.command == "smoke":
+            return cmd_smoke(args, url)
         ctx = prepare(url, accounts=args.accounts, events=args.events, rebuild=args.rebuild)
         if args.command == "build":
             return 0
@@ -130,6 +138,28 @@ def cmd_compare(args):
     new = Results.load(args.results)
     old = load_committed(args.against, args.results)
     return print_comparison(old, new)
+
+
+def smoke_database_url(cli_value):
+    """The smoke run drops and rebuilds its database: never the full-scale one a real run reuses."""
+    url = database_url(cli_value)
+    return url if cli_value else url.rsplit("/", 1)[0] + "/cs_bench_smoke"
+
+
+def cmd_smoke(args, url):
+    """The harness end to end at a scale that takes seconds. CI runs this at every commit so that
+    the generator and the parts keep up with the models and code they drive; the figures of such a
+    run mean nothing and are neither written nor compared."""
+    from .results import FAILED
+    from .runner import prepare, run_parts
+
+    ctx = prepare(url, accounts=args.accounts, events=args.events, rebuild=True)
+    results = run_parts(ctx, PARTS, quick=True, profile=False)
+    crashed = [figure for figure in results.figures if figure.status == FAILED]
+    for figure in crashed:
+        print(f"bench smoke: {figure.key} crashed: {figure.note}", file=sys.stderr)
+    print(f"bench smoke: {len(results.figures)} figures, {len(crashed)} crashed")
+    return 1 if crashed else 0
 
 
 def cmd_report(args):

@@ -104,11 +104,40 @@ def marker_matches(marker, scale):
 
 # --- COPY helpers ---------------------------------------------------------------------------------
 def copy_table(cur, table, arrow_table):
+    arrow_table = with_model_defaults(table, arrow_table)
     buf = io.BytesIO()
     pcsv.write_csv(arrow_table, buf, pcsv.WriteOptions(include_header=False, quoting_style="needed"))
     buf.seek(0)
     columns = ", ".join(arrow_table.column_names)
     cur.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)", buf)
+
+
+def with_model_defaults(table, arrow_table):
+    """Add the columns the generator does not set, with their model's default.
+
+    COPY leaves an unlisted column NULL (the database has no defaults: Django applies them), so a
+    column added to a model later would break the load. Every concrete field with a default is
+    filled here; a NOT NULL field without one stops the build, naming the column to generate.
+    """
+    from django.apps import apps
+
+    from .env import BenchError
+
+    model = next((m for m in apps.get_models() if m._meta.db_table == table), None)
+    if model is None:
+        return arrow_table
+    n = arrow_table.num_rows
+    for field in model._meta.concrete_fields:
+        if field.column in arrow_table.column_names or field.primary_key:
+            continue
+        if field.has_default():
+            value = field.get_default()
+            if isinstance(value, dict | list):
+                value = json.dumps(value)
+            arrow_table = arrow_table.append_column(field.column, const(value, n))
+        elif not field.null:
+            raise BenchError(f"{table}.{field.column} is NOT NULL without a default: the generator must set it.")
+    return arrow_table
 
 
 def ts(seconds_since_epoch):

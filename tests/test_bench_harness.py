@@ -6,6 +6,7 @@ No timings here: figures are built by hand and only their bookkeeping is checked
 import pytest
 
 from bench.cli import main as bench_main
+from bench.cli import smoke_database_url
 from bench.env import BenchError, database_url, require_postgres
 from bench.parts.common import percentile
 from bench.report import render
@@ -105,3 +106,11 @@ def test_percentile_is_nearest_rank():
     assert percentile(values, 50) == 50
     assert percentile(values, 95) == 95
     assert percentile([7.0], 95) == 7.0
+
+
+def test_smoke_never_rebuilds_the_full_scale_database(monkeypatch):
+    monkeypatch.delenv("BENCH_DATABASE_URL", raising=False)
+    assert smoke_database_url(None).endswith("/cs_bench_smoke")
+    monkeypatch.setenv("BENCH_DATABASE_URL", "postgres://u@db:5432/cs_bench")
+    assert smoke_database_url(None) == "postgres://u@db:5432/cs_bench_smoke"
+    assert smoke_database_url("postgres://u@db:5432/mine") == "postgres://u@db:5432/mine"
