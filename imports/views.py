@@ -3,12 +3,13 @@
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from ui.spreadsheets import spreadsheet_response
 from workspaces.services import DomainError
 from workspaces.views import WorkspaceMixin
 
@@ -17,7 +18,6 @@ from .columns import OBJECT_TYPES, columns_for, suggest_mapping
 from .models import ImportJob
 from .readers import FileError
 from .values import clean_text
-from .writers import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, write_csv, write_xlsx
 
 PREVIEW_ROWS = 5
 SHOWN_ERRORS = 200
@@ -172,16 +172,13 @@ class ExportView(WorkspaceMixin, View):
 
 
 def export_filename(*, workspace, object_type, file_format):
-    return f"{object_type}-{workspace.slug}-{workspace.today().isoformat()}.{file_format}"
+    return f"{export_stem(workspace=workspace, object_type=object_type)}.{file_format}"
+
+
+def export_stem(*, workspace, object_type):
+    return f"{object_type}-{workspace.slug}-{workspace.today().isoformat()}"
 
 
 def export_response(headers, rows, *, object_type, file_format, workspace):
-    if file_format == "xlsx":
-        body, media_type = write_xlsx(headers, rows, title=object_type), XLSX_MEDIA_TYPE
-    else:
-        body, media_type = write_csv(headers, rows), f"{CSV_MEDIA_TYPE}; charset=utf-8"
-    response = HttpResponse(body, content_type=media_type)
-    name = export_filename(workspace=workspace, object_type=object_type, file_format=file_format)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
+    return spreadsheet_response(headers, rows, filename=export_stem(workspace=workspace, object_type=object_type),
+                                file_format=file_format, title=object_type)

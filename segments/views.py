@@ -2,14 +2,13 @@
 touch-model settings. Views parse input and check roles; selectors read, services write.
 """
 
-import csv
 import datetime as dt
 import json
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,6 +16,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from accounts.models import Account, Channel, TouchTier
+from ui.spreadsheets import spreadsheet_response
 from workspaces.services import DomainError
 from workspaces.tasks import recompute_workspace
 from workspaces.views import WorkspaceMixin
@@ -102,18 +102,14 @@ class CoverageAccountsView(WorkspaceMixin, TemplateView):
         ))
 
     def csv(self, rows, day):
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="coverage-gaps-{day or "none"}.csv"'
-        response.write("\ufeff")  # Excel opens UTF-8 (Japanese names) correctly only with a BOM
-        writer = csv.writer(response)
-        writer.writerow(CSV_COLUMNS)
-        for r in (rows.iterator(chunk_size=2000) if rows is not None else []):
-            writer.writerow([
-                r.account.name, r.account_id, r.account.external_id, r.owner.display_name if r.owner else "",
-                r.tier, r.cell, r.arr, r.last_touch_on or "", "" if r.days_since_last_touch is None else r.days_since_last_touch,
-                r.due_date or "", "" if r.overdue_days is None else r.overdue_days, r.broken_rule, r.policy_name,
-            ])
-        return response
+        # Account names and summaries are typed by people: the shared writer guards formulas.
+        table = (
+            [r.account.name, r.account_id, r.account.external_id, r.owner.display_name if r.owner else "", r.tier,
+             r.cell, r.arr, r.last_touch_on, r.days_since_last_touch, r.due_date, r.overdue_days, r.broken_rule,
+             r.policy_name]
+            for r in (rows.iterator(chunk_size=2000) if rows is not None else [])
+        )
+        return spreadsheet_response(CSV_COLUMNS, table, filename=f"coverage-gaps-{day or 'none'}")
 
 
 class DueListView(WorkspaceMixin, TemplateView):

@@ -7,7 +7,7 @@ from imports.columns import suggest_mapping
 from imports.readers import read_file
 from imports.selectors import export_table
 from imports.services import import_sheet
-from imports.writers import write_csv, write_xlsx
+from ui.spreadsheets import write_csv, write_xlsx
 
 
 def csv_bytes(rows, encoding="utf-8"):

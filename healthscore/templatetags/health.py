@@ -19,9 +19,3 @@ def health_panel(context, account):
         "request": context.get("request"),
     }
 
-
-@register.filter
-def pct(value):
-    if value is None:
-        return "—"
-    return f"{value * 100:.0f}%"

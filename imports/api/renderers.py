@@ -3,7 +3,7 @@ two-column table so that a 400 or 403 still reads sensibly in the requested form
 
 from rest_framework.renderers import BaseRenderer
 
-from ..writers import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, write_csv, write_xlsx
+from ui.spreadsheets import CSV_MEDIA_TYPE, XLSX_MEDIA_TYPE, write_csv, write_xlsx
 
 
 class ExportTable:

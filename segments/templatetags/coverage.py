@@ -14,25 +14,6 @@ def log_url(row):
 
 
 @register.filter
-def rate(value):
-    return "—" if value is None else f"{value:.1f}%"
-
-
-@register.filter
-def signed(value):
-    if value is None:
-        return "—"
-    return f"{value:+.1f}"
-
-
-@register.filter
-def delta_class(value):
-    if not value:
-        return ""
-    return "delta-up" if value > 0 else "delta-down"
-
-
-@register.filter
 def breaks(row):
     """What breaks coverage, in words."""
     if row.covered:
