@@ -142,7 +142,7 @@ def set_tags(*, account, names):
 
 @transaction.atomic
 def delete_account(*, account, actor):
-    from segments.coverage import forget_account_coverage  # segments builds on accounts, not the reverse
+    from coverage.computation import forget_account_coverage
 
     record_audit(workspace=account.workspace, actor=actor, action="account.deleted", obj=account)
     # Its snapshot rows go with it (cascade); its share of the daily coverage totals must go too.

@@ -25,7 +25,7 @@ def history_days(as_of):
 
 
 def ensure_history(ctx):
-    from segments.models import CoverageSnapshot
+    from coverage.models import CoverageSnapshot
 
     days = history_days(ctx.as_of)
     have = CoverageSnapshot.objects.for_workspace(ctx.workspace).filter(day=ctx.as_of - dt.timedelta(weeks=1)).exists()
@@ -34,7 +34,7 @@ def ensure_history(ctx):
     if not CoverageSnapshot.objects.for_workspace(ctx.workspace).filter(day=ctx.as_of).exists():
         log("no coverage snapshots for today yet: running the coverage step for it first")
         days.append(ctx.as_of)
-    from segments.nightly import coverage_step
+    from coverage.nightly import coverage_step
 
     started = time.monotonic()
     for day in days:
@@ -71,7 +71,7 @@ def copy_health_history(ctx, days):
     log(f"health history ({len(days)} days, copied) in {time.monotonic() - started:.0f} s")
 
 
-READ_TABLES = ["accounts_account", "segments_coveragesnapshot", "segments_coveragerollup",
+READ_TABLES = ["accounts_account", "coverage_coveragesnapshot", "coverage_coveragerollup",
                "healthscore_healthsnapshot"]
 
 

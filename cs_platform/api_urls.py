@@ -3,6 +3,7 @@
 from rest_framework.routers import DefaultRouter
 
 from accounts.api import views as accounts_api
+from coverage.api import views as coverage_api
 from healthscore.api import views as health_api
 from imports.api import views as imports_api
 from segments.api import views as segments_api
@@ -20,10 +21,10 @@ router.register("me", workspaces_api.MeViewSet, basename="me")
 
 router.register("exports", imports_api.ExportViewSet, basename="export")
 router.register("segments", segments_api.SegmentViewSet, basename="segment")
-router.register("cadence-policies", segments_api.CadencePolicyViewSet, basename="cadence-policy")
-router.register("tier-pins", segments_api.TierPinViewSet, basename="tier-pin")
-router.register("touch-model", segments_api.TouchModelViewSet, basename="touch-model")
-router.register("coverage", segments_api.CoverageViewSet, basename="coverage")
+router.register("cadence-policies", coverage_api.CadencePolicyViewSet, basename="cadence-policy")
+router.register("tier-pins", coverage_api.TierPinViewSet, basename="tier-pin")
+router.register("touch-model", coverage_api.TouchModelViewSet, basename="touch-model")
+router.register("coverage", coverage_api.CoverageViewSet, basename="coverage")
 router.register("health/settings", health_api.HealthSettingsViewSet, basename="health-settings")
 router.register("health/scorecards", health_api.ScorecardViewSet, basename="health-scorecard")
 router.register("health/snapshots", health_api.HealthSnapshotViewSet, basename="health-snapshot")

@@ -11,8 +11,9 @@ NIGHTLY_STEPS = [
     # "app.module.function" — filled in by the apps below as they land.
     # Usage rollups first: levels, health and coverage read them.
     "usage.services.nightly_usage_step",
-    "segments.nightly.tiers_and_segments_step",
-    "segments.nightly.coverage_step",
+    "coverage.nightly.tiers_step",
+    "segments.nightly.step",
+    "coverage.nightly.coverage_step",
     # Health reads usage rollups, tiers, segments and touches: it stays the last step of the night.
     "healthscore.services.nightly_health",
 ]

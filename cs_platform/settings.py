@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "usage",
     "imports",
     "segments",
+    "coverage",
     "healthscore",
 ]
 

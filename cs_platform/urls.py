@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from workspaces import views as workspace_views
 
+from .views import RecomputeView
+
 urlpatterns = [
     path("", workspace_views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
@@ -12,7 +14,9 @@ urlpatterns = [
     path("workspace/", include("workspaces.urls")),
     path("accounts/", include("accounts.urls")),
     path("imports/", include("imports.urls")),
-    path("", include("segments.urls")),
+    path("coverage/recompute/", RecomputeView.as_view(), name="recompute"),
+    path("coverage/", include("coverage.urls")),
+    path("segments/", include("segments.urls")),
     path("health/", include("healthscore.urls")),
     path("api/v1/", include("cs_platform.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

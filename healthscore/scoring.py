@@ -313,7 +313,8 @@ def account_tiers_and_segments(*, workspace, as_of, account_ids):
     result = {}
     if not apps.is_installed("segments"):
         return result
-    from segments.models import SegmentMembershipEvent, TierChange
+    from coverage.models import TierChange
+    from segments.models import SegmentMembershipEvent
 
     tiers = pd.DataFrame.from_records(list(
         TierChange.objects.for_workspace(workspace).filter(day__lte=as_of)

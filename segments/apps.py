@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class SegmentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "segments"
-    verbose_name = _("Segments, touch model and coverage")
+    verbose_name = _("Segments")

@@ -1,259 +1,18 @@
-"""Reads: coverage reports, trends, the matrix and the due list — all from stored snapshot rows.
+"""Reads of segments: lists, members, history, and membership as it was on a past day.
 
-Every page and API endpoint counts an account the same way because they all read the same
-`CoverageSnapshot` rows through these functions: directly, or through their per-day sums
-(`CoverageRollup`) when no filter needs more than those keep. Either way one query sums the same
-four measures (models.SNAPSHOT_MEASURES / ROLLUP_MEASURES) per day and group, and every figure is
-computed from those sums by the same code (`_sums` and below).
+Other apps (coverage, health) read segments only through the functions here.
 """
 
-import datetime as dt
 from collections import defaultdict
 
-from django.db.models import Count, F, Max, Q
-from django.utils.translation import gettext as _
-from django_filters.constants import EMPTY_VALUES
+from .filtersets import SegmentFilterSet
+from .models import MembershipEventKind, Segment, SegmentMembership, SegmentMembershipEvent
 
-from accounts.models import TouchTier
-from workspaces.models import Membership
-
-from .filtersets import CoverageSnapshotFilterSet, SegmentFilterSet
-from .models import (
-    ROLLUP_MEASURES,
-    SNAPSHOT_MEASURES,
-    CadencePolicy,
-    CoverageRollup,
-    CoverageSnapshot,
-    Segment,
-    SegmentMembership,
-    SegmentMembershipEvent,
-    TierPin,
-)
-from .services import ensure_touch_model
-
-GROUPS = ("csm", "tier", "segment", "cell")
-TIER_LABELS = dict(TouchTier.choices)
-# The snapshot column each group is keyed by (segments are a list per row: see _segment_sums).
-GROUP_COLUMNS = {"csm": "owner_id", "tier": "tier", "cell": "cell"}
-# The filters that only narrow by what a rollup row keeps; any other one needs the snapshot rows.
-ROLLUP_FILTERS = frozenset(
-    name for name, f in CoverageSnapshotFilterSet.base_filters.items()
-    if f.field_name in CoverageRollup.DIMENSIONS and not f.method
-)
-
-
-def latest_day(*, workspace, on_or_before=None):
-    """The newest day with a snapshot (not after `on_or_before`), or None before the first run."""
-    rows = CoverageSnapshot.objects.for_workspace(workspace)
-    if on_or_before:
-        rows = rows.filter(day__lte=on_or_before)
-    return rows.aggregate(day=Max("day"))["day"]
-
-
-def _rate(part, whole):
-    if not whole:
-        return None
-    return round(float(part) * 100 / float(whole), 1)
-
-
-def _totals(n, covered, arr, arr_covered):
-    arr, arr_covered = arr or 0, arr_covered or 0
-    return {
-        "in_scope": n, "covered": covered, "uncovered": n - covered, "rate": _rate(covered, n),
-        "arr": arr, "arr_covered": arr_covered, "arr_rate": _rate(arr_covered, arr),
-    }
-
-
-def _in_scope(*, workspace, days, filters=None, request=None):
-    """The in-scope coverage of `days` narrowed by `filters`, and the measures that sum it.
-
-    The rollup when the filters narrow by nothing it does not keep (the usual, unfiltered case),
-    else the snapshot rows. One FilterSet narrows either: a rollup row has the same owner, tier
-    and cell fields.
-    """
-    rollup = CoverageRollup.objects.for_workspace(workspace).filter(day__in=days)
-    if filters is None:
-        return rollup, ROLLUP_MEASURES
-    filterset = CoverageSnapshotFilterSet(filters, queryset=rollup, request=request)
-    filterset.is_valid()  # invalid values are left out of cleaned_data, and so ignored, on both
-    used = {name for name, value in filterset.form.cleaned_data.items() if value not in EMPTY_VALUES}
-    if used <= ROLLUP_FILTERS:
-        return filterset.qs, ROLLUP_MEASURES
-    return _snapshot_in_scope(workspace=workspace, days=days, filters=filters, request=request), SNAPSHOT_MEASURES
-
-
-def _snapshot_in_scope(*, workspace, days, filters=None, request=None):
-    rows = CoverageSnapshot.objects.for_workspace(workspace).filter(day__in=days, in_scope=True)
-    if filters is not None:
-        rows = CoverageSnapshotFilterSet(filters, queryset=rows, request=request).qs
-    return rows
-
-
-def _sums(*, workspace, days, by=None, filters=None, request=None):
-    """{(day, key): (n, covered, arr, arr covered)} of the in-scope rows of `days`, per day and per
-    value of the `by` column (key None when `by` is None).
-
-    One query whichever group is asked; a day's totals are the sum of its groups (see _per_day).
-    Grouping stays in the database: it adds up thousands of rows faster than Python can read them.
-    """
-    rows, measures = _in_scope(workspace=workspace, days=days, filters=filters, request=request)
-    columns = ["day", by] if by else ["day"]
-    return {
-        (r["day"], r[by] if by else None): (r["n"], r["c"], r["a"] or 0, r["ac"] or 0)
-        for r in rows.order_by().values(*columns).annotate(**measures)
-    }
-
-
-def _per_day(sums):
-    """{day: (n, covered, arr, arr covered)}: the groups of each day added up."""
-    days = defaultdict(lambda: (0, 0, 0, 0))
-    for (day, _key), measures in sums.items():
-        days[day] = tuple(a + b for a, b in zip(days[day], measures, strict=True))
-    return days
-
-
-def _segment_sums(*, workspace, days, filters=None, request=None):
-    """{(day, segment id): measures}: a row counts once in each segment it was in."""
-    groups = defaultdict(lambda: [0, 0, 0, 0])
-    rows = _snapshot_in_scope(workspace=workspace, days=days, filters=filters, request=request)
-    for day, keys, covered, arr in rows.values_list("day", "segment_keys", "covered", "arr").iterator(chunk_size=5000):
-        for segment_id in [int(s) for s in keys.strip(",").split(",") if s]:
-            g = groups[day, segment_id]
-            g[0] += 1
-            g[1] += covered
-            g[2] += arr
-            g[3] += arr if covered else 0
-    return {key: tuple(g) for key, g in groups.items()}
-
-
-def _labels(workspace, key, keys):
-    if key == "csm":
-        names = {m.pk: m.display_name for m in
-                 Membership.objects.for_workspace(workspace).filter(pk__in=[k for k in keys if k]).select_related("user")}
-        return {k: names.get(k, _("Unassigned")) if k else _("Unassigned") for k in keys}
-    if key == "tier":
-        return {k: str(TIER_LABELS.get(k, k or _("No tier"))) for k in keys}
-    if key == "segment":
-        names = dict(Segment.objects.for_workspace(workspace).filter(pk__in=keys).values_list("pk", "name"))
-        return {k: names.get(k, _("(deleted segment)")) for k in keys}
-    if key == "cell":
-        return {k: k or _("Unbanded") for k in keys}
-    return {k: _("All accounts") for k in keys}
-
-
-def _change(now, before):
-    if now is None or before is None:
-        return None
-    return round(now - before, 1)
-
-
-def coverage_report(*, workspace, day, group_by=None, filters=None, request=None, compare_days=7):
-    """Rates for `day` overall and per group, each with the change against `compare_days` earlier."""
-    if group_by not in (None, *GROUPS):
-        raise ValueError(group_by)
-    before_day = day - dt.timedelta(days=compare_days)
-    scope = {"workspace": workspace, "days": [day, before_day], "filters": filters, "request": request}
-    sums = _sums(**scope, by=GROUP_COLUMNS.get(group_by))
-    per_day = _per_day(sums)
-    total = _totals(*per_day.get(day, (0, 0, 0, 0)))
-    total_before = _totals(*per_day.get(before_day, (0, 0, 0, 0)))
-    report = {
-        "day": day, "compared_with": before_day, "group_by": group_by,
-        "total": {**total, "rate_before": total_before["rate"], "change": _change(total["rate"], total_before["rate"]),
-                  "arr_rate_before": total_before["arr_rate"],
-                  "arr_change": _change(total["arr_rate"], total_before["arr_rate"])},
-        "groups": [],
-    }
-    if group_by:
-        if group_by == "segment":
-            sums = _segment_sums(**scope)
-        now = {key: _totals(*measures) for (on, key), measures in sums.items() if on == day}
-        then = {key: _totals(*measures) for (on, key), measures in sums.items() if on == before_day}
-        labels = _labels(workspace, group_by, list(now))
-        for key, values in now.items():
-            prev = then.get(key, {})
-            report["groups"].append({
-                "key": key, "label": labels[key], **values,
-                "rate_before": prev.get("rate"), "change": _change(values["rate"], prev.get("rate")),
-                "arr_change": _change(values["arr_rate"], prev.get("arr_rate")),
-            })
-        report["groups"].sort(key=lambda g: (g["rate"] if g["rate"] is not None else 101, str(g["label"])))
-    return report
-
-
-def coverage_trend(*, workspace, day, weeks=12, group_by=None, filters=None, request=None):
-    """One point per week ending on `day` (same weekday), oldest first: overall and per group."""
-    days = [day - dt.timedelta(weeks=back) for back in range(weeks - 1, -1, -1)]
-    by = GROUP_COLUMNS.get(group_by)
-    sums = _sums(workspace=workspace, days=days, by=by, filters=filters, request=request)
-    overall = {on: _totals(*measures) for on, measures in _per_day(sums).items()}
-    series = [
-        {"name": _("Coverage"), "key": "all", "points": [overall.get(d, {}).get("rate") for d in days]},
-        {"name": _("ARR-weighted"), "key": "arr", "points": [overall.get(d, {}).get("arr_rate") for d in days]},
-    ]
-    if by:
-        per = defaultdict(dict)
-        for (on, key), (n, c, _a, _ac) in sums.items():
-            per[key][on] = _rate(c, n)
-        labels = _labels(workspace, group_by, list(per))
-        series += [{"name": str(labels[k]), "key": k, "points": [per[k].get(d) for d in days]} for k in per]
-    return {"days": days, "labels": [d.strftime("%m/%d") for d in days], "series": series}
-
-
-def breaking_accounts(*, workspace, day, filters=None, request=None):
-    """In-scope accounts not covered on `day`: largest ARR first, then the longest overdue."""
-    rows = _snapshot_in_scope(workspace=workspace, days=[day], filters=filters, request=request)
-    return (
-        rows.filter(covered=False)
-        .select_related("account", "owner__user")
-        .order_by(F("arr").desc(), F("overdue_days").desc(nulls_first=True), "account__name", "account_id")
-    )
-
-
-def due_list(*, workspace, owner, day, horizon_days=14):
-    """The owner's in-scope accounts that are overdue, or fall due within `horizon_days` of `day`."""
-    rows = CoverageSnapshot.objects.for_workspace(workspace).filter(day=day, in_scope=True, owner=owner)
-    due_soon = Q(covered=False) | Q(due_date__lte=day + dt.timedelta(days=horizon_days))
-    return (
-        rows.filter(due_soon).select_related("account")
-        .order_by(F("due_date").asc(nulls_first=True), F("arr").desc(), "account_id")
-    )
-
-
-def matrix(*, workspace, day):
-    """The priority matrix on `day`: per cell counts, ARR, coverage and change vs yesterday / last week."""
-    touch_model = ensure_touch_model(workspace=workspace)
-    seat_labels = [b["label"] for b in sorted(touch_model.seat_bands, key=lambda b: -b["min"])]
-    tenure_labels = [b["label"] for b in sorted(touch_model.tenure_bands, key=lambda b: b["min"])]
-    compare = {"yesterday": day - dt.timedelta(days=1), "last_week": day - dt.timedelta(days=7)}
-    on_days = {"now": day, **compare}
-    sums = _sums(workspace=workspace, days=list(on_days.values()), by="cell")
-    stats = {name: {key: _totals(*measures) for (d, key), measures in sums.items() if d == on}
-             for name, on in on_days.items()}
-    must = set(touch_model.must_not_lose)
-    rows = []
-    for seat in seat_labels:
-        cells = []
-        for tenure in tenure_labels:
-            key = f"{seat}-{tenure}"
-            now = stats["now"].get(key, _totals(0, 0, 0, 0))
-            cell = {"key": key, "must_not_lose": key in must, **now}
-            for name in compare:
-                then = stats[name].get(key)
-                cell[f"count_change_{name}"] = now["in_scope"] - then["in_scope"] if then else None
-                cell[f"rate_change_{name}"] = _change(now["rate"], then["rate"]) if then else None
-            cells.append(cell)
-        rows.append({"band": seat, "cells": cells})
-    unbanded = stats["now"].get("", _totals(0, 0, 0, 0))
-    return {
-        "day": day, "seat_bands": seat_labels, "tenure_bands": tenure_labels, "rows": rows,
-        "unbanded": unbanded, "must_not_lose": sorted(must),
-        "has_yesterday": bool(stats["yesterday"]), "has_last_week": bool(stats["last_week"]),
-    }
+CHUNK = 5000
 
 
 def segment_list(*, workspace, filters=None, request=None):
-    segments = Segment.objects.for_workspace(workspace).select_related("cadence_policy")
+    segments = Segment.objects.for_workspace(workspace)
     if filters is not None:
         segments = SegmentFilterSet(filters, queryset=segments, request=request).qs
     return segments
@@ -274,30 +33,32 @@ def segment_history(*, segment, limit=200):
     return events[:limit] if limit else events
 
 
-def cadence_policies(*, workspace):
-    ensure_touch_model(workspace=workspace)
-    return (
-        CadencePolicy.objects.for_workspace(workspace).select_related("segment").prefetch_related("rules")
-        .order_by(F("segment_id").asc(nulls_first=True), "priority", "tier", "id")
+
+
+def segment_names(*, workspace, ids):
+    """{segment id: name} of these segments of the workspace (a deleted one is simply missing)."""
+    return dict(Segment.objects.for_workspace(workspace).filter(pk__in=list(ids)).values_list("pk", "name"))
+
+
+def segments_of(*, workspace):
+    """The workspace's segments (none without a workspace): choices of forms and filters elsewhere."""
+    if workspace is None:
+        return Segment.objects.none()
+    return Segment.objects.for_workspace(workspace)
+
+
+def segment_ids_as_of(*, workspace, day):
+    """{account_id: [segment ids]} of the segments each account was a member of on `day`, from the
+    forward-only membership history (the events up to and including that day)."""
+    state = {}
+    rows = (
+        SegmentMembershipEvent.objects.for_workspace(workspace).filter(day__lte=day)
+        .order_by("day", "id").values_list("segment_id", "account_id", "kind")
     )
-
-
-def tier_pins(*, workspace):
-    return TierPin.objects.for_workspace(workspace).select_related("account", "pinned_by__user")
-
-
-def tier_counts(*, workspace):
-    from accounts.models import Account
-
-    counts = dict(
-        Account.objects.for_workspace(workspace).active().order_by().values_list("touch_tier").annotate(n=Count("id"))
-    )
-    return [{"tier": t, "label": label, "count": counts.get(t, 0)} for t, label in TouchTier.choices]
-
-
-def account_coverage(*, account):
-    """The account's latest snapshot row, for the panel on its page."""
-    return (
-        CoverageSnapshot.objects.for_workspace(account.workspace).filter(account=account)
-        .order_by("-day").first()
-    )
+    for segment_id, account_id, kind in rows.iterator(chunk_size=CHUNK):
+        state[(segment_id, account_id)] = kind == MembershipEventKind.ENTERED
+    members = defaultdict(list)
+    for (segment_id, account_id), member in state.items():
+        if member:
+            members[account_id].append(segment_id)
+    return {account_id: sorted(ids) for account_id, ids in members.items()}

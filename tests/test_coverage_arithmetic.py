@@ -1,4 +1,4 @@
-"""Coverage arithmetic against hand-computed expectations (see segments/coverage.py for the rules)."""
+"""Coverage arithmetic against hand-computed expectations (see coverage/computation.py for the rules)."""
 
 import datetime as dt
 from decimal import Decimal
@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from accounts.models import Contact, ContactRole
-from segments.coverage import compute_coverage
-from segments.models import CoverageSnapshot, TierChange
-from segments.selectors import coverage_report
-from segments.services import assign_tiers, ensure_touch_model, pin_tier, save_cadence_policy
+from coverage.computation import compute_coverage
+from coverage.models import CoverageSnapshot, TierChange
+from coverage.selectors import coverage_report
+from coverage.services import assign_tiers, ensure_touch_model, pin_tier, save_cadence_policy
 from tests.factories import AccountFactory, TouchpointFactory, WorkspaceFactory
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -248,7 +248,7 @@ def test_role_rule_breaks_coverage_until_met(ws, manager):
 
 
 def ws_policy(ws, tier):
-    from segments.models import CadencePolicy
+    from coverage.models import CadencePolicy
 
     return CadencePolicy.objects.get(workspace=ws, tier=tier)
 

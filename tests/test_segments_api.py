@@ -7,9 +7,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from segments.coverage import compute_coverage
-from segments.models import CadencePolicy, Segment
-from segments.services import assign_tiers, save_segment
+from coverage.computation import compute_coverage
+from coverage.models import CadencePolicy
+from coverage.services import assign_tiers
+from segments.models import Segment
+from segments.services import save_segment
 from tests.factories import AccountFactory, TouchpointFactory
 
 

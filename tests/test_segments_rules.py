@@ -10,18 +10,12 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Account
 from accounts.services import set_tags
-from segments.coverage import band_for, matrix_cell, tenure_months
-from segments.models import SegmentMembership, SegmentMembershipEvent, TierChange, TouchModel
+from coverage.computation import band_for, matrix_cell, tenure_months
+from coverage.models import TierChange, TouchModel
+from coverage.services import assign_tiers, parse_bands, pin_tier, unpin_tier, update_touch_model
+from segments.models import SegmentMembership, SegmentMembershipEvent
 from segments.rules import segment_accounts, subtract_months, validate_rules
-from segments.services import (
-    assign_tiers,
-    materialize_segment,
-    parse_bands,
-    pin_tier,
-    save_segment,
-    unpin_tier,
-    update_touch_model,
-)
+from segments.services import materialize_segment, save_segment
 from tests.factories import AccountFactory
 from usage.models import UsageEvent
 from usage.services import refresh_active_users

@@ -11,7 +11,7 @@ from cs_platform.api_urls import router
 from workspaces.api.viewsets import WorkspaceScopedMixin
 from workspaces.models import WorkspaceOwned
 
-PROJECT_APPS = {"workspaces", "accounts", "usage", "segments", "healthscore", "imports", "playbooks"}
+PROJECT_APPS = {"workspaces", "accounts", "usage", "segments", "coverage", "healthscore", "imports"}
 
 # Models that are not WorkspaceOwned, and why that is safe.
 NOT_WORKSPACE_OWNED = {
@@ -26,7 +26,7 @@ UNSCOPED_VIEWSETS = {
     # to a service or selector that takes the workspace as a required argument.
     "MeViewSet",  # answers only with the caller's own membership
     "ExportViewSet",  # imports.exports.* (workspace=...)
-    "TouchModelViewSet",  # segments.services.ensure_touch_model(workspace=...)
+    "TouchModelViewSet",  # coverage.services.ensure_touch_model(workspace=...)
     "BacktestViewSet",  # healthscore back-test report(workspace=...)
 }
 

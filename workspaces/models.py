@@ -56,6 +56,10 @@ class Workspace(models.Model):
         """The aware datetime at which `day` begins in the workspace's time zone."""
         return dt.datetime.combine(day, dt.time.min, tzinfo=self.tz)
 
+    def local_day(self, moment):
+        """The workspace's date of an aware `moment`: a touch at 23:30 UTC is the next day in Tokyo."""
+        return moment.astimezone(self.tz).date()
+
 
 class WorkspaceQuerySet(models.QuerySet):
     def for_workspace(self, workspace):

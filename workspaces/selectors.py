@@ -54,8 +54,8 @@ def my_book(*, membership, renewal_days=90, risk_drop=10):
     from django.db.models import Q
 
     from accounts.models import Account, AccountStatus
+    from coverage.selectors import due_list, latest_day
     from healthscore.selectors import my_alerts
-    from segments.selectors import due_list, latest_day
 
     workspace = membership.workspace
     today = workspace.today()

@@ -3,7 +3,6 @@
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import segments.models
 from django.db import migrations, models
 
 
@@ -133,8 +132,8 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('high_min_arr', models.DecimalField(decimal_places=2, default=10000000, max_digits=16, validators=[django.core.validators.MinValueValidator(0)], verbose_name='high touch from ARR')),
                 ('low_min_arr', models.DecimalField(decimal_places=2, default=1000000, max_digits=16, validators=[django.core.validators.MinValueValidator(0)], verbose_name='low touch from ARR')),
-                ('seat_bands', models.JSONField(default=segments.models.default_seat_bands, verbose_name='seat bands')),
-                ('tenure_bands', models.JSONField(default=segments.models.default_tenure_bands, verbose_name='tenure bands (months)')),
+                ('seat_bands', models.JSONField(default=list, verbose_name='seat bands')),
+                ('tenure_bands', models.JSONField(default=list, verbose_name='tenure bands (months)')),
                 ('must_not_lose', models.JSONField(blank=True, default=list, verbose_name='must-not-lose cells')),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('coverage_started_at', models.DateTimeField(blank=True, null=True)),

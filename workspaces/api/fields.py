@@ -20,12 +20,17 @@ class WorkspaceRelatedField(serializers.PrimaryKeyRelatedField):
         "incorrect_type": _("Expected an id (a number), got {data_type}."),
     }
 
-    def __init__(self, *, brief_serializer, **kwargs):
+    def __init__(self, *, brief_serializer, choices_of=None, **kwargs):
+        """`queryset` is narrowed to the caller's workspace; or `choices_of(workspace=)` gives the
+        workspace's choices, for another app's rows that are read through its selectors."""
         self.brief_serializer = brief_serializer
+        self.choices_of = choices_of
         super().__init__(**kwargs)
 
     def get_queryset(self):
         workspace = self.context.get("workspace")
+        if self.choices_of is not None:
+            return self.choices_of(workspace=workspace)
         queryset = super().get_queryset()
         return queryset.for_workspace(workspace) if workspace is not None else queryset.none()
 
@@ -34,7 +39,7 @@ class WorkspaceRelatedField(serializers.PrimaryKeyRelatedField):
         cache = self.context.get("lookup_cache")
         if cache is None or not isinstance(data, int | str):
             return super().to_internal_value(data)
-        key = (self.queryset.model, str(data))
+        key = (self.get_queryset().model, str(data))
         if key not in cache:
             cache[key] = super().to_internal_value(data)
         return cache[key]

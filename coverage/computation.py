@@ -26,25 +26,16 @@ With the day's rows, the same transaction writes their sums per owner, tier and 
 
 import datetime as dt
 import logging
-from collections import defaultdict
 
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, Channel, Touchpoint
+from segments.selectors import segment_ids_as_of
 
-from .models import (
-    SNAPSHOT_MEASURES,
-    CadencePolicy,
-    CoverageRollup,
-    CoverageSnapshot,
-    SegmentMembershipEvent,
-    TierChange,
-    TouchModel,
-)
+from .models import SNAPSHOT_MEASURES, CadencePolicy, CoverageRollup, CoverageSnapshot, TierChange, TouchModel
 from .services import ensure_touch_model
-from .timeutil import local_day
 
 logger = logging.getLogger(__name__)
 
@@ -88,22 +79,6 @@ def tiers_as_of(*, workspace, day):
     return {**first, **on_day}
 
 
-def segments_as_of(*, workspace, day):
-    """{account_id: [segment ids]} of the segments each account was a member of on `day`."""
-    state = {}
-    rows = (
-        SegmentMembershipEvent.objects.for_workspace(workspace).filter(day__lte=day)
-        .order_by("day", "id").values_list("segment_id", "account_id", "kind")
-    )
-    for segment_id, account_id, kind in rows.iterator(chunk_size=CHUNK):
-        state[(segment_id, account_id)] = kind == "entered"
-    members = defaultdict(list)
-    for (segment_id, account_id), member in state.items():
-        if member:
-            members[account_id].append(segment_id)
-    return {account_id: sorted(ids) for account_id, ids in members.items()}
-
-
 class _Policy:
     """A cadence policy loaded once per run, with its rules."""
 
@@ -139,7 +114,7 @@ def _last_touches(workspace, *, end, low, high, role=None):
     if role:
         touches = touches.filter(contacts__role=role)
     rows = touches.order_by().values("account_id", "channel").annotate(last=Max("occurred_at"))
-    return {(r["account_id"], r["channel"]): local_day(workspace, r["last"]) for r in rows}
+    return {(r["account_id"], r["channel"]): workspace.local_day(r["last"]) for r in rows}
 
 
 def _latest(last, account_id, channels):
@@ -169,7 +144,7 @@ def compute_coverage(*, workspace, day):
         TouchModel.objects.filter(pk=touch_model.pk).update(coverage_started_at=timezone.now())
         CoverageSnapshot.objects.filter(workspace=workspace, day=day).delete()
         tiers = tiers_as_of(workspace=workspace, day=day)
-        segments = segments_as_of(workspace=workspace, day=day)
+        segments = segment_ids_as_of(workspace=workspace, day=day)
         account_ids = list(Account.objects.for_workspace(workspace).order_by("pk").values_list("pk", flat=True))
         for start in range(0, len(account_ids), CHUNK):
             ids = account_ids[start:start + CHUNK]

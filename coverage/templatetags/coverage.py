@@ -25,7 +25,7 @@ def breaks(row):
     return row.broken_rule
 
 
-@register.inclusion_tag("segments/_coverage_panel.html", takes_context=True)
+@register.inclusion_tag("coverage/_coverage_panel.html", takes_context=True)
 def coverage_panel(context, account):
     from ..forms import PinForm
     from ..models import TierPin

@@ -1,0 +1,28 @@
+"""Pages of the composition layer: actions that span every capability."""
+
+from django.contrib import messages
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views import View
+
+from workspaces.tasks import recompute_workspace
+from workspaces.views import WorkspaceMixin
+
+
+class RecomputeView(WorkspaceMixin, View):
+    """Run the workspace's nightly pipeline for today now (in-process when no worker is configured)."""
+
+    required_role_check = "is_manager"
+
+    def post(self, request):
+        result = recompute_workspace.delay(self.workspace.pk)
+        if result.ready():
+            messages.success(request, _("Recomputed: coverage, segments and tiers are up to date."))
+        else:
+            messages.info(request, _("Recomputation started; refresh in a minute."))
+        target = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                               require_https=request.is_secure()):
+            target = "coverage:report"
+        return redirect(target)
