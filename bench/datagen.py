@@ -192,7 +192,7 @@ def create_workspace_and_team(as_of):
     from django.contrib.auth.hashers import make_password
 
     from workspaces.models import Membership, Role
-    from workspaces.services import create_workspace
+    from cs_platform.provisioning import create_workspace
 
     workspace = create_workspace(name="Benchmark workspace", slug=WORKSPACE_SLUG)
     User = get_user_model()

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "segments",
     "coverage",
     "healthscore",
+    "cs_platform",
 ]
 
 MIDDLEWARE = [
@@ -218,7 +219,7 @@ CELERY_RESULT_EXPIRES = 60 * 60 * 24
 # output run in order, and every entry expires so that a backlog never runs yesterday's night twice.
 CELERY_BEAT_SCHEDULE = {
     "nightly-recompute": {
-        "task": "workspaces.tasks.schedule_nightly",
+        "task": "cs_platform.tasks.schedule_nightly",
         "schedule": crontab(minute=15, hour=2),
         "options": {"expires": 60 * 60 * 6},
     },

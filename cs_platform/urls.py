@@ -3,12 +3,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from workspaces import views as workspace_views
-
-from .views import RecomputeView
+from .views import HomeView, RecomputeView
 
 urlpatterns = [
-    path("", workspace_views.home, name="home"),
+    path("", HomeView.as_view(), name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("workspace/", include("workspaces.urls")),

@@ -1,13 +1,25 @@
-"""Pages of the composition layer: actions that span every capability."""
+"""Pages of the composition floor: the home page and actions that span every capability."""
 
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
+from django.views.generic import TemplateView
 
-from workspaces.tasks import recompute_workspace
 from workspaces.views import WorkspaceMixin
+
+from .homes import my_book
+from .tasks import recompute_workspace
+
+
+class HomeView(WorkspaceMixin, TemplateView):
+    """My book: the member's morning page (due touches, risks, renewals, alerts)."""
+
+    template_name = "homes/my_book.html"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), **my_book(membership=self.membership)}
 
 
 class RecomputeView(WorkspaceMixin, View):

@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 
 from cs_platform.celery import app as celery_app
-from workspaces.tasks import recompute_workspace
+from cs_platform.tasks import recompute_workspace
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from workspaces.tasks import recompute_workspace
+from cs_platform.tasks import recompute_workspace
 
 from .factories import AccountFactory, TouchpointFactory
 

@@ -2,8 +2,8 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import Account, AccountStatus, Touchpoint
+from cs_platform.demo import seed_demo
 from usage.models import UsageEvent
-from workspaces.demo import seed_demo
 from workspaces.models import ApiToken, Membership, Role
 
 

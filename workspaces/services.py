@@ -2,7 +2,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from .models import ApiToken, AuditEvent, Membership, Role, Workspace
+from .models import ApiToken, AuditEvent, Membership, Role
 
 
 class DomainError(Exception):
@@ -34,17 +34,6 @@ def model_changes(instance, data):
         if old != new:
             changes[field] = [None if old is None else str(old), None if new is None else str(new)]
     return changes
-
-
-@transaction.atomic
-def create_workspace(*, name, slug, time_zone="Asia/Tokyo", currency="JPY"):
-    from accounts.services import ensure_default_stages
-
-    workspace = Workspace(name=name, slug=slug, time_zone=time_zone, currency=currency)
-    workspace.full_clean()
-    workspace.save()
-    ensure_default_stages(workspace=workspace)
-    return workspace
 
 
 @transaction.atomic

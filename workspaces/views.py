@@ -12,7 +12,7 @@ from . import services
 from .forms import AddMemberForm, NewUserForm, RoleForm, TokenForm
 from .middleware import SESSION_KEY
 from .models import Membership, Role
-from .selectors import memberships_of, my_book, tokens_of
+from .selectors import memberships_of, tokens_of
 from .services import DomainError
 
 
@@ -39,14 +39,6 @@ class WorkspaceMixin(LoginRequiredMixin):
 
     def get_queryset(self):
         return self.model.objects.for_workspace(self.workspace)
-
-
-def home(request):
-    if not request.user.is_authenticated:
-        return redirect("login")
-    if request.membership is None:
-        raise Http404(_("You are not a member of any workspace."))
-    return render(request, "workspaces/my_book.html", my_book(membership=request.membership))
 
 
 @require_POST

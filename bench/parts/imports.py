@@ -44,7 +44,7 @@ def write_file(path, rows, csm_emails, stages, seed=7):
 
 def create_scratch_workspace(ctx):
     from workspaces.models import Membership
-    from workspaces.services import create_workspace
+    from cs_platform.provisioning import create_workspace
 
     slug = f"{SCRATCH_PREFIX}-{int(time.time())}"
     workspace = create_workspace(name="Benchmark import scratch", slug=slug)

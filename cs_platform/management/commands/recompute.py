@@ -2,8 +2,8 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
+from cs_platform.tasks import recompute_workspace
 from workspaces.models import Workspace
-from workspaces.tasks import recompute_workspace
 
 
 class Command(BaseCommand):

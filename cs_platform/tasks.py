@@ -6,9 +6,9 @@ import logging
 from celery import shared_task
 from django.core.cache import cache
 
-from cs_platform.nightly import run_nightly
+from workspaces.models import Workspace
 
-from .models import Workspace
+from .nightly import run_nightly
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from workspaces.demo import DEMO_PASSWORD, seed_demo
+from cs_platform.demo import DEMO_PASSWORD, seed_demo
 
 
 class Command(BaseCommand):

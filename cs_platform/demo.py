@@ -28,9 +28,10 @@ from accounts.models import (
 )
 from accounts.services import ensure_default_stages
 from usage.models import DailyAccountUsage, ProductUser, UsageEvent
+from workspaces.models import ApiToken, AuditEvent, Role, Workspace
+from workspaces.services import create_user_with_membership, issue_token
 
-from .models import ApiToken, AuditEvent, Role, Workspace
-from .services import create_user_with_membership, create_workspace, issue_token
+from .provisioning import create_workspace
 
 DEMO_PASSWORD = "demo-pass-123"
 HISTORY_DAYS = 180
