@@ -4,8 +4,9 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 STATIC_MANIFEST=1
 WORKDIR /app
 
-COPY requirements.txt .
-RUN pip install -r requirements.txt
+# The runtime lock: the exact tested versions, hashes checked (regenerated with `make lock`).
+COPY requirements.lock .
+RUN pip install --require-hashes -r requirements.lock
 
 COPY . .
 # Static files are collected at build time and served by whitenoise from the web container.

@@ -7,17 +7,29 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_WORKSPACE ?= demo
 
-.PHONY: run test lint venv migrate demo recompute serve worker beat bench bench-smoke clean
+.PHONY: run test lint venv lock migrate demo recompute serve worker beat bench bench-smoke clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+# The virtualenv gets exactly the versions in the lock files, hashes checked; nothing is resolved here.
+$(STAMP): requirements-dev.lock requirements-legacy-sdk.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
-	# The legacy Segment SDK pins an old `backoff` that conflicts with Rudder's; it works with the new one.
-	$(PY) -m pip install --quiet --no-deps analytics-python==1.4.post1
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
+	# The legacy Segment SDK pins an old `backoff` that conflicts with Rudder's; it works with the new one,
+	# so it has a lock of its own and comes without its dependencies (the dev lock has the others).
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements-legacy-sdk.lock
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# Every platform and Python the project supports, with the hashes of every file of each pinned release.
+LOCK_FLAGS = --quiet --universal --generate-hashes $(if $(UPGRADE),--upgrade)
+
+## Regenerate the lock files from pyproject.toml: run it after changing a dependency there and commit
+## the three requirements*.lock files. Pins stay where they are unless a change needs otherwise;
+## `make lock UPGRADE=1` moves every one to the newest version the declared ranges allow.
+lock: venv
+	$(VENV)/bin/uv pip compile $(LOCK_FLAGS) pyproject.toml -o requirements.lock
+	$(VENV)/bin/uv pip compile $(LOCK_FLAGS) pyproject.toml --group dev -c requirements.lock -o requirements-dev.lock
+	$(VENV)/bin/uv pip compile $(LOCK_FLAGS) --no-deps --group pyproject.toml:legacy-sdk -o requirements-legacy-sdk.lock
 
 migrate: venv
 	$(PY) manage.py migrate --noinput
@@ -37,6 +49,7 @@ run: demo recompute serve
 
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-logo  # the floors: .importlinter, docs/architecture.md
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check
 
