@@ -86,7 +86,7 @@ class AccountForm(forms.ModelForm):
             self.initial["owner"] = membership.pk
         elif self.instance.pk and self.instance.owner_id and not self.instance.owner.is_active:
             # Keep a deactivated owner selectable so that editing other fields does not fail.
-            owners = owners | Membership.objects.filter(pk=self.instance.owner_id).select_related("user")
+            owners = owners | Membership.objects.for_workspace(workspace).filter(pk=self.instance.owner_id).select_related("user")
         self.fields["owner"].queryset = owners
         self.fields["stage"].queryset = LifecycleStage.objects.for_workspace(workspace)
         # Model validators run in the service; repeat the cheap ones here so all errors show at once.

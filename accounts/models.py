@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from workspaces.models import Membership, WorkspaceOwned
+from workspaces.models import Membership, WorkspaceOwned, WorkspaceQuerySet, WorkspaceScopedManager
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 
@@ -71,10 +71,7 @@ class TouchTier(models.TextChoices):
     TECH = "tech", _("Tech touch")
 
 
-class AccountQuerySet(models.QuerySet):
-    def for_workspace(self, workspace):
-        return self.filter(workspace=workspace)
-
+class AccountQuerySet(WorkspaceQuerySet):
     def active(self):
         return self.filter(status=AccountStatus.ACTIVE)
 
@@ -120,7 +117,8 @@ class Account(WorkspaceOwned):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = AccountQuerySet.as_manager()
+    all_workspaces = AccountQuerySet.as_manager()
+    objects = WorkspaceScopedManager.from_queryset(AccountQuerySet)()
 
     class Meta:
         ordering = ["name", "id"]

@@ -441,7 +441,7 @@ def copy_nightly_values(*, workspace, fields, rows, chunk=20_000):
     if not rows:
         return
     if connection.vendor != "postgresql":
-        Account.objects.bulk_update(
+        Account.objects.for_workspace(workspace).bulk_update(
             [Account(pk=pk, **dict(zip(fields, values, strict=True))) for pk, *values in rows], fields, batch_size=1000
         )
         return

@@ -191,8 +191,8 @@ def create_workspace_and_team(as_of):
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import make_password
 
-    from workspaces.models import Membership, Role
     from cs_platform.provisioning import create_workspace
+    from workspaces.models import Membership, Role
 
     workspace = create_workspace(name="Benchmark workspace", slug=WORKSPACE_SLUG)
     User = get_user_model()
@@ -223,7 +223,7 @@ def build(url, *, accounts, events, seed=42, as_of=None):
     workspace = create_workspace_and_team(as_of)
     connection.close()
     csm_ids = np.array(
-        Membership.objects.filter(workspace=workspace, role=Role.CSM).order_by("id").values_list("id", flat=True)
+        Membership.objects.for_workspace(workspace).filter(role=Role.CSM).order_by("id").values_list("id", flat=True)
     )
     stage_ids = np.array(LifecycleStage.objects.for_workspace(workspace).order_by("position").values_list("id", flat=True))
     now = time.time()
@@ -468,7 +468,7 @@ def ensure_segments(workspace):
 
     if Segment.objects.for_workspace(workspace).exists():
         return
-    manager = Membership.objects.filter(workspace=workspace, role=Role.MANAGER).first()
+    manager = Membership.objects.for_workspace(workspace).filter(role=Role.MANAGER).first()
     for name, rules in BENCH_SEGMENTS.items():
         save_segment(workspace=workspace, actor=manager, name=name, rules=rules)
     log(f"created {len(BENCH_SEGMENTS)} segments")

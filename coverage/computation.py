@@ -108,8 +108,7 @@ def _load_policies(workspace):
 
 def _last_touches(workspace, *, end, low, high, role=None):
     """{(account_id, channel): local day of the last touch before `end`} for accounts low..high."""
-    touches = Touchpoint.objects.filter(
-        workspace=workspace, occurred_at__lt=end, account_id__gte=low, account_id__lte=high
+    touches = Touchpoint.objects.for_workspace(workspace).filter(occurred_at__lt=end, account_id__gte=low, account_id__lte=high
     )
     if role:
         touches = touches.filter(contacts__role=role)
@@ -141,8 +140,8 @@ def compute_coverage(*, workspace, day):
     with transaction.atomic():
         # First statement is a write on the workspace's touch-model row: a second run of the same
         # workspace waits here (row lock on PostgreSQL, write lock on SQLite) instead of interleaving.
-        TouchModel.objects.filter(pk=touch_model.pk).update(coverage_started_at=timezone.now())
-        CoverageSnapshot.objects.filter(workspace=workspace, day=day).delete()
+        TouchModel.objects.for_workspace(workspace).filter(pk=touch_model.pk).update(coverage_started_at=timezone.now())
+        CoverageSnapshot.objects.for_workspace(workspace).filter(day=day).delete()
         tiers = tiers_as_of(workspace=workspace, day=day)
         segments = segment_ids_as_of(workspace=workspace, day=day)
         account_ids = list(Account.objects.for_workspace(workspace).order_by("pk").values_list("pk", flat=True))
@@ -186,7 +185,7 @@ def rollup_coverage(*, workspace, day):
     Called by `compute_coverage` inside its transaction (so readers never see the rows of one
     run with the sums of another); idempotent, like the snapshot it sums.
     """
-    CoverageRollup.objects.filter(workspace=workspace, day=day).delete()
+    CoverageRollup.objects.for_workspace(workspace).filter(day=day).delete()
     sums = (
         CoverageSnapshot.objects.for_workspace(workspace).filter(day=day, in_scope=True)
         .order_by().values("owner_id", "tier", "cell").annotate(**SNAPSHOT_MEASURES)
@@ -206,12 +205,12 @@ def forget_account_coverage(*, account):
     the account's delete calls this first, in the same transaction: otherwise the unfiltered
     reports would still count it where the filtered ones no longer do.
     """
-    rows = CoverageSnapshot.objects.filter(account=account, in_scope=True).values_list(
+    rows = CoverageSnapshot.objects.for_workspace(account.workspace).filter(account=account, in_scope=True).values_list(
         "day", "owner_id", "tier", "cell", "covered", "arr"
     )
     for day, owner_id, tier, cell, covered, arr in rows:
-        group = CoverageRollup.objects.filter(
-            workspace_id=account.workspace_id, day=day, owner_id=owner_id, tier=tier, cell=cell
+        group = CoverageRollup.objects.for_workspace(account.workspace).filter(
+            day=day, owner_id=owner_id, tier=tier, cell=cell
         )
         # Usually one row; more once deleted members left several groups with no owner. The
         # reports read the group's sums, so any of its rows that can give up the account will do.
@@ -225,7 +224,7 @@ def forget_account_coverage(*, account):
         row.save(update_fields=["in_scope_count", "covered_count", "in_scope_arr", "covered_arr"])
         if not any(group.values_list("in_scope_count", flat=True)):
             group.delete()  # no account left in it: like the snapshot, the rollup has no such group
-    CoverageSnapshot.objects.filter(account=account).delete()
+    CoverageSnapshot.objects.for_workspace(account.workspace).filter(account=account).delete()
 
 
 def _evaluate(policy, account_id, day, last_any, last_by_role):

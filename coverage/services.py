@@ -53,7 +53,7 @@ def _chunks(items, size=BATCH):
 
 def ensure_touch_model(*, workspace):
     """The workspace's touch model and its three tier policies, created with defaults when missing."""
-    touch_model, _created = TouchModel.objects.get_or_create(workspace=workspace)
+    touch_model, _created = TouchModel.objects.for_workspace(workspace).get_or_create(workspace=workspace)
     existing = set(CadencePolicy.objects.for_workspace(workspace).exclude(tier="").values_list("tier", flat=True))
     missing = [
         CadencePolicy(workspace=workspace, tier=tier, name=name, max_gap_days=days, channels=list(channels))
@@ -169,14 +169,14 @@ def assign_tiers(*, workspace, as_of):
         logger.info("tiers of %s: %s is before the latest change (%s); left as is", workspace.slug, as_of, latest)
         return {"changed": 0, "skipped": True}
     last_tier = Subquery(
-        TierChange.objects.filter(account=OuterRef("pk"), day__lte=as_of).order_by("-day").values("tier")[:1]
+        TierChange.objects.for_workspace(workspace).filter(account=OuterRef("pk"), day__lte=as_of).order_by("-day").values("tier")[:1]
     )
     active = Account.objects.for_workspace(workspace).active()
     changed = 0
     with transaction.atomic():
         for tier, condition in _tier_conditions(touch_model).items():
             in_tier = active.filter(condition)
-            Account.objects.filter(pk__in=in_tier.exclude(touch_tier=tier).values("pk")).update(touch_tier=tier)
+            active.filter(pk__in=in_tier.exclude(touch_tier=tier).values("pk")).update(touch_tier=tier)
             moved = (
                 in_tier.annotate(last_tier=last_tier)
                 .filter(Q(last_tier__isnull=True) | ~Q(last_tier=tier))
@@ -193,11 +193,11 @@ def assign_tiers(*, workspace, as_of):
 
 
 def _record_tier_today(account, tier, pinned):
-    TierChange.objects.update_or_create(
+    TierChange.objects.for_workspace(account.workspace).update_or_create(
         account=account, day=account.workspace.today(),
         defaults={"workspace": account.workspace, "tier": tier, "pinned": pinned},
     )
-    Account.objects.filter(pk=account.pk).update(touch_tier=tier)
+    Account.objects.for_workspace(account.workspace).filter(pk=account.pk).update(touch_tier=tier)
     account.touch_tier = tier
 
 
@@ -210,7 +210,7 @@ def pin_tier(*, account, actor, tier, reason):
         raise DomainError(_("Choose high, low or tech touch."), field="tier")
     if not (reason or "").strip():
         raise DomainError(_("Say why this account is pinned to a tier."), field="reason")
-    pin, _created = TierPin.objects.update_or_create(
+    pin, _created = TierPin.objects.for_workspace(account.workspace).update_or_create(
         account=account,
         defaults={"workspace": account.workspace, "tier": tier, "reason": reason.strip()[:300],
                   "pinned_by": actor, "pinned_at": timezone.now()},
@@ -224,7 +224,7 @@ def pin_tier(*, account, actor, tier, reason):
 @transaction.atomic
 def unpin_tier(*, account, actor):
     require_manager(actor)
-    deleted, _details = TierPin.objects.filter(account=account).delete()
+    deleted, _details = TierPin.objects.for_workspace(account.workspace).filter(account=account).delete()
     if deleted and account.is_active:
         touch_model = ensure_touch_model(workspace=account.workspace)
         _record_tier_today(account, touch_model.tier_for_arr(account.arr), pinned=False)

@@ -39,7 +39,7 @@ CHURN_LOOKAHEAD_DAYS = 90
 
 # --- settings and scorecards ---------------------------------------------------------------------
 def get_settings(*, workspace):
-    settings, _created = HealthSettings.objects.get_or_create(workspace=workspace)
+    settings, _created = HealthSettings.objects.for_workspace(workspace).get_or_create(workspace=workspace)
     return settings
 
 
@@ -74,7 +74,7 @@ def ensure_default_scorecard(*, workspace):
     if card is not None:
         return card
     with transaction.atomic():
-        card, created = Scorecard.objects.get_or_create(
+        card, created = Scorecard.objects.for_workspace(workspace).get_or_create(
             workspace=workspace, is_default=True, defaults={"name": _("Default scorecard"), "priority": 1000}
         )
         if created:
@@ -152,7 +152,7 @@ def delete_scorecard(*, scorecard, actor):
     _require_manager(actor)
     if scorecard.is_default:
         raise DomainError(_("The default scorecard cannot be deleted."), field="scorecard")
-    if HealthSnapshot.objects.filter(version__scorecard=scorecard).exists():
+    if HealthSnapshot.objects.for_workspace(scorecard.workspace).filter(version__scorecard=scorecard).exists():
         raise DomainError(_("Snapshots were computed with this scorecard; keep it for their history."),
                           field="scorecard")
     record_audit(workspace=scorecard.workspace, actor=actor, action="health.scorecard_deleted", obj=scorecard)
@@ -343,7 +343,7 @@ def evaluate_alerts(*, workspace, as_of, frame, signals, history):
                 week=week_of(as_of),
             ))
     if updated:
-        HealthAlert.objects.bulk_update(
+        HealthAlert.objects.for_workspace(workspace).bulk_update(
             updated, ["last_seen_on", "score", "previous_score", "drop", "arr_at_risk", "priority"], batch_size=1000)
     _apply_budget(workspace=workspace, as_of=as_of, alerts=new, budget=settings.alert_weekly_budget)
     # ignore_conflicts: a concurrent run that opened the same alert first wins; ours is dropped.
@@ -397,7 +397,7 @@ def mark_churned_alerts(*, workspace):
     preceded = [i for i, opened, churned, _o in rows
                 if churned and churned - dt.timedelta(days=CHURN_LOOKAHEAD_DAYS) <= opened <= churned]
     no_outcome = [i for i, _op, _ch, outcome in rows if not outcome]
-    HealthAlert.objects.filter(pk__in=no_outcome).update(
+    HealthAlert.objects.for_workspace(workspace).filter(pk__in=no_outcome).update(
         outcome=AlertOutcome.CHURNED, status=AlertStatus.CLOSED, outcome_at=timezone.now())
-    HealthAlert.objects.filter(pk__in=preceded).update(preceded_churn=True)
+    HealthAlert.objects.for_workspace(workspace).filter(pk__in=preceded).update(preceded_churn=True)
 

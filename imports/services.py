@@ -116,7 +116,8 @@ def import_sheet(*, workspace, actor, object_type, sheet, mapping, commit=False,
 # --- saved mappings ------------------------------------------------------------------------------
 def save_mapping(*, workspace, object_type, headers, mapping):
     """Remember each header's choice (an empty string for "ignore") for the next file of this type."""
-    saved, _created = ImportMapping.objects.get_or_create(workspace=workspace, object_type=object_type)
+    saved, _created = ImportMapping.objects.for_workspace(workspace).get_or_create(
+        workspace=workspace, object_type=object_type)
     columns = dict(saved.columns)
     chosen = {int(index): name for index, name in mapping.items()}
     for index, header in enumerate(headers):
@@ -158,7 +159,7 @@ def job_sheet(job):
 def start_job(*, job, actor, mapping=None, commit=False, valid_only=False):
     """Queue the dry run (or, with `commit`, the import) of a job; the worker picks it up after commit."""
     check_can_import(actor, job.object_type)
-    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    job = ImportJob.objects.for_workspace(job.workspace).select_for_update().get(pk=job.pk)
     if job.is_running:
         raise DomainError(_("This import is already running."))
     if job.status == ImportStatus.DONE:
@@ -181,15 +182,16 @@ def start_job(*, job, actor, mapping=None, commit=False, valid_only=False):
 
 def process_job(*, job_id):
     """Run a queued job: check every row and, if asked, write. Records the outcome on the job."""
-    claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(status=ImportStatus.CHECKING)
+    # The task carries only the job's id; the job row names its workspace, which scopes all that follows.
+    claimed = ImportJob.all_workspaces.filter(pk=job_id, status=ImportStatus.QUEUED).update(status=ImportStatus.CHECKING)
     if not claimed:
         # Already taken by another worker (a redelivered message), or cancelled: nothing to do.
         logger.info("import job %s is not queued; skipped", job_id)
         return None
-    job = ImportJob.objects.select_related("workspace", "created_by__user").get(pk=job_id)
+    job = ImportJob.all_workspaces.select_related("workspace", "created_by__user").get(pk=job_id)
 
     def progress(done):
-        ImportJob.objects.filter(pk=job_id).update(processed_rows=done)
+        ImportJob.objects.for_workspace(job.workspace).filter(pk=job_id).update(processed_rows=done)
 
     try:
         sheet = job_sheet(job)

@@ -237,7 +237,7 @@ def _condition_q(cond, *, workspace, as_of):
         return _number_q(column, op, value)
     if field == "tags":
         tagged = {
-            name: Exists(Tag.objects.filter(workspace=workspace, name=name, accounts=OuterRef("pk")))
+            name: Exists(Tag.objects.for_workspace(workspace).filter(name=name, accounts=OuterRef("pk")))
             for name in value
         }
         if op == "any":

@@ -85,16 +85,16 @@ def materialize_segment(*, segment, as_of):
     workspace = segment.workspace
     with transaction.atomic():
         # The first statement writes: it locks the segment so two runs cannot interleave.
-        Segment.objects.filter(pk=segment.pk).update(updated_at=segment.updated_at)
+        Segment.objects.for_workspace(workspace).filter(pk=segment.pk).update(updated_at=segment.updated_at)
         segment.refresh_from_db(fields=["computed_on", "rules"])
         if segment.computed_on and as_of < segment.computed_on:
             return {"segment": segment.pk, "skipped": True}
         rules = validate_rules(segment.rules, workspace=workspace)
         target = set(segment_accounts(workspace=workspace, rules=rules, as_of=as_of).values_list("pk", flat=True))
-        current = set(SegmentMembership.objects.filter(segment=segment).values_list("account_id", flat=True))
+        current = set(SegmentMembership.objects.for_workspace(workspace).filter(segment=segment).values_list("account_id", flat=True))
         entered, left = sorted(target - current), sorted(current - target)
         for chunk in _chunks(left):
-            SegmentMembership.objects.filter(segment=segment, account_id__in=chunk).delete()
+            SegmentMembership.objects.for_workspace(workspace).filter(segment=segment, account_id__in=chunk).delete()
         for chunk in _chunks(entered):
             SegmentMembership.objects.bulk_create(
                 [SegmentMembership(workspace=workspace, segment=segment, account_id=pk, since=as_of) for pk in chunk],
@@ -107,7 +107,7 @@ def materialize_segment(*, segment, as_of):
                  for pk, kind in chunk],
                 update_conflicts=True, unique_fields=["segment", "account", "day"], update_fields=["kind"],
             )
-        Segment.objects.filter(pk=segment.pk).update(computed_on=as_of, member_count=len(target))
+        Segment.objects.for_workspace(workspace).filter(pk=segment.pk).update(computed_on=as_of, member_count=len(target))
     segment.computed_on, segment.member_count = as_of, len(target)
     return {"segment": segment.pk, "entered": len(entered), "left": len(left), "members": len(target)}
 

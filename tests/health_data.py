@@ -20,8 +20,8 @@ def add_usage(account, day, users=("u1",), events_per_user=1, names=("login",)):
             counts[name] = counts.get(name, 0) + 1
             rows.append(UsageEvent(workspace=ws, account=account, message_id=uuid.uuid4().hex, user_id=user,
                                    event=name, occurred_at=at, received_at=at))
-    UsageEvent.objects.bulk_create(rows)
-    DailyAccountUsage.objects.update_or_create(
+    UsageEvent.all_workspaces.bulk_create(rows)
+    DailyAccountUsage.all_workspaces.update_or_create(
         account=account, day=day,
         defaults={"workspace": ws, "events": len(rows), "active_users": len(users), "event_counts": counts},
     )

@@ -60,8 +60,8 @@ def test_other_workspace_account_is_404_on_every_page(login, manager, account, o
         "channel": "phone", "occurred_at": "2026-01-05T10:00", "sentiment": "neutral", "summary": "x",
     })
     assert response.status_code == 404
-    assert not Touchpoint.objects.filter(account=other_account).exists()
-    assert Account.objects.filter(pk=pk).exists()
+    assert not Touchpoint.all_workspaces.filter(account=other_account).exists()
+    assert Account.all_workspaces.filter(pk=pk).exists()
 
 
 def test_other_workspace_contact_is_404_through_my_account(login, manager, account, other_account):
@@ -255,7 +255,7 @@ def test_quick_log_records_touchpoint_and_redirects_with_message(login, csm2, ac
     })
     assert response.status_code == 302
     assert response["Location"] == detail(account) + "#timeline"
-    touchpoint = Touchpoint.objects.get(account=account)
+    touchpoint = Touchpoint.all_workspaces.get(account=account)
     assert touchpoint.author == csm2
     assert list(touchpoint.contacts.all()) == [contact]
     assert touchpoint.channel == "video_meeting" and touchpoint.sentiment == "positive"
@@ -273,7 +273,7 @@ def test_quick_log_rejects_contact_of_another_account(login, csm, account, ws):
     })
     assert response.status_code == 400
     assert "contacts" in response.context["touchpoint_form"].errors
-    assert not Touchpoint.objects.exists()
+    assert not Touchpoint.all_workspaces.exists()
 
 
 def test_quick_log_bad_input_names_the_field(login, csm, account):
@@ -283,7 +283,7 @@ def test_quick_log_bad_input_names_the_field(login, csm, account):
     assert response.status_code == 400
     errors = response.context["touchpoint_form"].errors
     assert set(errors) == {"channel", "occurred_at"}
-    assert not Touchpoint.objects.exists()
+    assert not Touchpoint.all_workspaces.exists()
 
 
 def test_viewer_cannot_log_touchpoints(login, viewer, account):
@@ -291,7 +291,7 @@ def test_viewer_cannot_log_touchpoints(login, viewer, account):
         "channel": "phone", "occurred_at": "2026-01-05T10:30", "sentiment": "neutral",
     })
     assert response.status_code == 403
-    assert not Touchpoint.objects.exists()
+    assert not Touchpoint.all_workspaces.exists()
 
 
 # --- Roles on create / edit / delete -------------------------------------------------------------
@@ -305,7 +305,7 @@ def test_viewer_cannot_create_or_edit(login, viewer, account):
     assert client.get(reverse("accounts:contact_add", args=[account.pk])).status_code == 403
     account.refresh_from_db()
     assert account.name == "Sakura Logistics KK"
-    assert Account.objects.count() == 1
+    assert Account.all_workspaces.count() == 1
     page = client.get(detail(account))
     assert b">Edit<" not in page.content
 
@@ -323,8 +323,8 @@ def test_csm_edits_own_account_and_stage_change_is_recorded(login, csm, account,
     assert account.stage_entered_at is not None
     assert sorted(t.name for t in account.tags.all()) == ["enterprise", "pilot"]
     assert account.attributes == {"nps": 40}
-    assert StageChange.objects.filter(account=account, to_stage=established, changed_by=csm).exists()
-    assert AuditEvent.objects.filter(action="account.updated", object_id=str(account.pk), actor=csm).exists()
+    assert StageChange.all_workspaces.filter(account=account, to_stage=established, changed_by=csm).exists()
+    assert AuditEvent.all_workspaces.filter(action="account.updated", object_id=str(account.pk), actor=csm).exists()
 
 
 def test_csm_cannot_edit_someone_elses_account(login, csm2, account):
@@ -349,7 +349,7 @@ def test_csm_cannot_reassign_own_account(login, csm, csm2, account):
 def test_csm_creates_account_owned_by_themselves(login, csm, csm2):
     response = login(csm).post(reverse("accounts:create"), account_form_data(owner=csm2.pk))
     assert response.status_code == 302
-    created = Account.objects.get(name="Hinode Foods KK")
+    created = Account.all_workspaces.get(name="Hinode Foods KK")
     assert created.owner == csm
     assert response["Location"] == detail(created)
 
@@ -386,7 +386,7 @@ def test_account_form_errors_name_the_field(login, manager, account, ws):
     response = client.post(reverse("accounts:create"), account_form_data(external_id="crm-taken"))
     assert response.status_code == 400
     assert b"already has this external ID" in response.content
-    assert not Account.objects.filter(name="Hinode Foods KK").exists()
+    assert not Account.all_workspaces.filter(name="Hinode Foods KK").exists()
 
 
 def test_only_managers_delete_with_confirmation(login, csm, manager, account):
@@ -395,11 +395,11 @@ def test_only_managers_delete_with_confirmation(login, csm, manager, account):
     client = login(manager)
     confirm = client.get(reverse("accounts:delete", args=[account.pk]))
     assert confirm.status_code == 200 and b"cannot be undone" in confirm.content
-    assert Account.objects.filter(pk=account.pk).exists()
+    assert Account.all_workspaces.filter(pk=account.pk).exists()
     response = client.post(reverse("accounts:delete", args=[account.pk]))
     assert response.status_code == 302
-    assert not Account.objects.filter(pk=account.pk).exists()
-    assert AuditEvent.objects.filter(action="account.deleted").exists()
+    assert not Account.all_workspaces.filter(pk=account.pk).exists()
+    assert AuditEvent.all_workspaces.filter(action="account.deleted").exists()
 
 
 # --- Contacts ------------------------------------------------------------------------------------

@@ -37,9 +37,9 @@ def varied_book(ws, owners):
         if i % 3:
             set_tags(account=account, names=["zeta", f"t{i}", "alpha"][: i % 4 + 1])
         accounts.append(account)
-    Account.objects.filter(pk=accounts[1].pk).update(health_score=72.5, health_band="green", health_change_30d=-3.25,
+    Account.all_workspaces.filter(pk=accounts[1].pk).update(health_score=72.5, health_band="green", health_change_30d=-3.25,
                                                      touch_tier="high")
-    Account.objects.filter(pk=accounts[2].pk).update(status="churned", churned_on=dt.date(2025, 9, 30),
+    Account.all_workspaces.filter(pk=accounts[2].pk).update(status="churned", churned_on=dt.date(2025, 9, 30),
                                                      churn_reason="budget", touch_tier="low")
     return accounts
 
@@ -100,8 +100,8 @@ def with_history(account, days):
     ws = account.workspace
     today = ws.today()
     nightly_health(workspace=ws, as_of=today)
-    latest = HealthSnapshot.objects.get(account=account, day=today)
-    HealthSnapshot.objects.bulk_create([
+    latest = HealthSnapshot.all_workspaces.get(account=account, day=today)
+    HealthSnapshot.all_workspaces.bulk_create([
         HealthSnapshot(workspace=ws, account=account, day=today - dt.timedelta(days=back), version=latest.version,
                        total=50 + back % 7, band="yellow", available_weight=1, groups=latest.groups,
                        measures=latest.measures)
@@ -112,11 +112,11 @@ def with_history(account, days):
 
 def test_health_trend_is_the_last_90_days_with_two_snapshots_explained(ws, csm, account):
     today = with_history(account, 120)
-    HealthSnapshot.objects.filter(account=account, day=today - dt.timedelta(days=3)).delete()  # a missed night
+    HealthSnapshot.all_workspaces.filter(account=account, day=today - dt.timedelta(days=3)).delete()  # a missed night
     health = account_health(account=account)
     assert health["current"].day == today and health["current"].measures
     assert health["week_ago"].day == today - dt.timedelta(days=7) and health["week_ago"].measures
-    in_window = list(HealthSnapshot.objects.filter(account=account, day__gt=today - dt.timedelta(days=90))
+    in_window = list(HealthSnapshot.all_workspaces.filter(account=account, day__gt=today - dt.timedelta(days=90))
                      .select_related("version").order_by("day"))
     assert health["chart"] == trend_chart(in_window)
     points = health["chart"]["series"][0]["points"]
@@ -129,7 +129,7 @@ def test_health_trend_marks_a_new_scorecard_version(ws, manager, account):
     definition = default_definition()
     definition["groups"][0]["weight"] = 70
     _card, version = save_scorecard(workspace=ws, actor=manager, scorecard=card, definition=definition, note="v2")
-    HealthSnapshot.objects.filter(account=account, day__gte=today - dt.timedelta(days=1)).update(version=version)
+    HealthSnapshot.all_workspaces.filter(account=account, day__gte=today - dt.timedelta(days=1)).update(version=version)
     assert account_health(account=account)["chart"]["markers"] == [{"index": 8, "label": "v2"}]
 
 
@@ -150,8 +150,8 @@ def test_account_page_query_count_does_not_grow(login, manager, csm, ws, account
     for _ in range(30):
         TouchpointFactory(account=account, author=csm).contacts.set([ContactFactory(account=account)])
     with_history(AccountFactory(workspace=ws, owner=csm), 3)
-    latest = HealthSnapshot.objects.filter(account=account).first()
-    HealthSnapshot.objects.bulk_create([
+    latest = HealthSnapshot.all_workspaces.filter(account=account).first()
+    HealthSnapshot.all_workspaces.bulk_create([
         HealthSnapshot(workspace=ws, account=account, day=latest.day - dt.timedelta(days=back), version=latest.version,
                        total=60, band="yellow", available_weight=1, groups=latest.groups, measures=latest.measures)
         for back in range(10, 100)

@@ -52,13 +52,13 @@ def test_cannot_delete_other_workspace_row(staff_admin, other_account):
     staff_admin.post(
         reverse("admin:accounts_account_delete", args=[other_account.pk]), {"post": "yes"}, follow=True
     )
-    assert Account.objects.filter(pk=other_account.pk).exists()
+    assert Account.all_workspaces.filter(pk=other_account.pk).exists()
     # nor through the bulk "delete selected" action
     staff_admin.post(
         reverse("admin:accounts_account_changelist"),
         {"action": "delete_selected", "_selected_action": [other_account.pk], "post": "yes"},
     )
-    assert Account.objects.filter(pk=other_account.pk).exists()
+    assert Account.all_workspaces.filter(pk=other_account.pk).exists()
 
 
 def test_foreign_key_choices_are_scoped(staff_admin, ws, csm, outsider, account, other_account):
@@ -81,7 +81,7 @@ def test_cannot_save_a_row_into_a_workspace_not_administered(staff_admin, ws, ot
     )
     assert response.status_code == 200  # the form comes back with an error
     assert "workspace" in response.context["adminform"].form.errors
-    assert not Contact.objects.filter(name="Smuggled").exists()
+    assert not Contact.all_workspaces.filter(name="Smuggled").exists()
 
 
 def test_related_object_must_share_the_row_workspace(client, ws, other_ws, admin, outsider, account):
@@ -98,7 +98,7 @@ def test_related_object_must_share_the_row_workspace(client, ws, other_ws, admin
     )
     assert response.status_code == 200
     assert "account" in response.context["adminform"].form.errors
-    assert not Contact.objects.filter(name="Crossed").exists()
+    assert not Contact.all_workspaces.filter(name="Crossed").exists()
 
 
 def test_staff_admin_can_edit_own_workspace_row(staff_admin, ws, account):

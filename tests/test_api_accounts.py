@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 # --- Shapes -----------------------------------------------------------------------------------------
 def test_account_list_has_brief_nested_forms_and_health_fields(api_for, viewer, csm, account):
     set_tags(account=account, names=["vip"])
-    Account.objects.filter(pk=account.pk).update(health_score=72.5, health_band="green", touch_tier="high")
+    Account.all_workspaces.filter(pk=account.pk).update(health_score=72.5, health_band="green", touch_tier="high")
     response = api_for(viewer).get("/api/v1/accounts/")
     assert response.status_code == 200
     row = response.json()["results"][0]
@@ -39,9 +39,9 @@ def test_create_account_with_owner_email_stage_name_and_tags(api_for, manager, c
     assert body["owner"]["id"] == csm.pk
     assert body["stage"]["name"] == "Adoption"
     assert sorted(body["tags"]) == ["enterprise", "kanto"]
-    account = Account.objects.get(external_id="crm-fuji")
+    account = Account.all_workspaces.get(external_id="crm-fuji")
     assert account.stage_changes.count() == 1  # the service recorded the stage entry
-    assert AuditEvent.objects.filter(action="account.created", object_id=str(account.pk)).exists()
+    assert AuditEvent.all_workspaces.filter(action="account.created", object_id=str(account.pk)).exists()
 
 
 def test_read_only_health_fields_cannot_be_written(api_for, manager, account):
@@ -136,16 +136,16 @@ def test_csm_creates_only_accounts_they_own_and_cannot_delete(api_for, csm, csm2
     assert refused.status_code == 403 and "owner" in refused.json()
     created = api.post("/api/v1/accounts/", {"name": "Mine"})
     assert created.status_code == 201
-    assert Account.objects.get(pk=created.json()["id"]).owner == csm
+    assert Account.all_workspaces.get(pk=created.json()["id"]).owner == csm
     assert api.delete(f"/api/v1/accounts/{account.pk}/").status_code == 403
-    assert Account.objects.filter(pk=account.pk).exists()
+    assert Account.all_workspaces.filter(pk=account.pk).exists()
 
 
 def test_manager_and_admin_change_everything(api_for, manager, admin, csm2, account):
     assert api_for(manager).patch(f"/api/v1/accounts/{account.pk}/", {"owner": csm2.pk}).status_code == 200
     assert api_for(admin).patch(f"/api/v1/accounts/{account.pk}/", {"plan": "Gold"}).status_code == 200
     assert api_for(admin).delete(f"/api/v1/accounts/{account.pk}/").status_code == 204
-    assert not Account.objects.filter(pk=account.pk).exists()
+    assert not Account.all_workspaces.filter(pk=account.pk).exists()
 
 
 def test_csm_logs_and_edits_touchpoints_on_any_account(api_for, csm, csm2, ws):
@@ -159,7 +159,7 @@ def test_csm_logs_and_edits_touchpoints_on_any_account(api_for, csm, csm2, ws):
     by_someone_else = TouchpointFactory(account=others, author=csm2)
     response = api.patch(f"/api/v1/touchpoints/{by_someone_else.pk}/", {"summary": "Fixed a typo"})
     assert response.status_code == 200
-    assert Touchpoint.objects.get(pk=by_someone_else.pk).summary == "Fixed a typo"
+    assert Touchpoint.all_workspaces.get(pk=by_someone_else.pk).summary == "Fixed a typo"
 
 
 def test_csm_cannot_log_for_someone_else_or_delete_others_touchpoints(api_for, csm, csm2, account):
@@ -212,7 +212,7 @@ def test_contact_by_account_external_id_and_validation(api_for, manager, account
     api = api_for(manager)
     response = api.post("/api/v1/contacts/", {"account_external_id": "crm-sakura", "name": "Ken", "email": "ken@x.jp"})
     assert response.status_code == 201
-    assert Contact.objects.get(email="ken@x.jp").account == account
+    assert Contact.all_workspaces.get(email="ken@x.jp").account == account
     assert "account_external_id" in api.post(
         "/api/v1/contacts/", {"account_external_id": "nope", "name": "Ken"}
     ).json()

@@ -52,8 +52,8 @@ def test_detail_update_delete_are_404(api_for, outsider, a_data, kind):
                      api.put(url, {"name": "Hacked"}), api.delete(url)):
         assert response.status_code == 404
         assert_no_leak(response)
-    assert type(obj).objects.filter(pk=obj.pk).exists()
-    assert not Account.objects.filter(name="Hacked").exists()
+    assert type(obj).all_workspaces.filter(pk=obj.pk).exists()
+    assert not Account.all_workspaces.filter(name="Hacked").exists()
 
 
 def test_stage_and_member_details_are_404(api_for, outsider, ws, csm):
@@ -113,7 +113,7 @@ def test_writes_cannot_point_at_another_workspace(api_for, outsider, other_accou
         assert field in response.json()
         assert "not found" in str(response.json()[field]).lower() or "no " in str(response.json()[field]).lower()
     assert Contact.objects.for_workspace(account.workspace).count() == 1
-    assert Touchpoint.objects.filter(account=account).count() == 1
+    assert Touchpoint.all_workspaces.filter(account=account).count() == 1
 
 
 def test_upsert_by_external_id_never_reaches_another_workspace(api_for, outsider, account, a_data):
@@ -123,12 +123,12 @@ def test_upsert_by_external_id_never_reaches_another_workspace(api_for, outsider
     assert response.status_code == 201  # a new row of B with the same CRM id
     account.refresh_from_db()
     assert account.name == "Sakura Logistics KK"
-    assert Account.objects.filter(external_id="crm-sakura").count() == 2
+    assert Account.all_workspaces.filter(external_id="crm-sakura").count() == 2
     response = api.post("/api/v1/contacts/bulk-upsert/", [{"external_id": "crm-c-1", "name": "X",
                                                            "account_external_id": "crm-sakura"}])
     assert response.status_code == 200  # links to B's namesake account, not A's
-    assert Contact.objects.get(pk=a_data["contacts"].pk).name == "Secret Contact"
-    assert Contact.objects.get(workspace=outsider.workspace, external_id="crm-c-1").account.name == "Namesake in B"
+    assert Contact.all_workspaces.get(pk=a_data["contacts"].pk).name == "Secret Contact"
+    assert Contact.all_workspaces.get(workspace=outsider.workspace, external_id="crm-c-1").account.name == "Namesake in B"
 
 
 # --- Authentication --------------------------------------------------------------------------------

@@ -18,13 +18,13 @@ def test_put_by_external_id_creates_then_updates(api_for, manager, csm):
     assert first.status_code == 201, first.json()
     second = api.put("/api/v1/accounts/by-external-id/sf-001/", payload)
     assert second.status_code == 200
-    assert Account.objects.filter(external_id="sf-001").count() == 1
+    assert Account.all_workspaces.filter(external_id="sf-001").count() == 1
     assert first.json()["id"] == second.json()["id"]
     assert {k: v for k, v in first.json().items() if k != "updated_at"} == {
         k: v for k, v in second.json().items() if k != "updated_at"
     }
     # the second, identical call changed nothing worth recording
-    assert not AuditEvent.objects.filter(action="account.updated").exists()
+    assert not AuditEvent.all_workspaces.filter(action="account.updated").exists()
 
 
 def test_put_by_external_id_keeps_fields_left_out(api_for, manager):
@@ -32,7 +32,7 @@ def test_put_by_external_id_keeps_fields_left_out(api_for, manager):
     api.put("/api/v1/accounts/by-external-id/sf-002/", {"name": "Kobe Steel Parts", "plan": "Gold"})
     response = api.put("/api/v1/accounts/by-external-id/sf-002/", {"arr": "500000"})
     assert response.status_code == 200
-    account = Account.objects.get(external_id="sf-002")
+    account = Account.all_workspaces.get(external_id="sf-002")
     assert (account.name, account.plan, account.arr) == ("Kobe Steel Parts", "Gold", Decimal("500000"))
 
 
@@ -44,7 +44,7 @@ def test_put_by_external_id_validation(api_for, manager, account):
     assert response.status_code == 400 and "external_id" in response.json()
     response = api.put("/api/v1/accounts/by-external-id/sf-003/", {"name": "X", "stage_name": "Nope"})
     assert response.status_code == 400 and "stage_name" in response.json()
-    assert not Account.objects.filter(external_id="sf-003").exists()
+    assert not Account.all_workspaces.filter(external_id="sf-003").exists()
 
 
 def test_get_by_external_id(api_for, viewer, account):
@@ -59,10 +59,10 @@ def test_csm_upserts_only_accounts_they_own(api_for, csm, csm2, account):
     assert api.put("/api/v1/accounts/by-external-id/crm-sakura/", {"plan": "Gold"}).status_code == 200
     refused = api.put("/api/v1/accounts/by-external-id/for-yui/", {"name": "New", "owner": csm2.pk})
     assert refused.status_code == 403
-    assert not Account.objects.filter(external_id="for-yui").exists()
+    assert not Account.all_workspaces.filter(external_id="for-yui").exists()
     # A new account the CSM creates is theirs.
     assert api.put("/api/v1/accounts/by-external-id/brand-new/", {"name": "New"}).status_code == 201
-    assert Account.objects.get(external_id="brand-new").owner == csm
+    assert Account.all_workspaces.get(external_id="brand-new").owner == csm
 
 
 def rows(n, **extra):
@@ -78,7 +78,7 @@ def test_bulk_upsert_is_idempotent(api_for, manager):
     assert [r["external_id"] for r in first.json()["results"]] == [f"sf-{i:03d}" for i in range(5)]
     second = api.post("/api/v1/accounts/bulk-upsert/", rows(5, stage_name="Adoption", tags=["crm"]))
     assert (second.json()["created"], second.json()["updated"]) == (0, 5)
-    assert Account.objects.count() == 5
+    assert Account.all_workspaces.count() == 5
     assert [r["id"] for r in first.json()["results"]] == [r["id"] for r in second.json()["results"]]
 
 
@@ -97,7 +97,7 @@ def test_bulk_upsert_is_all_or_nothing_with_errors_per_row(api_for, manager):
     assert "arr" in errors[1]["errors"]
     assert "stage_name" in errors[2]["errors"]
     assert "name" in errors[3]["errors"] and errors[3]["external_id"] == "sf-new"
-    assert Account.objects.count() == 0  # not even the valid row 0
+    assert Account.all_workspaces.count() == 0  # not even the valid row 0
 
 
 def test_bulk_failure_inside_the_service_rolls_back_earlier_rows(api_for, manager, csm2):
@@ -113,7 +113,7 @@ def test_bulk_failure_inside_the_service_rolls_back_earlier_rows(api_for, manage
             "The owner must be an active member of the workspace."
         ]}}
     ]
-    assert Account.objects.count() == 0
+    assert Account.all_workspaces.count() == 0
 
 
 def test_bulk_rejects_duplicates_bad_shapes_and_too_many_rows(api_for, manager):
@@ -127,7 +127,7 @@ def test_bulk_rejects_duplicates_bad_shapes_and_too_many_rows(api_for, manager):
     assert response.status_code == 400 and "non_field_errors" in response.json()
     response = api.post("/api/v1/accounts/bulk-upsert/", [{"external_id": f"x{i}"} for i in range(1001)])
     assert response.status_code == 400 and "1000" in response.json()["non_field_errors"][0]
-    assert Account.objects.count() == 0
+    assert Account.all_workspaces.count() == 0
 
 
 def test_bulk_upsert_applies_role_rules_per_row(api_for, csm, csm2, ws, account):
@@ -161,7 +161,7 @@ def test_bulk_upsert_contacts_links_by_account_external_id(api_for, manager, acc
     assert response.status_code == 400
     assert response.json()["errors"] == [{"index": 1, "external_id": "c-3", "errors": {
         "account": ["Give account (an id) or account_external_id."]}}]
-    assert Contact.objects.get(external_id="c-1").title == ""
+    assert Contact.all_workspaces.get(external_id="c-1").title == ""
 
 
 def test_put_contact_and_contract_by_external_id(api_for, manager, account):
@@ -169,11 +169,11 @@ def test_put_contact_and_contract_by_external_id(api_for, manager, account):
     body = {"account_external_id": "crm-sakura", "name": "Hana"}
     assert api.put("/api/v1/contacts/by-external-id/c-9/", body).status_code == 201
     assert api.put("/api/v1/contacts/by-external-id/c-9/", body).status_code == 200
-    assert Contact.objects.filter(external_id="c-9").count() == 1
+    assert Contact.all_workspaces.filter(external_id="c-9").count() == 1
     body = {"account_external_id": "crm-sakura", "product": "Core", "mrr": "50000", "start_date": "2026-04-01"}
     assert api.put("/api/v1/contracts/by-external-id/k-1/", body).status_code == 201
     assert api.put("/api/v1/contracts/by-external-id/k-1/", {"mrr": "60000"}).status_code == 200
-    assert Contract.objects.get(external_id="k-1").mrr == Decimal("60000")
+    assert Contract.all_workspaces.get(external_id="k-1").mrr == Decimal("60000")
 
 
 def test_bulk_upsert_touchpoints(api_for, csm, account):
@@ -184,8 +184,8 @@ def test_bulk_upsert_touchpoints(api_for, csm, account):
     ]
     assert api.post("/api/v1/touchpoints/bulk-upsert/", payload).json()["created"] == 2
     assert api.post("/api/v1/touchpoints/bulk-upsert/", payload).json()["created"] == 0
-    assert Touchpoint.objects.filter(account=account).count() == 2
-    assert Touchpoint.objects.get(external_id="act-1").author == csm
+    assert Touchpoint.all_workspaces.filter(account=account).count() == 2
+    assert Touchpoint.all_workspaces.get(external_id="act-1").author == csm
     bad = api.post("/api/v1/touchpoints/bulk-upsert/", [{**payload[0], "channel": "pigeon"}])
     assert bad.status_code == 400 and "channel" in bad.json()["errors"][0]["errors"]
 
@@ -202,7 +202,7 @@ def test_bulk_upsert_service_all_or_nothing(ws, manager, csm2):
         ])
     assert [e["index"] for e in caught.value.errors] == [1, 2]
     assert caught.value.errors[1]["errors"] == {"external_id": ["external_id is required to upsert."]}
-    assert not Account.objects.exists()
+    assert not Account.all_workspaces.exists()
 
 
 def test_upsert_account_service_is_idempotent(ws, manager):
@@ -210,4 +210,4 @@ def test_upsert_account_service_is_idempotent(ws, manager):
     second, created_again = services.upsert_account(workspace=ws, actor=manager, external_id="x", name="X",
                                                     tags=["a"])
     assert (created, created_again) == (True, False)
-    assert first.pk == second.pk and Account.objects.count() == 1
+    assert first.pk == second.pk and Account.all_workspaces.count() == 1

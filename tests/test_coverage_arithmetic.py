@@ -36,7 +36,7 @@ def touch(account, day, channel="phone", **fields):
 
 
 def row(account, day=DAY):
-    return CoverageSnapshot.objects.get(account=account, day=day)
+    return CoverageSnapshot.all_workspaces.get(account=account, day=day)
 
 
 def run(ws, day=DAY):
@@ -89,7 +89,7 @@ def test_account_changing_tier_mid_window(ws):
     account.save()
     change_day = day0 + dt.timedelta(days=20)
     assign_tiers(workspace=ws, as_of=change_day)
-    assert list(TierChange.objects.filter(account=account).values_list("day", "tier")) == [
+    assert list(TierChange.all_workspaces.filter(account=account).values_list("day", "tier")) == [
         (day0, "low"), (change_day, "high"),
     ]
 
@@ -151,7 +151,7 @@ def test_day_boundary_in_tokyo_versus_utc():
 
 def _rows(ws, day):
     return list(
-        CoverageSnapshot.objects.filter(workspace=ws, day=day).order_by("account_id")
+        CoverageSnapshot.all_workspaces.filter(workspace=ws, day=day).order_by("account_id")
         .values_list("account_id", "tier", "in_scope", "covered", "last_touch_on", "days_since_last_touch",
                      "due_date", "overdue_days", "broken_rule", "cell", "arr", "owner_id", "segment_keys")
     )
@@ -174,11 +174,11 @@ def test_rerunning_a_past_date_gives_identical_rows(ws, csm, manager):
     touch(b, past + dt.timedelta(days=1), channel="phone")
     pin_tier(account=b, actor=manager, tier="high", reason="Strategic logo")
     run(ws, DAY)
-    assert TierChange.objects.filter(account=b).count() == 2
+    assert TierChange.all_workspaces.filter(account=b).count() == 2
     compute_coverage(workspace=ws, day=past)
     compute_coverage(workspace=ws, day=past)
     assert _rows(ws, past) == first
-    assert CoverageSnapshot.objects.filter(workspace=ws, day=past).count() == 3
+    assert CoverageSnapshot.all_workspaces.filter(workspace=ws, day=past).count() == 3
 
 
 @pytest.mark.django_db
@@ -193,13 +193,13 @@ def test_two_workspaces_never_mix(ws, other_ws):
     run(ws)
     run(other_ws)
 
-    assert set(CoverageSnapshot.objects.filter(workspace=ws).values_list("account__workspace", flat=True)) == {ws.pk}
+    assert set(CoverageSnapshot.all_workspaces.filter(workspace=ws).values_list("account__workspace", flat=True)) == {ws.pk}
     assert coverage_report(workspace=ws, day=DAY)["total"]["in_scope"] == 2
     assert coverage_report(workspace=ws, day=DAY)["total"]["rate"] == 50.0
     assert coverage_report(workspace=other_ws, day=DAY)["total"]["in_scope"] == 3
     # Recomputing one workspace leaves the other's rows alone.
     compute_coverage(workspace=ws, day=DAY)
-    assert CoverageSnapshot.objects.filter(workspace=other_ws, day=DAY).count() == 3
+    assert CoverageSnapshot.all_workspaces.filter(workspace=other_ws, day=DAY).count() == 3
 
 
 @pytest.mark.django_db
@@ -215,7 +215,7 @@ def test_arr_weighted_rate_and_change_vs_last_week(ws):
     assert (total["rate_before"], total["change"]) == (0.0, 50.0)
     by_tier = {g["key"]: g for g in coverage_report(workspace=ws, day=DAY, group_by="tier")["groups"]}
     assert (by_tier["high"]["rate"], by_tier["low"]["rate"]) == (100.0, 0.0)
-    assert small.pk in [r.account_id for r in CoverageSnapshot.objects.filter(day=DAY, covered=False)]
+    assert small.pk in [r.account_id for r in CoverageSnapshot.all_workspaces.filter(day=DAY, covered=False)]
 
 
 @pytest.mark.django_db
@@ -237,7 +237,7 @@ def test_role_rule_breaks_coverage_until_met(ws, manager):
     assert (broken.covered, broken.broken_rule, broken.fix_channel) == (False, "Decision-maker meeting", "video_meeting")
     assert broken.due_date is None and broken.days_since_last_touch == 5
 
-    boss = Contact.objects.create(workspace=ws, account=account, name="Boss", role=ContactRole.DECISION_MAKER)
+    boss = Contact.all_workspaces.create(workspace=ws, account=account, name="Boss", role=ContactRole.DECISION_MAKER)
     meeting = touch(account, DAY - dt.timedelta(days=100), channel="onsite_meeting")
     meeting.contacts.add(boss)
     compute_coverage(workspace=ws, day=DAY)
@@ -250,7 +250,7 @@ def test_role_rule_breaks_coverage_until_met(ws, manager):
 def ws_policy(ws, tier):
     from coverage.models import CadencePolicy
 
-    return CadencePolicy.objects.get(workspace=ws, tier=tier)
+    return CadencePolicy.all_workspaces.get(workspace=ws, tier=tier)
 
 
 @pytest.mark.django_db

@@ -106,9 +106,9 @@ def test_matrix_page_and_must_not_lose_marks(login, manager, csm, ws, book):
     assert cells["C-b"]["rate"] == 50.0
     marked = login(manager).post(reverse("coverage:matrix"), {"cell": "A-b", "must_not_lose": "1"})
     assert marked.status_code == 302
-    assert TouchModel.objects.get(workspace=ws).must_not_lose == ["A-b"]
+    assert TouchModel.all_workspaces.get(workspace=ws).must_not_lose == ["A-b"]
     assert login(csm).post(reverse("coverage:matrix"), {"cell": "C-b", "must_not_lose": "1"}).status_code == 403
-    assert TouchModel.objects.get(workspace=ws).must_not_lose == ["A-b"]
+    assert TouchModel.all_workspaces.get(workspace=ws).must_not_lose == ["A-b"]
 
 
 @pytest.mark.django_db
@@ -124,7 +124,7 @@ def test_recompute_now_is_for_managers(login, manager, csm, ws, book):
     TouchpointFactory(account=book["big_gap"], occurred_at=_local_noon(ws, ws.today()))
     response = login(manager).post(reverse("recompute"), {"next": reverse("coverage:report")})
     assert response.status_code == 302
-    assert CoverageSnapshot.objects.get(account=book["big_gap"], day=ws.today()).covered is True
+    assert CoverageSnapshot.all_workspaces.get(account=book["big_gap"], day=ws.today()).covered is True
 
 
 @pytest.mark.django_db
@@ -138,7 +138,7 @@ def test_settings_pages_are_read_only_for_csms(login, manager, csm, ws):
         "tenure_bands": "new:0, old:12",
     })
     assert saved.status_code == 302
-    model = TouchModel.objects.get(workspace=ws)
+    model = TouchModel.all_workspaces.get(workspace=ws)
     assert model.high_min_arr == 20_000_000 and [b["label"] for b in model.seat_bands] == ["A", "B", "C"]
     bad = login(manager).post(reverse("coverage:touch_model"), {
         "high_min_arr": "1", "low_min_arr": "2", "seat_bands": "A:1", "tenure_bands": "a:0"})
@@ -150,7 +150,7 @@ def test_policy_page_saves_rules(login, manager, ws):
     from coverage.models import CadencePolicy
 
     login(manager).get(reverse("coverage:touch_model"))
-    high = CadencePolicy.objects.get(workspace=ws, tier="high")
+    high = CadencePolicy.all_workspaces.get(workspace=ws, tier="high")
     response = login(manager).post(reverse("coverage:policy_edit", args=[high.pk]), {
         "name": "High touch", "max_gap_days": "30", "channels": ["phone", "video_meeting"],
         "rules-TOTAL_FORMS": "1", "rules-INITIAL_FORMS": "0",

@@ -97,7 +97,7 @@ def _reads(ws, query, call):
 
 
 def _group_count(ws, day):
-    rows = CoverageSnapshot.objects.filter(workspace=ws, day=day, in_scope=True)
+    rows = CoverageSnapshot.all_workspaces.filter(workspace=ws, day=day, in_scope=True)
     return rows.values_list("owner_id", "tier", "cell").distinct().count()
 
 
@@ -118,7 +118,7 @@ def test_rollup_and_snapshot_rows_give_the_same_figures(ws, csm, history, query)
 @pytest.mark.django_db
 def test_the_figures_are_the_ones_of_the_rows(ws, csm, csm2, history):
     report = selectors.coverage_report(workspace=ws, day=ws.today(), group_by="csm")
-    rows = CoverageSnapshot.objects.filter(workspace=ws, day=ws.today(), in_scope=True)
+    rows = CoverageSnapshot.all_workspaces.filter(workspace=ws, day=ws.today(), in_scope=True)
     assert report["total"]["in_scope"] == rows.count()
     assert report["total"]["covered"] == rows.filter(covered=True).count()
     assert report["total"]["arr"] == sum(r.arr for r in rows)
@@ -146,11 +146,11 @@ def test_the_matrix_counts_what_the_cell_report_counts(ws, history):
 @pytest.mark.django_db
 def test_rollup_is_rewritten_not_added_to(ws, history):
     today = ws.today()
-    before = list(CoverageRollup.objects.filter(workspace=ws, day=today).values_list(
+    before = list(CoverageRollup.all_workspaces.filter(workspace=ws, day=today).values_list(
         "owner_id", "tier", "cell", "in_scope_count", "covered_count", "in_scope_arr", "covered_arr"))
     compute_coverage(workspace=ws, day=today)
     rollup_coverage(workspace=ws, day=today)
-    after = list(CoverageRollup.objects.filter(workspace=ws, day=today).values_list(
+    after = list(CoverageRollup.all_workspaces.filter(workspace=ws, day=today).values_list(
         "owner_id", "tier", "cell", "in_scope_count", "covered_count", "in_scope_arr", "covered_arr"))
     assert sorted(after, key=str) == sorted(before, key=str)
     assert len(after) == _group_count(ws, today)  # one row per owner, tier and cell
@@ -163,11 +163,11 @@ def test_the_migrations_backfill_sums_like_the_nightly_run(ws, history):
     backfill = backfill.replace("segments_coverage", "coverage_coverage")
     columns = ("workspace_id", "day", "owner_id", "tier", "cell", "in_scope_count", "covered_count",
                "in_scope_arr", "covered_arr")
-    written = sorted(CoverageRollup.objects.values_list(*columns), key=str)
-    CoverageRollup.objects.all().delete()
+    written = sorted(CoverageRollup.all_workspaces.values_list(*columns), key=str)
+    CoverageRollup.all_workspaces.all().delete()
     with connection.cursor() as cursor:
         cursor.execute(backfill)
-    assert sorted(CoverageRollup.objects.values_list(*columns), key=str) == written
+    assert sorted(CoverageRollup.all_workspaces.values_list(*columns), key=str) == written
 
 
 @pytest.mark.django_db
@@ -178,11 +178,11 @@ def test_deleted_members_and_accounts_leave_both_paths_agreeing(ws, manager, csm
     gone, unowned_too = history["accounts"][0], history["accounts"][7]
     delete_account_with_coverage(gone, manager)
     delete_account_with_coverage(unowned_too, manager)
-    assert not CoverageSnapshot.objects.filter(account_id__in=[gone.pk, unowned_too.pk]).exists()
+    assert not CoverageSnapshot.all_workspaces.filter(account_id__in=[gone.pk, unowned_too.pk]).exists()
     assert _reports(ws, "") == _reports(ws, SNAPSHOT_PATH)
     assert _reports(ws, "unowned=true") == _reports(ws, f"unowned=true&{SNAPSHOT_PATH}")
     for day in history["days"]:
-        sums = CoverageRollup.objects.filter(workspace=ws, day=day)
+        sums = CoverageRollup.all_workspaces.filter(workspace=ws, day=day)
         assert all(r.in_scope_count > 0 for r in sums)  # emptied groups are gone, as in the rows
 
 

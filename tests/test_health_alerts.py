@@ -54,12 +54,12 @@ def test_entering_red_opens_one_alert_updated_on_reruns(ws, csm, account, sentim
     day = monday(ws)
     rate(account, csm, 4, day)  # 75: green
     nightly_health(workspace=ws, as_of=day)
-    assert not HealthAlert.objects.exists()
+    assert not HealthAlert.all_workspaces.exists()
     rate(account, csm, 2, day + dt.timedelta(days=1))  # 25: red, a drop of 50
     nightly_health(workspace=ws, as_of=day + dt.timedelta(days=1))
     nightly_health(workspace=ws, as_of=day + dt.timedelta(days=1))
     nightly_health(workspace=ws, as_of=day + dt.timedelta(days=2))
-    alerts = {a.kind: a for a in HealthAlert.objects.all()}
+    alerts = {a.kind: a for a in HealthAlert.all_workspaces.all()}
     assert set(alerts) == {"entered_red", "drop"}
     assert alerts["drop"].drop == 50 and alerts["drop"].reason == "relationship"
     assert alerts["drop"].last_seen_on == day + dt.timedelta(days=2)
@@ -69,14 +69,14 @@ def test_entering_red_opens_one_alert_updated_on_reruns(ws, csm, account, sentim
 def test_open_alerts_are_unique_in_the_database(ws, account):
     fields = {"workspace": ws, "account": account, "kind": "drop", "reason": "usage", "opened_on": ws.today(),
               "last_seen_on": ws.today(), "week": week_of(ws.today())}
-    HealthAlert.objects.create(**fields)
+    HealthAlert.all_workspaces.create(**fields)
     with pytest.raises(IntegrityError), transaction.atomic():
-        HealthAlert.objects.create(**fields)
-    HealthAlert.objects.create(**fields | {"status": "closed"})  # closed ones are history
+        HealthAlert.all_workspaces.create(**fields)
+    HealthAlert.all_workspaces.create(**fields | {"status": "closed"})  # closed ones are history
 
 
 def test_weekly_budget_pushes_the_biggest_risks_and_digests_the_rest(ws, csm, csm2, sentiment_card):
-    HealthSettings.objects.update_or_create(workspace=ws, defaults={"alert_weekly_budget": 3})
+    HealthSettings.all_workspaces.update_or_create(workspace=ws, defaults={"alert_weekly_budget": 3})
     day = monday(ws)
     mine = [AccountFactory(workspace=ws, owner=csm, arr=Decimal(1_000_000 * (i + 1))) for i in range(5)]
     theirs = AccountFactory(workspace=ws, owner=csm2, arr=Decimal(100))
@@ -89,20 +89,20 @@ def test_weekly_budget_pushes_the_biggest_risks_and_digests_the_rest(ws, csm, cs
     pushed, digest, _week = my_alerts(membership=csm, week=day)
     assert [a.account for a in pushed] == [mine[4], mine[3], mine[2]]  # ARR x drop, largest first
     assert {a.account for a in digest} == {mine[0], mine[1]}
-    assert HealthAlert.objects.get(account=theirs).pushed  # csm2 has a budget of their own
+    assert HealthAlert.all_workspaces.get(account=theirs).pushed  # csm2 has a budget of their own
     # Later the same week: the budget is spent, so new alerts go to the digest.
     late = AccountFactory(workspace=ws, owner=csm, arr=Decimal(9_000_000))
     rate(late, csm, 5, day + dt.timedelta(days=1))
     nightly_health(workspace=ws, as_of=day + dt.timedelta(days=1))
     rate(late, csm, 3, day + dt.timedelta(days=2))
     nightly_health(workspace=ws, as_of=day + dt.timedelta(days=2))
-    assert not HealthAlert.objects.get(account=late).pushed
+    assert not HealthAlert.all_workspaces.get(account=late).pushed
     # A new week, a new budget.
     rate(late, csm, 1, day + dt.timedelta(days=7))
     nightly_health(workspace=ws, as_of=day + dt.timedelta(days=7))
-    red = HealthAlert.objects.get(account=late, kind="entered_red")
+    red = HealthAlert.all_workspaces.get(account=late, kind="entered_red")
     assert red.pushed and red.week == day + dt.timedelta(days=7)
-    assert HealthAlert.objects.filter(account=late, kind="drop").count() == 1  # updated, not duplicated
+    assert HealthAlert.all_workspaces.filter(account=late, kind="drop").count() == 1  # updated, not duplicated
 
 
 def test_outcomes_and_precision(ws, csm, csm2, manager, sentiment_card):
@@ -114,23 +114,23 @@ def test_outcomes_and_precision(ws, csm, csm2, manager, sentiment_card):
     for account in (acted, dismissed, lost):
         rate(account, csm, 3, day + dt.timedelta(days=1))
     nightly_health(workspace=ws, as_of=day + dt.timedelta(days=1))
-    alert = HealthAlert.objects.get(account=acted)
+    alert = HealthAlert.all_workspaces.get(account=acted)
     with pytest.raises(DomainError):
         record_alert_outcome(alert=alert, actor=csm2, outcome="acted_on")  # not their account
     record_alert_outcome(alert=alert, actor=csm, outcome="acted_on")
     with pytest.raises(DomainError) as error:
-        record_alert_outcome(alert=HealthAlert.objects.get(account=dismissed), actor=csm, outcome="dismissed")
+        record_alert_outcome(alert=HealthAlert.all_workspaces.get(account=dismissed), actor=csm, outcome="dismissed")
     assert error.value.field == "outcome_reason"
-    record_alert_outcome(alert=HealthAlert.objects.get(account=dismissed), actor=manager, outcome="dismissed",
+    record_alert_outcome(alert=HealthAlert.all_workspaces.get(account=dismissed), actor=manager, outcome="dismissed",
                          reason="Known seasonal dip")
     update_account(account=lost, actor=manager, status="churned", churned_on=day + dt.timedelta(days=20),
                    churn_reason="budget")
     nightly_health(workspace=ws, as_of=day + dt.timedelta(days=2))
-    lost_alert = HealthAlert.objects.get(account=lost)
+    lost_alert = HealthAlert.all_workspaces.get(account=lost)
     assert lost_alert.outcome == "churned" and lost_alert.status == "closed" and lost_alert.preceded_churn
     # A closed alert is not reopened by the next night.
     nightly_health(workspace=ws, as_of=day + dt.timedelta(days=3))
-    assert HealthAlert.objects.filter(account=acted).count() == 1
+    assert HealthAlert.all_workspaces.filter(account=acted).count() == 1
     rows, totals = alert_precision(workspace=ws)
     assert totals["total"] == 3 and totals["acted"] == 1 and totals["churned"] == 1
     assert totals["acted_share"] == pytest.approx(1 / 3)

@@ -37,7 +37,7 @@ def synthetic(ws, manager):
     save_scorecard(workspace=ws, actor=manager, scorecard=card, definition=SIGNAL_AND_NOISE)
     rng = random.Random(7)
     observed = ws.today() - dt.timedelta(days=120)
-    accounts = Account.objects.bulk_create(
+    accounts = Account.all_workspaces.bulk_create(
         Account(workspace=ws, name=f"Synthetic {i}", licensed_seats=10, arr=1_000_000,
                 contract_start=observed - dt.timedelta(days=400), attributes={"shoe_size": rng.uniform(20, 30)})
         for i in range(200)
@@ -52,8 +52,8 @@ def synthetic(ws, manager):
                                           events=5, active_users=2))
         if rng.random() < (0.7 if active_days < 7 else 0.08):
             churned.append(account.pk)
-    DailyAccountUsage.objects.bulk_create(rows)
-    Account.objects.filter(pk__in=churned).update(status="churned", churned_on=observed + dt.timedelta(days=45))
+    DailyAccountUsage.all_workspaces.bulk_create(rows)
+    Account.all_workspaces.filter(pk__in=churned).update(status="churned", churned_on=observed + dt.timedelta(days=45))
     return observed, len(churned)
 
 

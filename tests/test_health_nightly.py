@@ -35,7 +35,7 @@ def book(ws, csm):
         add_usage(busy, today - dt.timedelta(days=back), users=[f"u{i}" for i in range(12)], names=("login", "report"))
     for back in range(40, 60, 7):
         add_usage(quiet, today - dt.timedelta(days=back), users=["solo"])
-    Touchpoint.objects.create(workspace=ws, account=busy, channel="phone",
+    Touchpoint.all_workspaces.create(workspace=ws, account=busy, channel="phone",
                               occurred_at=at_noon(busy, today - dt.timedelta(days=5)))
     rate_sentiment(account=busy, actor=csm, rating=5, rated_at=at_noon(busy, today - dt.timedelta(days=3)))
     return busy, quiet, new
@@ -56,7 +56,7 @@ def test_as_of_recomputation_equals_the_stored_snapshot(ws, csm, book):
     nightly_health(workspace=ws, as_of=past)
     # Things that happen after the stored day must not change what that day computes to.
     add_usage(quiet, ws.today(), users=["late1", "late2"])
-    Touchpoint.objects.create(workspace=ws, account=quiet, channel="onsite_meeting",
+    Touchpoint.all_workspaces.create(workspace=ws, account=quiet, channel="onsite_meeting",
                               occurred_at=at_noon(quiet, ws.today() - dt.timedelta(days=1)))
     rate_sentiment(account=quiet, actor=csm, rating=1)
     frame, _ = compute_scores(workspace=ws, as_of=past)
@@ -78,15 +78,15 @@ def test_account_rows_get_score_band_and_30_day_change(ws, book):
     busy.refresh_from_db()
     quiet.refresh_from_db()
     new.refresh_from_db()
-    snap_now = HealthSnapshot.objects.get(account=quiet, day=today)
-    snap_then = HealthSnapshot.objects.get(account=quiet, day=today - dt.timedelta(days=30))
+    snap_now = HealthSnapshot.all_workspaces.get(account=quiet, day=today)
+    snap_then = HealthSnapshot.all_workspaces.get(account=quiet, day=today - dt.timedelta(days=30))
     assert quiet.health_score == snap_now.total and quiet.health_band == snap_now.band
     assert quiet.health_change_30d == pytest.approx(snap_now.total - snap_then.total)
     assert quiet.health_change_30d < 0  # usage stopped 40 days ago
     assert new.health_band == "na" and new.health_score is None
     # Recomputing an older day afterwards leaves the current values alone.
     nightly_health(workspace=ws, as_of=today - dt.timedelta(days=10))
-    assert Account.objects.get(pk=quiet.pk).health_score == snap_now.total
+    assert Account.all_workspaces.get(pk=quiet.pk).health_score == snap_now.total
 
 
 def test_runs_as_the_last_nightly_step(ws, book):
@@ -118,7 +118,7 @@ def test_version_change_is_marked_on_the_trend(ws, manager, book):
     save_scorecard(workspace=ws, actor=manager, scorecard=card, definition=definition, note="usage matters more")
     nightly_health(workspace=ws, as_of=today - dt.timedelta(days=1))
     nightly_health(workspace=ws, as_of=today)
-    snaps = list(HealthSnapshot.objects.filter(account=busy).order_by("day"))
+    snaps = list(HealthSnapshot.all_workspaces.filter(account=busy).order_by("day"))
     assert [s.version.number for s in snaps] == [1, 2, 2]
     chart = trend_chart(snaps)
     assert chart["markers"] == [{"index": 1, "label": "v2"}]

@@ -28,7 +28,7 @@ def scored(ws, csm, account):
 
 @pytest.fixture
 def alert(ws, csm, account):
-    return HealthAlert.objects.create(
+    return HealthAlert.all_workspaces.create(
         workspace=ws, account=account, owner=csm, kind="drop", reason="usage", opened_on=ws.today(),
         last_seen_on=ws.today(), week=week_of(ws.today()), pushed=True, score=30, previous_score=60, drop=30)
 
@@ -40,7 +40,7 @@ def hidden(other_ws, outsider, other_account):
     add_usage(other_account, other_ws.today(), users=["z"])
     nightly_health(workspace=other_ws, as_of=other_ws.today())
     rate_sentiment(account=other_account, actor=outsider, rating=1, note="Hidden note")
-    return HealthAlert.objects.create(
+    return HealthAlert.all_workspaces.create(
         workspace=other_ws, account=other_account, owner=outsider, kind="entered_red", reason="usage",
         opened_on=other_ws.today(), last_seen_on=other_ws.today(), week=week_of(other_ws.today()))
 
@@ -58,9 +58,9 @@ def test_account_page_explains_the_score(login, csm, scored):
 def test_rating_sentiment_from_the_page(login, csm, viewer, account):
     response = login(csm).post(f"/health/accounts/{account.pk}/sentiment/", {"rating": "2", "reasons": ["unresponsive"]})
     assert response.status_code == 302
-    assert SentimentRating.objects.get(account=account).reasons == ["unresponsive"]
+    assert SentimentRating.all_workspaces.get(account=account).reasons == ["unresponsive"]
     login(viewer).post(f"/health/accounts/{account.pk}/sentiment/", {"rating": "5"})
-    assert SentimentRating.objects.filter(account=account).count() == 1
+    assert SentimentRating.all_workspaces.filter(account=account).count() == 1
 
 
 def test_pages_render_for_their_roles(login, manager, csm, scored, alert):
@@ -204,7 +204,7 @@ def test_api_tenancy(api_for, manager, ws, hidden, other_account):
     assert api.get("/api/v1/health/alerts/").json()["count"] == 0
     assert api.get("/api/v1/health/snapshots/").json()["count"] == 0
     assert api.get("/api/v1/health/sentiment/").json()["count"] == 0
-    other_snapshot = HealthSnapshot.objects.get(account=other_account)
+    other_snapshot = HealthSnapshot.all_workspaces.get(account=other_account)
     assert api.get(f"/api/v1/health/snapshots/{other_snapshot.pk}/").status_code == 404
     assert api.get(f"/api/v1/health/snapshots/?account={other_account.pk}").status_code == 400
     cards = api.get("/api/v1/health/scorecards/").json()
@@ -213,6 +213,6 @@ def test_api_tenancy(api_for, manager, ws, hidden, other_account):
     assert api.patch(f"/api/v1/health/scorecards/{other_card.pk}/", {"name": "x"}, format="json").status_code == 404
     assert api.post("/api/v1/health/sentiment/", {"account": other_account.pk, "rating": 3},
                     format="json").status_code == 400
-    assert Account.objects.get(pk=other_account.pk).sentiment_ratings.count() == 1
+    assert Account.all_workspaces.get(pk=other_account.pk).sentiment_ratings.count() == 1
     settings = api.get("/api/v1/health/settings/").json()
     assert len(settings) == 1 and settings[0]["sentiment_stale_days"] == 45

@@ -106,26 +106,26 @@ def test_no_usage_ever_is_not_available_but_silence_after_usage_is_zero(ws, smal
 
 
 def test_stale_sentiment_is_not_available(ws, csm, account, small):
-    HealthSettings.objects.update_or_create(workspace=ws, defaults={"sentiment_stale_days": 45})
+    HealthSettings.all_workspaces.update_or_create(workspace=ws, defaults={"sentiment_stale_days": 45})
     as_of = ws.today()
     five_active_days(account, as_of)
     rate_sentiment(account=account, actor=csm, rating=5, rated_at=at_noon(account, as_of - dt.timedelta(days=44)))
     assert row(ws, account, as_of)["v:sentiment"] == 5
     assert row(ws, account, as_of + dt.timedelta(days=1))["v:sentiment"] != row(
         ws, account, as_of + dt.timedelta(days=1))["v:sentiment"]
-    HealthSettings.objects.filter(workspace=ws).update(sentiment_stale_days=60)
+    HealthSettings.all_workspaces.filter(workspace=ws).update(sentiment_stale_days=60)
     assert row(ws, account, as_of + dt.timedelta(days=1))["v:sentiment"] == 5
 
 
 def test_default_scorecard_relationship_and_commercial_signals(ws, csm, account):
     as_of = ws.today()
     ensure_default_scorecard(workspace=ws)
-    boss = Contact.objects.create(workspace=ws, account=account, name="Boss", role="decision_maker")
-    key = Contact.objects.create(workspace=ws, account=account, name="Key", role="champion", is_key_person=True)
-    meeting = Touchpoint.objects.create(workspace=ws, account=account, channel="video_meeting",
+    boss = Contact.all_workspaces.create(workspace=ws, account=account, name="Boss", role="decision_maker")
+    key = Contact.all_workspaces.create(workspace=ws, account=account, name="Key", role="champion", is_key_person=True)
+    meeting = Touchpoint.all_workspaces.create(workspace=ws, account=account, channel="video_meeting",
                                         occurred_at=at_noon(account, as_of - dt.timedelta(days=10)))
     meeting.contacts.set([boss, key])
-    Touchpoint.objects.create(workspace=ws, account=account, channel="webinar",
+    Touchpoint.all_workspaces.create(workspace=ws, account=account, channel="webinar",
                               occurred_at=at_noon(account, as_of - dt.timedelta(days=2)))
     account.renewal_date = as_of + dt.timedelta(days=60)
     account.attributes = {"risk_flags": 2}
@@ -163,7 +163,7 @@ def test_editing_makes_a_new_immutable_version(ws, manager):
     definition["groups"][0]["weight"] = 60
     _card, version = save_scorecard(workspace=ws, actor=manager, scorecard=card, definition=definition, note="more usage")
     assert version.number == 2
-    assert ScorecardVersion.objects.get(scorecard=card, number=1).definition["groups"][0]["weight"] == 50
+    assert ScorecardVersion.all_workspaces.get(scorecard=card, number=1).definition["groups"][0]["weight"] == 50
 
 
 def test_only_managers_edit_scorecards(ws, csm):
@@ -224,7 +224,7 @@ def test_tier_scorecard_applies_before_the_default(ws, manager, account):
                                    definition=small_definition())
     frame, _ = compute_scores(workspace=ws, as_of=ws.today())
     assert frame.loc[tech.pk, "version"] == version
-    assert frame.loc[account.pk, "version"].scorecard == Scorecard.objects.get(workspace=ws, is_default=True)
+    assert frame.loc[account.pk, "version"].scorecard == Scorecard.all_workspaces.get(workspace=ws, is_default=True)
     with pytest.raises(DomainError) as error:
         save_scorecard(workspace=ws, actor=manager, name="Bad", tiers=["platinum"])
     assert error.value.field == "tiers"
@@ -232,8 +232,8 @@ def test_tier_scorecard_applies_before_the_default(ws, manager, account):
 
 def test_segment_scorecard_uses_membership_history(ws, manager, account):
     segments = pytest.importorskip("segments.models")
-    segment = segments.Segment.objects.create(workspace=ws, name="Enterprise")
-    segments.SegmentMembershipEvent.objects.create(workspace=ws, segment=segment, account=account,
+    segment = segments.Segment.all_workspaces.create(workspace=ws, name="Enterprise")
+    segments.SegmentMembershipEvent.all_workspaces.create(workspace=ws, segment=segment, account=account,
                                                    day=ws.today() - dt.timedelta(days=10), kind="entered")
     _card, version = save_scorecard(workspace=ws, actor=manager, name="Enterprise", segments=[segment.pk],
                                     priority=1, definition=small_definition())
@@ -249,7 +249,7 @@ def test_rollups_stand_in_when_raw_events_were_pruned(ws, manager, account):
     ensure_default_scorecard(workspace=ws)
     update_settings(workspace=ws, actor=manager, key_features=["report_exported"])
     add_usage(account, ws.today() - dt.timedelta(days=3), users=["a", "b", "c"], names=("report_exported",))
-    UsageEvent.objects.all().delete()  # retention removed the raw events; the daily rollup stays
+    UsageEvent.all_workspaces.all().delete()  # retention removed the raw events; the daily rollup stays
     frame, signals = compute_scores(workspace=ws, as_of=ws.today())
     assert signals.loc[account.pk, "active_users"] == 3
     assert frame.loc[account.pk, "v:key_features"] != frame.loc[account.pk, "v:key_features"]

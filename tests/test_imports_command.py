@@ -19,12 +19,12 @@ def test_dry_run_then_commit(ws, tmp_path, capsys):
     with pytest.raises(CommandError):
         call_command("import_data", str(path), workspace="acme-cs", object_type="accounts", mapping=mapping, commit=True)
     assert "Row 3, column 売上" in capsys.readouterr().err
-    assert not Account.objects.exists()
+    assert not Account.all_workspaces.exists()
 
     call_command("import_data", str(path), workspace="acme-cs", object_type="accounts", mapping=mapping, commit=True,
                  valid_only=True)
     assert "1 created" in capsys.readouterr().out
-    assert Account.objects.get(workspace=ws).arr == 1000
+    assert Account.all_workspaces.get(workspace=ws).arr == 1000
 
     call_command("import_data", str(path), workspace="acme-cs", object_type="accounts", mapping=mapping, commit=True,
                  valid_only=True)

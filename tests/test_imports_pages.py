@@ -30,7 +30,7 @@ def test_upload_map_dry_run_and_commit(ws, manager, login, django_capture_on_com
     data = csv_bytes([["会社名", "顧客ID", "年間契約金額", "メモ欄"], ["さくら", "s-1", "1,000"],
                       ["うめ", "u-1", "abc"]])
     response = upload(client, data)
-    job = ImportJob.objects.get(workspace=ws)
+    job = ImportJob.all_workspaces.get(workspace=ws)
     assert response.status_code == 302 and response.url == reverse("imports:map", args=[job.pk])
 
     page = client.get(response.url).content.decode()
@@ -46,18 +46,18 @@ def test_upload_map_dry_run_and_commit(ws, manager, login, django_capture_on_com
     page = client.get(reverse("imports:job", args=[job.pk])).content.decode()
     assert "Dry run" in page and "年間契約金額" in page and "not a number" in page
     assert "Import valid rows only" in page
-    assert not Account.objects.exists()
+    assert not Account.all_workspaces.exists()
 
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("imports:job", args=[job.pk]), {"action": "commit"})
     job.refresh_from_db()
-    assert job.status == "checked" and not Account.objects.exists()  # the whole file must be valid
+    assert job.status == "checked" and not Account.all_workspaces.exists()  # the whole file must be valid
 
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("imports:job", args=[job.pk]), {"action": "commit_valid_only"})
     job.refresh_from_db()
     assert job.status == "done" and job.summary["created"] == 1 and job.summary["skipped"] == 1
-    assert list(Account.objects.values_list("name", flat=True)) == ["さくら"]
+    assert list(Account.all_workspaces.values_list("name", flat=True)) == ["さくら"]
     page = client.get(reverse("imports:job", args=[job.pk])).content.decode()
     assert "Skipped rows" in page and "not a number" in page
 
@@ -69,14 +69,14 @@ def test_the_chosen_mapping_is_saved_and_prefills_the_next_upload(ws, manager, l
                                                                     django_capture_on_commit_callbacks):
     client = login(manager)
     upload(client, csv_bytes([["Kundenname", "Notiz"], ["Alpha", "x"]]))
-    job = ImportJob.objects.get()
+    job = ImportJob.all_workspaces.get()
     assert '<option value="name" selected>' not in client.get(reverse("imports:map", args=[job.pk])).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("imports:map", args=[job.pk]), {"col_0": "name", "col_1": ""})
-    assert ImportMapping.objects.get(workspace=ws, object_type="accounts").columns == {"kundenname": "name",
+    assert ImportMapping.all_workspaces.get(workspace=ws, object_type="accounts").columns == {"kundenname": "name",
                                                                                           "notiz": ""}
     upload(client, csv_bytes([["KUNDENNAME"], ["Beta"]]))
-    second = ImportJob.objects.latest("id")
+    second = ImportJob.all_workspaces.latest("id")
     assert '<option value="name" selected>' in client.get(reverse("imports:map", args=[second.pk])).content.decode()
 
 
@@ -91,20 +91,20 @@ def test_roles(ws, viewer, csm, login, account, django_capture_on_commit_callbac
     assert upload(client, csv_bytes([["name"], ["x"]])).status_code == 400  # accounts: managers only
     response = upload(client, csv_bytes([["account", "date", "channel"], [account.name, "2024-05-01", "phone"]]),
                       object_type="touchpoints")
-    job = ImportJob.objects.get(object_type="touchpoints")
+    job = ImportJob.all_workspaces.get(object_type="touchpoints")
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("imports:map", args=[job.pk]), {"col_0": "account", "col_1": "occurred_at",
                                                              "col_2": "channel"})
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("imports:job", args=[job.pk]), {"action": "commit"})
     assert response.status_code == 302
-    assert Touchpoint.objects.get().author == csm
+    assert Touchpoint.all_workspaces.get().author == csm
 
 
 def test_another_workspace_sees_no_job_and_no_export_row(ws, manager, outsider, login, account, other_account):
     client = login(manager)
     upload(client, csv_bytes([["name"], ["Secret KK"]]))
-    job = ImportJob.objects.get()
+    job = ImportJob.all_workspaces.get()
     client = login(outsider)
     for name in ("imports:job", "imports:map", "imports:progress"):
         assert client.get(reverse(name, args=[job.pk])).status_code == 404
@@ -131,4 +131,4 @@ def test_export_downloads_honour_filters_and_reject_bad_ones(ws, manager, login,
 def test_a_broken_file_is_refused_on_upload(ws, manager, login):
     response = upload(login(manager), b"PK\x03\x04 broken", name="book.xlsx")
     assert response.status_code == 400 and "could not be opened" in response.content.decode()
-    assert not ImportJob.objects.exists()
+    assert not ImportJob.all_workspaces.exists()

@@ -54,16 +54,16 @@ def test_ten_thousand_rows_with_three_bad_ones_write_nothing_then_import_then_ro
 
     assert result.committed and result.created == 10_000 and result.errors == []
     assert Account.objects.for_workspace(ws).count() == 10_000
-    row_101 = Account.objects.get(workspace=ws, external_id="crm-00099")
+    row_101 = Account.all_workspaces.get(workspace=ws, external_id="crm-00099")
     assert row_101.arr == Decimal("12000") and row_101.owner == csm and row_101.stage.name == "Adoption"
-    assert StageChange.objects.filter(workspace=ws).count() == 10_000
+    assert StageChange.all_workspaces.filter(workspace=ws).count() == 10_000
 
     exported = export_bytes(workspace=ws, object_type="accounts")
     again = run_import(exported, workspace=ws, actor=manager)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 10_000)
     assert again.committed
     # One summary audit event per import, not one per row.
-    assert AuditEvent.objects.filter(workspace=ws, action="import.accounts").count() == 2
+    assert AuditEvent.all_workspaces.filter(workspace=ws, action="import.accounts").count() == 2
 
 
 def test_japanese_headers_and_values_from_a_shift_jis_file(ws, manager, csm):
@@ -87,7 +87,7 @@ def test_japanese_headers_and_values_from_a_shift_jis_file(ws, manager, csm):
     result = run_import(fixed, workspace=ws, actor=manager)
     assert result.committed and result.created == 2
 
-    sakura = Account.objects.get(workspace=ws, external_id="C-001")  # NFKC: full-width ID normalised
+    sakura = Account.all_workspaces.get(workspace=ws, external_id="C-001")  # NFKC: full-width ID normalised
     assert sakura.name == "株式会社さくら物流"
     assert sakura.owner == csm
     assert sakura.arr == Decimal("1200000")
@@ -96,7 +96,7 @@ def test_japanese_headers_and_values_from_a_shift_jis_file(ws, manager, csm):
     assert sakura.renewal_date == dt.date(2025, 4, 1)
     assert sakura.stage.name == "Adoption"
     assert sorted(sakura.tags.values_list("name", flat=True)) == ["製造", "重要"]
-    umeda = Account.objects.get(workspace=ws, external_id="C-002")
+    umeda = Account.all_workspaces.get(workspace=ws, external_id="C-002")
     assert (umeda.status, umeda.churned_on, umeda.churn_reason) == ("churned", dt.date(2024, 9, 30), "competitor")
     assert umeda.renewal_date is None
 
@@ -108,7 +108,7 @@ def test_utf8_with_and_without_bom_read_the_same(ws, manager):
     assert run_import(plain, workspace=ws, actor=manager, commit=False).created == 1
     result = run_import(with_bom, workspace=ws, actor=manager)
     assert result.created == 1
-    assert Account.objects.get(workspace=ws, external_id="T-1").name == "東京テック"
+    assert Account.all_workspaces.get(workspace=ws, external_id="T-1").name == "東京テック"
 
 
 def test_xlsx_round_trip_of_all_four_object_types(ws, manager, csm):
@@ -122,7 +122,7 @@ def test_xlsx_round_trip_of_all_four_object_types(ws, manager, csm):
                     end_date=None)
     ContractFactory(account=no_id, external_id="k-1", product="Add-on", mrr=Decimal("5000"),
                     start_date=dt.date(2024, 1, 1), end_date=dt.date(2024, 12, 31))
-    counts = {model: model.objects.count() for model in (Account, Contact, Touchpoint, Contract)}
+    counts = {model: model.all_workspaces.count() for model in (Account, Contact, Touchpoint, Contract)}
 
     for file_format in ("xlsx", "csv"):
         for object_type in ("accounts", "contacts", "touchpoints", "contracts"):
@@ -131,7 +131,7 @@ def test_xlsx_round_trip_of_all_four_object_types(ws, manager, csm):
                                 filename=f"export.{file_format}")
             assert result.errors == [], (file_format, object_type, result.errors)
             assert (result.created, result.updated) == (0, 0), (file_format, object_type)
-    assert {model: model.objects.count() for model in counts} == counts
+    assert {model: model.all_workspaces.count() for model in counts} == counts
 
 
 def test_round_trip_into_an_empty_workspace_recreates_everything(ws, other_ws, manager, outsider, csm):
@@ -143,7 +143,7 @@ def test_round_trip_into_an_empty_workspace_recreates_everything(ws, other_ws, m
         data = export_bytes(workspace=ws, object_type=object_type, file_format="xlsx")
         result = run_import(data, workspace=other_ws, actor=outsider, object_type=object_type, filename="x.xlsx")
         assert result.created == 1, (object_type, result.errors)
-    copy = Contract.objects.get(workspace=other_ws)
+    copy = Contract.all_workspaces.get(workspace=other_ws)
     assert (copy.external_id, copy.mrr, copy.account.workspace) == ("k-1", Decimal("1000"), other_ws)
 
 
@@ -151,13 +151,13 @@ def test_valid_rows_only_skips_and_reports_the_bad_rows(ws, manager):
     data = csv_bytes([["name", "arr", "status"], ["Good One", "100", "active"], ["Bad", "-5", "active"],
                       ["Good Two", "200", "Churned"]])
     all_or_nothing = run_import(data, workspace=ws, actor=manager)
-    assert not all_or_nothing.committed and Account.objects.count() == 0
+    assert not all_or_nothing.committed and Account.all_workspaces.count() == 0
 
     result = run_import(data, workspace=ws, actor=manager, valid_only=True)
     assert result.committed and (result.created, result.skipped) == (2, 1)
     assert [(e["row"], e["column"]) for e in result.errors] == [(3, "arr")]
-    assert sorted(Account.objects.values_list("name", flat=True)) == ["Good One", "Good Two"]
-    assert Account.objects.get(name="Good Two").churned_on is not None  # same churn rule as the services
+    assert sorted(Account.all_workspaces.values_list("name", flat=True)) == ["Good One", "Good Two"]
+    assert Account.all_workspaces.get(name="Good Two").churned_on is not None  # same churn rule as the services
 
 
 def test_reimporting_updates_only_what_changed_by_external_id_or_name(ws, manager):
@@ -167,8 +167,8 @@ def test_reimporting_updates_only_what_changed_by_external_id_or_name(ws, manage
     changed = csv_bytes([["name", "external_id", "arr"], ["Alpha renamed", "a-1", "100"], ["Beta", "", "250"]])
     result = run_import(changed, workspace=ws, actor=manager)
     assert (result.created, result.updated) == (0, 2)
-    assert Account.objects.get(external_id="a-1").name == "Alpha renamed"
-    assert Account.objects.get(name="Beta").arr == Decimal("250")
+    assert Account.all_workspaces.get(external_id="a-1").name == "Alpha renamed"
+    assert Account.all_workspaces.get(name="Beta").arr == Decimal("250")
 
 
 def test_duplicate_rows_and_missing_required_values_are_named(ws, manager):
@@ -192,7 +192,7 @@ def test_contacts_upsert_by_external_id_or_account_and_email(ws, manager, accoun
         [account.name, "佐藤 花子", "", "担当", "利用者", "いいえ"],
     ])
     assert run_import(data, workspace=ws, actor=manager, object_type="contacts").created == 2
-    taro = Contact.objects.get(email="Taro@Sakura.example")
+    taro = Contact.all_workspaces.get(email="Taro@Sakura.example")
     assert (taro.role, taro.is_key_person, taro.title) == ("decision_maker", True, "部長")
     again = run_import(data, workspace=ws, actor=manager, object_type="contacts")
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
@@ -200,7 +200,7 @@ def test_contacts_upsert_by_external_id_or_account_and_email(ws, manager, accoun
                           [account.external_id, "hub-7", "山田 太郎", "taro@sakura.example"]])
     result = run_import(with_ids, workspace=ws, actor=manager, object_type="contacts")
     assert (result.created, result.updated) == (0, 1)  # adopted the existing contact, now with its CRM ID
-    assert Contact.objects.get(pk=taro.pk).external_id == "hub-7"
+    assert Contact.all_workspaces.get(pk=taro.pk).external_id == "hub-7"
 
 
 def test_touchpoints_with_japanese_channels_and_times(ws, csm, account):
@@ -211,7 +211,7 @@ def test_touchpoints_with_japanese_channels_and_times(ws, csm, account):
     ])
     result = run_import(data, workspace=ws, actor=csm, object_type="touchpoints")
     assert result.created == 2, result.errors
-    visit = Touchpoint.objects.get(channel="onsite_meeting")
+    visit = Touchpoint.all_workspaces.get(channel="onsite_meeting")
     assert visit.occurred_at == dt.datetime(2024, 5, 1, 14, 30, tzinfo=ws.tz)
     assert (visit.sentiment, visit.author, visit.summary) == ("positive", csm, "キックオフ")
     assert run_import(data, workspace=ws, actor=csm, object_type="touchpoints").unchanged == 2
@@ -225,7 +225,7 @@ def test_contracts_accept_arr_and_upsert_by_account_product_start(ws, manager, a
     assert [(e["row"], e["column"]) for e in result.errors] == [(3, "終了日")]
     fixed = data.replace(b"2024/3/1", b"2025/3/1")
     assert run_import(fixed, workspace=ws, actor=manager, object_type="contracts").created == 2
-    core = Contract.objects.get(product="Core")
+    core = Contract.all_workspaces.get(product="Core")
     assert (core.mrr, core.seats, core.end_date) == (Decimal("100000.00"), 20, dt.date(2025, 3, 31))
     assert run_import(fixed, workspace=ws, actor=manager, object_type="contracts").unchanged == 2
 
@@ -250,7 +250,7 @@ def test_a_failure_in_the_middle_of_the_commit_leaves_data_as_before(ws, manager
     existing.refresh_from_db()
     assert existing.arr == Decimal("100") and existing.stage.name != "Expansion"
     assert list(Account.objects.for_workspace(ws)) == [existing]
-    assert not AuditEvent.objects.filter(workspace=ws, action="import.accounts").exists()
+    assert not AuditEvent.all_workspaces.filter(workspace=ws, action="import.accounts").exists()
 
 
 def test_workspace_b_never_touches_workspace_a(ws, other_ws, manager, outsider, account, csm):
@@ -261,7 +261,7 @@ def test_workspace_b_never_touches_workspace_a(ws, other_ws, manager, outsider, 
     assert result.created == 1
     account.refresh_from_db()
     assert account.name == "Sakura Logistics KK" and account.workspace == ws
-    assert Account.objects.get(workspace=other_ws).name == "Taken over?"
+    assert Account.all_workspaces.get(workspace=other_ws).name == "Taken over?"
 
     # A's member is not an owner B can name; A's account is not one B's contacts can point to.
     owner = csv_bytes([["external_id", "name", "owner"], ["b-1", "B corp", "kenji@example.com"]])
@@ -269,7 +269,7 @@ def test_workspace_b_never_touches_workspace_a(ws, other_ws, manager, outsider, 
     contact = csv_bytes([["account", "name"], ["Sakura Logistics KK", "Spy"]])
     result = run_import(contact, workspace=other_ws, actor=outsider, object_type="contacts")
     assert "No account named" in result.errors[0]["message"]
-    assert not Contact.objects.exists()
+    assert not Contact.all_workspaces.exists()
 
     exported = export_bytes(workspace=other_ws, object_type="accounts").decode("utf-8-sig")
     assert "Sakura Logistics" not in exported and "Taken over?" in exported
@@ -291,7 +291,7 @@ def test_viewer_cannot_be_named_as_touchpoint_author(ws, manager, viewer, accoun
     data = csv_bytes([["account", "occurred_at", "channel", "author"], [account.name, "2024-05-01", "phone",
                                                                          "viewer"]])
     result = run_import(data, workspace=ws, actor=manager, object_type="touchpoints")
-    assert "viewer" in result.errors[0]["message"] and not Touchpoint.objects.exists()
+    assert "viewer" in result.errors[0]["message"] and not Touchpoint.all_workspaces.exists()
 
 
 def test_account_export_honours_the_account_list_filters(ws, manager, csm):

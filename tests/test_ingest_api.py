@@ -27,7 +27,7 @@ def assert_drop(response, status, code):
 def test_a_batch_is_stored_and_answered_with_exactly_200(client, ws, account, key):
     response = post_batch(client, key, [track("m1", group_id="crm-sakura"), track("m2", group_id="crm-sakura")])
     assert response.status_code == 200
-    assert UsageEvent.objects.filter(workspace=ws, account=account).count() == 2
+    assert UsageEvent.all_workspaces.filter(workspace=ws, account=account).count() == 2
 
 
 def test_not_json_is_a_400_with_code_and_message(client, key):
@@ -45,18 +45,18 @@ def test_wrong_missing_and_revoked_keys_are_401(client, ws, key):
     write_key, plaintext = create_write_key(workspace=ws, name="old")
     revoke_write_key(write_key=write_key)
     assert_drop(post_batch(client, plaintext, [track("m1")]), 401, "invalid_write_key")
-    assert UsageEvent.objects.count() == 0
+    assert UsageEvent.all_workspaces.count() == 0
 
 
 def test_the_body_write_key_is_a_fallback_for_basic_auth(client, ws, key):
     body = json.dumps({"batch": [track("m1")], "writeKey": key}).encode()
     assert post_batch(client, None, None, raw=body).status_code == 200
-    assert UsageEvent.objects.filter(workspace=ws).count() == 1
+    assert UsageEvent.all_workspaces.filter(workspace=ws).count() == 1
 
 
 def test_gzip_is_decompressed(client, ws, key):
     assert post_batch(client, key, [track("m1")], gzip=True).status_code == 200
-    assert UsageEvent.objects.filter(workspace=ws).count() == 1
+    assert UsageEvent.all_workspaces.filter(workspace=ws).count() == 1
 
 
 def test_a_gzip_bomb_is_a_413(client, key):
@@ -70,7 +70,7 @@ def test_bodies_over_the_cap_are_413_but_big_rudder_batches_pass(client, ws, key
     # 3 MB: over Django's default upload limit, within a Rudder batch (4 MiB).
     messages = [track(f"m{n}", properties={"blob": "x" * 30_000}) for n in range(100)]
     assert post_batch(client, key, messages).status_code == 200
-    assert UsageEvent.objects.filter(workspace=ws).count() == 100
+    assert UsageEvent.all_workspaces.filter(workspace=ws).count() == 100
     settings.USAGE_INGEST_MAX_BODY_BYTES = 1000
     assert_drop(post_batch(client, key, messages), 413, "body_too_large")
 
@@ -79,18 +79,18 @@ def test_one_bad_message_is_set_aside_and_the_batch_still_gets_200(client, ws, k
     batch = [track("good-1"), {"type": "track", "messageId": "bad-1", "userId": "u1"}, track("good-2"),
              "not an object", {"type": "teleport", "messageId": "bad-2", "userId": "u1"}]
     assert post_batch(client, key, batch).status_code == 200
-    assert set(UsageEvent.objects.filter(workspace=ws).values_list("message_id", flat=True)) == {"good-1", "good-2"}
-    reasons = dict(RejectedMessage.objects.filter(workspace=ws).values_list("message_id", "reason"))
+    assert set(UsageEvent.all_workspaces.filter(workspace=ws).values_list("message_id", flat=True)) == {"good-1", "good-2"}
+    reasons = dict(RejectedMessage.all_workspaces.filter(workspace=ws).values_list("message_id", "reason"))
     assert reasons["bad-1"] == "A track call needs an event name."
     assert "teleport" in reasons["bad-2"]
-    assert RejectedMessage.objects.filter(workspace=ws).count() == 3
+    assert RejectedMessage.all_workspaces.filter(workspace=ws).count() == 3
 
 
 def test_nan_and_infinity_are_stored_as_null(client, ws, key):
     raw = (b'{"batch": [{"type": "track", "messageId": "m1", "userId": "u1", "event": "E",'
            b' "properties": {"a": NaN, "b": Infinity, "c": -Infinity, "d": 1e999, "e": "x\\u0000y"}}]}')
     assert post_batch(client, key, None, raw=raw).status_code == 200
-    assert UsageEvent.objects.get(workspace=ws).properties == {"a": None, "b": None, "c": None, "d": None, "e": "xy"}
+    assert UsageEvent.all_workspaces.get(workspace=ws).properties == {"a": None, "b": None, "c": None, "d": None, "e": "xy"}
 
 
 def test_clock_skew_is_corrected_from_sent_at(client, ws, key):
@@ -98,7 +98,7 @@ def test_clock_skew_is_corrected_from_sent_at(client, ws, key):
     response = post_batch(client, key, [track("m1", timestamp="2030-01-01T10:00:00+09:00")],
                           sent_at="2030-01-01T01:00:10Z")
     assert response.status_code == 200
-    event = UsageEvent.objects.get(workspace=ws)
+    event = UsageEvent.all_workspaces.get(workspace=ws)
     assert event.received_at - event.occurred_at == dt.timedelta(seconds=10)
 
 
@@ -108,31 +108,31 @@ def test_single_call_routes_and_no_trailing_slash(client, ws, key):
     assert post_batch(client, key, message, path="/v1/track").status_code == 200
     assert post_batch(client, key, {"messageId": "i1", "userId": "u1", "traits": {"email": "a@example.com"}},
                       path="/v1/identify").status_code == 200
-    assert ProductUser.objects.get(workspace=ws, user_id="u1").email == "a@example.com"
+    assert ProductUser.all_workspaces.get(workspace=ws, user_id="u1").email == "a@example.com"
     # A single bad call tells its caller why (and is kept aside too).
     assert_drop(post_batch(client, key, {"messageId": "g1", "userId": "u1"}, path="/v1/group"), 400,
                 "invalid_message")
-    assert RejectedMessage.objects.filter(workspace=ws, message_id="g1").exists()
+    assert RejectedMessage.all_workspaces.filter(workspace=ws, message_id="g1").exists()
     assert post_batch(client, key, [track("m2")], path="/v1/batch/").status_code == 404
     assert client.get("/v1/batch").status_code == 405
 
 
 def test_unknown_accounts_wait_and_attach_when_the_group_call_arrives(client, ws, key):
     assert post_batch(client, key, [track("m1", group_id="acct-9"), track("m2", group_id="acct-9")]).status_code == 200
-    assert UsageEvent.objects.filter(workspace=ws, account__isnull=True, group_id="acct-9").count() == 2
+    assert UsageEvent.all_workspaces.filter(workspace=ws, account__isnull=True, group_id="acct-9").count() == 2
     group = {"type": "group", "messageId": "g1", "userId": "u1", "groupId": "acct-9", "traits": {"name": "Nine KK"}}
     assert post_batch(client, key, [group]).status_code == 200
-    account = Account.objects.get(workspace=ws, external_id="acct-9")
-    assert UsageEvent.objects.filter(workspace=ws, account=account).count() == 2
+    account = Account.all_workspaces.get(workspace=ws, external_id="acct-9")
+    assert UsageEvent.all_workspaces.filter(workspace=ws, account=account).count() == 2
 
 
 def test_group_calls_can_be_told_not_to_create_accounts(client, ws, key):
     update_ingest_settings(workspace=ws, actor=None, create_unknown_accounts=False)
     group = {"type": "group", "messageId": "g1", "userId": "user-1", "groupId": "acct-9", "traits": {"name": "Nine"}}
     assert post_batch(client, key, [group, track("m1")]).status_code == 200
-    assert not Account.objects.filter(workspace=ws, external_id="acct-9").exists()
+    assert not Account.all_workspaces.filter(workspace=ws, external_id="acct-9").exists()
     # The user's group is remembered, so the event waits under it for the CRM to create the account.
-    assert UsageEvent.objects.get(workspace=ws).group_id == "acct-9"
+    assert UsageEvent.all_workspaces.get(workspace=ws).group_id == "acct-9"
 
 
 def test_trait_mapping_is_per_workspace_and_bad_values_are_set_aside(client, ws, account, key):
@@ -143,7 +143,7 @@ def test_trait_mapping_is_per_workspace_and_bad_values_are_set_aside(client, ws,
     assert post_batch(client, key, [good, bad]).status_code == 200
     account.refresh_from_db()
     assert (account.plan, account.licensed_seats) == ("enterprise", 40)
-    assert "users" in RejectedMessage.objects.get(workspace=ws, message_id="g2").reason
+    assert "users" in RejectedMessage.all_workspaces.get(workspace=ws, message_id="g2").reason
 
 
 def test_alias_merges_user_ids(client, ws, account, key):
@@ -152,6 +152,6 @@ def test_alias_merges_user_ids(client, ws, account, key):
     assert post_batch(client, key, batch).status_code == 200
     alias = {"type": "alias", "messageId": "a1", "previousId": "anon-1", "userId": "user-7"}
     assert post_batch(client, key, [alias]).status_code == 200
-    assert list(UsageEvent.objects.filter(workspace=ws).values_list("user_id", flat=True)) == ["user-7"]
-    assert ProductUser.objects.get(workspace=ws).user_id == "user-7"
-    assert ProductUser.objects.get(workspace=ws).traits == {"plan": "trial"}
+    assert list(UsageEvent.all_workspaces.filter(workspace=ws).values_list("user_id", flat=True)) == ["user-7"]
+    assert ProductUser.all_workspaces.get(workspace=ws).user_id == "user-7"
+    assert ProductUser.all_workspaces.get(workspace=ws).traits == {"plan": "trial"}

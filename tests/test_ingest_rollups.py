@@ -39,7 +39,7 @@ def event(message_id, at, *, user="u1", group="crm-sakura", name="Report Exporte
 def rows(ws):
     return sorted(
         (r.account_id, r.day, r.events, r.active_users, r.event_counts)
-        for r in DailyAccountUsage.objects.filter(workspace=ws)
+        for r in DailyAccountUsage.all_workspaces.filter(workspace=ws)
     )
 
 
@@ -83,24 +83,24 @@ def test_the_nightly_step_is_idempotent(ws, account, today):
 
 def test_events_wait_for_their_account_and_the_night_attaches_them(ws, today):
     send(ws, [event("1", at(today, 9), group="acct-late"), event("2", at(today, 10), group="acct-late")])
-    assert UsageEvent.objects.filter(workspace=ws, account__isnull=True).count() == 2
+    assert UsageEvent.all_workspaces.filter(workspace=ws, account__isnull=True).count() == 2
     late = AccountFactory(workspace=ws, external_id="acct-late")  # created by the CRM, not by a group call
     nightly_usage_step(workspace=ws, as_of=today)
-    assert UsageEvent.objects.filter(workspace=ws, account=late).count() == 2
-    assert DailyAccountUsage.objects.get(account=late, day=today).events == 2
+    assert UsageEvent.all_workspaces.filter(workspace=ws, account=late).count() == 2
+    assert DailyAccountUsage.all_workspaces.get(account=late, day=today).events == 2
 
 
 def test_retention_deletes_old_raw_events_and_keeps_rollups(ws, account, today):
     update_ingest_settings(workspace=ws, actor=None, retention_days=30)
     old_day = today - dt.timedelta(days=40)
     send(ws, [event("old", at(old_day, 9)), event("new", at(today, 9))])
-    DailyAccountUsage.objects.create(workspace=ws, account=account, day=old_day, events=7, active_users=2,
+    DailyAccountUsage.all_workspaces.create(workspace=ws, account=account, day=old_day, events=7, active_users=2,
                                      event_counts={"Report Exported": 7})
     nightly_usage_step(workspace=ws, as_of=today)
-    assert list(UsageEvent.objects.filter(workspace=ws).values_list("message_id", flat=True)) == ["new"]
-    assert DailyAccountUsage.objects.get(account=account, day=old_day).events == 7
+    assert list(UsageEvent.all_workspaces.filter(workspace=ws).values_list("message_id", flat=True)) == ["new"]
+    assert DailyAccountUsage.all_workspaces.get(account=account, day=old_day).events == 7
     nightly_usage_step(workspace=ws, as_of=today)
-    assert DailyAccountUsage.objects.get(account=account, day=old_day).events == 7
+    assert DailyAccountUsage.all_workspaces.get(account=account, day=old_day).events == 7
 
 
 def test_batches_mark_days_and_one_task_rolls_them_all_up(ws, account, today, django_capture_on_commit_callbacks):
@@ -109,11 +109,11 @@ def test_batches_mark_days_and_one_task_rolls_them_all_up(ws, account, today, dj
     with django_capture_on_commit_callbacks(execute=True):
         send(ws, [event("1", at(today, 9))])
         send(ws, [event("2", at(today - dt.timedelta(days=3), 9))])
-    assert DailyAccountUsage.objects.filter(workspace=ws).count() == 0
-    assert DirtyUsageDay.objects.filter(workspace=ws).count() == 2
+    assert DailyAccountUsage.all_workspaces.filter(workspace=ws).count() == 0
+    assert DirtyUsageDay.all_workspaces.filter(workspace=ws).count() == 2
     rollup_usage(ws.pk)
-    assert DirtyUsageDay.objects.filter(workspace=ws).count() == 0
-    assert sorted(DailyAccountUsage.objects.filter(workspace=ws).values_list("day", "events")) == [
+    assert DirtyUsageDay.all_workspaces.filter(workspace=ws).count() == 0
+    assert sorted(DailyAccountUsage.all_workspaces.filter(workspace=ws).values_list("day", "events")) == [
         (today - dt.timedelta(days=3), 1), (today, 1)]
     assert cache.get(rollup_pending_key(ws.pk)) is None
 
@@ -122,7 +122,7 @@ def test_without_a_pending_run_a_batch_enqueues_the_rollup(ws, account, today, d
     cache.delete(rollup_pending_key(ws.pk))
     with django_capture_on_commit_callbacks(execute=True):
         send(ws, [event("1", at(today, 9))])
-    assert DailyAccountUsage.objects.get(account=account, day=today).events == 1
+    assert DailyAccountUsage.all_workspaces.get(account=account, day=today).events == 1
 
 
 def test_rollups_and_attachment_never_cross_workspaces(ws, other_ws, account, today):
@@ -131,9 +131,9 @@ def test_rollups_and_attachment_never_cross_workspaces(ws, other_ws, account, to
     send(other_ws, [event("1", at(today, 9), group="acct-b")])  # same messageId in B is its own message
     AccountFactory(workspace=other_ws, external_id="acct-b")
     nightly_usage_step(workspace=ws, as_of=today)
-    assert UsageEvent.objects.get(workspace=other_ws).account is None
+    assert UsageEvent.all_workspaces.get(workspace=other_ws).account is None
     nightly_usage_step(workspace=other_ws, as_of=today)
-    b_event = UsageEvent.objects.get(workspace=other_ws)
+    b_event = UsageEvent.all_workspaces.get(workspace=other_ws)
     assert b_event.account.workspace_id == other_ws.pk
-    assert DailyAccountUsage.objects.get(workspace=ws).account == account
-    assert Account.objects.filter(workspace=ws).count() == 1
+    assert DailyAccountUsage.all_workspaces.get(workspace=ws).account == account
+    assert Account.all_workspaces.filter(workspace=ws).count() == 1

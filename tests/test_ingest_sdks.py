@@ -40,7 +40,7 @@ def write_key(ws):
 
 @pytest.mark.parametrize("sdk", SDKS)
 def test_group_identify_track_reach_account_contact_and_events(sdk, ws, account, write_key, sdk_clients):
-    contact = Contact.objects.create(workspace=ws, account=account, name="Hanako Sato", email="hanako@example.com")
+    contact = Contact.all_workspaces.create(workspace=ws, account=account, name="Hanako Sato", email="hanako@example.com")
     errors = []
     client = sdk_clients(sdk, write_key, errors)
     user = f"user-42-{sdk}"
@@ -55,18 +55,18 @@ def test_group_identify_track_reach_account_contact_and_events(sdk, ws, account,
     assert errors == []
     account.refresh_from_db()
     assert (account.plan, account.licensed_seats, account.attributes) == ("pro", 30, {"nps": 42})
-    created = Account.objects.get(workspace=ws, external_id=f"acct-new-{sdk}")
+    created = Account.all_workspaces.get(workspace=ws, external_id=f"acct-new-{sdk}")
     assert created.name == "株式会社サンプル" and created.arr == 2400000
-    product_user = ProductUser.objects.get(workspace=ws, user_id=user)
+    product_user = ProductUser.all_workspaces.get(workspace=ws, user_id=user)
     assert product_user.account == account
     assert product_user.contact == contact
     assert product_user.traits["name"] == "Hanako"  # Rudder sends these only in context.traits
-    events = UsageEvent.objects.filter(workspace=ws, account=account)
+    events = UsageEvent.all_workspaces.filter(workspace=ws, account=account)
     assert sorted(events.values_list("event", flat=True)) == ["Dashboard Viewed", "Report Exported"]
     assert events.get(event="Report Exported").properties == {"rows": 10}
     # Batches marked their days; run the coalesced rollup task as a worker would.
     rollup_usage(ws.pk)
-    rollup = DailyAccountUsage.objects.get(account=account)
+    rollup = DailyAccountUsage.all_workspaces.get(account=account)
     assert (rollup.events, rollup.active_users) == (2, 1)
     assert rollup.event_counts == {"Dashboard Viewed": 1, "Report Exported": 1}
 
@@ -84,11 +84,11 @@ def test_duplicate_delivery_adds_nothing(sdk, ws, account, write_key, sdk_client
     client.flush()
 
     assert errors == []
-    assert UsageEvent.objects.filter(workspace=ws).count() == 1
+    assert UsageEvent.all_workspaces.filter(workspace=ws).count() == 1
     account.refresh_from_db()
     assert account.licensed_seats == 11
     rollup_usage(ws.pk)
-    assert DailyAccountUsage.objects.get(account=account).events == 1
+    assert DailyAccountUsage.all_workspaces.get(account=account).events == 1
 
 
 @pytest.mark.parametrize("sdk", SDKS)
@@ -103,7 +103,7 @@ def test_a_503_is_retried_and_the_events_arrive_once(sdk, ws, account, write_key
 
     assert settings.USAGE_INGEST_FAULTS == []  # the server did answer 503 once
     assert errors == []
-    assert UsageEvent.objects.filter(workspace=ws, account=account).count() == 3
+    assert UsageEvent.all_workspaces.filter(workspace=ws, account=account).count() == 3
 
 
 @pytest.mark.parametrize("sdk", SDKS)
@@ -119,9 +119,9 @@ def test_a_slow_answer_resent_by_the_sdk_stays_exactly_once(sdk, ws, account, wr
 
     assert settings.USAGE_INGEST_FAULTS == []
     assert errors == []
-    assert UsageEvent.objects.filter(workspace=ws, account=account).count() == 3
+    assert UsageEvent.all_workspaces.filter(workspace=ws, account=account).count() == 3
     rollup_usage(ws.pk)
-    assert DailyAccountUsage.objects.get(account=account).events == 3
+    assert DailyAccountUsage.all_workspaces.get(account=account).events == 3
     # Let the held-back response finish before the test database goes away (not an assertion).
     time.sleep(3)
 
@@ -133,7 +133,7 @@ def test_gzip_bodies_are_accepted(sdk, ws, account, write_key, sdk_clients):
     client.track("u1", "日本語のイベント", {"note": "圧縮"}, context={"groupId": "crm-sakura"})
     client.flush()
     assert errors == []
-    assert UsageEvent.objects.get(workspace=ws).properties == {"note": "圧縮"}
+    assert UsageEvent.all_workspaces.get(workspace=ws).properties == {"note": "圧縮"}
 
 
 @pytest.mark.parametrize("sdk", SDKS)
@@ -145,7 +145,7 @@ def test_a_wrong_key_is_dropped_by_the_sdk_with_a_readable_error(sdk, ws, write_
     assert len(errors) == 1
     assert errors[0].status == 401
     assert errors[0].code == "invalid_write_key"
-    assert UsageEvent.objects.count() == 0
+    assert UsageEvent.all_workspaces.count() == 0
 
 
 @pytest.mark.parametrize("sdk", SDKS)
@@ -160,6 +160,6 @@ def test_a_key_of_workspace_b_writes_only_into_b(sdk, ws, other_ws, account, oth
     assert errors == []
     account.refresh_from_db()
     assert account.plan != "stolen"
-    assert not UsageEvent.objects.filter(workspace=ws).exists()
-    assert UsageEvent.objects.get(workspace=other_ws).account == other_account
-    assert Account.objects.get(workspace=other_ws, external_id="crm-sakura").plan == "stolen"
+    assert not UsageEvent.all_workspaces.filter(workspace=ws).exists()
+    assert UsageEvent.all_workspaces.get(workspace=other_ws).account == other_account
+    assert Account.all_workspaces.get(workspace=other_ws, external_id="crm-sakura").plan == "stolen"

@@ -16,7 +16,7 @@ def test_admin_creates_a_key_that_is_shown_once_and_works(login, client, ws, adm
     page = login(admin)
     response = page.post(URL, {"action": "create_key", "name": "Web app"})
     assert response.status_code == 200
-    key = WriteKey.objects.get(workspace=ws, name="Web app")
+    key = WriteKey.all_workspaces.get(workspace=ws, name="Web app")
     plaintext = response.context["new_key"][1]
     body = html.unescape(response.content.decode())
     assert plaintext in body
@@ -45,7 +45,7 @@ def test_managers_read_but_only_admins_change(login, ws, manager):
     page = login(manager)
     assert page.get(URL).status_code == 200
     assert page.post(URL, {"action": "create_key", "name": "x"}).status_code == 403
-    assert not WriteKey.objects.filter(workspace=ws).exists()
+    assert not WriteKey.all_workspaces.filter(workspace=ws).exists()
 
 
 @pytest.mark.parametrize("persona", ["csm", "viewer"])

@@ -38,7 +38,7 @@ def test_only_admin_manages_members(request, login, role_fixture, csm2):
     assert client.post(reverse("workspaces:member_deactivate", args=[csm2.pk])).status_code == 403
     csm2.refresh_from_db()
     assert csm2.role == Role.CSM and csm2.is_active
-    assert not Membership.objects.filter(user=other).exists()
+    assert not Membership.all_workspaces.filter(user=other).exists()
     assert not get_user_model().objects.filter(username="fresh").exists()
 
 
@@ -46,7 +46,7 @@ def test_admin_adds_existing_user(login, admin, ws, outsider):
     # The outsider has a login in workspace B; adding them to A does not expose anything of B.
     response = login(admin).post(reverse("workspaces:member_add"), {"add-username": "outsider", "add-role": "viewer"})
     assert response.status_code == 302
-    membership = Membership.objects.get(workspace=ws, user=outsider.user)
+    membership = Membership.all_workspaces.get(workspace=ws, user=outsider.user)
     assert membership.role == Role.VIEWER and membership.is_active
 
 
@@ -66,7 +66,7 @@ def test_admin_creates_user_who_can_log_in(login, admin, ws, client):
         "new-email": "haruka@example.com", "new-password": "Long-enough-pass-42", "new-role": "csm",
     })
     assert response.status_code == 302
-    membership = Membership.objects.get(workspace=ws, user__username="haruka")
+    membership = Membership.all_workspaces.get(workspace=ws, user__username="haruka")
     assert membership.role == Role.CSM
     client.logout()
     assert client.login(username="haruka", password="Long-enough-pass-42")

@@ -43,7 +43,7 @@ def test_segment_crud_members_and_history(api_for, manager, ws, covered_book):
     history = api.get(f"/api/v1/segments/{segment_id}/history/").json()["results"]
     assert sorted((e["account"]["name"], e["kind"]) for e in history) == [("Alpha KK", "entered"), ("Beta KK", "entered")]
     assert api.delete(f"/api/v1/segments/{segment_id}/").status_code == 204
-    assert not Segment.objects.filter(pk=segment_id).exists()
+    assert not Segment.all_workspaces.filter(pk=segment_id).exists()
 
 
 @pytest.mark.django_db
@@ -62,7 +62,7 @@ def test_preview_counts_without_saving(api_for, manager, covered_book):
         "rules": {"conditions": [{"field": "seats", "op": "lte", "value": 5}]}})
     assert response.status_code == 200
     assert response.json() == {"count": 1, "sample": [{"id": covered_book["b"].pk, "name": "Beta KK"}]}
-    assert Segment.objects.count() == 0
+    assert Segment.all_workspaces.count() == 0
 
 
 @pytest.mark.django_db
@@ -86,12 +86,12 @@ def test_only_managers_write_segments_policies_and_tiers(api_for, csm, viewer, m
         assert api.post("/api/v1/segments/", {"name": "X", "rules": {}}).status_code == 403
         assert api.patch(f"/api/v1/segments/{segment.pk}/", {"name": "Y"}).status_code == 403
         assert api.get("/api/v1/cadence-policies/").status_code == 200
-        policy = CadencePolicy.objects.get(workspace=ws, tier="high")
+        policy = CadencePolicy.all_workspaces.get(workspace=ws, tier="high")
         assert api.patch(f"/api/v1/cadence-policies/{policy.pk}/", {"max_gap_days": 5}).status_code == 403
         assert api.patch("/api/v1/touch-model/current/", {"high_min_arr": "1"}).status_code == 403
         assert api.post("/api/v1/tier-pins/", {"account": covered_book["a"].pk, "tier": "low",
                                                "reason": "x"}).status_code == 403
-    assert CadencePolicy.objects.get(workspace=ws, tier="high").max_gap_days == 30
+    assert CadencePolicy.all_workspaces.get(workspace=ws, tier="high").max_gap_days == 30
 
 
 @pytest.mark.django_db
@@ -106,7 +106,7 @@ def test_manager_edits_tiers_policies_and_pins(api_for, manager, ws, covered_boo
                                                                       {"label": "old", "min": 6}]}, format="json")
     assert ok.status_code == 200 and [b["label"] for b in ok.json()["tenure_bands"]] == ["old", "new"]
 
-    policy = CadencePolicy.objects.get(workspace=ws, tier="high")
+    policy = CadencePolicy.all_workspaces.get(workspace=ws, tier="high")
     updated = api.patch(f"/api/v1/cadence-policies/{policy.pk}/", {
         "max_gap_days": 45, "rules": [{"name": "Phone follow-up", "channels": ["phone"], "max_gap_days": 90}],
     }, format="json")
@@ -168,7 +168,7 @@ def test_coverage_list_query_count_is_flat(api_for, manager, ws, covered_book):
 @pytest.mark.django_db
 def test_another_workspace_cannot_read_change_or_count(api_for, outsider, manager, ws, covered_book):
     segment = save_segment(workspace=ws, actor=manager, name="Secret segment", rules={})
-    policy = CadencePolicy.objects.get(workspace=ws, tier="high")
+    policy = CadencePolicy.all_workspaces.get(workspace=ws, tier="high")
     api = api_for(outsider)
     assert api.get(f"/api/v1/segments/{segment.pk}/").status_code == 404
     assert api.get(f"/api/v1/segments/{segment.pk}/members/").status_code == 404
@@ -185,4 +185,4 @@ def test_another_workspace_cannot_read_change_or_count(api_for, outsider, manage
     assert api.get("/api/v1/coverage/", {"as_of": ws.today().isoformat(), "segment": segment.pk}).status_code == 400
     assert api.post("/api/v1/segments/preview/", {"rules": {"conditions": [
         {"field": "owner", "op": "in", "value": [manager.pk]}]}}).status_code == 400
-    assert Segment.objects.get(pk=segment.pk).name == "Secret segment"
+    assert Segment.all_workspaces.get(pk=segment.pk).name == "Secret segment"

@@ -20,7 +20,7 @@ def test_manager_creates_a_segment_and_sees_its_members(login, manager, ws):
     assert form.status_code == 200 and b"segment-editor-config" in form.content
     rules = {"op": "and", "conditions": [{"field": "arr", "op": "gte", "value": 10000000}]}
     response = client.post(reverse("segments:create"), {"name": "Enterprise", "rules": json.dumps(rules)})
-    segment = Segment.objects.get(workspace=ws, name="Enterprise")
+    segment = Segment.all_workspaces.get(workspace=ws, name="Enterprise")
     assert response.status_code == 302 and response["Location"] == reverse("segments:detail", args=[segment.pk])
     detail = client.get(response["Location"])
     assert [m.account.name for m in detail.context["page_obj"].object_list] == ["Large KK"]
@@ -37,7 +37,7 @@ def test_editor_shows_which_condition_is_wrong(login, manager, ws):
     assert "rules.conditions[1] (tenure_months gte): the value must be a number" in response.content.decode()
     not_json = login(manager).post(reverse("segments:create"), {"name": "Bad", "rules": "{arr > 1"})
     assert not_json.status_code == 400 and "not valid JSON" in not_json.content.decode()
-    assert not Segment.objects.filter(workspace=ws).exists()
+    assert not Segment.all_workspaces.filter(workspace=ws).exists()
 
 
 @pytest.mark.django_db
@@ -48,7 +48,7 @@ def test_csms_read_segments_but_do_not_edit_them(login, manager, csm, ws):
     assert client.get(reverse("segments:edit", args=[segment.pk])).status_code == 403
     assert client.post(reverse("segments:delete", args=[segment.pk])).status_code == 403
     assert client.post(reverse("segments:recompute_segment", args=[segment.pk])).status_code == 403
-    assert Segment.objects.filter(pk=segment.pk).exists()
+    assert Segment.all_workspaces.filter(pk=segment.pk).exists()
 
 
 @pytest.mark.django_db
@@ -58,4 +58,4 @@ def test_another_workspace_gets_404_for_our_segments(login, manager, outsider, w
     assert client.get(reverse("segments:detail", args=[segment.pk])).status_code == 404
     assert client.post(reverse("segments:delete", args=[segment.pk])).status_code == 404
     assert b"Secret" not in client.get(reverse("segments:list")).content
-    assert Segment.objects.filter(pk=segment.pk).exists()
+    assert Segment.all_workspaces.filter(pk=segment.pk).exists()

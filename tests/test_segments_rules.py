@@ -96,14 +96,14 @@ def test_tenure_in_segments_agrees_with_the_account_and_matrix():
 def test_active_users_are_counted_by_the_usage_step_and_read_in_one_query(ws, accounts):
     start = dt.datetime(2026, 3, 5, tzinfo=dt.UTC)
     for i, user in enumerate(["u1", "u2", "u2", "u3"]):
-        UsageEvent.objects.create(workspace=ws, account=accounts["a"], message_id=f"m{i}", user_id=user, event="x",
+        UsageEvent.all_workspaces.create(workspace=ws, account=accounts["a"], message_id=f"m{i}", user_id=user, event="x",
                                   occurred_at=start, received_at=start)
     # Outside the 30-day window: does not count.
     old = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
-    UsageEvent.objects.create(workspace=ws, account=accounts["b"], message_id="old", user_id="u9", event="x",
+    UsageEvent.all_workspaces.create(workspace=ws, account=accounts["b"], message_id="old", user_id="u9", event="x",
                               occurred_at=old, received_at=old)
     # Anonymous events (no userId) count as activity but not as a person.
-    UsageEvent.objects.create(workspace=ws, account=accounts["c"], message_id="anon", user_id="", event="x",
+    UsageEvent.all_workspaces.create(workspace=ws, account=accounts["c"], message_id="anon", user_id="", event="x",
                               occurred_at=start, received_at=start)
     refresh_active_users(workspace=ws, as_of=DAY)
     assert dict(Account.objects.for_workspace(ws).values_list("name", "active_users_30d")) == {
@@ -156,12 +156,12 @@ def test_membership_history_records_who_entered_and_left(ws, manager, accounts):
                                                                 "members": 3}
     # Same day again: nothing changes.
     assert materialize_segment(segment=segment, as_of=day1)["entered"] == 0
-    Account.objects.filter(pk=accounts["b"].pk).update(arr=Decimal("100"))
-    Account.objects.filter(pk=accounts["c"].pk).update(arr=Decimal("5000000"))
+    Account.all_workspaces.filter(pk=accounts["b"].pk).update(arr=Decimal("100"))
+    Account.all_workspaces.filter(pk=accounts["c"].pk).update(arr=Decimal("5000000"))
     assert materialize_segment(segment=segment, as_of=day2) == {"segment": segment.pk, "entered": 1, "left": 1,
                                                                 "members": 3}
-    assert set(SegmentMembership.objects.filter(segment=segment).values_list("account__name", flat=True)) == {"A", "C", "D"}
-    events = list(SegmentMembershipEvent.objects.filter(segment=segment).order_by("day", "account__name")
+    assert set(SegmentMembership.all_workspaces.filter(segment=segment).values_list("account__name", flat=True)) == {"A", "C", "D"}
+    events = list(SegmentMembershipEvent.all_workspaces.filter(segment=segment).order_by("day", "account__name")
                   .values_list("day", "account__name", "kind"))
     assert events == [(day1, "A", "entered"), (day1, "B", "entered"), (day1, "D", "entered"),
                       (day2, "B", "left"), (day2, "C", "entered")]
@@ -183,23 +183,23 @@ def test_only_managers_edit_segments_and_tiers(ws, csm, viewer, accounts):
 @pytest.mark.django_db
 def test_tiers_follow_thresholds_and_pins_win(ws, manager, accounts):
     assign_tiers(workspace=ws, as_of=DAY)
-    tiers = dict(Account.objects.filter(workspace=ws).values_list("name", "touch_tier"))
+    tiers = dict(Account.all_workspaces.filter(workspace=ws).values_list("name", "touch_tier"))
     # D is churned: it keeps the tier it had (none was ever set here).
     assert tiers == {"A": "high", "B": "low", "C": "tech", "D": ""}
     pin_tier(account=accounts["c"], actor=manager, tier="high", reason="Reference customer")
     update_touch_model(workspace=ws, actor=manager, high_min_arr=Decimal("50000000"))
     later = ws.today() + dt.timedelta(days=1)
     assign_tiers(workspace=ws, as_of=later)
-    tiers = dict(Account.objects.filter(workspace=ws).values_list("name", "touch_tier"))
+    tiers = dict(Account.all_workspaces.filter(workspace=ws).values_list("name", "touch_tier"))
     assert tiers == {"A": "low", "B": "low", "C": "high", "D": ""}
-    assert TierChange.objects.filter(account=accounts["c"]).latest("day").pinned is True
+    assert TierChange.all_workspaces.filter(account=accounts["c"]).latest("day").pinned is True
     unpin_tier(account=accounts["c"], actor=manager)
-    assert Account.objects.get(pk=accounts["c"].pk).touch_tier == "tech"
+    assert Account.all_workspaces.get(pk=accounts["c"].pk).touch_tier == "tech"
 
 
 @pytest.mark.django_db
 def test_matrix_bands_default_and_configurable(ws, manager):
-    model = TouchModel.objects.get_or_create(workspace=ws)[0]
+    model = TouchModel.all_workspaces.get_or_create(workspace=ws)[0]
     assert [band_for(n, model.seat_bands) for n in (0, 1, 5, 6, 10, 11, 20, 21, 500)] == [
         "", "D", "D", "C", "C", "B", "B", "A", "A"]
     assert [band_for(n, model.tenure_bands) for n in (0, 3, 4, 7, 8, 11, 12, 40)] == [

@@ -4,12 +4,13 @@ Every domain model carries a workspace, every API viewset is scoped by the one b
 every admin page by the one base admin. A new model, viewset or admin that skips them fails here.
 """
 
+import pytest
 from django.apps import apps
 from django.contrib import admin
 
 from cs_platform.api_urls import router
 from workspaces.api.viewsets import WorkspaceScopedMixin
-from workspaces.models import WorkspaceOwned
+from workspaces.models import UnscopedQuery, WorkspaceOwned, WorkspaceQuerySet, WorkspaceScopedManager
 
 PROJECT_APPS = {"workspaces", "accounts", "usage", "segments", "coverage", "healthscore", "imports"}
 
@@ -44,6 +45,45 @@ def test_every_domain_model_belongs_to_a_workspace():
         if not issubclass(model, WorkspaceOwned) and model._meta.label_lower not in NOT_WORKSPACE_OWNED
     ]
     assert missing == [], f"models without a workspace: {missing}"
+
+
+def test_every_domain_model_scopes_through_the_one_queryset():
+    """`objects` insists on for_workspace(); `all_workspaces`, Django's default manager, is the
+    named way across workspaces (related objects, validation, the admin, nightly jobs)."""
+    wrong = []
+    for model in _project_models():
+        if not issubclass(model, WorkspaceOwned):
+            continue
+        if model._meta.default_manager.name != "all_workspaces":
+            wrong.append(f"{model._meta.label}: default manager is {model._meta.default_manager.name}")
+        if not isinstance(model.objects, WorkspaceScopedManager):
+            wrong.append(f"{model._meta.label}: objects is not a WorkspaceScopedManager")
+        for manager in (model.objects, model.all_workspaces):
+            if not issubclass(manager._queryset_class, WorkspaceQuerySet):
+                wrong.append(f"{model._meta.label}.{manager.name}: not a WorkspaceQuerySet")
+    assert wrong == []
+
+
+@pytest.mark.django_db
+def test_a_query_that_names_no_workspace_refuses_to_run(ws, account, other_account):
+    from accounts.models import Account, Touchpoint
+
+    for run in (
+        lambda: list(Account.objects.all()),
+        lambda: Account.objects.filter(name=account.name).first(),
+        lambda: Account.objects.get(pk=account.pk),
+        lambda: Account.objects.count(),
+        lambda: Account.objects.exists(),
+        lambda: Account.objects.active().update(plan="x"),
+        lambda: Account.objects.filter(pk=other_account.pk).delete(),
+        lambda: Touchpoint.all_workspaces.filter(account__in=Account.objects.all()).count(),
+    ):
+        with pytest.raises(UnscopedQuery):
+            run()
+    assert list(Account.objects.for_workspace(ws)) == [account]
+    assert Account.objects.for_workspace(ws).filter(pk=other_account.pk).count() == 0
+    assert Account.all_workspaces.count() == 2  # a decision, spelled out
+    assert Account.objects.none().count() == 0
 
 
 def test_every_api_viewset_is_workspace_scoped():

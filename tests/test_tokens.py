@@ -57,10 +57,10 @@ def test_revocation_is_immediate_and_audited(csm, admin, account):
     response = api.get("/api/v1/accounts/")
     assert response.status_code == 401
     assert "Sakura" not in response.content.decode()
-    assert AuditEvent.objects.filter(action="token.revoked", object_id=str(token.pk)).exists()
+    assert AuditEvent.all_workspaces.filter(action="token.revoked", object_id=str(token.pk)).exists()
     # revoking twice is harmless and records nothing more
     revoke_token(token=token, actor=admin)
-    assert AuditEvent.objects.filter(action="token.revoked").count() == 1
+    assert AuditEvent.all_workspaces.filter(action="token.revoked").count() == 1
 
 
 def test_revoking_one_token_leaves_the_others(csm, account):

@@ -12,7 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Contact
-from workspaces.models import Workspace, WorkspaceOwned
+from workspaces.models import Workspace, WorkspaceOwned, WorkspaceQuerySet, WorkspaceScopedManager
 
 
 class BrinOnPostgres(models.Index):
@@ -111,10 +111,7 @@ class DailyAccountUsage(WorkspaceOwned):
         return f"{self.account_id} {self.day}"
 
 
-class WriteKeyQuerySet(models.QuerySet):
-    def for_workspace(self, workspace):
-        return self.filter(workspace=workspace)
-
+class WriteKeyQuerySet(WorkspaceQuerySet):
     def active(self):
         return self.filter(revoked_at__isnull=True)
 
@@ -141,7 +138,8 @@ class WriteKey(WorkspaceOwned):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
-    objects = WriteKeyQuerySet.as_manager()
+    all_workspaces = WriteKeyQuerySet.as_manager()
+    objects = WorkspaceScopedManager.from_queryset(WriteKeyQuerySet)()
 
     class Meta:
         ordering = ["revoked_at", "-created_at"]

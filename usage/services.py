@@ -110,7 +110,8 @@ def authenticate_write_key(*, key):
     hit = _key_cache.get(digest)
     if hit is not None and hit[0] > now:
         return hit[1]
-    found = WriteKey.objects.active().select_related("workspace").filter(key_hash=digest).first()
+    # The key is what tells the workspace: looked up across all of them, by its hash.
+    found = WriteKey.all_workspaces.active().select_related("workspace").filter(key_hash=digest).first()
     result = (found, get_ingest_settings(workspace=found.workspace)) if found else None
     if len(_key_cache) > 10_000:
         _key_cache.clear()
@@ -121,7 +122,7 @@ def authenticate_write_key(*, key):
 def note_key_used(*, write_key, at):
     """Keep `last_used_at` roughly current without a write per request."""
     if write_key.last_used_at is None or at - write_key.last_used_at > dt.timedelta(minutes=1):
-        WriteKey.objects.filter(pk=write_key.pk).update(last_used_at=at)
+        WriteKey.objects.for_workspace(write_key.workspace_id).filter(pk=write_key.pk).update(last_used_at=at)
         write_key.last_used_at = at
 
 
@@ -204,7 +205,7 @@ def _first_deliveries(workspace, parsed, received_at):
     if not ids:
         return
     seen = set(
-        ProcessedMessage.objects.filter(workspace=workspace, message_id__in=ids).values_list("message_id", flat=True)
+        ProcessedMessage.objects.for_workspace(workspace).filter(message_id__in=ids).values_list("message_id", flat=True)
     )
     fresh = []
 
@@ -235,7 +236,7 @@ def _apply_groups(workspace, settings, groups):
         if settings.numeric_traits_to_attributes:
             merged_attributes.update(attributes)
     group_ids = sorted(wanted)
-    accounts = {a.external_id: a for a in Account.objects.filter(workspace=workspace, external_id__in=group_ids)}
+    accounts = {a.external_id: a for a in Account.objects.for_workspace(workspace).filter(external_id__in=group_ids)}
     missing = [g for g in group_ids if g not in accounts]
     if missing and settings.create_unknown_accounts:
         new = []
@@ -248,7 +249,7 @@ def _apply_groups(workspace, settings, groups):
             ))
         # Another batch may create the same account at the same moment: the loser reads it back.
         Account.objects.bulk_create(new, ignore_conflicts=True)
-        created = list(Account.objects.filter(workspace=workspace, external_id__in=missing))
+        created = list(Account.objects.for_workspace(workspace).filter(external_id__in=missing))
         accounts.update({a.external_id: a for a in created})
         AuditEvent.objects.bulk_create([
             AuditEvent(workspace=workspace, action="account.created", object_type="account", object_id=str(a.pk),
@@ -277,7 +278,7 @@ def _apply_groups(workspace, settings, groups):
         for account in changed:
             account.updated_at = now
         changed.sort(key=lambda a: a.pk)
-        Account.objects.bulk_update(changed, sorted(changed_fields) + ["updated_at"])
+        Account.objects.for_workspace(workspace).bulk_update(changed, sorted(changed_fields) + ["updated_at"])
     return accounts
 
 
@@ -286,13 +287,13 @@ def _apply_identities(workspace, identifies, groups, accounts_by_group):
     user_ids = sorted({m[1] for m in identifies} | {m[1] for m in groups if m[1]})
     if not user_ids:
         return {}
-    users = {u.user_id: u for u in ProductUser.objects.filter(workspace=workspace, user_id__in=user_ids)}
+    users = {u.user_id: u for u in ProductUser.objects.for_workspace(workspace).filter(user_id__in=user_ids)}
     missing = [u for u in user_ids if u not in users]
     if missing:
         ProductUser.objects.bulk_create(
             [ProductUser(workspace=workspace, user_id=u) for u in missing], ignore_conflicts=True
         )
-        users.update({u.user_id: u for u in ProductUser.objects.filter(workspace=workspace, user_id__in=missing)})
+        users.update({u.user_id: u for u in ProductUser.objects.for_workspace(workspace).filter(user_id__in=missing)})
 
     def seen(user, at):
         user.first_seen_at = at if user.first_seen_at is None else min(user.first_seen_at, at)
@@ -319,7 +320,7 @@ def _apply_identities(workspace, identifies, groups, accounts_by_group):
     unknown = {users[u].group_id for u in regrouped} - account_ids.keys()
     if unknown:
         account_ids.update(
-            Account.objects.filter(workspace=workspace, external_id__in=unknown).values_list("external_id", "id")
+            Account.objects.for_workspace(workspace).filter(external_id__in=unknown).values_list("external_id", "id")
         )
     for user_id in regrouped:
         user = users[user_id]
@@ -331,8 +332,7 @@ def _apply_identities(workspace, identifies, groups, accounts_by_group):
     if emails:
         variants = emails | {e.lower() for e in emails}
         by_email = defaultdict(list)
-        for contact_id, account_id, email in Contact.objects.filter(
-            workspace=workspace, email__in=variants
+        for contact_id, account_id, email in Contact.objects.for_workspace(workspace).filter(email__in=variants
         ).values_list("id", "account_id", "email"):
             by_email[email.lower()].append((contact_id, account_id))
         for user in users.values():
@@ -342,7 +342,7 @@ def _apply_identities(workspace, identifies, groups, accounts_by_group):
                 user.contact_id = same_account[0]
             elif user.account_id is None and len(candidates) == 1:
                 user.contact_id, user.account_id = candidates[0]
-    ProductUser.objects.bulk_update(
+    ProductUser.objects.for_workspace(workspace).bulk_update(
         sorted(users.values(), key=lambda u: u.pk),
         ["traits", "email", "group_id", "account", "contact", "first_seen_at", "last_seen_at"],
     )
@@ -351,7 +351,7 @@ def _apply_identities(workspace, identifies, groups, accounts_by_group):
 
 def _apply_alias(workspace, previous_id, user_id, tz):
     """Merge `previous_id` into `user_id`: the product user and the events. Returns touched days."""
-    users = {u.user_id: u for u in ProductUser.objects.filter(workspace=workspace, user_id__in=[previous_id, user_id])}
+    users = {u.user_id: u for u in ProductUser.objects.for_workspace(workspace).filter(user_id__in=[previous_id, user_id])}
     old, current = users.get(previous_id), users.get(user_id)
     if old is not None and current is not None:
         current.traits = {**(old.traits or {}), **(current.traits or {})}
@@ -368,7 +368,7 @@ def _apply_alias(workspace, previous_id, user_id, tz):
     elif old is not None:
         old.user_id = user_id
         old.save(update_fields=["user_id"])
-    events = UsageEvent.objects.filter(workspace=workspace, user_id=previous_id)
+    events = UsageEvent.objects.for_workspace(workspace).filter(user_id=previous_id)
     span = events.filter(account__isnull=False).aggregate(first=Min("occurred_at"), last=Max("occurred_at"))
     events.update(user_id=user_id)
     return _days_between(span["first"], span["last"], tz)
@@ -390,8 +390,7 @@ def _store_events(workspace, events, users, accounts_by_group, received_at, tz):
     links = {u.user_id: (u.group_id, u.account_id) for u in users.values()}
     need_user = {m[3] for m in events if not m[4] and m[3] and m[3] not in links}
     if need_user:
-        for user_id, group_id, account_id in ProductUser.objects.filter(
-            workspace=workspace, user_id__in=need_user
+        for user_id, group_id, account_id in ProductUser.objects.for_workspace(workspace).filter(user_id__in=need_user
         ).values_list("user_id", "group_id", "account_id"):
             links[user_id] = (group_id, account_id)
     account_ids = {g: a.pk for g, a in accounts_by_group.items()}
@@ -399,7 +398,7 @@ def _store_events(workspace, events, users, accounts_by_group, received_at, tz):
     unknown = group_ids - account_ids.keys()
     if unknown:
         account_ids.update(
-            Account.objects.filter(workspace=workspace, external_id__in=unknown).values_list("external_id", "id")
+            Account.objects.for_workspace(workspace).filter(external_id__in=unknown).values_list("external_id", "id")
         )
     rows, days = [], set()
     workspace_id = workspace.pk
@@ -461,20 +460,20 @@ def attach_unmatched_events(*, workspace, group_ids=None, chunk=20_000):
 
     Returns the days (workspace time) whose rollups changed. Set-based, in chunks of ids.
     """
-    waiting = UsageEvent.objects.filter(workspace=workspace, account__isnull=True).exclude(group_id="")
+    waiting = UsageEvent.objects.for_workspace(workspace).filter(account__isnull=True).exclude(group_id="")
     if group_ids is not None:
         waiting = waiting.filter(group_id__in=list(group_ids))
-    known = Account.objects.filter(workspace=workspace).exclude(external_id="").values("external_id")
+    known = Account.objects.for_workspace(workspace).exclude(external_id="").values("external_id")
     matching = waiting.filter(group_id__in=Subquery(known))
     span = matching.aggregate(first=Min("occurred_at"), last=Max("occurred_at"))
     if span["first"] is None:
         return set()
-    account_of = Account.objects.filter(workspace=workspace, external_id=OuterRef("group_id")).values("id")[:1]
+    account_of = Account.objects.for_workspace(workspace).filter(external_id=OuterRef("group_id")).values("id")[:1]
     while True:
         ids = list(matching.order_by("id").values_list("id", flat=True)[:chunk])
         if not ids:
             break
-        UsageEvent.objects.filter(pk__in=ids).update(account_id=Subquery(account_of))
+        UsageEvent.objects.for_workspace(workspace).filter(pk__in=ids).update(account_id=Subquery(account_of))
     return _days_between(span["first"], span["last"], workspace.tz)
 
 
@@ -563,7 +562,7 @@ def rollup_days(*, workspace, days):
         start, end = workspace.day_start(day), workspace.day_start(day + dt.timedelta(days=1))
         with transaction.atomic():
             list(IngestSettings.objects.select_for_update().filter(pk=settings.pk).values_list("pk", flat=True))
-            DailyAccountUsage.objects.filter(workspace=workspace, day=day).delete()
+            DailyAccountUsage.objects.for_workspace(workspace).filter(day=day).delete()
             _insert_rollup(workspace=workspace, day=day, start=start, end=end)
         done.append(day)
     return done
@@ -605,12 +604,12 @@ def _insert_rollup(*, workspace, day, start, end):
 
 def rollup_dirty_days(*, workspace, extra_days=()):
     """Roll up every day marked dirty (plus `extra_days`), then delete the marks it read."""
-    marks = list(DirtyUsageDay.objects.filter(workspace=workspace).values_list("id", "day"))
+    marks = list(DirtyUsageDay.objects.for_workspace(workspace).values_list("id", "day"))
     done = rollup_days(workspace=workspace, days={day for _id, day in marks} | set(extra_days))
     ids = [mark_id for mark_id, _day in marks]
     for start in range(0, len(ids), 1000):
         # Only the marks read above: one committed meanwhile names events this run may not have seen.
-        DirtyUsageDay.objects.filter(pk__in=ids[start:start + 1000]).delete()
+        DirtyUsageDay.objects.for_workspace(workspace).filter(pk__in=ids[start:start + 1000]).delete()
     return done
 
 
@@ -622,12 +621,12 @@ def enforce_retention(*, workspace, as_of, chunk=5_000):
     deleted = 0
     for model, field in ((UsageEvent, "occurred_at"), (ProcessedMessage, "received_at"),
                          (RejectedMessage, "received_at")):
-        old = model.objects.filter(workspace=workspace, **{f"{field}__lt": cutoff})
+        old = model.objects.for_workspace(workspace).filter(**{f"{field}__lt": cutoff})
         while True:
             ids = list(old.order_by("pk").values_list("pk", flat=True)[:chunk])
             if not ids:
                 break
-            model.objects.filter(pk__in=ids).delete()
+            model.objects.for_workspace(workspace).filter(pk__in=ids).delete()
             if model is UsageEvent:
                 deleted += len(ids)
     return deleted

@@ -24,7 +24,7 @@ def administered_workspace_ids(request):
         return None
     if not hasattr(request, "_administered_workspace_ids"):
         request._administered_workspace_ids = set(
-            Membership.objects.filter(user=request.user, role=Role.ADMIN, is_active=True).values_list(
+            Membership.all_workspaces.filter(user=request.user, role=Role.ADMIN, is_active=True).values_list(
                 "workspace_id", flat=True
             )
         )
@@ -221,8 +221,8 @@ class ApiTokenAdmin(WorkspaceScopedAdmin):
     def revoke(self, request, queryset):
         count = 0
         for token in queryset.filter(revoked_at__isnull=True).select_related("membership__workspace"):
-            actor = Membership.objects.filter(
-                user=request.user, workspace_id=token.membership.workspace_id, is_active=True
+            actor = Membership.objects.for_workspace(token.membership.workspace_id).filter(
+                user=request.user, is_active=True
             ).first()
             revoke_token(token=token, actor=actor)
             count += 1

@@ -61,17 +61,107 @@ class Workspace(models.Model):
         return moment.astimezone(self.tz).date()
 
 
+class UnscopedQuery(Exception):
+    """A query through `Model.objects` ran without naming its workspace."""
+
+
 class WorkspaceQuerySet(models.QuerySet):
+    """The one scoping point: every domain queryset inherits `for_workspace()`.
+
+    A query started from `Model.objects` must be narrowed with `.for_workspace(workspace)` before it
+    runs (is iterated, counted, updated, deleted or used as a subquery); otherwise it raises
+    UnscopedQuery, so a forgotten scope fails loudly in tests instead of leaking in production.
+    Work that really spans workspaces says so: `Model.all_workspaces` (nightly jobs that walk every
+    workspace, the admin, which scopes to the workspaces a staff user administers).
+    """
+
+    _workspace_required = False
+
     def for_workspace(self, workspace):
-        return self.filter(workspace=workspace)
+        queryset = self.filter(workspace=workspace)
+        queryset._workspace_required = False
+        return queryset
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._workspace_required = self._workspace_required
+        return clone
+
+    def _require_workspace(self):
+        if self._workspace_required and not self.query.is_empty():
+            name = self.model.__name__
+            raise UnscopedQuery(
+                f"{name}.objects needs .for_workspace(workspace) before the query runs; "
+                f"{name}.all_workspaces is for work that spans workspaces."
+            )
+
+    def _fetch_all(self):
+        if self._result_cache is None:
+            self._require_workspace()
+        super()._fetch_all()
+
+    def iterator(self, *args, **kwargs):
+        self._require_workspace()
+        return super().iterator(*args, **kwargs)
+
+    def count(self):
+        self._require_workspace()
+        return super().count()
+
+    def exists(self):
+        self._require_workspace()
+        return super().exists()
+
+    def contains(self, obj):
+        self._require_workspace()
+        return super().contains(obj)
+
+    def aggregate(self, *args, **kwargs):
+        self._require_workspace()
+        return super().aggregate(*args, **kwargs)
+
+    def update(self, **kwargs):
+        self._require_workspace()
+        return super().update(**kwargs)
+
+    def delete(self):
+        self._require_workspace()
+        return super().delete()
+
+    def explain(self, **options):
+        self._require_workspace()
+        return super().explain(**options)
+
+    def resolve_expression(self, *args, **kwargs):
+        # Used inside another query (`pk__in=queryset`): the inner query must be scoped too.
+        self._require_workspace()
+        return super().resolve_expression(*args, **kwargs)
+
+
+class WorkspaceScopedManager(models.Manager.from_queryset(WorkspaceQuerySet)):
+    """`Model.objects`: its queries must name their workspace (see WorkspaceQuerySet).
+
+    A model with its own queryset class declares `objects = WorkspaceScopedManager.from_queryset(Its)()`.
+    """
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        queryset._workspace_required = True
+        return queryset
 
 
 class WorkspaceOwned(models.Model):
-    """Base for every domain model: the row belongs to exactly one workspace."""
+    """Base for every domain model: the row belongs to exactly one workspace.
+
+    `all_workspaces` is declared first, so it is Django's default manager: related objects reached
+    from a row already in scope, model validation, the admin and factories go through it. Code that
+    starts a query goes through `objects`, which insists on `for_workspace()`.
+    """
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
 
-    objects = WorkspaceQuerySet.as_manager()
+    all_workspaces = WorkspaceQuerySet.as_manager()
+    objects = WorkspaceScopedManager()
 
     class Meta:
         abstract = True

@@ -4,7 +4,7 @@ from .models import ApiToken, AuditEvent, Membership
 def memberships_of(user):
     if not user.is_authenticated:
         return Membership.objects.none()
-    return Membership.objects.filter(user=user, is_active=True).select_related("workspace").order_by(
+    return Membership.all_workspaces.filter(user=user, is_active=True).select_related("workspace").order_by(
         "workspace__name"
     )
 

@@ -38,7 +38,7 @@ def model_changes(instance, data):
 
 @transaction.atomic
 def add_member(*, workspace, user, role=Role.CSM, actor=None):
-    membership, created = Membership.objects.get_or_create(
+    membership, created = Membership.objects.for_workspace(workspace).get_or_create(
         workspace=workspace, user=user, defaults={"role": role}
     )
     if not created and (membership.role != role or not membership.is_active):

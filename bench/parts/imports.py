@@ -43,12 +43,12 @@ def write_file(path, rows, csm_emails, stages, seed=7):
 
 
 def create_scratch_workspace(ctx):
-    from workspaces.models import Membership
     from cs_platform.provisioning import create_workspace
+    from workspaces.models import Membership
 
     slug = f"{SCRATCH_PREFIX}-{int(time.time())}"
     workspace = create_workspace(name="Benchmark import scratch", slug=slug)
-    members = Membership.objects.filter(workspace=ctx.workspace).select_related("user")
+    members = Membership.objects.for_workspace(ctx.workspace).select_related("user")
     Membership.objects.bulk_create(Membership(workspace=workspace, user=m.user, role=m.role) for m in members)
     return workspace
 
@@ -153,7 +153,7 @@ def run(ctx, results):
         delete_workspace_rows(ctx.url, stale)
     CACHE_DIR.mkdir(exist_ok=True)
     path = CACHE_DIR / f"accounts-{rows}.csv"
-    emails = list(Membership.objects.filter(workspace=ctx.workspace, role=Role.CSM)
+    emails = list(Membership.objects.for_workspace(ctx.workspace).filter(role=Role.CSM)
                   .values_list("user__email", flat=True))
     stages = list(LifecycleStage.objects.for_workspace(ctx.workspace).values_list("name", flat=True))
     write_file(path, rows, emails, stages)

@@ -84,7 +84,7 @@ def run(ctx, results):
                               unit="events/s", targets=TARGETS)]
     from workspaces.models import Membership, Role
 
-    admin = Membership.objects.filter(workspace=ctx.workspace, role=Role.ADMIN).first()
+    admin = Membership.objects.for_workspace(ctx.workspace).filter(role=Role.ADMIN).first()
     _key_obj, key = create_write_key(workspace=ctx.workspace, name="benchmark", actor=admin)
 
     total = 30_000 if ctx.quick else 300_000

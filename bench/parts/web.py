@@ -197,7 +197,7 @@ def run(ctx, results):
         "see bench/history.py."
     )
     probes, scope = build_probes(ctx)
-    manager = Membership.objects.select_related("user").filter(workspace=ctx.workspace, role=Role.MANAGER).first()
+    manager = Membership.objects.for_workspace(ctx.workspace).select_related("user").filter(role=Role.MANAGER).first()
     _token, key = issue_token(membership=manager, name="benchmark")
     rounds, seconds = (30, 30) if ctx.quick else (200, 150)
     figures = []

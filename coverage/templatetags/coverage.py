@@ -31,7 +31,7 @@ def coverage_panel(context, account):
     from ..models import TierPin
 
     membership = context.get("membership")
-    pin = TierPin.objects.filter(account=account).select_related("pinned_by__user").first()
+    pin = TierPin.objects.for_workspace(account.workspace).filter(account=account).select_related("pinned_by__user").first()
     return {
         "account": account, "row": account_coverage(account=account), "pin": pin,
         "can_pin": bool(membership and membership.is_manager),

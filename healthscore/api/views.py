@@ -76,7 +76,7 @@ class ScorecardViewSet(WorkspaceViewSet):
         card, _version = services.save_scorecard(
             workspace=self.request.workspace, actor=self.request.membership, scorecard=serializer.instance,
             **serializer.validated_data)
-        serializer.instance = Scorecard.objects.prefetch_related("versions").get(pk=card.pk)
+        serializer.instance = self.get_queryset().get(pk=card.pk)
 
     def perform_destroy(self, instance):
         services.delete_scorecard(scorecard=instance, actor=self.request.membership)
