@@ -12,8 +12,9 @@ from django.core.validators import MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from workspaces.errors import DomainError
 from workspaces.models import Membership, Role
-from workspaces.services import DomainError
+from workspaces.policy import allows
 
 from .models import Account, Channel, Contact, LifecycleStage, Sentiment
 
@@ -78,7 +79,8 @@ class AccountForm(forms.ModelForm):
         self.workspace = workspace
         self.membership = membership
         owners = owner_choices(workspace)
-        if not membership.is_manager:
+        self.may_reassign = allows(membership, "accounts.reassign")
+        if not self.may_reassign:
             # A CSM creates accounts for themselves and cannot hand one to someone else.
             owners = owners.filter(pk=membership.pk)
             self.fields["owner"].disabled = True
@@ -116,7 +118,7 @@ class AccountForm(forms.ModelForm):
     def service_kwargs(self):
         data = dict(self.cleaned_data)
         data["tags"] = data.pop("tags")
-        if not self.membership.is_manager:
+        if not self.may_reassign:
             data["owner"] = self.instance.owner if self.instance.pk else self.membership
         return data
 

@@ -5,7 +5,10 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from workspaces.services import DomainError, model_changes, record_audit
+from workspaces.audit import model_changes, record_audit
+from workspaces.errors import DomainError, NotAllowed, RowErrors
+from workspaces.models import Membership
+from workspaces.policy import authorize
 
 from .models import (
     Account,
@@ -65,9 +68,12 @@ def _apply_churn_rules(account):
 
 @transaction.atomic
 def create_account(*, workspace, actor, stage=None, tags=None, **fields):
+    if fields.get("owner") is None and isinstance(actor, Membership) and not actor.is_manager:
+        fields["owner"] = actor  # a CSM's new account is theirs
     _check_owner(workspace, fields.get("owner"))
     _check_same_workspace(workspace, stage=stage)
     account = Account(workspace=workspace, **fields)
+    authorize(actor, "accounts.create", account)
     _apply_churn_rules(account)
     if stage is not None:
         account.stage = stage
@@ -85,8 +91,11 @@ def create_account(*, workspace, actor, stage=None, tags=None, **fields):
 @transaction.atomic
 def update_account(*, account, actor, tags=None, **fields):
     workspace = account.workspace
+    authorize(actor, "accounts.change", account)
     if "owner" in fields:
         _check_owner(workspace, fields["owner"])
+        if fields["owner"] != account.owner:
+            authorize(actor, "accounts.reassign", account)
     stage = fields.pop("stage", account.stage)
     _check_same_workspace(workspace, stage=stage)
     changes = model_changes(account, fields)
@@ -116,20 +125,6 @@ def _move_stage(*, account, stage, actor, at=None):
     account.save(update_fields=["stage", "stage_entered_at", "updated_at"])
 
 
-@transaction.atomic
-def change_stage(*, account, stage, actor, at=None):
-    _check_same_workspace(account.workspace, stage=stage)
-    if stage == account.stage:
-        return account
-    old = account.stage
-    _move_stage(account=account, stage=stage, actor=actor, at=at)
-    record_audit(
-        workspace=account.workspace, actor=actor, action="account.stage_changed", obj=account,
-        changes={"stage": [str(old) if old else None, str(stage) if stage else None]},
-    )
-    return account
-
-
 def set_tags(*, account, names):
     names = sorted({name.strip() for name in names if name and name.strip()})
     existing = {t.name: t for t in Tag.objects.for_workspace(account.workspace).filter(name__in=names)}
@@ -144,6 +139,7 @@ def set_tags(*, account, names):
 def delete_account(*, account, actor):
     from coverage.computation import forget_account_coverage
 
+    authorize(actor, "accounts.delete", account)
     record_audit(workspace=account.workspace, actor=actor, action="account.deleted", obj=account)
     # Its snapshot rows go with it (cascade); its share of the daily coverage totals must go too.
     forget_account_coverage(account=account)
@@ -188,14 +184,14 @@ def _unchanged(account, *, fields, stage, tags):
 def bulk_upsert_accounts(*, workspace, actor, rows):
     """Upsert many accounts in one transaction: all of them or, if any row fails, none.
 
-    `rows` are dicts of already-parsed fields. Raises BulkError listing every failing row.
+    `rows` are dicts of already-parsed fields. Raises RowErrors listing every failing row.
     """
     return _bulk_upsert(workspace=workspace, actor=actor, rows=rows, upsert=upsert_account, key="accounts")
 
 
 def _row_errors(exc):
     """{field: [messages]} for a failed row, whatever kind of validation said no."""
-    if isinstance(exc, DomainError):
+    if isinstance(exc, DomainError | NotAllowed):
         return {exc.field or "non_field_errors": [exc.message]}
     if hasattr(exc, "error_dict"):
         return {("non_field_errors" if f == NON_FIELD_ERRORS else f): m for f, m in exc.message_dict.items()}
@@ -206,7 +202,7 @@ def _bulk_upsert(*, workspace, actor, rows, upsert, key):
     """Run `upsert` for every row inside the caller's transaction, collecting every row's errors.
 
     Each row runs in a savepoint so that one failure does not hide the next row's; any failure
-    raises BulkError at the end, which rolls the whole batch back.
+    raises RowErrors at the end, which rolls the whole batch back.
     """
     created = updated = 0
     errors = []
@@ -215,7 +211,7 @@ def _bulk_upsert(*, workspace, actor, rows, upsert, key):
         try:
             with transaction.atomic():
                 obj, was_created = upsert(workspace=workspace, actor=actor, **row)
-        except (DomainError, ValidationError) as exc:
+        except (DomainError, NotAllowed, ValidationError) as exc:
             errors.append({"index": index, "errors": _row_errors(exc)})
             continue
         except IntegrityError:
@@ -227,14 +223,15 @@ def _bulk_upsert(*, workspace, actor, rows, upsert, key):
         created += was_created
         updated += not was_created
     if errors:
-        raise BulkError(errors)
+        raise RowErrors(errors)
     return {"created": created, "updated": updated, key: [obj for obj, _c in results], "rows": results}
 
 
-class BulkError(Exception):
-    def __init__(self, errors):
-        super().__init__(f"{len(errors)} rows failed")
-        self.errors = errors
+def _authorize_child(actor, model, child, account):
+    """A contact or contract is written by whoever may edit its account (both, when it moves)."""
+    if child is not None and child.pk:
+        authorize(actor, "accounts.change_child", child)
+    authorize(actor, "accounts.change_child", model(workspace_id=account.workspace_id, account=account))
 
 
 def _validate_contacts(workspace, account, contacts):
@@ -244,12 +241,20 @@ def _validate_contacts(workspace, account, contacts):
 
 
 @transaction.atomic
-def log_touchpoint(*, account, author, channel, occurred_at=None, summary="", sentiment="neutral",
+def log_touchpoint(*, account, actor, channel, author=None, occurred_at=None, summary="", sentiment="neutral",
                    contacts=(), external_id=""):
-    """Record a call, meeting, email or programme touch on the account's timeline."""
+    """Record a call, meeting, email or programme touch on the account's timeline.
+
+    The author is the member who logs it unless another is named, which only managers may do.
+    """
     workspace = account.workspace
+    authorize(actor, "touchpoints.log", account)
+    if author is None and isinstance(actor, Membership):
+        author = actor
+    if author is not None and author != actor:
+        authorize(actor, "touchpoints.log_for_others", account)
     if author is not None and not author.can_log_touchpoints:
-        raise DomainError(_("Viewers cannot log touchpoints."))
+        raise DomainError(_("Viewers cannot log touchpoints."), field="author")
     _check_same_workspace(workspace, author=author)
     _validate_contacts(workspace, account, contacts)
     touchpoint = Touchpoint(
@@ -265,6 +270,11 @@ def log_touchpoint(*, account, author, channel, occurred_at=None, summary="", se
 
 @transaction.atomic
 def update_touchpoint(*, touchpoint, actor, contacts=None, **fields):
+    authorize(actor, "touchpoints.change", touchpoint)
+    if "author" in fields and fields["author"] != touchpoint.author:
+        # Naming someone else, or taking over someone else's touchpoint, is a manager's act.
+        authorize(actor, "touchpoints.log_for_others", touchpoint)
+        _check_same_workspace(touchpoint.workspace, author=fields["author"])
     changes = model_changes(touchpoint, fields)
     for field, value in fields.items():
         setattr(touchpoint, field, value)
@@ -283,6 +293,7 @@ def update_touchpoint(*, touchpoint, actor, contacts=None, **fields):
 @transaction.atomic
 def save_contact(*, workspace, actor, contact=None, account, **fields):
     _check_same_workspace(workspace, account=account)
+    _authorize_child(actor, Contact, contact, account)
     created = contact is None
     if created:
         contact = Contact(workspace=workspace, account=account)
@@ -335,6 +346,7 @@ def bulk_upsert_contacts(*, workspace, actor, rows):
 
 @transaction.atomic
 def delete_contact(*, contact, actor):
+    authorize(actor, "accounts.change_child", contact)
     record_audit(workspace=contact.workspace, actor=actor, action="contact.deleted", obj=contact)
     contact.delete()
 
@@ -342,6 +354,7 @@ def delete_contact(*, contact, actor):
 @transaction.atomic
 def save_contract(*, workspace, actor, contract=None, account, **fields):
     _check_same_workspace(workspace, account=account)
+    _authorize_child(actor, Contract, contract, account)
     created = contract is None
     contract = contract or Contract(workspace=workspace)
     changes = {} if created else model_changes(contract, fields)
@@ -360,6 +373,7 @@ def save_contract(*, workspace, actor, contract=None, account, **fields):
 
 @transaction.atomic
 def save_stage(*, workspace, actor, stage=None, **fields):
+    authorize(actor, "accounts.manage_stages")
     created = stage is None
     stage = stage or LifecycleStage(workspace=workspace)
     for field, value in fields.items():
@@ -386,6 +400,7 @@ def bulk_upsert_contracts(*, workspace, actor, rows):
 
 @transaction.atomic
 def delete_contract(*, contract, actor):
+    authorize(actor, "accounts.change_child", contract)
     record_audit(workspace=contract.workspace, actor=actor, action="contract.deleted", obj=contract)
     contract.delete()
 
@@ -404,7 +419,7 @@ def upsert_touchpoint(*, workspace, actor, external_id, account=None, author=Non
         if account is None:
             raise DomainError(_("A new touchpoint needs an account."), field="account")
         touchpoint = log_touchpoint(
-            account=account, author=author or actor, external_id=external_id, contacts=contacts or (), **fields
+            account=account, actor=actor, author=author, external_id=external_id, contacts=contacts or (), **fields
         )
         return touchpoint, True
     if account is not None:
@@ -422,6 +437,7 @@ def bulk_upsert_touchpoints(*, workspace, actor, rows):
 
 @transaction.atomic
 def delete_touchpoint(*, touchpoint, actor):
+    authorize(actor, "touchpoints.delete", touchpoint)
     record_audit(workspace=touchpoint.workspace, actor=actor, action="touchpoint.deleted", obj=touchpoint)
     touchpoint.delete()
 

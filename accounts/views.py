@@ -1,25 +1,26 @@
 """Account pages: list, account page with the quick touchpoint log, create/edit/delete, contacts and
-lifecycle stages. Views parse input and check roles; reads go through selectors, writes through services.
+lifecycle stages. Views parse input; reads go through selectors, writes through services, which
+also decide who may do what (workspaces.policy).
 """
 
 from django import forms as django_forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.forms import modelformset_factory
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView, ListView
 
+from workspaces.errors import DomainError
 from workspaces.models import Membership
+from workspaces.pages import WorkspaceMixin
+from workspaces.policy import allows, authorize
 from workspaces.selectors import audit_events
-from workspaces.services import DomainError
-from workspaces.views import WorkspaceMixin
 
 from . import services
 from .filtersets import AccountFilterSet
@@ -53,25 +54,14 @@ AUDIT_ACTIONS = {
 }
 
 
-class WorkspaceTimeMixin:
-    """Parse submitted dates and times in the workspace's time zone (base.html displays in it too)."""
-
-    def dispatch(self, request, *args, **kwargs):
-        workspace = getattr(request, "workspace", None)
-        if workspace is None:
-            return super().dispatch(request, *args, **kwargs)
-        with timezone.override(workspace.tz):
-            return super().dispatch(request, *args, **kwargs)
-
-
-class AccountMixin(WorkspaceTimeMixin, WorkspaceMixin):
+class AccountMixin(WorkspaceMixin):
     model = Account
 
     def get_queryset(self):
         return super().get_queryset().select_related("owner__user", "stage")
 
     def get_account(self):
-        return self.with_workspace(get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"]))
+        return self.get_object()
 
     def get_object(self, queryset=None):
         return self.with_workspace(super().get_object(queryset))
@@ -85,8 +75,7 @@ class AccountMixin(WorkspaceTimeMixin, WorkspaceMixin):
     def get_editable_account(self):
         """The account, if this member may edit it: another workspace's is a 404, a forbidden one a 403."""
         account = self.get_account()
-        if not self.membership.can_edit_account(account):
-            raise PermissionDenied(_("Your role does not allow editing this account."))
+        authorize(self.actor, "accounts.change", account)
         return account
 
 
@@ -141,7 +130,8 @@ class AccountListView(AccountMixin, ListView):
             columns=columns,
             is_filtered=bool(filter_keys),
             total=context["paginator"].count if context.get("paginator") else len(context["accounts"]),
-            can_create=self.membership.can_edit,
+            can_create=allows(self.actor, "accounts.create", Account(workspace=self.workspace, owner=self.membership)),
+            can_manage_stages=allows(self.actor, "accounts.manage_stages"),
         )
         return context
 
@@ -149,7 +139,7 @@ class AccountListView(AccountMixin, ListView):
 # --- Account page --------------------------------------------------------------------------------
 def account_page_context(*, account, membership, touchpoint_form=None):
     """Everything the account page shows, shared by the page and the touchpoint form's error path."""
-    can_log = membership.can_log_touchpoints
+    can_log = allows(membership, "touchpoints.log", account)
     if can_log and touchpoint_form is None:
         touchpoint_form = TouchpointForm(account=account)
     return {
@@ -157,8 +147,8 @@ def account_page_context(*, account, membership, touchpoint_form=None):
         "contacts": with_labels(account_contacts(account=account), "role"),
         "timeline": with_labels(account_timeline(account=account), "channel", "sentiment"),
         "touchpoint_form": touchpoint_form if can_log else None,
-        "can_edit": membership.can_edit_account(account),
-        "can_delete": membership.is_manager,
+        "can_edit": allows(membership, "accounts.change", account),
+        "can_delete": allows(membership, "accounts.delete", account),
         "tags": [t.name for t in account.tags.all()],
         "attributes": sorted((account.attributes or {}).items()),
         "audit_events": [
@@ -201,7 +191,7 @@ class AccountDetailView(AccountMixin, DetailView):
 class LogTouchpointView(AccountMixin, View):
     """The quick log form posts here; viewers are refused, CSMs may log on any account."""
 
-    required_role_check = "can_log_touchpoints"
+    required_action = "touchpoints.log"
 
     def post(self, request, pk):
         account = self.get_account()
@@ -210,7 +200,7 @@ class LogTouchpointView(AccountMixin, View):
             data = form.cleaned_data
             try:
                 services.log_touchpoint(
-                    account=account, author=self.membership, channel=data["channel"],
+                    account=account, actor=self.actor, channel=data["channel"],
                     occurred_at=data["occurred_at"], summary=data["summary"], sentiment=data["sentiment"],
                     contacts=list(data["contacts"]),
                 )
@@ -227,7 +217,6 @@ class LogTouchpointView(AccountMixin, View):
 class AccountFormView(AccountMixin, View):
     """Create (no pk) or edit (pk) an account through the services, which record stage changes."""
 
-    required_role_check = "can_edit"
     template_name = "accounts/account_form.html"
 
     def get_form(self, account, data=None):
@@ -236,6 +225,8 @@ class AccountFormView(AccountMixin, View):
     def get_target(self):
         if "pk" in self.kwargs:
             return self.get_editable_account()
+        # May this member create an account at all (of their own, at least)?
+        authorize(self.actor, "accounts.create", Account(workspace=self.workspace, owner=self.membership))
         return Account(workspace=self.workspace)
 
     def render_form(self, form, account, status=200):
@@ -252,10 +243,10 @@ class AccountFormView(AccountMixin, View):
             data = form.service_kwargs()
             try:
                 if account.pk:
-                    services.update_account(account=account, actor=self.membership, **data)
+                    services.update_account(account=account, actor=self.actor, **data)
                     messages.success(request, _("Account saved."))
                 else:
-                    account = services.create_account(workspace=self.workspace, actor=self.membership, **data)
+                    account = services.create_account(workspace=self.workspace, actor=self.actor, **data)
                     messages.success(request, _("Account created."))
             except SERVICE_ERRORS as exc:
                 apply_service_error(form, exc)
@@ -265,7 +256,7 @@ class AccountFormView(AccountMixin, View):
 
 
 class AccountDeleteView(AccountMixin, View):
-    required_role_check = "is_manager"
+    required_action = "accounts.delete"
     template_name = "accounts/account_confirm_delete.html"
 
     def get(self, request, pk):
@@ -276,7 +267,7 @@ class AccountDeleteView(AccountMixin, View):
     def post(self, request, pk):
         account = self.get_account()
         name = account.name
-        services.delete_account(account=account, actor=self.membership)
+        services.delete_account(account=account, actor=self.actor)
         messages.success(request, _("Account “%(name)s” deleted.") % {"name": name})
         return redirect("accounts:list")
 
@@ -285,7 +276,6 @@ class AccountDeleteView(AccountMixin, View):
 class ContactFormView(AccountMixin, View):
     """Add or edit a contact of an account; same rule as editing the account itself."""
 
-    required_role_check = "can_edit"
     template_name = "accounts/contact_form.html"
 
     def get_target(self):
@@ -310,7 +300,7 @@ class ContactFormView(AccountMixin, View):
         if form.is_valid():
             try:
                 services.save_contact(
-                    workspace=self.workspace, actor=self.membership, contact=contact if contact.pk else None,
+                    workspace=self.workspace, actor=self.actor, contact=contact if contact.pk else None,
                     account=account, **form.cleaned_data,
                 )
             except SERVICE_ERRORS as exc:
@@ -325,11 +315,11 @@ class ContactFormView(AccountMixin, View):
 StageFormSetFactory = modelformset_factory(LifecycleStage, form=StageForm, formset=StageFormSet, extra=1)
 
 
-class StageListView(WorkspaceTimeMixin, WorkspaceMixin, View):
+class StageListView(WorkspaceMixin, View):
     """Managers rename, reorder (by position), set target shares and add lifecycle stages."""
 
     model = LifecycleStage
-    required_role_check = "is_manager"
+    required_action = "accounts.manage_stages"
     template_name = "accounts/stage_list.html"
 
     def get_formset(self, data=None):
@@ -360,7 +350,7 @@ class StageListView(WorkspaceTimeMixin, WorkspaceMixin, View):
                             continue
                         fields = {k: form.cleaned_data[k] for k in ("name", "position", "target_share")}
                         services.save_stage(
-                            workspace=self.workspace, actor=self.membership,
+                            workspace=self.workspace, actor=self.actor,
                             stage=form.instance if form.instance.pk else None, **fields,
                         )
             except SERVICE_ERRORS as exc:

@@ -6,14 +6,16 @@ pages, API and commands cannot disagree about it.
 
 import logging
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Max, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import MEETING_CHANNELS, ONE_TO_MANY_CHANNELS, Account, Channel, ContactRole, TouchTier
-from workspaces.services import DomainError, record_audit
+from workspaces.audit import record_audit
+from workspaces.errors import DomainError
+from workspaces.models import Membership
+from workspaces.policy import authorize
 
 from .models import CadencePolicy, CadenceRule, TierChange, TierPin, TouchModel
 
@@ -35,11 +37,6 @@ SUGGESTED_RULES = [
      "contact_role": ContactRole.DECISION_MAKER, "max_gap_days": 180},
     {"name": "Phone follow-up", "channels": [Channel.PHONE], "contact_role": "", "max_gap_days": 90},
 ]
-
-
-def require_manager(actor):
-    if actor is not None and not actor.is_manager:
-        raise PermissionDenied(_("Only managers change segments, tiers and cadence policies."))
 
 
 def _chunks(items, size=BATCH):
@@ -103,7 +100,7 @@ def format_bands(bands):
 
 @transaction.atomic
 def update_touch_model(*, workspace, actor, **fields):
-    require_manager(actor)
+    authorize(actor, "coverage.manage")
     touch_model = ensure_touch_model(workspace=workspace)
     if "seat_bands" in fields:
         fields["seat_bands"] = _validate_bands(fields["seat_bands"], "seat_bands")
@@ -136,6 +133,7 @@ def update_touch_model(*, workspace, actor, **fields):
 
 @transaction.atomic
 def set_must_not_lose(*, workspace, actor, cell, must_not_lose):
+    authorize(actor, "coverage.manage")
     touch_model = ensure_touch_model(workspace=workspace)
     cells = set(touch_model.must_not_lose)
     cells.add(cell) if must_not_lose else cells.discard(cell)
@@ -203,9 +201,7 @@ def _record_tier_today(account, tier, pinned):
 
 @transaction.atomic
 def pin_tier(*, account, actor, tier, reason):
-    require_manager(actor)
-    if actor is not None and actor.workspace_id != account.workspace_id:
-        raise DomainError(_("Not found in this workspace."), field="account")
+    authorize(actor, "coverage.manage", account)
     if tier not in TouchTier.values:
         raise DomainError(_("Choose high, low or tech touch."), field="tier")
     if not (reason or "").strip():
@@ -213,7 +209,7 @@ def pin_tier(*, account, actor, tier, reason):
     pin, _created = TierPin.objects.for_workspace(account.workspace).update_or_create(
         account=account,
         defaults={"workspace": account.workspace, "tier": tier, "reason": reason.strip()[:300],
-                  "pinned_by": actor, "pinned_at": timezone.now()},
+                  "pinned_by": actor if isinstance(actor, Membership) else None, "pinned_at": timezone.now()},
     )
     _record_tier_today(account, tier, pinned=True)
     record_audit(workspace=account.workspace, actor=actor, action="tier.pinned", obj=account,
@@ -223,7 +219,7 @@ def pin_tier(*, account, actor, tier, reason):
 
 @transaction.atomic
 def unpin_tier(*, account, actor):
-    require_manager(actor)
+    authorize(actor, "coverage.manage", account)
     deleted, _details = TierPin.objects.for_workspace(account.workspace).filter(account=account).delete()
     if deleted and account.is_active:
         touch_model = ensure_touch_model(workspace=account.workspace)
@@ -255,7 +251,7 @@ def _validate_days(value, field):
 def save_cadence_policy(*, workspace, actor, policy=None, name, max_gap_days, channels, tier="", segment=None,
                         priority=100, rules=None):
     """Create or update a policy for a tier or a segment; `rules` (a list of dicts) replaces its rules."""
-    require_manager(actor)
+    authorize(actor, "coverage.manage")
     if policy is not None and policy.workspace_id != workspace.pk:
         raise DomainError(_("Not found in this workspace."), field="policy")
     if segment is not None and segment.workspace_id != workspace.pk:
@@ -307,7 +303,7 @@ def save_cadence_policy(*, workspace, actor, policy=None, name, max_gap_days, ch
 
 @transaction.atomic
 def delete_cadence_policy(*, policy, actor):
-    require_manager(actor)
+    authorize(actor, "coverage.manage", policy)
     if policy.tier:
         raise DomainError(_("Every tier keeps a cadence policy; edit it instead."), field="tier")
     record_audit(workspace=policy.workspace, actor=actor, action="cadence_policy.deleted", obj=policy)

@@ -6,7 +6,7 @@ roles; selectors read, services write.
 import datetime as dt
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,8 +16,10 @@ from django.views.generic import TemplateView
 
 from accounts.models import Account, Channel
 from ui.spreadsheets import spreadsheet_response
-from workspaces.services import DomainError
-from workspaces.views import WorkspaceMixin
+from workspaces.errors import DomainError
+from workspaces.pages import WorkspaceMixin
+from workspaces.policy import allows, authorize
+from workspaces.selectors import workspace_members
 
 from . import selectors, services
 from .filtersets import CoverageSnapshotFilterSet
@@ -53,7 +55,7 @@ class CoverageReportView(WorkspaceMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         day = parse_as_of(self.request, self.workspace)
-        context.update(day=day, can_recompute=self.membership.is_manager)
+        context.update(day=day, can_recompute=allows(self.actor, "pipeline.recompute"))
         if day is None:
             return context
         filterset = CoverageSnapshotFilterSet(self.request.GET or None, queryset=None, request=self.request)
@@ -119,18 +121,16 @@ class DueListView(WorkspaceMixin, TemplateView):
         day = parse_as_of(self.request, self.workspace)
         owner = self.membership
         # Managers may look at any CSM's list; everyone else sees their own.
-        owner_id = self.request.GET.get("owner")
-        if owner_id and self.membership.is_manager:
-            owner = get_object_or_404(self.workspace_members(), pk=owner_id) if owner_id.isdigit() else owner
+        may_see_any = allows(self.actor, "coverage.see_any_due_list")
+        owner_id = self.request.GET.get("owner", "")
+        if owner_id and may_see_any:
+            members = workspace_members(workspace=self.workspace)
+            owner = get_object_or_404(members, pk=owner_id) if owner_id.isdigit() else owner
         rows = list(selectors.due_list(workspace=self.workspace, owner=owner, day=day)) if day else []
-        context.update(day=day, owner=owner, rows=rows, members=self.workspace_members() if self.membership.is_manager
-                       else None, overdue=sum(1 for r in rows if not r.covered))
+        context.update(day=day, owner=owner, rows=rows,
+                       members=workspace_members(workspace=self.workspace) if may_see_any else None,
+                       overdue=sum(1 for r in rows if not r.covered))
         return context
-
-    def workspace_members(self):
-        from workspaces.models import Membership
-
-        return Membership.objects.for_workspace(self.workspace).filter(is_active=True).select_related("user")
 
 
 class MatrixView(WorkspaceMixin, TemplateView):
@@ -139,16 +139,14 @@ class MatrixView(WorkspaceMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         day = parse_as_of(self.request, self.workspace)
-        context.update(day=day, can_mark=self.membership.is_manager,
+        context.update(day=day, can_mark=allows(self.actor, "coverage.manage"),
                        matrix=selectors.matrix(workspace=self.workspace, day=day) if day else None)
         return context
 
     def post(self, request):
-        if not self.membership.is_manager:
-            raise PermissionDenied(_("Only managers mark must-not-lose cells."))
         cell = request.POST.get("cell", "")
         try:
-            services.set_must_not_lose(workspace=self.workspace, actor=self.membership, cell=cell,
+            services.set_must_not_lose(workspace=self.workspace, actor=self.actor, cell=cell,
                                        must_not_lose=request.POST.get("must_not_lose") == "1")
         except SERVICE_ERRORS as exc:
             messages.error(request, getattr(exc, "message", str(exc)))
@@ -163,7 +161,7 @@ class TouchModelView(WorkspaceMixin, View):
 
     def render(self, form, status=200):
         return render(self.request, self.template_name, {
-            "form": form, "can_edit": self.membership.is_manager,
+            "form": form, "can_edit": allows(self.actor, "coverage.manage"),
             "policies": selectors.cadence_policies(workspace=self.workspace),
             "pins": selectors.tier_pins(workspace=self.workspace),
             "tier_counts": selectors.tier_counts(workspace=self.workspace),
@@ -179,14 +177,13 @@ class TouchModelView(WorkspaceMixin, View):
         }))
 
     def post(self, request):
-        if not self.membership.is_manager:
-            raise PermissionDenied(_("Only managers change tiers and cadence."))
+        authorize(self.actor, "coverage.manage")
         form = TouchModelForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
             try:
                 services.update_touch_model(
-                    workspace=self.workspace, actor=self.membership,
+                    workspace=self.workspace, actor=self.actor,
                     high_min_arr=data["high_min_arr"], low_min_arr=data["low_min_arr"],
                     seat_bands=services.parse_bands(data["seat_bands"], "seat_bands"),
                     tenure_bands=services.parse_bands(data["tenure_bands"], "tenure_bands"),
@@ -200,13 +197,14 @@ class TouchModelView(WorkspaceMixin, View):
 
 
 class CadencePolicyFormView(WorkspaceMixin, View):
-    required_role_check = "is_manager"
+    model = CadencePolicy
+    required_action = "coverage.manage"
     template_name = "coverage/policy_form.html"
 
     def get_policy(self):
         if "pk" not in self.kwargs:
             return None
-        return get_object_or_404(CadencePolicy.objects.for_workspace(self.workspace), pk=self.kwargs["pk"])
+        return self.get_object()
 
     def render(self, form, formset, policy, status=200):
         return render(self.request, self.template_name, {
@@ -239,7 +237,7 @@ class CadencePolicyFormView(WorkspaceMixin, View):
                 rule.pop("DELETE", None)
             try:
                 services.save_cadence_policy(
-                    workspace=self.workspace, actor=self.membership, policy=policy, name=data["name"], tier=tier,
+                    workspace=self.workspace, actor=self.actor, policy=policy, name=data["name"], tier=tier,
                     segment=data.get("segment"), priority=100 if tier else (data.get("priority") or 0),
                     max_gap_days=data["max_gap_days"], channels=data["channels"], rules=rules,
                 )
@@ -252,12 +250,13 @@ class CadencePolicyFormView(WorkspaceMixin, View):
 
 
 class CadencePolicyDeleteView(WorkspaceMixin, View):
-    required_role_check = "is_manager"
+    model = CadencePolicy
+    required_action = "coverage.manage"
 
     def post(self, request, pk):
-        policy = get_object_or_404(CadencePolicy.objects.for_workspace(self.workspace), pk=pk)
+        policy = self.get_object()
         try:
-            services.delete_cadence_policy(policy=policy, actor=self.membership)
+            services.delete_cadence_policy(policy=policy, actor=self.actor)
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
@@ -266,15 +265,17 @@ class CadencePolicyDeleteView(WorkspaceMixin, View):
 
 
 class TierPinView(WorkspaceMixin, View):
+    model = Account
+    pk_url_kwarg = "account_pk"
     """Pin (or, with unpin=1, release) an account's tier, from the coverage panel on its page."""
 
-    required_role_check = "is_manager"
+    required_action = "coverage.manage"
 
     def post(self, request, account_pk):
-        account = get_object_or_404(Account.objects.for_workspace(self.workspace), pk=account_pk)
+        account = self.get_object()
         back = reverse("accounts:detail", args=[account.pk]) + "#coverage"
         if request.POST.get("unpin") == "1":
-            services.unpin_tier(account=account, actor=self.membership)
+            services.unpin_tier(account=account, actor=self.actor)
             messages.success(request, _("Tier pin removed."))
             return redirect(back)
         form = PinForm(request.POST)
@@ -282,7 +283,7 @@ class TierPinView(WorkspaceMixin, View):
             messages.error(request, _("Choose a tier and give a reason to pin it."))
             return redirect(back)
         try:
-            services.pin_tier(account=account, actor=self.membership, **form.cleaned_data)
+            services.pin_tier(account=account, actor=self.actor, **form.cleaned_data)
         except SERVICE_ERRORS as exc:
             messages.error(request, getattr(exc, "message", str(exc)))
         else:

@@ -29,10 +29,12 @@ from accounts.models import (
 from accounts.services import ensure_default_stages
 from usage.models import DailyAccountUsage, ProductUser, UsageEvent
 from workspaces.models import ApiToken, AuditEvent, Role, Workspace
+from workspaces.policy import SystemActor
 from workspaces.services import create_user_with_membership, issue_token
 
 from .provisioning import create_workspace
 
+DEMO = SystemActor("demo")  # who the audit log says made the demo data
 DEMO_PASSWORD = "demo-pass-123"
 HISTORY_DAYS = 180
 
@@ -146,7 +148,7 @@ def seed_demo(*, slug, accounts=400, seed=42, name=None):
     for suffix, first, last, role in TEAM:
         members[suffix] = create_user_with_membership(
             workspace=workspace, username=f"{slug}-{suffix}", password=DEMO_PASSWORD, role=role,
-            first_name=first, last_name=last, email=f"{suffix}@{slug}.example.com",
+            first_name=first, last_name=last, email=f"{suffix}@{slug}.example.com", actor=DEMO,
         )
     csms = [members[f"csm{i}"] for i in range(1, 7)]
     # Two CSMs fall behind on touches: coverage should show it.
@@ -386,7 +388,7 @@ def _configure_health_and_rollups(workspace, today):
     from healthscore.services import update_settings
     from usage.services import rollup_days
 
-    update_settings(workspace=workspace, actor=None, key_features=KEY_FEATURES)
+    update_settings(workspace=workspace, actor=DEMO, key_features=KEY_FEATURES)
     rollup_days(workspace=workspace, days=[today - dt.timedelta(days=n) for n in range(HISTORY_DAYS + 1)])
 
 
@@ -396,5 +398,5 @@ def _demo_write_key(workspace):
         from usage.services import create_write_key
     except ImportError:
         return None
-    _, key = create_write_key(workspace=workspace, name="demo")
+    _, key = create_write_key(workspace=workspace, name="demo", actor=DEMO)
     return key

@@ -1,13 +1,11 @@
 """Pages of the composition floor: the home page and actions that span every capability."""
 
 from django.contrib import messages
-from django.shortcuts import redirect
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from workspaces.views import WorkspaceMixin
+from workspaces.pages import WorkspaceMixin
 
 from .homes import my_book
 from .tasks import recompute_workspace
@@ -25,7 +23,7 @@ class HomeView(WorkspaceMixin, TemplateView):
 class RecomputeView(WorkspaceMixin, View):
     """Run the workspace's nightly pipeline for today now (in-process when no worker is configured)."""
 
-    required_role_check = "is_manager"
+    required_action = "pipeline.recompute"
 
     def post(self, request):
         result = recompute_workspace.delay(self.workspace.pk)
@@ -33,8 +31,4 @@ class RecomputeView(WorkspaceMixin, View):
             messages.success(request, _("Recomputed: coverage, segments and tiers are up to date."))
         else:
             messages.info(request, _("Recomputation started; refresh in a minute."))
-        target = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                               require_https=request.is_secure()):
-            target = "coverage:report"
-        return redirect(target)
+        return self.redirect_back("coverage:report")

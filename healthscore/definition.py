@@ -31,7 +31,7 @@ import pandas as pd
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from workspaces.services import DomainError
+from workspaces.errors import DomainError
 
 MEASURE_KINDS = {
     # kind: (label, unit for explanations, group it usually belongs to)

@@ -13,7 +13,11 @@ from psycopg2.extras import Json, execute_values
 
 from accounts.models import AccountStatus
 from accounts.services import copy_nightly_values
-from workspaces.services import DomainError, record_audit
+from segments.selectors import segment_names
+from workspaces.audit import record_audit
+from workspaces.errors import DomainError
+from workspaces.models import Membership
+from workspaces.policy import authorize
 
 from .definition import default_definition, validate_definition
 from .models import (
@@ -43,14 +47,9 @@ def get_settings(*, workspace):
     return settings
 
 
-def _require_manager(actor, field=None):
-    if actor is not None and not actor.is_manager:
-        raise DomainError(_("Only managers change health settings and scorecards."), field=field)
-
-
 @transaction.atomic
 def update_settings(*, workspace, actor, **fields):
-    _require_manager(actor)
+    authorize(actor, "health.manage")
     settings = get_settings(workspace=workspace)
     if "key_features" in fields:
         features = fields["key_features"]
@@ -96,7 +95,7 @@ def save_scorecard(*, workspace, actor, scorecard=None, definition=None, note=""
     `fields` may hold name, priority, tiers and segments (list of ids); the default scorecard
     always applies last and to everyone else.
     """
-    _require_manager(actor)
+    authorize(actor, "health.manage")
     created = scorecard is None
     if created:
         base = latest_version(ensure_default_scorecard(workspace=workspace)).definition
@@ -128,7 +127,7 @@ def save_scorecard(*, workspace, actor, scorecard=None, definition=None, note=""
         if version is None or version.definition != clean:
             version = ScorecardVersion.objects.create(
                 workspace=workspace, scorecard=scorecard, number=(version.number + 1) if version else 1,
-                definition=clean, note=note[:300], created_by=actor,
+                definition=clean, note=note[:300], created_by=actor if isinstance(actor, Membership) else None,
             )
             record_audit(workspace=workspace, actor=actor, action="health.scorecard_version", obj=scorecard,
                          changes={"version": version.number, "note": note[:300]})
@@ -136,20 +135,13 @@ def save_scorecard(*, workspace, actor, scorecard=None, definition=None, note=""
 
 
 def _check_segments(workspace, segment_ids):
-    from django.apps import apps
-
-    if not segment_ids or not apps.is_installed("segments"):
-        return
-    from segments.models import Segment
-
-    found = set(Segment.objects.for_workspace(workspace).filter(pk__in=segment_ids).values_list("pk", flat=True))
-    if found != set(segment_ids):
+    if segment_ids and set(segment_names(workspace=workspace, ids=segment_ids)) != set(segment_ids):
         raise DomainError(_("Not found in this workspace."), field="segments")
 
 
 @transaction.atomic
 def delete_scorecard(*, scorecard, actor):
-    _require_manager(actor)
+    authorize(actor, "health.manage", scorecard)
     if scorecard.is_default:
         raise DomainError(_("The default scorecard cannot be deleted."), field="scorecard")
     if HealthSnapshot.objects.for_workspace(scorecard.workspace).filter(version__scorecard=scorecard).exists():
@@ -162,10 +154,7 @@ def delete_scorecard(*, scorecard, actor):
 # --- sentiment -----------------------------------------------------------------------------------
 @transaction.atomic
 def rate_sentiment(*, account, actor, rating, reasons=(), note="", rated_at=None):
-    if actor is None or not actor.can_edit_account(account):
-        raise DomainError(_("Only the account's CSM or a manager rates its sentiment."), field="rating")
-    if actor.workspace_id != account.workspace_id:
-        raise DomainError(_("Not found in this workspace."), field="account")
+    authorize(actor, "health.rate_sentiment", account)
     try:
         rating = int(rating)
     except (TypeError, ValueError):
@@ -178,7 +167,7 @@ def rate_sentiment(*, account, actor, rating, reasons=(), note="", rated_at=None
         raise DomainError(_("Unknown reason code: %(code)s.") % {"code": unknown[0]}, field="reasons")
     entry = SentimentRating(
         workspace=account.workspace, account=account, rating=rating, reasons=sorted(set(reasons)), note=note,
-        rated_by=actor, rated_at=rated_at or timezone.now(),
+        rated_by=actor if isinstance(actor, Membership) else None, rated_at=rated_at or timezone.now(),
     )
     entry.full_clean()
     entry.save()
@@ -369,15 +358,14 @@ def _apply_budget(*, workspace, as_of, alerts, budget):
 
 @transaction.atomic
 def record_alert_outcome(*, alert, actor, outcome, reason=""):
-    if actor is None or not actor.can_edit_account(alert.account):
-        raise DomainError(_("Only the account's CSM or a manager records what happened."), field="outcome")
+    authorize(actor, "health.record_outcome", alert)
     if outcome not in (AlertOutcome.ACTED_ON, AlertOutcome.DISMISSED):
         raise DomainError(_("Choose acted on or dismissed."), field="outcome")
     reason = (reason or "").strip()
     if outcome == AlertOutcome.DISMISSED and not reason:
         raise DomainError(_("Say why the alert is dismissed."), field="outcome_reason")
     alert.outcome, alert.outcome_reason = outcome, reason[:300]
-    alert.outcome_at, alert.outcome_by = timezone.now(), actor
+    alert.outcome_at, alert.outcome_by = timezone.now(), actor if isinstance(actor, Membership) else None
     alert.status = AlertStatus.CLOSED
     alert.save(update_fields=["outcome", "outcome_reason", "outcome_at", "outcome_by", "status"])
     record_audit(workspace=alert.workspace, actor=actor, action="health.alert_outcome", obj=alert,

@@ -2,17 +2,17 @@
 
 import datetime as dt
 
-from django.apps import apps
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 
 from accounts.models import Account, AccountStatus
-from workspaces.services import DomainError
-from workspaces.views import WorkspaceMixin
+from segments.selectors import segments_of
+from workspaces.errors import DomainError
+from workspaces.pages import WorkspaceMixin
+from workspaces.policy import allows, authorize
+from workspaces.selectors import workspace_members
 
 from . import services
 from .backtest import measure_labels, report, what_if
@@ -62,21 +62,17 @@ def _scorecard_rows(workspace):
 
 
 def _segment_choices(workspace):
-    if not apps.is_installed("segments"):
-        return []
-    from segments.models import Segment
-
-    return [(str(s.pk), s.name) for s in Segment.objects.for_workspace(workspace)]
+    return [(str(s.pk), s.name) for s in segments_of(workspace=workspace)]
 
 
 class HealthSettingsView(WorkspaceMixin, View):
-    required_role_check = "is_manager"
+    required_action = "health.manage"
 
     def post(self, request):
         form = HealthSettingsForm(request.POST)
         if form.is_valid():
             try:
-                services.update_settings(workspace=self.workspace, actor=self.membership, **form.cleaned_data)
+                services.update_settings(workspace=self.workspace, actor=self.actor, **form.cleaned_data)
                 messages.success(request, _("Health settings saved."))
             except DomainError as error:
                 messages.error(request, error.message)
@@ -87,14 +83,14 @@ class HealthSettingsView(WorkspaceMixin, View):
 
 
 class RateSentimentView(WorkspaceMixin, View):
-    required_role_check = "can_edit"
+    model = Account
 
     def post(self, request, pk):
-        account = get_object_or_404(Account.objects.for_workspace(self.workspace), pk=pk)
+        account = self.get_object()
         form = SentimentForm(request.POST)
         if form.is_valid():
             try:
-                services.rate_sentiment(account=account, actor=self.membership, **form.cleaned_data)
+                services.rate_sentiment(account=account, actor=self.actor, **form.cleaned_data)
                 messages.success(request, _("Sentiment recorded."))
             except DomainError as error:
                 messages.error(request, error.message)
@@ -107,19 +103,16 @@ class MyAlertsView(WorkspaceMixin, View):
     template_name = "healthscore/alerts.html"
 
     def get(self, request):
-        membership = self.membership
-        owner = membership
-        if membership.is_manager and request.GET.get("owner"):
-            from workspaces.models import Membership
-
-            owner = get_object_or_404(Membership.objects.for_workspace(self.workspace), pk=request.GET["owner"])
+        owner = self.membership
+        may_see_any = allows(self.actor, "health.see_any_alerts")
+        owner_id = request.GET.get("owner", "")
+        if may_see_any and owner_id.isdigit():
+            owner = get_object_or_404(workspace_members(workspace=self.workspace), pk=owner_id)
         pushed, digest, week = my_alerts(membership=owner)
         context = {"owner": owner, "pushed": pushed, "digest": digest, "week": week,
                    "week_end": week + dt.timedelta(days=6),
                    "budget": services.get_settings(workspace=self.workspace).alert_weekly_budget}
-        if membership.is_manager:
-            from workspaces.selectors import workspace_members
-
+        if may_see_any:
             rows, totals = alert_precision(workspace=self.workspace)
             context.update({
                 "precision": rows, "totals": totals, "members": workspace_members(workspace=self.workspace),
@@ -129,24 +122,21 @@ class MyAlertsView(WorkspaceMixin, View):
 
 
 class AlertOutcomeView(WorkspaceMixin, View):
-    required_role_check = "can_edit"
+    model = HealthAlert
 
     def post(self, request, pk):
-        alert = get_object_or_404(HealthAlert.objects.for_workspace(self.workspace).select_related("account"), pk=pk)
+        alert = self.get_object(self.get_queryset().select_related("account"))
         try:
-            services.record_alert_outcome(alert=alert, actor=self.membership, outcome=request.POST.get("outcome", ""),
+            services.record_alert_outcome(alert=alert, actor=self.actor, outcome=request.POST.get("outcome", ""),
                                           reason=request.POST.get("outcome_reason", ""))
             messages.success(request, _("Outcome recorded."))
         except DomainError as error:
             messages.error(request, error.message)
-        target = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-            target = "health:alerts"
-        return redirect(target or "health:alerts")
+        return self.redirect_back("health:alerts")
 
 
 class NewScorecardView(WorkspaceMixin, View):
-    required_role_check = "is_manager"
+    required_action = "health.manage"
 
     def post(self, request):
         form = NewScorecardForm(request.POST, segment_choices=_segment_choices(self.workspace))
@@ -157,7 +147,7 @@ class NewScorecardView(WorkspaceMixin, View):
         data = form.cleaned_data
         try:
             card, _v = services.save_scorecard(
-                workspace=self.workspace, actor=self.membership, name=data["name"], priority=data["priority"],
+                workspace=self.workspace, actor=self.actor, name=data["name"], priority=data["priority"],
                 tiers=data["tiers"], segments=[int(s) for s in data["segments"]], note=_("Copied from the default"))
         except DomainError as error:
             messages.error(request, error.message)
@@ -168,10 +158,12 @@ class NewScorecardView(WorkspaceMixin, View):
 class ScorecardView(WorkspaceMixin, View):
     """Managers edit weights and rules; "preview" shows the effect (what-if) without saving."""
 
+    model = Scorecard
+
     template_name = "healthscore/scorecard.html"
 
     def get_card(self, pk):
-        return get_object_or_404(Scorecard.objects.for_workspace(self.workspace).prefetch_related("versions"), pk=pk)
+        return self.get_object(self.get_queryset().prefetch_related("versions"))
 
     def get(self, request, pk):
         card = self.get_card(pk)
@@ -179,8 +171,7 @@ class ScorecardView(WorkspaceMixin, View):
         return self.render(card, version, version.definition, errors={}, preview=None)
 
     def post(self, request, pk):
-        if not self.membership.is_manager:
-            raise PermissionDenied(_("Only managers change scorecards."))
+        authorize(self.actor, "health.manage")
         card = self.get_card(pk)
         version = services.latest_version(card)
         definition, errors = definition_from_post(request.POST, version.definition)
@@ -189,7 +180,7 @@ class ScorecardView(WorkspaceMixin, View):
             try:
                 if request.POST.get("action") == "save":
                     _card, new_version = services.save_scorecard(
-                        workspace=self.workspace, actor=self.membership, scorecard=card, definition=definition,
+                        workspace=self.workspace, actor=self.actor, scorecard=card, definition=definition,
                         note=request.POST.get("note", ""))
                     if new_version.pk != version.pk:
                         messages.success(request, _("Saved as version %(n)s.") % {"n": new_version.number})
@@ -221,14 +212,14 @@ class ScorecardView(WorkspaceMixin, View):
             "card": card, "version": version, "definition": definition, "groups": groups, "errors": errors,
             "preview": preview, "kinds": [(k, v[0]) for k, v in MEASURE_KINDS.items()],
             "versions": sorted(card.versions.all(), key=lambda v: -v.number),
-            "can_manage": self.membership.is_manager,
+            "can_manage": allows(self.actor, "health.manage"),
             "min_share": round(definition.get("min_available_weight", 0.5) * 100),
         }
         return render(self.request, self.template_name, context, status=status)
 
 
 class BacktestView(WorkspaceMixin, View):
-    required_role_check = "is_manager"
+    required_action = "health.backtest"
     template_name = "healthscore/backtest.html"
 
     def get(self, request):

@@ -642,7 +642,7 @@ class TouchpointImporter(AccountRefMixin, BaseImporter):
             natural_key=self.natural_key(account.pk, values["occurred_at"], values["channel"], values.get("summary")),
             natural_label="occurred_at",
             new=lambda: Touchpoint(workspace=self.workspace, account=account,
-                                   author=self.actor if "author" not in self.mapped else None),
+                                   author=self.actor if "author" not in self.mapped and isinstance(self.actor, Membership) else None),
         )
 
 

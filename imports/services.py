@@ -14,9 +14,11 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
-from workspaces.services import DomainError, record_audit
+from workspaces.audit import record_audit
+from workspaces.errors import DomainError, NotAllowed
+from workspaces.policy import allows, authorize
 
-from .columns import OBJECT_TYPES, TOUCHPOINTS, normalise_header
+from .columns import OBJECT_TYPES, normalise_header
 from .importers import IMPORTERS
 from .models import ImportJob, ImportMapping, ImportStatus
 from .readers import FileError, read_file
@@ -53,21 +55,15 @@ class ImportResult:
         }
 
 
-def can_import(membership, object_type):
-    """Loading a book of business is a manager's act; CSMs may load the touchpoints they logged."""
-    if membership is None:  # scripts (the management command) act as the system
-        return True
-    if object_type == TOUCHPOINTS:
-        return membership.can_log_touchpoints
-    return membership.is_manager
+def can_import(actor, object_type):
+    """Loading a book of business is a manager's act; CSMs may load touchpoints (workspaces.policy)."""
+    return object_type in OBJECT_TYPES and allows(actor, f"imports.{object_type}")
 
 
-def check_can_import(membership, object_type):
+def check_can_import(actor, object_type):
     if object_type not in OBJECT_TYPES:
         raise DomainError(_("Unknown object type “%(value)s”.") % {"value": object_type}, field="object_type")
-    if not can_import(membership, object_type):
-        raise DomainError(_("Your role does not allow importing %(type)s.") % {"type": OBJECT_TYPES[object_type]},
-                          field="object_type")
+    authorize(actor, f"imports.{object_type}")
 
 
 def mapping_from_headers(*, headers, columns_by_header):
@@ -193,13 +189,18 @@ def process_job(*, job_id):
     def progress(done):
         ImportJob.objects.for_workspace(job.workspace).filter(pk=job_id).update(processed_rows=done)
 
+    if job.created_by is None:
+        # A job runs with the rights of the member who started it; that member is gone.
+        _finish(job, status=ImportStatus.FAILED,
+                failure=_("The member who started this import no longer exists; upload the file again."))
+        return job
     try:
         sheet = job_sheet(job)
         result = import_sheet(
             workspace=job.workspace, actor=job.created_by, object_type=job.object_type, sheet=sheet,
             mapping=job.mapping, commit=job.commit_requested, valid_only=job.valid_only, progress=progress, job=job,
         )
-    except (DomainError, FileError) as exc:
+    except (DomainError, NotAllowed, FileError) as exc:
         _finish(job, status=ImportStatus.FAILED, failure=exc.message)
         return job
     except Exception as exc:

@@ -2,7 +2,7 @@
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from ui.spreadsheets import spreadsheet_response
-from workspaces.services import DomainError
-from workspaces.views import WorkspaceMixin
+from workspaces.errors import DomainError
+from workspaces.pages import WorkspaceMixin
 
 from . import selectors, services
 from .columns import OBJECT_TYPES, columns_for, suggest_mapping
@@ -27,10 +27,10 @@ class UploadForm(forms.Form):
     object_type = forms.ChoiceField(label=gettext_lazy("What the file contains"))
     file = forms.FileField(label=gettext_lazy("CSV or Excel (.xlsx) file"))
 
-    def __init__(self, *args, membership, **kwargs):
+    def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["object_type"].choices = [
-            (key, label) for key, label in OBJECT_TYPES.items() if services.can_import(membership, key)
+            (key, label) for key, label in OBJECT_TYPES.items() if services.can_import(actor, key)
         ]
 
 
@@ -38,14 +38,14 @@ class ImportIndexView(WorkspaceMixin, View):
     template_name = "imports/index.html"
 
     def get(self, request):
-        return self.render(UploadForm(membership=self.membership))
+        return self.render(UploadForm(actor=self.actor))
 
     def post(self, request):
-        form = UploadForm(request.POST, request.FILES, membership=self.membership)
+        form = UploadForm(request.POST, request.FILES, actor=self.actor)
         if form.is_valid():
             try:
                 job = services.create_job(
-                    workspace=self.workspace, actor=self.membership, object_type=form.cleaned_data["object_type"],
+                    workspace=self.workspace, actor=self.actor, object_type=form.cleaned_data["object_type"],
                     upload=form.cleaned_data["file"],
                 )
             except DomainError as exc:
@@ -67,9 +67,8 @@ class JobMixin(WorkspaceMixin):
     """A job of the current workspace that the member may run (404 for another workspace's)."""
 
     def get_job(self, pk):
-        job = get_object_or_404(ImportJob.objects.for_workspace(self.workspace), pk=pk)
-        if not services.can_import(self.membership, job.object_type):
-            raise PermissionDenied(_("Your role does not allow this import."))
+        job = get_object_or_404(self.scoped(ImportJob), pk=pk)
+        services.check_can_import(self.actor, job.object_type)
         return job
 
 
@@ -102,7 +101,7 @@ class MapColumnsView(JobMixin, View):
             if name:
                 mapping[index] = name
         try:
-            services.start_job(job=job, actor=self.membership, mapping=mapping)
+            services.start_job(job=job, actor=self.actor, mapping=mapping)
         except DomainError as exc:
             messages.error(request, exc.message)
             return self.render(job, sheet, mapping, status=400)
@@ -139,7 +138,7 @@ class JobView(JobMixin, View):
         if action not in ("check", "commit", "commit_valid_only"):
             return HttpResponseBadRequest(_("Unknown action."))
         try:
-            services.start_job(job=job, actor=self.membership, commit=action != "check",
+            services.start_job(job=job, actor=self.actor, commit=action != "check",
                                valid_only=action == "commit_valid_only")
         except DomainError as exc:
             messages.error(request, exc.message)

@@ -18,8 +18,8 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, AccountStatus, LifecycleStage, Tag, TouchTier
+from workspaces.errors import DomainError
 from workspaces.models import Membership
-from workspaces.services import DomainError
 
 MAX_DEPTH = 4
 MAX_CONDITIONS = 60

@@ -5,22 +5,19 @@ Only managers (and admins) change segments; every write here checks the actor.
 
 import logging
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from workspaces.services import DomainError, record_audit
+from workspaces.audit import record_audit
+from workspaces.errors import DomainError
+from workspaces.models import Membership
+from workspaces.policy import authorize
 
 from .models import MembershipEventKind, Segment, SegmentMembership, SegmentMembershipEvent
 from .rules import segment_accounts, validate_rules
 
 logger = logging.getLogger(__name__)
 BATCH = 2000
-
-
-def require_manager(actor):
-    if actor is not None and not actor.is_manager:
-        raise PermissionDenied(_("Only managers change segments, tiers and cadence policies."))
 
 
 def _chunks(items, size=BATCH):
@@ -33,15 +30,17 @@ def _chunks(items, size=BATCH):
 
 
 @transaction.atomic
-def save_segment(*, workspace, actor, segment=None, name, rules, description=""):
-    require_manager(actor)
+def save_segment(*, workspace, actor, segment=None, name, rules, description="", materialize=True):
+    """Create or edit a segment, then (unless told not to) bring its membership to what the rules
+    select today, so that the pages show its members at once rather than after the night."""
+    authorize(actor, "segments.manage", segment)
     name = (name or "").strip()
     if not name:
         raise DomainError(_("Give the segment a name."), field="name")
     rules = validate_rules(rules, workspace=workspace)
     created = segment is None
     if created:
-        segment = Segment(workspace=workspace, created_by=actor)
+        segment = Segment(workspace=workspace, created_by=actor if isinstance(actor, Membership) else None)
     elif segment.workspace_id != workspace.pk:
         raise DomainError(_("Not found in this workspace."), field="segment")
     duplicate = Segment.objects.for_workspace(workspace).filter(name=name)
@@ -57,18 +56,21 @@ def save_segment(*, workspace, actor, segment=None, name, rules, description="")
     segment.save()
     record_audit(workspace=workspace, actor=actor, action="segment.created" if created else "segment.updated",
                  obj=segment, changes=changes)
+    if materialize:
+        materialize_segment(segment=segment, as_of=workspace.today())
     return segment
 
 
 @transaction.atomic
 def delete_segment(*, segment, actor):
-    require_manager(actor)
+    authorize(actor, "segments.manage", segment)
     record_audit(workspace=segment.workspace, actor=actor, action="segment.deleted", obj=segment)
     segment.delete()
 
 
-def preview_segment(*, workspace, rules, as_of=None, sample=10):
+def preview_segment(*, workspace, actor, rules, as_of=None, sample=10):
     """Count and first names of the accounts the (unsaved) rules would select today."""
+    authorize(actor, "segments.manage")
     rules = validate_rules(rules, workspace=workspace)
     accounts = segment_accounts(workspace=workspace, rules=rules, as_of=as_of or workspace.today())
     return {
@@ -110,6 +112,12 @@ def materialize_segment(*, segment, as_of):
         Segment.objects.for_workspace(workspace).filter(pk=segment.pk).update(computed_on=as_of, member_count=len(target))
     segment.computed_on, segment.member_count = as_of, len(target)
     return {"segment": segment.pk, "entered": len(entered), "left": len(left), "members": len(target)}
+
+
+def recompute_segment(*, segment, actor):
+    """Membership as of today now, rather than at the next night."""
+    authorize(actor, "segments.manage", segment)
+    return materialize_segment(segment=segment, as_of=segment.workspace.today())
 
 
 def materialize_segments(*, workspace, as_of):

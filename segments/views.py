@@ -6,14 +6,15 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
 from accounts.models import TouchTier
-from workspaces.services import DomainError
-from workspaces.views import WorkspaceMixin
+from workspaces.errors import DomainError
+from workspaces.pages import WorkspaceMixin
+from workspaces.policy import allows
 
 from . import selectors, services
 from .filtersets import SegmentMembershipFilterSet
@@ -40,22 +41,23 @@ class SegmentListView(WorkspaceMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context.update(
             segments=selectors.segment_list(workspace=self.workspace, filters=self.request.GET, request=self.request),
-            can_edit=self.membership.is_manager,
+            can_edit=allows(self.actor, "segments.manage"),
         )
         return context
 
 
 class SegmentDetailView(WorkspaceMixin, TemplateView):
+    model = Segment
     template_name = "segments/segment_detail.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        segment = get_object_or_404(Segment.objects.for_workspace(self.workspace), pk=self.kwargs["pk"])
+        segment = self.get_object()
         members = SegmentMembershipFilterSet(
             self.request.GET, queryset=selectors.segment_members(segment=segment), request=self.request
         ).qs
         context.update(
-            segment=segment, can_edit=self.membership.is_manager,
+            segment=segment, can_edit=allows(self.actor, "segments.manage"),
             page_obj=Paginator(members, 50).get_page(self.request.GET.get("page")),
             history=selectors.segment_history(segment=segment, limit=50),
             rules_text=json.dumps(segment.rules, ensure_ascii=False, indent=1),
@@ -87,13 +89,14 @@ def _editor_context(workspace):
 
 
 class SegmentFormView(WorkspaceMixin, View):
-    required_role_check = "is_manager"
+    model = Segment
+    required_action = "segments.manage"
     template_name = "segments/segment_form.html"
 
     def get_segment(self):
         if "pk" not in self.kwargs:
             return None
-        return get_object_or_404(Segment.objects.for_workspace(self.workspace), pk=self.kwargs["pk"])
+        return self.get_object()
 
     def render(self, form, segment, status=200):
         return render(self.request, self.template_name, {
@@ -113,33 +116,34 @@ class SegmentFormView(WorkspaceMixin, View):
         if form.is_valid():
             try:
                 segment = services.save_segment(
-                    workspace=self.workspace, actor=self.membership, segment=segment, **form.cleaned_data
+                    workspace=self.workspace, actor=self.actor, segment=segment, **form.cleaned_data
                 )
             except SERVICE_ERRORS as exc:
                 _add_error(form, exc)
             else:
-                services.materialize_segment(segment=segment, as_of=self.workspace.today())
                 messages.success(request, _("Segment saved: %(n)s accounts.") % {"n": segment.member_count})
                 return redirect("segments:detail", pk=segment.pk)
         return self.render(form, segment, status=400)
 
 
 class SegmentDeleteView(WorkspaceMixin, View):
-    required_role_check = "is_manager"
+    model = Segment
+    required_action = "segments.manage"
 
     def post(self, request, pk):
-        segment = get_object_or_404(Segment.objects.for_workspace(self.workspace), pk=pk)
-        services.delete_segment(segment=segment, actor=self.membership)
+        segment = self.get_object()
+        services.delete_segment(segment=segment, actor=self.actor)
         messages.success(request, _("Segment deleted."))
         return redirect("segments:list")
 
 
 class SegmentRecomputeView(WorkspaceMixin, View):
-    required_role_check = "is_manager"
+    model = Segment
+    required_action = "segments.manage"
 
     def post(self, request, pk):
-        segment = get_object_or_404(Segment.objects.for_workspace(self.workspace), pk=pk)
-        result = services.materialize_segment(segment=segment, as_of=self.workspace.today())
+        segment = self.get_object()
+        result = services.recompute_segment(segment=segment, actor=self.actor)
         if result.get("skipped"):
             messages.info(request, _("Membership was already computed for a later day."))
         else:
@@ -150,7 +154,7 @@ class SegmentRecomputeView(WorkspaceMixin, View):
 class SegmentPreviewView(WorkspaceMixin, View):
     """POST {"rules": …} → {"count": n, "sample": [...]}, or 400 naming the bad condition."""
 
-    required_role_check = "is_manager"
+    required_action = "segments.manage"
 
     def post(self, request):
         try:
@@ -158,7 +162,8 @@ class SegmentPreviewView(WorkspaceMixin, View):
         except json.JSONDecodeError:
             return JsonResponse({"rules": [_("The request body is not valid JSON.")]}, status=400)
         try:
-            return JsonResponse(services.preview_segment(workspace=self.workspace, rules=payload.get("rules")))
+            return JsonResponse(services.preview_segment(workspace=self.workspace, actor=self.actor,
+                                                         rules=payload.get("rules")))
         except DomainError as exc:
             return JsonResponse({exc.field or "rules": [exc.message]}, status=400)
 

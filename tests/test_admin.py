@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from accounts.models import Account, Contact
 from workspaces.models import ApiToken
+from workspaces.policy import SYSTEM
 from workspaces.services import issue_token
 
 from .factories import AccountFactory, ContactFactory, UserFactory
@@ -90,7 +91,7 @@ def test_related_object_must_share_the_row_workspace(client, ws, other_ws, admin
     admin.user.save()
     from workspaces.services import add_member
 
-    add_member(workspace=other_ws, user=admin.user, role="admin")
+    add_member(workspace=other_ws, user=admin.user, role="admin", actor=SYSTEM)
     client.force_login(admin.user)
     response = client.post(
         reverse("admin:accounts_contact_add"),

@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Account, Contact, LifecycleStage, Touchpoint
 from accounts.services import set_tags
+from workspaces.policy import SYSTEM
 from workspaces.services import issue_token, revoke_token
 
 from .factories import ContactFactory, ContractFactory, TouchpointFactory, UserFactory
@@ -161,7 +162,7 @@ def test_token_of_b_sees_only_b(api_for, outsider, account, other_account):
 def test_token_acts_in_its_own_workspace_even_for_a_user_in_both(api_for, csm, other_ws, account, other_account):
     from workspaces.services import add_member
 
-    in_b = add_member(workspace=other_ws, user=csm.user, role="viewer")
+    in_b = add_member(workspace=other_ws, user=csm.user, role="viewer", actor=SYSTEM)
     assert [r["name"] for r in api_for(in_b).get("/api/v1/accounts/").json()["results"]] == ["Hidden Other Corp"]
     assert [r["name"] for r in api_for(csm).get("/api/v1/accounts/").json()["results"]] == ["Sakura Logistics KK"]
     # and B's viewer role applies in B, although the same user is a CSM in A

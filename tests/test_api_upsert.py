@@ -6,6 +6,7 @@ import pytest
 
 from accounts import services
 from accounts.models import Account, Contact, Contract, Touchpoint
+from workspaces.errors import RowErrors
 from workspaces.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -194,7 +195,7 @@ def test_bulk_upsert_touchpoints(api_for, csm, account):
 def test_bulk_upsert_service_all_or_nothing(ws, manager, csm2):
     csm2.is_active = False
     csm2.save()
-    with pytest.raises(services.BulkError) as caught:
+    with pytest.raises(RowErrors) as caught:
         services.bulk_upsert_accounts(workspace=ws, actor=manager, rows=[
             {"external_id": "ok", "name": "Fine"},
             {"external_id": "bad", "name": "Bad", "owner": csm2},

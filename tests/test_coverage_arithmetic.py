@@ -261,7 +261,7 @@ def test_a_segments_policy_wins_over_the_tier(ws, manager):
     plain = make(ws, LOW_ARR, name="Plain", licensed_seats=5)
     for account in (vip, plain):
         touch(account, DAY - dt.timedelta(days=20))
-    segment = save_segment(workspace=ws, actor=manager, name="Large",
+    segment = save_segment(workspace=ws, actor=manager, name="Large", materialize=False,
                            rules={"conditions": [{"field": "seats", "op": "gte", "value": 21}]})
     materialize_segment(segment=segment, as_of=DAY)
     save_cadence_policy(workspace=ws, actor=manager, name="Large: every 14 days", segment=segment, priority=1,

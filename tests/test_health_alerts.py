@@ -18,7 +18,7 @@ from healthscore.services import (
     week_of,
 )
 from tests.factories import AccountFactory
-from workspaces.services import DomainError
+from workspaces.errors import DomainError, NotAllowed
 
 from .health_data import at_noon
 
@@ -115,7 +115,7 @@ def test_outcomes_and_precision(ws, csm, csm2, manager, sentiment_card):
         rate(account, csm, 3, day + dt.timedelta(days=1))
     nightly_health(workspace=ws, as_of=day + dt.timedelta(days=1))
     alert = HealthAlert.all_workspaces.get(account=acted)
-    with pytest.raises(DomainError):
+    with pytest.raises(NotAllowed):
         record_alert_outcome(alert=alert, actor=csm2, outcome="acted_on")  # not their account
     record_alert_outcome(alert=alert, actor=csm, outcome="acted_on")
     with pytest.raises(DomainError) as error:

@@ -10,7 +10,7 @@ from healthscore.models import HealthSettings, ScorecardVersion
 from healthscore.scoring import compute_scores
 from healthscore.services import ensure_default_scorecard, rate_sentiment, save_scorecard
 from tests.factories import AccountFactory
-from workspaces.services import DomainError
+from workspaces.errors import DomainError, NotAllowed
 
 from .health_data import add_usage, at_noon, small_definition
 
@@ -168,7 +168,7 @@ def test_editing_makes_a_new_immutable_version(ws, manager):
 
 def test_only_managers_edit_scorecards(ws, csm):
     card = ensure_default_scorecard(workspace=ws)
-    with pytest.raises(DomainError):
+    with pytest.raises(NotAllowed):
         save_scorecard(workspace=ws, actor=csm, scorecard=card, definition=default_definition())
 
 
@@ -193,9 +193,9 @@ def test_invalid_definitions_name_the_field(broken, field):
 
 
 def test_sentiment_rules(ws, csm, csm2, viewer, account):
-    with pytest.raises(DomainError):
+    with pytest.raises(NotAllowed):
         rate_sentiment(account=account, actor=csm2, rating=3)  # not their account
-    with pytest.raises(DomainError):
+    with pytest.raises(NotAllowed):
         rate_sentiment(account=account, actor=viewer, rating=3)
     with pytest.raises(DomainError) as error:
         rate_sentiment(account=account, actor=csm, rating=6)

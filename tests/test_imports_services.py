@@ -9,8 +9,8 @@ from django.db.models.query import QuerySet
 
 from accounts.models import Account, Contact, Contract, StageChange, Touchpoint
 from imports.services import check_can_import
+from workspaces.errors import NotAllowed
 from workspaces.models import AuditEvent
-from workspaces.services import DomainError
 
 from .factories import AccountFactory, ContactFactory, ContractFactory, TouchpointFactory
 from .imports_helpers import csv_bytes, export_bytes, run_import
@@ -279,11 +279,11 @@ def test_role_rules_for_imports(admin, manager, csm, viewer):
     for object_type in ("accounts", "contacts", "touchpoints", "contracts"):
         check_can_import(admin, object_type)
         check_can_import(manager, object_type)
-        with pytest.raises(DomainError):
+        with pytest.raises(NotAllowed):
             check_can_import(viewer, object_type)
     check_can_import(csm, "touchpoints")
     for object_type in ("accounts", "contacts", "contracts"):
-        with pytest.raises(DomainError):
+        with pytest.raises(NotAllowed):
             check_can_import(csm, object_type)
 
 

@@ -9,13 +9,14 @@ import pytest
 from accounts.models import Account
 from usage.models import ProductUser, RejectedMessage, UsageEvent
 from usage.services import create_write_key, revoke_write_key, update_ingest_settings
+from workspaces.policy import SYSTEM
 
 from .ingest_helpers import post_batch, track
 
 
 @pytest.fixture
 def key(ws):
-    return create_write_key(workspace=ws, name="product")[1]
+    return create_write_key(workspace=ws, name="product", actor=SYSTEM)[1]
 
 
 def assert_drop(response, status, code):
@@ -42,8 +43,8 @@ def test_a_body_without_batch_is_a_400(client, key):
 def test_wrong_missing_and_revoked_keys_are_401(client, ws, key):
     assert_drop(post_batch(client, "wk_wrong", [track("m1")]), 401, "invalid_write_key")
     assert_drop(post_batch(client, None, [track("m1")]), 401, "missing_write_key")
-    write_key, plaintext = create_write_key(workspace=ws, name="old")
-    revoke_write_key(write_key=write_key)
+    write_key, plaintext = create_write_key(workspace=ws, name="old", actor=SYSTEM)
+    revoke_write_key(write_key=write_key, actor=SYSTEM)
     assert_drop(post_batch(client, plaintext, [track("m1")]), 401, "invalid_write_key")
     assert UsageEvent.all_workspaces.count() == 0
 
@@ -127,7 +128,7 @@ def test_unknown_accounts_wait_and_attach_when_the_group_call_arrives(client, ws
 
 
 def test_group_calls_can_be_told_not_to_create_accounts(client, ws, key):
-    update_ingest_settings(workspace=ws, actor=None, create_unknown_accounts=False)
+    update_ingest_settings(workspace=ws, actor=SYSTEM, create_unknown_accounts=False)
     group = {"type": "group", "messageId": "g1", "userId": "user-1", "groupId": "acct-9", "traits": {"name": "Nine"}}
     assert post_batch(client, key, [group, track("m1")]).status_code == 200
     assert not Account.all_workspaces.filter(workspace=ws, external_id="acct-9").exists()
@@ -136,7 +137,7 @@ def test_group_calls_can_be_told_not_to_create_accounts(client, ws, key):
 
 
 def test_trait_mapping_is_per_workspace_and_bad_values_are_set_aside(client, ws, account, key):
-    update_ingest_settings(workspace=ws, actor=None, trait_mapping={"company_plan": "plan", "users": "licensed_seats"})
+    update_ingest_settings(workspace=ws, actor=SYSTEM, trait_mapping={"company_plan": "plan", "users": "licensed_seats"})
     good = {"type": "group", "messageId": "g1", "userId": "u1", "groupId": "crm-sakura",
             "traits": {"company_plan": "enterprise", "users": "40", "plan": "ignored"}}
     bad = {"type": "group", "messageId": "g2", "userId": "u1", "groupId": "crm-sakura", "traits": {"users": "many"}}

@@ -18,6 +18,7 @@ from usage.services import (
     update_ingest_settings,
 )
 from usage.tasks import rollup_usage
+from workspaces.policy import SYSTEM
 
 from .factories import AccountFactory
 
@@ -91,7 +92,7 @@ def test_events_wait_for_their_account_and_the_night_attaches_them(ws, today):
 
 
 def test_retention_deletes_old_raw_events_and_keeps_rollups(ws, account, today):
-    update_ingest_settings(workspace=ws, actor=None, retention_days=30)
+    update_ingest_settings(workspace=ws, actor=SYSTEM, retention_days=30)
     old_day = today - dt.timedelta(days=40)
     send(ws, [event("old", at(old_day, 9)), event("new", at(today, 9))])
     DailyAccountUsage.all_workspaces.create(workspace=ws, account=account, day=old_day, events=7, active_users=2,

@@ -8,6 +8,7 @@ from accounts.models import Account, Contact
 from usage.models import DailyAccountUsage, ProductUser, UsageEvent
 from usage.services import create_write_key
 from usage.tasks import rollup_usage
+from workspaces.policy import SYSTEM
 
 from .ingest_helpers import SDKS, make_client
 
@@ -35,7 +36,7 @@ def sdk_clients(live_server):
 
 @pytest.fixture
 def write_key(ws):
-    return create_write_key(workspace=ws, name="product")[1]
+    return create_write_key(workspace=ws, name="product", actor=SYSTEM)[1]
 
 
 @pytest.mark.parametrize("sdk", SDKS)
@@ -150,7 +151,7 @@ def test_a_wrong_key_is_dropped_by_the_sdk_with_a_readable_error(sdk, ws, write_
 
 @pytest.mark.parametrize("sdk", SDKS)
 def test_a_key_of_workspace_b_writes_only_into_b(sdk, ws, other_ws, account, other_account, sdk_clients):
-    key_b = create_write_key(workspace=other_ws, name="b")[1]
+    key_b = create_write_key(workspace=other_ws, name="b", actor=SYSTEM)[1]
     errors = []
     client = sdk_clients(sdk, key_b, errors)
     # Same groupId as A's account: it must still land on B's account or stay waiting in B.

@@ -6,6 +6,7 @@ import pytest
 
 from usage.models import WriteKey
 from usage.services import create_write_key, get_ingest_settings
+from workspaces.policy import SYSTEM
 
 from .ingest_helpers import post_batch, track
 
@@ -58,7 +59,7 @@ def test_nav_links_the_page_for_managers(login, admin):
 
 
 def test_the_page_lists_events_set_aside_messages_and_waiting_groups(login, client, ws, admin, account):
-    _, key = create_write_key(workspace=ws, name="app")
+    _, key = create_write_key(workspace=ws, name="app", actor=SYSTEM)
     post_batch(client, key, [track("m1", event="Report Exported", group_id="crm-sakura"),
                              track("m2", event="Orphan Event", group_id="acct-unknown"),
                              {"type": "track", "messageId": "bad-1", "userId": "u1"}])
@@ -69,7 +70,7 @@ def test_the_page_lists_events_set_aside_messages_and_waiting_groups(login, clie
 
 
 def test_workspace_b_never_sees_or_touches_a(login, client, ws, other_ws, admin, outsider, account):
-    key_a, plain_a = create_write_key(workspace=ws, name="A key")
+    key_a, plain_a = create_write_key(workspace=ws, name="A key", actor=SYSTEM)
     post_batch(client, plain_a, [track("m1", event="Secret A Event", group_id="acct-a-only"),
                                  {"type": "track", "messageId": "a-bad", "userId": "u1"}])
     page = login(outsider)

@@ -19,7 +19,7 @@ from segments.services import materialize_segment, save_segment
 from tests.factories import AccountFactory
 from usage.models import UsageEvent
 from usage.services import refresh_active_users
-from workspaces.services import DomainError
+from workspaces.errors import DomainError
 
 DAY = dt.date(2026, 3, 31)
 
@@ -150,7 +150,8 @@ def test_another_workspaces_stage_or_member_is_unknown(ws, other_ws, outsider):
 
 @pytest.mark.django_db
 def test_membership_history_records_who_entered_and_left(ws, manager, accounts):
-    segment = save_segment(workspace=ws, actor=manager, name="Big", rules={"conditions": [cond("arr", "gte", 3000000)]})
+    segment = save_segment(workspace=ws, actor=manager, name="Big", materialize=False,
+                           rules={"conditions": [cond("arr", "gte", 3000000)]})
     day1, day2 = DAY, DAY + dt.timedelta(days=1)
     assert materialize_segment(segment=segment, as_of=day1) == {"segment": segment.pk, "entered": 3, "left": 0,
                                                                 "members": 3}

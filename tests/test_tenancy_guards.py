@@ -23,7 +23,7 @@ NOT_WORKSPACE_OWNED = {
 
 # API viewsets that are deliberately not workspace-scoped querysets (and why).
 UNSCOPED_VIEWSETS = {
-    # These have no model queryset: each passes `request.workspace` (set by IsWorkspaceMember)
+    # These have no model queryset: each passes `request.workspace` (set by WorkspaceAPIMixin)
     # to a service or selector that takes the workspace as a required argument.
     "MeViewSet",  # answers only with the caller's own membership
     "ExportViewSet",  # imports.exports.* (workspace=...)
@@ -84,6 +84,14 @@ def test_a_query_that_names_no_workspace_refuses_to_run(ws, account, other_accou
     assert Account.objects.for_workspace(ws).filter(pk=other_account.pk).count() == 0
     assert Account.all_workspaces.count() == 2  # a decision, spelled out
     assert Account.objects.none().count() == 0
+
+
+def test_every_api_viewset_sets_the_workspace_in_its_base():
+    """`request.workspace` comes from the base view, never from a permission class as a side effect."""
+    from workspaces.api.viewsets import WorkspaceAPIMixin
+
+    assert [viewset.__name__ for _prefix, viewset, _ in router.registry
+            if not issubclass(viewset, WorkspaceAPIMixin)] == []
 
 
 def test_every_api_viewset_is_workspace_scoped():

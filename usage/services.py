@@ -22,8 +22,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account, Contact
 from accounts.services import copy_nightly_values
-from workspaces.models import AuditEvent
-from workspaces.services import DomainError, record_audit
+from workspaces.audit import record_audit
+from workspaces.errors import DomainError
+from workspaces.models import AuditEvent, Membership
+from workspaces.policy import authorize
 
 from .models import (
     MAPPABLE_ACCOUNT_FIELDS,
@@ -47,28 +49,17 @@ KEY_CACHE_SECONDS = 10
 _key_cache = {}
 
 
-def _require_admin(actor):
-    if actor is not None and not actor.is_admin:
-        raise DomainError(_("Only a workspace admin manages write keys."), field="name")
-
-
-def _check_key_workspace(write_key, actor):
-    _require_admin(actor)
-    if actor is not None and actor.workspace_id != write_key.workspace_id:
-        raise DomainError(_("Not found in this workspace."), field="write_key")
-
-
 @transaction.atomic
-def create_write_key(*, workspace, name, actor=None):
+def create_write_key(*, workspace, name, actor):
     """Create a write key; returns (write_key, plaintext). The plaintext is never stored."""
-    _require_admin(actor)
+    authorize(actor, "usage.manage")
     name = (name or "").strip()
     if not name:
         raise DomainError(_("Give the key a name, e.g. the app that sends events."), field="name")
     plaintext = WriteKey.generate_key()
     key = WriteKey(
         workspace=workspace, name=name[:100], key_hash=WriteKey.hash_key(plaintext),
-        key_hint=plaintext[:10], created_by=actor,
+        key_hint=plaintext[:10], created_by=actor if isinstance(actor, Membership) else None,
     )
     key.full_clean()
     key.save()
@@ -77,8 +68,8 @@ def create_write_key(*, workspace, name, actor=None):
 
 
 @transaction.atomic
-def revoke_write_key(*, write_key, actor=None):
-    _check_key_workspace(write_key, actor)
+def revoke_write_key(*, write_key, actor):
+    authorize(actor, "usage.manage", write_key)
     if write_key.revoked_at is None:
         write_key.revoked_at = timezone.now()
         write_key.save(update_fields=["revoked_at"])
@@ -88,9 +79,9 @@ def revoke_write_key(*, write_key, actor=None):
 
 
 @transaction.atomic
-def rotate_write_key(*, write_key, actor=None):
+def rotate_write_key(*, write_key, actor):
     """A new key with the same name. The old one keeps working until revoked: no downtime."""
-    _check_key_workspace(write_key, actor)
+    authorize(actor, "usage.manage", write_key)
     if write_key.revoked_at is not None:
         raise DomainError(_("This key is already revoked; create a new one."), field="write_key")
     new_key, plaintext = create_write_key(workspace=write_key.workspace, name=write_key.name, actor=actor)
@@ -153,8 +144,7 @@ def parse_trait_mapping(text):
 
 @transaction.atomic
 def update_ingest_settings(*, workspace, actor, **fields):
-    if actor is not None and not actor.is_admin:
-        raise DomainError(_("Only a workspace admin changes usage settings."), field="trait_mapping")
+    authorize(actor, "usage.manage")
     mapping = fields.get("trait_mapping")
     if mapping is not None:
         if not isinstance(mapping, dict) or any(

@@ -4,14 +4,14 @@ Managers read it; only admins change anything (the services check that again).
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from workspaces.services import DomainError
-from workspaces.views import WorkspaceMixin
+from workspaces.errors import DomainError
+from workspaces.pages import WorkspaceMixin
+from workspaces.policy import allows, authorize
 
 from . import selectors, services
 from .forms import IngestSettingsForm, WriteKeyForm
@@ -60,7 +60,7 @@ await client.flush();"""),
 
 class UsageSettingsView(WorkspaceMixin, TemplateView):
     template_name = "usage/settings.html"
-    required_role_check = "is_manager"
+    required_action = "usage.view_settings"
 
     def get_context_data(self, *, new_key=None, key_form=None, settings_form=None, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -68,7 +68,7 @@ class UsageSettingsView(WorkspaceMixin, TemplateView):
         ingest = services.get_ingest_settings(workspace=workspace)
         host = self.request.build_absolute_uri("/").rstrip("/")
         context.update(
-            can_manage=self.membership.is_admin,
+            can_manage=allows(self.actor, "usage.manage"),
             keys=selectors.write_keys(workspace=workspace),
             new_key=new_key,
             key_form=key_form or WriteKeyForm(),
@@ -87,8 +87,7 @@ class UsageSettingsView(WorkspaceMixin, TemplateView):
         return context
 
     def post(self, request, *args, **kwargs):
-        if not self.membership.is_admin:
-            raise PermissionDenied(_("Only a workspace admin manages usage settings."))
+        authorize(self.actor, "usage.manage")  # every action below is an admin's; refuse before reading the form
         action = request.POST.get("action")
         try:
             if action == "create_key":
@@ -96,17 +95,17 @@ class UsageSettingsView(WorkspaceMixin, TemplateView):
                 if not form.is_valid():
                     return self.render_to_response(self.get_context_data(key_form=form))
                 key, plaintext = services.create_write_key(
-                    workspace=self.workspace, name=form.cleaned_data["name"], actor=self.membership
+                    workspace=self.workspace, name=form.cleaned_data["name"], actor=self.actor
                 )
                 # Rendered, not redirected: the plaintext must never sit in a URL or the session.
                 return self.render_to_response(self.get_context_data(new_key=(key, plaintext)))
             if action in ("revoke_key", "rotate_key"):
                 key = self._key(request.POST.get("key"))
                 if action == "revoke_key":
-                    services.revoke_write_key(write_key=key, actor=self.membership)
+                    services.revoke_write_key(write_key=key, actor=self.actor)
                     messages.success(request, _("Key “%(name)s” revoked.") % {"name": key.name})
                     return redirect("usage:settings")
-                new, plaintext = services.rotate_write_key(write_key=key, actor=self.membership)
+                new, plaintext = services.rotate_write_key(write_key=key, actor=self.actor)
                 return self.render_to_response(self.get_context_data(new_key=(new, plaintext)))
             if action == "save_settings":
                 form = IngestSettingsForm(request.POST)
@@ -114,7 +113,7 @@ class UsageSettingsView(WorkspaceMixin, TemplateView):
                     return self.render_to_response(self.get_context_data(settings_form=form))
                 data = dict(form.cleaned_data)
                 data["trait_mapping"] = services.parse_trait_mapping(data["trait_mapping"])
-                services.update_ingest_settings(workspace=self.workspace, actor=self.membership, **data)
+                services.update_ingest_settings(workspace=self.workspace, actor=self.actor, **data)
                 messages.success(request, _("Usage settings saved."))
                 return redirect("usage:settings")
         except DomainError as error:
@@ -123,7 +122,7 @@ class UsageSettingsView(WorkspaceMixin, TemplateView):
         raise Http404(_("Unknown action."))
 
     def _key(self, pk):
-        key = WriteKey.objects.for_workspace(self.workspace).filter(pk=pk).first() if str(pk).isdigit() else None
+        key = self.scoped(WriteKey).filter(pk=pk).first() if str(pk).isdigit() else None
         if key is None:
             raise Http404(_("No such write key in this workspace."))
         return key

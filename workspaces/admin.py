@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .models import ApiToken, AuditEvent, Membership, Role, Workspace, WorkspaceOwned
+from .policy import SystemActor
 from .services import revoke_token
 
 
@@ -221,9 +222,10 @@ class ApiTokenAdmin(WorkspaceScopedAdmin):
     def revoke(self, request, queryset):
         count = 0
         for token in queryset.filter(revoked_at__isnull=True).select_related("membership__workspace"):
+            # A staff user acts as their admin membership; a superuser outside the workspace as the site.
             actor = Membership.objects.for_workspace(token.membership.workspace_id).filter(
                 user=request.user, is_active=True
-            ).first()
+            ).first() or SystemActor(f"admin site ({request.user.get_username()})")
             revoke_token(token=token, actor=actor)
             count += 1
         self.message_user(request, _("%(count)d tokens revoked.") % {"count": count}, messages.SUCCESS)

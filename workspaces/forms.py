@@ -40,12 +40,8 @@ class NewUserForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.CSM)
 
     def clean_username(self):
-        username = self.cleaned_data["username"].strip()
-        # Never touch an existing login from here: that would let one workspace's admin reset
-        # the password of a user who belongs to another workspace.
-        if get_user_model().objects.filter(username=username).exists():
-            raise ValidationError(_("This username is taken. To add an existing user, use “Add existing user”."))
-        return username
+        # Whether the name is free is the service's rule (it must never touch an existing login).
+        return self.cleaned_data["username"].strip()
 
     def clean(self):
         data = super().clean()

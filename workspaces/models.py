@@ -197,7 +197,11 @@ class Membership(WorkspaceOwned):
     def display_name(self):
         return self.user.get_full_name() or self.user.username
 
-    # The role rules, in one place. Views, API permissions and services all ask these.
+    # Set on a request's membership when it authenticated with an API token, so that what the
+    # request changes is audited as done through that token (see workspaces.audit).
+    api_token = None
+
+    # The role tests the policy (workspaces.policy) is built from; everything else asks the policy.
     @property
     def can_edit(self):
         return self.role != Role.VIEWER
@@ -258,11 +262,21 @@ class ApiToken(models.Model):
     def is_active(self):
         return self.revoked_at is None
 
+    @property
+    def workspace_id(self):
+        return self.membership.workspace_id
+
 
 class AuditEvent(WorkspaceOwned):
-    """Who changed what, and when. Written by services, read by managers."""
+    """Who changed what, and when. Written by services (workspaces.audit), read by managers.
+
+    Who acted is a member (`actor`), a member through one of their API tokens (`actor` and
+    `token`), or the platform itself (`system_actor`: "nightly", a rule's name, a command).
+    """
 
     actor = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    token = models.ForeignKey(ApiToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    system_actor = models.CharField(max_length=80, blank=True)
     action = models.CharField(max_length=40)
     object_type = models.CharField(max_length=60)
     object_id = models.CharField(max_length=64, blank=True)
@@ -276,3 +290,15 @@ class AuditEvent(WorkspaceOwned):
 
     def __str__(self):
         return f"{self.action} {self.object_type} {self.object_repr}"
+
+    @property
+    def actor_label(self):
+        """"Aiko Tanaka", "Aiko Tanaka (API token “CRM sync”)", "system: nightly" or "—" (member removed)."""
+        if self.system_actor:
+            return _("system: %(name)s") % {"name": self.system_actor}
+        if self.actor_id is None:
+            return "—"
+        if self.token_id:
+            return _("%(member)s (API token “%(token)s”)") % {"member": self.actor.display_name,
+                                                              "token": self.token.name}
+        return self.actor.display_name

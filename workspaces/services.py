@@ -1,43 +1,19 @@
+"""Writes of the tenant layer: members, their roles and their API tokens."""
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from .models import ApiToken, AuditEvent, Membership, Role
-
-
-class DomainError(Exception):
-    """A business rule said no. Pages show `message`; the API answers 400 naming `field`."""
-
-    def __init__(self, message, *, field=None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-
-
-def record_audit(*, workspace, actor, action, obj=None, object_type=None, changes=None):
-    return AuditEvent.objects.create(
-        workspace=workspace,
-        actor=actor,
-        action=action,
-        object_type=object_type or (obj._meta.model_name if obj is not None else ""),
-        object_id=str(obj.pk) if obj is not None else "",
-        object_repr=str(obj)[:200] if obj is not None else "",
-        changes=changes or {},
-    )
-
-
-def model_changes(instance, data):
-    """{field: [old, new]} for the fields in `data` whose value differs; values as strings for JSON."""
-    changes = {}
-    for field, new in data.items():
-        old = getattr(instance, field, None)
-        if old != new:
-            changes[field] = [None if old is None else str(old), None if new is None else str(new)]
-    return changes
+from .audit import record_audit
+from .errors import DomainError
+from .models import ApiToken, Membership, Role
+from .policy import SystemActor, authorize
 
 
 @transaction.atomic
-def add_member(*, workspace, user, role=Role.CSM, actor=None):
+def add_member(*, workspace, user, role=Role.CSM, actor):
+    authorize(actor, "members.manage")
     membership, created = Membership.objects.for_workspace(workspace).get_or_create(
         workspace=workspace, user=user, defaults={"role": role}
     )
@@ -51,10 +27,9 @@ def add_member(*, workspace, user, role=Role.CSM, actor=None):
 
 @transaction.atomic
 def change_member_role(*, membership, role, actor):
-    if actor is not None and not actor.is_admin:
-        raise DomainError("Only a workspace admin manages members.", field="role")
+    authorize(actor, "members.manage", membership)
     if membership.role == Role.ADMIN and role != Role.ADMIN and not _other_admin_exists(membership):
-        raise DomainError("A workspace needs at least one admin.", field="role")
+        raise DomainError(_("A workspace needs at least one admin."), field="role")
     old = membership.role
     membership.role = role
     membership.full_clean()
@@ -68,10 +43,9 @@ def change_member_role(*, membership, role, actor):
 
 @transaction.atomic
 def deactivate_member(*, membership, actor):
-    if actor is not None and not actor.is_admin:
-        raise DomainError("Only a workspace admin manages members.")
+    authorize(actor, "members.manage", membership)
     if membership.role == Role.ADMIN and not _other_admin_exists(membership):
-        raise DomainError("A workspace needs at least one admin.")
+        raise DomainError(_("A workspace needs at least one admin."))
     membership.is_active = False
     membership.save(update_fields=["is_active"])
     membership.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
@@ -87,10 +61,20 @@ def _other_admin_exists(membership):
     )
 
 
-def create_user_with_membership(*, workspace, username, password, role, first_name="", last_name="", email="",
-                                actor=None):
+@transaction.atomic
+def create_user_with_membership(*, workspace, username, password, role, actor, first_name="", last_name="",
+                                email=""):
+    """A new login and its membership. An existing username is refused: a workspace admin must never
+    set the password of a user who may belong to other workspaces. Only the platform itself (the
+    demo seeder) refreshes its own users this way."""
+    authorize(actor, "members.manage")
     User = get_user_model()
-    user, _ = User.objects.get_or_create(username=username)
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = User(username=username)
+    elif not isinstance(actor, SystemActor):
+        raise DomainError(_("This username is taken. To add an existing user, use “Add existing user”."),
+                          field="username")
     user.first_name, user.last_name, user.email = first_name, last_name, email
     user.set_password(password)
     user.save()
@@ -98,7 +82,10 @@ def create_user_with_membership(*, workspace, username, password, role, first_na
 
 
 def issue_token(*, membership, name):
-    """Create a token and return (token, key). The key is shown once; only its hash is kept."""
+    """Create a token and return (token, key). The key is shown once; only its hash is kept.
+
+    Every member issues tokens for themselves only: the token acts with the member's own role.
+    """
     key = ApiToken.generate_key()
     token = ApiToken.objects.create(
         membership=membership, name=name, key_hash=ApiToken.hash_key(key), key_hint=key[:10]
@@ -108,6 +95,7 @@ def issue_token(*, membership, name):
 
 
 def revoke_token(*, token, actor):
+    authorize(actor, "tokens.revoke", token)
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])

@@ -1,7 +1,8 @@
+"""Pages of the tenant layer: switching workspace, members and roles, my API tokens."""
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -9,36 +10,13 @@ from django.views import View
 from django.views.decorators.http import require_POST
 
 from . import services
+from .errors import DomainError
 from .forms import AddMemberForm, NewUserForm, RoleForm, TokenForm
 from .middleware import SESSION_KEY
 from .models import Membership, Role
+from .pages import WorkspaceMixin
+from .policy import allows
 from .selectors import memberships_of, tokens_of
-from .services import DomainError
-
-
-class WorkspaceMixin(LoginRequiredMixin):
-    """The one place page views are scoped to the current workspace.
-
-    `get_queryset()` narrows `model`'s rows to the workspace, so another workspace's object is
-    a 404. `required_role_check` names a Membership property that must be true for the view
-    (e.g. "is_manager"); write views set it to "can_edit" at least.
-    """
-
-    required_role_check = None
-
-    def dispatch(self, request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return self.handle_no_permission()
-        if request.membership is None:
-            raise Http404(_("You are not a member of any workspace."))
-        self.workspace = request.workspace
-        self.membership = request.membership
-        if self.required_role_check and not getattr(self.membership, self.required_role_check):
-            raise PermissionDenied(_("Your role does not allow this."))
-        return super().dispatch(request, *args, **kwargs)
-
-    def get_queryset(self):
-        return self.model.objects.for_workspace(self.workspace)
 
 
 @require_POST
@@ -60,15 +38,14 @@ class MembersView(WorkspaceMixin, View):
     template_name = "workspaces/members.html"
 
     def get_members(self):
-        return (
-            Membership.objects.for_workspace(self.workspace)
-            .select_related("user")
-            .order_by("-is_active", "user__first_name", "user__last_name", "user__username")
+        return self.get_queryset().select_related("user").order_by(
+            "-is_active", "user__first_name", "user__last_name", "user__username"
         )
 
     def render_page(self, add_form=None, new_form=None, status=200):
-        context = {"members": self.get_members(), "roles": Role.choices, "can_manage": self.membership.is_admin}
-        if self.membership.is_admin:
+        can_manage = allows(self.actor, "members.manage")
+        context = {"members": self.get_members(), "roles": Role.choices, "can_manage": can_manage}
+        if can_manage:
             context["add_form"] = add_form or AddMemberForm(workspace=self.workspace, prefix="add")
             context["new_form"] = new_form or NewUserForm(prefix="new")
         return render(self.request, self.template_name, context, status=status)
@@ -78,13 +55,10 @@ class MembersView(WorkspaceMixin, View):
 
 
 class AdminMemberActionView(MembersView):
-    required_role_check = "is_admin"
+    required_action = "members.manage"
 
     def get(self, request, **kwargs):
         return redirect("workspaces:members")
-
-    def get_target(self):
-        return get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
 
     def done(self, message):
         messages.success(self.request, message)
@@ -101,7 +75,7 @@ class AddMemberView(AdminMemberActionView):
         if not form.is_valid():
             return self.render_page(add_form=form, status=400)
         member = services.add_member(
-            workspace=self.workspace, user=form.user, role=form.cleaned_data["role"], actor=self.membership
+            workspace=self.workspace, user=form.user, role=form.cleaned_data["role"], actor=self.actor
         )
         return self.done(_("%(name)s added.") % {"name": member.display_name})
 
@@ -109,22 +83,26 @@ class AddMemberView(AdminMemberActionView):
 class NewUserView(AdminMemberActionView):
     def post(self, request):
         form = NewUserForm(request.POST, prefix="new")
-        if not form.is_valid():
-            return self.render_page(new_form=form, status=400)
-        member = services.create_user_with_membership(workspace=self.workspace, actor=self.membership,
-                                                      **form.cleaned_data)
-        return self.done(_("%(name)s can now log in.") % {"name": member.display_name})
+        if form.is_valid():
+            try:
+                member = services.create_user_with_membership(workspace=self.workspace, actor=self.actor,
+                                                              **form.cleaned_data)
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                return self.done(_("%(name)s can now log in.") % {"name": member.display_name})
+        return self.render_page(new_form=form, status=400)
 
 
 class ChangeRoleView(AdminMemberActionView):
     def post(self, request, pk):
-        member = self.get_target()
+        member = self.get_object()
         form = RoleForm(request.POST)
         if not form.is_valid():
             messages.error(request, _("Choose a valid role."))
             return redirect("workspaces:members")
         try:
-            services.change_member_role(membership=member, role=form.cleaned_data["role"], actor=self.membership)
+            services.change_member_role(membership=member, role=form.cleaned_data["role"], actor=self.actor)
         except (DomainError, ValidationError) as exc:
             return self.failed(exc)
         return self.done(_("%(name)s is now %(role)s.") % {"name": member.display_name,
@@ -133,9 +111,9 @@ class ChangeRoleView(AdminMemberActionView):
 
 class DeactivateMemberView(AdminMemberActionView):
     def post(self, request, pk):
-        member = self.get_target()
+        member = self.get_object()
         try:
-            services.deactivate_member(membership=member, actor=self.membership)
+            services.deactivate_member(membership=member, actor=self.actor)
         except DomainError as exc:
             return self.failed(exc)
         return self.done(_("%(name)s was deactivated and their API tokens revoked.") % {"name": member.display_name})
@@ -143,8 +121,8 @@ class DeactivateMemberView(AdminMemberActionView):
 
 class ReactivateMemberView(AdminMemberActionView):
     def post(self, request, pk):
-        member = self.get_target()
-        services.add_member(workspace=self.workspace, user=member.user, role=member.role, actor=self.membership)
+        member = self.get_object()
+        services.add_member(workspace=self.workspace, user=member.user, role=member.role, actor=self.actor)
         return self.done(_("%(name)s was reactivated.") % {"name": member.display_name})
 
 
@@ -180,6 +158,6 @@ class RevokeTokenView(WorkspaceMixin, View):
     def post(self, request, pk):
         # Only my own tokens: anyone else's (or another workspace's) is a 404.
         token = get_object_or_404(tokens_of(self.membership), pk=pk)
-        services.revoke_token(token=token, actor=self.membership)
+        services.revoke_token(token=token, actor=self.actor)
         messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
         return redirect("workspaces:tokens")

@@ -1,8 +1,7 @@
 """REST API v1 for accounts and what hangs off them. Declarations on the workspace-scoped bases.
 
-Role rules (see workspaces.models.Membership): viewers read only (IsWorkspaceMember); the object
-rules are each viewset's `can_change` and `check_write`. Every write goes through
-`accounts.services`.
+Every write goes through `accounts.services`, which also decide who may do what (workspaces.policy):
+the viewsets parse, call and answer.
 """
 
 from django.utils.translation import gettext as _
@@ -10,10 +9,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from workspaces.api.viewsets import WorkspaceReadOnlyViewSet, WorkspaceViewSet
+from workspaces.errors import RowErrors
 
 from .. import services
 from ..filtersets import AccountFilterSet, ContactFilterSet, ContractFilterSet, TouchpointFilterSet
@@ -63,12 +63,6 @@ class ExternalIdUpsertMixin:
         data = {key: value for key, value in data.items() if key != "external_id"}
         return self.get_serializer(instance, data=data, partial=instance is not None)
 
-    def _check_row(self, instance, validated_data):
-        membership = self.request.membership
-        if instance is not None and not self.can_change(membership, instance):
-            raise PermissionDenied(_("Your role does not allow changing this record."))
-        self.check_write(membership, instance, validated_data)
-
     def upsert_one(self, request, external_id):
         instance = self.get_queryset().filter(external_id=external_id).first()
         if request.method == "GET":
@@ -77,9 +71,8 @@ class ExternalIdUpsertMixin:
             return Response(self.get_serializer(instance).data)
         serializer = self._upsert_serializer(instance, request.data, external_id)
         serializer.is_valid(raise_exception=True)
-        self._check_row(instance, serializer.validated_data)
         obj, created = type(self).upsert_service(
-            workspace=request.workspace, actor=request.membership, external_id=external_id,
+            workspace=request.workspace, actor=request.actor, external_id=external_id,
             **serializer.validated_data,
         )
         obj = self.get_queryset().get(pk=obj.pk)
@@ -109,9 +102,9 @@ class ExternalIdUpsertMixin:
         if not errors:
             try:
                 result = type(self).bulk_upsert_service(
-                    workspace=request.workspace, actor=request.membership, rows=parsed
+                    workspace=request.workspace, actor=request.actor, rows=parsed
                 )
-            except services.BulkError as exc:
+            except RowErrors as exc:
                 errors = [{**error, "external_id": external_ids[error["index"]]} for error in exc.errors]
         if errors:
             return Response(
@@ -144,11 +137,6 @@ class ExternalIdUpsertMixin:
         serializer = self._upsert_serializer(instance, row, external_id)
         if not serializer.is_valid():
             return serializer.errors
-        try:
-            self._check_row(instance, serializer.validated_data)
-        except PermissionDenied as exc:
-            detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": [exc.detail]}
-            return detail
         parsed.append({"external_id": external_id, **serializer.validated_data})
         return None
 
@@ -191,10 +179,6 @@ def upsert_actions(serializer_class, noun):
     return by_external_id, bulk_upsert
 
 
-def _deny(message, field=None):
-    raise PermissionDenied({field: [message]} if field else message)
-
-
 class AccountViewSet(ExternalIdUpsertMixin, WorkspaceViewSet):
     """Customer accounts. Filters are those of the account list page; `ordering` sorts."""
 
@@ -207,10 +191,6 @@ class AccountViewSet(ExternalIdUpsertMixin, WorkspaceViewSet):
     bulk_upsert_service = services.bulk_upsert_accounts
     by_external_id, bulk_upsert = upsert_actions(AccountSerializer, "account")
 
-    @staticmethod
-    def can_change(membership, account):
-        return membership.can_edit_account(account)
-
     def list(self, request, *args, **kwargs):
         # Count and page through ids alone (an index-only scan), then read that page as plain rows:
         # building model instances of 50 accounts, their owners, users, stages and tags cost several
@@ -220,52 +200,22 @@ class AccountViewSet(ExternalIdUpsertMixin, WorkspaceViewSet):
         rows = account_rows(workspace=request.workspace, ids=ids)
         return self.get_paginated_response(self.get_serializer(rows, many=True).data)
 
-    @staticmethod
-    def check_write(membership, account, data):
-        if membership.is_manager:
-            return
-        if account is None:
-            # As on the pages: a CSM creates accounts that they own, and only those.
-            if data.get("owner") not in (None, membership):
-                _deny(_("A CSM creates accounts that they own."), "owner")
-            data["owner"] = membership
-            return
-        if "owner" in data and data["owner"] != account.owner:
-            _deny(_("Only a manager or admin can reassign an account."), "owner")
-
     def perform_create(self, serializer):
-        self.check_write(self.request.membership, None, serializer.validated_data)
         serializer.instance = services.create_account(
-            workspace=self.request.workspace, actor=self.request.membership, **serializer.validated_data
+            workspace=self.request.workspace, actor=self.request.actor, **serializer.validated_data
         )
 
     def perform_update(self, serializer):
-        self.check_write(self.request.membership, serializer.instance, serializer.validated_data)
-        services.update_account(
-            account=serializer.instance, actor=self.request.membership, **serializer.validated_data
-        )
+        services.update_account(account=serializer.instance, actor=self.request.actor, **serializer.validated_data)
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
 
     def perform_destroy(self, instance):
-        if not self.request.membership.is_manager:
-            _deny(_("Only a manager or admin can delete accounts."))
-        services.delete_account(account=instance, actor=self.request.membership)
+        services.delete_account(account=instance, actor=self.request.actor)
 
 
-class AccountOwnerRuleMixin:
-    # Contacts and contracts follow their account: a CSM writes them on accounts they own.
-
-    @staticmethod
-    def can_change(membership, obj):
-        return membership.can_edit_account(obj.account)
-
-    @staticmethod
-    def check_write(membership, obj, data):
-        account = data.get("account") or obj.account
-        if not membership.can_edit_account(account):
-            _deny(_("Your role only allows this on accounts you own."), "account")
-
-    # Each viewset names its write services: save_service(workspace=, actor=, <model>=, account=, …)
+class AccountChildWritesMixin:
+    # Contacts and contracts hang off an account (a CSM writes them on accounts they own: the
+    # services decide). Each viewset names its write services: save_service(workspace=, actor=, <model>=, account=, …)
     # and delete_service(<model>=, actor=).
     save_service = None
     delete_service = None
@@ -274,26 +224,23 @@ class AccountOwnerRuleMixin:
         return self.queryset.model._meta.model_name
 
     def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        self.check_write(self.request.membership, None, data)
         serializer.instance = type(self).save_service(
-            workspace=self.request.workspace, actor=self.request.membership, **data
+            workspace=self.request.workspace, actor=self.request.actor, **serializer.validated_data
         )
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         instance = serializer.instance
-        self.check_write(self.request.membership, instance, data)
         data.setdefault("account", instance.account)
         serializer.instance = type(self).save_service(
-            workspace=self.request.workspace, actor=self.request.membership, **{self._model_name(): instance}, **data
+            workspace=self.request.workspace, actor=self.request.actor, **{self._model_name(): instance}, **data
         )
 
     def perform_destroy(self, instance):
-        type(self).delete_service(**{self._model_name(): instance}, actor=self.request.membership)
+        type(self).delete_service(**{self._model_name(): instance}, actor=self.request.actor)
 
 
-class ContactViewSet(AccountOwnerRuleMixin, ExternalIdUpsertMixin, WorkspaceViewSet):
+class ContactViewSet(AccountChildWritesMixin, ExternalIdUpsertMixin, WorkspaceViewSet):
     """Contacts of the workspace's accounts. CSMs write them on accounts they own."""
 
     queryset = Contact.objects.select_related("account")
@@ -308,7 +255,7 @@ class ContactViewSet(AccountOwnerRuleMixin, ExternalIdUpsertMixin, WorkspaceView
     delete_service = services.delete_contact
 
 
-class ContractViewSet(AccountOwnerRuleMixin, ExternalIdUpsertMixin, WorkspaceViewSet):
+class ContractViewSet(AccountChildWritesMixin, ExternalIdUpsertMixin, WorkspaceViewSet):
     """Contracts of the workspace's accounts. CSMs write them on accounts they own."""
 
     queryset = Contract.objects.select_related("account")
@@ -335,36 +282,17 @@ class TouchpointViewSet(ExternalIdUpsertMixin, WorkspaceViewSet):
     bulk_upsert_service = services.bulk_upsert_touchpoints
     by_external_id, bulk_upsert = upsert_actions(TouchpointSerializer, "touchpoint")
 
-    @staticmethod
-    def can_change(membership, touchpoint):
-        return membership.can_log_touchpoints
-
-    @staticmethod
-    def check_write(membership, touchpoint, data):
-        if not membership.can_log_touchpoints:
-            _deny(_("Your role does not allow logging touchpoints."))
-        author = data.get("author")
-        if author is not None and author != membership and not membership.is_manager:
-            _deny(_("Only a manager or admin can log a touchpoint for someone else."), "author")
-
     def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        self.check_write(self.request.membership, None, data)
-        data.setdefault("author", self.request.membership)
-        touchpoint = services.log_touchpoint(**data)
+        touchpoint = services.log_touchpoint(actor=self.request.actor, **serializer.validated_data)
         serializer.instance = self.get_queryset().get(pk=touchpoint.pk)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
-        self.check_write(self.request.membership, serializer.instance, data)
-        services.update_touchpoint(touchpoint=serializer.instance, actor=self.request.membership, **data)
+        services.update_touchpoint(touchpoint=serializer.instance, actor=self.request.actor, **data)
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
 
     def perform_destroy(self, instance):
-        membership = self.request.membership
-        if not (membership.is_manager or instance.author_id == membership.pk):
-            _deny(_("Only the author, a manager or an admin can delete a touchpoint."))
-        services.delete_touchpoint(touchpoint=instance, actor=membership)
+        services.delete_touchpoint(touchpoint=instance, actor=self.request.actor)
 
 
 class LifecycleStageViewSet(WorkspaceViewSet):
@@ -372,7 +300,6 @@ class LifecycleStageViewSet(WorkspaceViewSet):
 
     queryset = LifecycleStage.objects.all()
     serializer_class = LifecycleStageSerializer
-    write_permission = "is_manager"
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
     ordering_fields = ["position", "name", "id"]
     ordering = ["position"]
@@ -380,12 +307,12 @@ class LifecycleStageViewSet(WorkspaceViewSet):
 
     def perform_create(self, serializer):
         serializer.instance = services.save_stage(
-            workspace=self.request.workspace, actor=self.request.membership, **serializer.validated_data
+            workspace=self.request.workspace, actor=self.request.actor, **serializer.validated_data
         )
 
     def perform_update(self, serializer):
         serializer.instance = services.save_stage(
-            workspace=self.request.workspace, actor=self.request.membership, stage=serializer.instance,
+            workspace=self.request.workspace, actor=self.request.actor, stage=serializer.instance,
             **serializer.validated_data,
         )
 

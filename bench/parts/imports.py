@@ -127,6 +127,7 @@ def run_import_in_worker(args):
     from imports.columns import suggest_mapping
     from imports.readers import read_file
     from workspaces.models import Workspace
+    from workspaces.policy import SystemActor
 
     workspace = Workspace.objects.get(pk=args.workspace_id)
     path = Path(args.file)
@@ -135,7 +136,7 @@ def run_import_in_worker(args):
     read_seconds = time.perf_counter() - started
     saved = selectors.saved_mapping(workspace=workspace, object_type="accounts")
     mapping = suggest_mapping("accounts", sheet.headers, saved)
-    result = services.import_sheet(workspace=workspace, actor=None, object_type="accounts", sheet=sheet,
+    result = services.import_sheet(workspace=workspace, actor=SystemActor("bench"), object_type="accounts", sheet=sheet,
                                    mapping=mapping, commit=args.commit, filename=path.name)
     return {"seconds": time.perf_counter() - started, "read_seconds": read_seconds, "rows": len(sheet),
             "summary": result.summary(), "errors": result.errors[:3], "mapped": sorted(mapping.values())}

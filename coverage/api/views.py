@@ -1,6 +1,6 @@
 """REST API v1 for the touch model, cadence policies, tier pins and coverage, on the scoped bases.
 
-Everyone in the workspace reads; only managers write (`write_permission = "is_manager"`).
+Everyone in the workspace reads; only managers write (the services say so: workspaces.policy).
 Coverage endpoints read the stored daily snapshots through the same selectors as the pages.
 """
 
@@ -15,9 +15,14 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
-from workspaces.api.permissions import IsWorkspaceMember
-from workspaces.api.viewsets import WorkspaceReadOnlyViewSet, WorkspaceScopedMixin, WorkspaceViewSet
-from workspaces.models import Membership
+from workspaces.api.viewsets import (
+    WorkspaceAPIMixin,
+    WorkspaceReadOnlyViewSet,
+    WorkspaceScopedMixin,
+    WorkspaceViewSet,
+)
+from workspaces.policy import allows
+from workspaces.selectors import workspace_members
 
 from .. import selectors, services
 from ..filtersets import CoverageSnapshotFilterSet
@@ -46,7 +51,6 @@ def api_as_of(request):
 class CadencePolicyViewSet(WorkspaceViewSet):
     queryset = CadencePolicy.objects.select_related("segment").prefetch_related("rules")
     serializer_class = CadencePolicySerializer
-    write_permission = "is_manager"
 
     def get_queryset(self):
         services.ensure_touch_model(workspace=self.request.workspace)
@@ -63,7 +67,7 @@ class CadencePolicyViewSet(WorkspaceViewSet):
         if "rules" in data:
             data["rules"] = [dict(r) for r in data["rules"]]
         serializer.instance = services.save_cadence_policy(
-            workspace=self.request.workspace, actor=self.request.membership, policy=policy, **data
+            workspace=self.request.workspace, actor=self.request.actor, policy=policy, **data
         )
 
     def perform_create(self, serializer):
@@ -73,28 +77,25 @@ class CadencePolicyViewSet(WorkspaceViewSet):
         self._save(serializer, serializer.instance)
 
     def perform_destroy(self, instance):
-        services.delete_cadence_policy(policy=instance, actor=self.request.membership)
+        services.delete_cadence_policy(policy=instance, actor=self.request.actor)
 
 
 class TierPinViewSet(WorkspaceScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                      mixins.DestroyModelMixin, viewsets.GenericViewSet):
     queryset = TierPin.objects.select_related("account", "pinned_by__user")
     serializer_class = TierPinSerializer
-    write_permission = "is_manager"
 
     def perform_create(self, serializer):
-        serializer.instance = services.pin_tier(actor=self.request.membership, **serializer.validated_data)
+        serializer.instance = services.pin_tier(actor=self.request.actor, **serializer.validated_data)
 
     def perform_destroy(self, instance):
-        services.unpin_tier(account=instance.account, actor=self.request.membership)
+        services.unpin_tier(account=instance.account, actor=self.request.actor)
 
 
-class TouchModelViewSet(viewsets.GenericViewSet):
+class TouchModelViewSet(WorkspaceAPIMixin, viewsets.GenericViewSet):
     """The workspace's tier thresholds and matrix bands: `GET|PATCH /api/v1/touch-model/current/`."""
 
     serializer_class = TouchModelSerializer
-    permission_classes = [IsWorkspaceMember]
-    write_permission = "is_manager"
     lookup_value_regex = "current"
 
     def get_object(self):
@@ -112,7 +113,7 @@ class TouchModelViewSet(viewsets.GenericViewSet):
         serializer = self.get_serializer(touch_model, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data = {k: ([dict(b) for b in v] if k.endswith("_bands") else v) for k, v in serializer.validated_data.items()}
-        touch_model = services.update_touch_model(workspace=request.workspace, actor=request.membership, **data)
+        touch_model = services.update_touch_model(workspace=request.workspace, actor=request.actor, **data)
         return Response(self.get_serializer(touch_model).data)
 
     def update(self, request, pk=None):
@@ -191,10 +192,10 @@ class CoverageViewSet(WorkspaceReadOnlyViewSet):
     def due(self, request):
         """The caller's due and overdue accounts (managers may pass `owner`)."""
         owner, owner_id = request.membership, request.query_params.get("owner", "")
-        if owner_id and request.membership.is_manager:
+        if owner_id and allows(request.actor, "coverage.see_any_due_list"):
             if not owner_id.isdigit():
                 raise ValidationError({"owner": [_("Give a member id.")]})
-            owner = get_object_or_404(Membership.objects.for_workspace(request.workspace), pk=owner_id)
+            owner = get_object_or_404(workspace_members(workspace=request.workspace), pk=owner_id)
         day = api_as_of(request)
         rows = selectors.due_list(workspace=request.workspace, owner=owner, day=day) if day else []
         page = self.paginate_queryset(rows)

@@ -7,16 +7,19 @@ alert outcomes on their own accounts (the services enforce it); everyone reads s
 import datetime as dt
 
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from accounts.models import Account
-from workspaces.api.permissions import IsWorkspaceManager
-from workspaces.api.viewsets import WorkspaceReadOnlyViewSet, WorkspaceScopedMixin, WorkspaceViewSet
+from workspaces.api.permissions import may
+from workspaces.api.viewsets import (
+    WorkspaceAPIMixin,
+    WorkspaceReadOnlyViewSet,
+    WorkspaceScopedMixin,
+    WorkspaceViewSet,
+)
 
 from .. import services
 from ..backtest import backtest_payload, report, what_if
@@ -43,7 +46,6 @@ class HealthSettingsViewSet(WorkspaceScopedMixin, mixins.ListModelMixin, mixins.
                             mixins.UpdateModelMixin, viewsets.GenericViewSet):
     queryset = HealthSettings.objects.all()
     serializer_class = HealthSettingsSerializer
-    write_permission = "is_manager"
     pagination_class = None
 
     def get_queryset(self):
@@ -53,13 +55,12 @@ class HealthSettingsViewSet(WorkspaceScopedMixin, mixins.ListModelMixin, mixins.
 
     def perform_update(self, serializer):
         serializer.instance = services.update_settings(
-            workspace=self.request.workspace, actor=self.request.membership, **serializer.validated_data)
+            workspace=self.request.workspace, actor=self.request.actor, **serializer.validated_data)
 
 
 class ScorecardViewSet(WorkspaceViewSet):
     queryset = Scorecard.objects.prefetch_related("versions__created_by__user")
     serializer_class = ScorecardSerializer
-    write_permission = "is_manager"
     ordering_fields = ["priority", "name"]
 
     def get_queryset(self):
@@ -69,17 +70,17 @@ class ScorecardViewSet(WorkspaceViewSet):
 
     def perform_create(self, serializer):
         card, _version = services.save_scorecard(
-            workspace=self.request.workspace, actor=self.request.membership, **serializer.validated_data)
+            workspace=self.request.workspace, actor=self.request.actor, **serializer.validated_data)
         serializer.instance = card
 
     def perform_update(self, serializer):
         card, _version = services.save_scorecard(
-            workspace=self.request.workspace, actor=self.request.membership, scorecard=serializer.instance,
+            workspace=self.request.workspace, actor=self.request.actor, scorecard=serializer.instance,
             **serializer.validated_data)
         serializer.instance = self.get_queryset().get(pk=card.pk)
 
     def perform_destroy(self, instance):
-        services.delete_scorecard(scorecard=instance, actor=self.request.membership)
+        services.delete_scorecard(scorecard=instance, actor=self.request.actor)
 
     @extend_schema(responses=ScorecardVersionSerializer(many=True))
     @action(detail=True)
@@ -105,7 +106,7 @@ class SentimentRatingViewSet(WorkspaceScopedMixin, mixins.ListModelMixin, mixins
     ordering = ["-rated_at"]
 
     def perform_create(self, serializer):
-        serializer.instance = services.rate_sentiment(actor=self.request.membership, **serializer.validated_data)
+        serializer.instance = services.rate_sentiment(actor=self.request.actor, **serializer.validated_data)
 
 
 class HealthAlertViewSet(WorkspaceReadOnlyViewSet):
@@ -119,11 +120,9 @@ class HealthAlertViewSet(WorkspaceReadOnlyViewSet):
     @action(detail=True, methods=["post"], serializer_class=AlertOutcomeSerializer)
     def outcome(self, request, pk=None):
         alert = self.get_object()
-        if not request.membership.can_edit:
-            raise PermissionDenied(_("Your role does not allow this."))
         serializer = AlertOutcomeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.record_alert_outcome(alert=alert, actor=request.membership,
+        services.record_alert_outcome(alert=alert, actor=request.actor,
                                       outcome=serializer.validated_data["outcome"],
                                       reason=serializer.validated_data.get("outcome_reason", ""))
         return Response(HealthAlertSerializer(alert).data)
@@ -157,10 +156,10 @@ class AccountHealthViewSet(WorkspaceScopedMixin, viewsets.GenericViewSet):
         })
 
 
-class BacktestViewSet(viewsets.GenericViewSet):
+class BacktestViewSet(WorkspaceAPIMixin, viewsets.GenericViewSet):
     """`GET health/backtest/?start=&end=&step_days=` and `POST health/backtest/what-if/` (managers)."""
 
-    permission_classes = [IsWorkspaceManager]
+    permission_classes = [may("health.backtest")]
     serializer_class = BacktestQuerySerializer
     queryset = HealthSnapshot.objects.none()
     filter_backends = []

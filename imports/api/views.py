@@ -3,12 +3,11 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.filtersets import AccountFilterSet
-from workspaces.api.permissions import IsWorkspaceMember
+from workspaces.api.viewsets import WorkspaceAPIViewSet
 
 from .. import selectors
 from ..columns import OBJECT_TYPES
@@ -22,10 +21,8 @@ ACCOUNT_FILTER_PARAMETERS = [
 ]
 
 
-class ExportViewSet(viewsets.ViewSet):
+class ExportViewSet(WorkspaceAPIViewSet):
     """Exports of the caller's workspace in the canonical import columns (a file imports back as is)."""
-
-    permission_classes = [IsWorkspaceMember]
     renderer_classes = [CSVRenderer, XLSXRenderer]
     lookup_field = "object_type"
     lookup_value_regex = "|".join(OBJECT_TYPES)

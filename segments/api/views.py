@@ -1,6 +1,6 @@
 """REST API v1 for segments, on the workspace-scoped bases.
 
-Everyone in the workspace reads; only managers write (`write_permission = "is_manager"`).
+Everyone in the workspace reads; only managers write (the services say so: workspaces.policy).
 """
 
 from drf_spectacular.utils import extend_schema
@@ -25,26 +25,23 @@ class SegmentViewSet(WorkspaceViewSet):
     queryset = Segment.objects.all()
     serializer_class = SegmentSerializer
     filterset_class = SegmentFilterSet
-    write_permission = "is_manager"
     ordering_fields = ["name", "member_count", "updated_at"]
 
     def perform_create(self, serializer):
         serializer.instance = services.save_segment(
-            workspace=self.request.workspace, actor=self.request.membership, **serializer.validated_data
+            workspace=self.request.workspace, actor=self.request.actor, **serializer.validated_data
         )
-        services.materialize_segment(segment=serializer.instance, as_of=self.request.workspace.today())
 
     def perform_update(self, serializer):
         segment = serializer.instance
         data = {"name": segment.name, "description": segment.description, "rules": segment.rules,
                 **serializer.validated_data}
         serializer.instance = services.save_segment(
-            workspace=self.request.workspace, actor=self.request.membership, segment=segment, **data
+            workspace=self.request.workspace, actor=self.request.actor, segment=segment, **data
         )
-        services.materialize_segment(segment=serializer.instance, as_of=self.request.workspace.today())
 
     def perform_destroy(self, instance):
-        services.delete_segment(segment=instance, actor=self.request.membership)
+        services.delete_segment(segment=instance, actor=self.request.actor)
 
     @extend_schema(responses=SegmentMemberSerializer(many=True))
     @action(detail=True, methods=["get"])
@@ -70,9 +67,10 @@ class SegmentViewSet(WorkspaceViewSet):
         """Count (and the first names) of the accounts the rules would select today, without saving."""
         serializer = PreviewRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return Response(services.preview_segment(workspace=request.workspace, rules=serializer.validated_data["rules"]))
+        return Response(services.preview_segment(workspace=request.workspace, actor=request.actor,
+                                                 rules=serializer.validated_data["rules"]))
 
     @action(detail=True, methods=["post"])
     def recompute(self, request, pk=None):
         segment = self.get_object()
-        return Response(services.materialize_segment(segment=segment, as_of=request.workspace.today()))
+        return Response(services.recompute_segment(segment=segment, actor=request.actor))

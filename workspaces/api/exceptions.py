@@ -1,16 +1,20 @@
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from ..services import DomainError
+from ..errors import DomainError, NotAllowed
 
 
 def api_exception_handler(exc, context):
-    """Domain and model validation errors become 400s that name the field, never 500s."""
-    if isinstance(exc, DjangoValidationError):
+    """Service errors become answers that name the field, never 500s: a broken rule or invalid value
+    is a 400, a refusal of the policy a 403, a clash with a unique value a 409."""
+    if isinstance(exc, NotAllowed):
+        exc = exceptions.PermissionDenied(detail={exc.field: [exc.message]} if exc.field else exc.message)
+    elif isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             # Model-wide rules (check constraints) come as "__all__"; DRF clients know non_field_errors.
             detail = {("non_field_errors" if f == NON_FIELD_ERRORS else f): m for f, m in exc.message_dict.items()}
@@ -21,7 +25,7 @@ def api_exception_handler(exc, context):
         exc = exceptions.ValidationError(detail={exc.field or "non_field_errors": [exc.message]})
     elif isinstance(exc, IntegrityError):
         return Response(
-            {"non_field_errors": ["This conflicts with existing data (a unique value is already taken)."]},
+            {"non_field_errors": [_("This conflicts with existing data (a unique value is already taken).")]},
             status=status.HTTP_409_CONFLICT,
         )
     return exception_handler(exc, context)

@@ -1,11 +1,9 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import viewsets
 from rest_framework.response import Response
 
 from ..models import ApiToken, Membership
-from .permissions import IsWorkspaceMember
 from .serializers import MembershipSerializer, MeSerializer
-from .viewsets import WorkspaceReadOnlyViewSet
+from .viewsets import WorkspaceAPIViewSet, WorkspaceReadOnlyViewSet
 
 
 class MemberViewSet(WorkspaceReadOnlyViewSet):
@@ -17,10 +15,8 @@ class MemberViewSet(WorkspaceReadOnlyViewSet):
     ordering_fields = ["id", "role", "created_at"]
 
 
-class MeViewSet(viewsets.ViewSet):
+class MeViewSet(WorkspaceAPIViewSet):
     """`GET /api/v1/me/`: the caller's membership, role rules and workspace."""
-
-    permission_classes = [IsWorkspaceMember]
 
     @extend_schema(responses=MeSerializer, operation_id="me_retrieve")
     def list(self, request):

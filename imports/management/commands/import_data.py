@@ -13,6 +13,7 @@ from imports import selectors, services
 from imports.columns import OBJECT_TYPES, suggest_mapping
 from imports.readers import FileError, read_file
 from workspaces.models import Workspace
+from workspaces.policy import SystemActor
 
 
 class Command(BaseCommand):
@@ -55,7 +56,7 @@ class Command(BaseCommand):
             mapping = {index: name for index, name in mapping.items() if name not in forced.values()}
             mapping.update(forced)
         result = services.import_sheet(
-            workspace=workspace, actor=None, object_type=object_type, sheet=sheet, mapping=mapping,
+            workspace=workspace, actor=SystemActor("import_data command"), object_type=object_type, sheet=sheet, mapping=mapping,
             commit=options["commit"], valid_only=options["valid_only"], filename=path.name,
         )
         for problem in result.mapping_errors:

@@ -1,0 +1,61 @@
+"""The base of every page view: the signed-in member's workspace, scoping, roles and times.
+
+A page view is built on `WorkspaceMixin` (a guard test walks the URLs to make sure):
+- `self.workspace` and `self.membership` are the request's (chosen in the session by the
+  workspace switcher; see workspaces.middleware); a user without a workspace gets a 404;
+- `scoped(Model)` and `get_queryset()` read only this workspace's rows, and `get_object()` looks
+  the URL's `pk` up in them, so another workspace's id is a 404 exactly like a missing one;
+- `required_action` names a policy action every request of the view needs (e.g. "health.backtest");
+  services check the rest, and their NotAllowed is Django's PermissionDenied: a 403;
+- dates and times typed into forms are read in the workspace's time zone, as pages show them.
+"""
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+
+from .policy import authorize
+
+
+class WorkspaceMixin(LoginRequiredMixin):
+    model = None
+    required_action = None
+    pk_url_kwarg = "pk"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        if request.membership is None:
+            raise Http404(_("You are not a member of any workspace."))
+        self.workspace = request.workspace
+        self.membership = request.membership
+        if self.required_action:
+            authorize(self.actor, self.required_action)
+        with timezone.override(self.workspace.tz):
+            return super().dispatch(request, *args, **kwargs)
+
+    @property
+    def actor(self):
+        """Who the services are told acted: the signed-in member."""
+        return self.membership
+
+    def scoped(self, model):
+        return model.objects.for_workspace(self.workspace)
+
+    def get_queryset(self):
+        return self.scoped(self.model)
+
+    def get_object(self, queryset=None):
+        queryset = self.get_queryset() if queryset is None else queryset
+        return get_object_or_404(queryset, pk=self.kwargs[self.pk_url_kwarg])
+
+    def redirect_back(self, fallback, *args):
+        """To the `next` the form posted when it is a page of this site, else to `fallback`."""
+        target = self.request.POST.get("next") or self.request.GET.get("next") or ""
+        if url_has_allowed_host_and_scheme(target, allowed_hosts={self.request.get_host()},
+                                           require_https=self.request.is_secure()):
+            return redirect(target)
+        return redirect(fallback, *args)

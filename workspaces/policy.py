@@ -1,0 +1,136 @@
+"""Who may do what: one question, asked the same way by every service, page and API view.
+
+    authorize(actor, "accounts.delete", account)   # raises NotAllowed (403) unless allowed
+    allows(actor, "health.backtest")                # the same answer as a bool, e.g. to show a button
+
+Services call `authorize` first, with the actor that asked:
+- a `Membership`: a person, whose role in the workspace decides. When the person acts through an
+  API token, the membership carries the token (`membership.api_token`), so the audit names it;
+- a `SystemActor`: work that nobody typed — the nightly pipeline, rules, commands, the demo. It is
+  allowed everything, and is always explicit: there is no "no actor".
+
+The rules are a table: each action names the role test it needs and the message a refused member
+reads. Role tests take the member and, where the answer depends on it, the object of the action.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+from .errors import NotAllowed
+from .models import Membership
+
+
+class SystemActor:
+    """Work done by the platform itself. `name` is what the audit log shows, e.g. "nightly"."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"SystemActor({self.name!r})"
+
+    def __str__(self):
+        return self.name
+
+
+SYSTEM = SystemActor("system")
+
+
+# --- role tests: (member, object of the action or None) -> bool ------------------------------------
+def anyone(member, obj):
+    return True
+
+
+def editor(member, obj):
+    return member.can_edit
+
+
+def manager(member, obj):
+    return member.is_manager
+
+
+def admin(member, obj):
+    return member.is_admin
+
+
+def touch_logger(member, obj):
+    return member.can_log_touchpoints
+
+
+def account_editor(member, account):
+    """Managers edit every account; a CSM the accounts they own."""
+    return member.can_edit_account(account)
+
+
+def account_creator(member, account):
+    """Managers create any account; a CSM creates accounts that they own."""
+    return member.is_manager or (member.can_edit and account is not None and account.owner_id == member.pk)
+
+
+def child_editor(member, child):
+    """Contacts and contracts follow their account."""
+    return member.can_edit_account(child.account)
+
+
+def touchpoint_deleter(member, touchpoint):
+    return member.is_manager or (member.can_log_touchpoints and touchpoint.author_id == member.pk)
+
+
+def token_owner_or_admin(member, token):
+    return member.is_admin or token.membership_id == member.pk
+
+
+RULES = {
+    # action: (role test, message for a refused member, form/API field the refusal is about)
+    "members.manage": (admin, _("Only a workspace admin manages members."), None),
+    "tokens.revoke": (token_owner_or_admin, _("Only the token's owner or an admin can revoke it."), None),
+    "accounts.create": (account_creator, _("A CSM creates accounts that they own."), "owner"),
+    "accounts.change": (account_editor, _("Your role does not allow editing this account."), None),
+    "accounts.reassign": (manager, _("Only a manager or admin can reassign an account."), "owner"),
+    "accounts.delete": (manager, _("Only a manager or admin can delete accounts."), None),
+    "accounts.change_child": (child_editor, _("Your role only allows this on accounts you own."), "account"),
+    "accounts.manage_stages": (manager, _("Only a manager or admin changes lifecycle stages."), None),
+    "touchpoints.log": (touch_logger, _("Your role does not allow logging touchpoints."), None),
+    "touchpoints.log_for_others": (manager, _("Only a manager or admin can log a touchpoint for someone else."),
+                                   "author"),
+    "touchpoints.change": (touch_logger, _("Your role does not allow changing touchpoints."), None),
+    "touchpoints.delete": (touchpoint_deleter, _("Only the author, a manager or an admin can delete a touchpoint."),
+                           None),
+    "imports.accounts": (manager, _("Your role does not allow importing accounts."), "object_type"),
+    "imports.contacts": (manager, _("Your role does not allow importing contacts."), "object_type"),
+    "imports.contracts": (manager, _("Your role does not allow importing contracts."), "object_type"),
+    "imports.touchpoints": (touch_logger, _("Your role does not allow importing touchpoints."), "object_type"),
+    "usage.view_settings": (manager, _("Only managers and admins see the usage data settings."), None),
+    "usage.manage": (admin, _("Only a workspace admin manages write keys and usage settings."), None),
+    "segments.manage": (manager, _("Only managers change segments."), None),
+    "coverage.manage": (manager, _("Only managers change tiers and cadence policies."), None),
+    "coverage.see_any_due_list": (manager, _("Only managers look at another member's due list."), "owner"),
+    "pipeline.recompute": (manager, _("Only managers start a recomputation."), None),
+    "health.manage": (manager, _("Only managers change health settings and scorecards."), None),
+    "health.backtest": (manager, _("Only managers run the back-test."), None),
+    "health.see_any_alerts": (manager, _("Only managers look at another member's alerts."), "owner"),
+    "health.rate_sentiment": (account_editor, _("Only the account's CSM or a manager rates its sentiment."),
+                              "rating"),
+    "health.record_outcome": (child_editor, _("Only the account's CSM or a manager records what happened."),
+                              "outcome"),
+}
+
+
+def authorize(actor, action, obj=None):
+    """Return if `actor` may do `action` (on `obj`); raise NotAllowed otherwise."""
+    if isinstance(actor, SystemActor):
+        return
+    if not isinstance(actor, Membership):
+        raise TypeError(f"An actor is a Membership or a SystemActor, not {actor!r}.")
+    test, message, field = RULES[action]
+    if obj is not None and getattr(obj, "workspace_id", actor.workspace_id) != actor.workspace_id:
+        raise NotAllowed(_("Not found in this workspace."))
+    if not actor.is_active or not test(actor, obj):
+        raise NotAllowed(str(message), field=field)
+
+
+def allows(actor, action, obj=None):
+    try:
+        authorize(actor, action, obj)
+    except NotAllowed:
+        return False
+    return True
