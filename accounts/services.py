@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from workspaces.audit import model_changes, record_audit
 from workspaces.errors import DomainError, NotAllowed, RowErrors
 from workspaces.models import Membership
-from workspaces.policy import authorize
+from workspaces.policy import acting_member, authorize
 
 from .models import (
     Account,
@@ -83,7 +83,7 @@ def create_account(*, workspace, actor, stage=None, tags=None, **fields):
     if tags is not None:
         set_tags(account=account, names=tags)
     if stage is not None:
-        StageChange.objects.create(workspace=workspace, account=account, to_stage=stage, changed_by=actor)
+        StageChange.objects.create(workspace=workspace, account=account, to_stage=stage, changed_by=acting_member(actor))
     record_audit(workspace=workspace, actor=actor, action="account.created", obj=account)
     return account
 
@@ -118,7 +118,7 @@ def _move_stage(*, account, stage, actor, at=None):
     at = at or timezone.now()
     StageChange.objects.create(
         workspace=account.workspace, account=account, from_stage=account.stage, to_stage=stage,
-        changed_at=at, changed_by=actor,
+        changed_at=at, changed_by=acting_member(actor),
     )
     account.stage = stage
     account.stage_entered_at = at

@@ -14,8 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.models import MEETING_CHANNELS, ONE_TO_MANY_CHANNELS, Account, Channel, ContactRole, TouchTier
 from workspaces.audit import record_audit
 from workspaces.errors import DomainError
-from workspaces.models import Membership
-from workspaces.policy import authorize
+from workspaces.policy import acting_member, authorize
 
 from .models import CadencePolicy, CadenceRule, TierChange, TierPin, TouchModel
 
@@ -209,7 +208,7 @@ def pin_tier(*, account, actor, tier, reason):
     pin, _created = TierPin.objects.for_workspace(account.workspace).update_or_create(
         account=account,
         defaults={"workspace": account.workspace, "tier": tier, "reason": reason.strip()[:300],
-                  "pinned_by": actor if isinstance(actor, Membership) else None, "pinned_at": timezone.now()},
+                  "pinned_by": acting_member(actor), "pinned_at": timezone.now()},
     )
     _record_tier_today(account, tier, pinned=True)
     record_audit(workspace=account.workspace, actor=actor, action="tier.pinned", obj=account,

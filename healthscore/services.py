@@ -16,8 +16,7 @@ from accounts.services import copy_nightly_values
 from segments.selectors import segment_names
 from workspaces.audit import record_audit
 from workspaces.errors import DomainError
-from workspaces.models import Membership
-from workspaces.policy import authorize
+from workspaces.policy import acting_member, authorize
 
 from .definition import default_definition, validate_definition
 from .models import (
@@ -127,7 +126,7 @@ def save_scorecard(*, workspace, actor, scorecard=None, definition=None, note=""
         if version is None or version.definition != clean:
             version = ScorecardVersion.objects.create(
                 workspace=workspace, scorecard=scorecard, number=(version.number + 1) if version else 1,
-                definition=clean, note=note[:300], created_by=actor if isinstance(actor, Membership) else None,
+                definition=clean, note=note[:300], created_by=acting_member(actor),
             )
             record_audit(workspace=workspace, actor=actor, action="health.scorecard_version", obj=scorecard,
                          changes={"version": version.number, "note": note[:300]})
@@ -167,7 +166,7 @@ def rate_sentiment(*, account, actor, rating, reasons=(), note="", rated_at=None
         raise DomainError(_("Unknown reason code: %(code)s.") % {"code": unknown[0]}, field="reasons")
     entry = SentimentRating(
         workspace=account.workspace, account=account, rating=rating, reasons=sorted(set(reasons)), note=note,
-        rated_by=actor if isinstance(actor, Membership) else None, rated_at=rated_at or timezone.now(),
+        rated_by=acting_member(actor), rated_at=rated_at or timezone.now(),
     )
     entry.full_clean()
     entry.save()
@@ -365,7 +364,7 @@ def record_alert_outcome(*, alert, actor, outcome, reason=""):
     if outcome == AlertOutcome.DISMISSED and not reason:
         raise DomainError(_("Say why the alert is dismissed."), field="outcome_reason")
     alert.outcome, alert.outcome_reason = outcome, reason[:300]
-    alert.outcome_at, alert.outcome_by = timezone.now(), actor if isinstance(actor, Membership) else None
+    alert.outcome_at, alert.outcome_by = timezone.now(), acting_member(actor)
     alert.status = AlertStatus.CLOSED
     alert.save(update_fields=["outcome", "outcome_reason", "outcome_at", "outcome_by", "status"])
     record_audit(workspace=alert.workspace, actor=actor, action="health.alert_outcome", obj=alert,

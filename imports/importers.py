@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Account, Contact, Contract, LifecycleStage, StageChange, Tag, Touchpoint
 from accounts.services import _apply_churn_rules
 from workspaces.models import Membership
+from workspaces.policy import acting_member
 
 from .columns import ACCOUNTS, CONTACTS, CONTRACTS, TOUCHPOINTS, columns_for, normalise_header
 from .values import (
@@ -543,7 +544,7 @@ class AccountImporter(BaseImporter):
         now = timezone.now()
         StageChange.objects.bulk_create(
             [StageChange(workspace=self.workspace, account=plan.instance, from_stage_id=plan.extra["stage_change"][0],
-                         to_stage=plan.extra["stage_change"][1], changed_at=now, changed_by=self.actor)
+                         to_stage=plan.extra["stage_change"][1], changed_at=now, changed_by=acting_member(self.actor))
              for plan in plans if "stage_change" in plan.extra],
             batch_size=CHUNK,
         )
@@ -642,7 +643,7 @@ class TouchpointImporter(AccountRefMixin, BaseImporter):
             natural_key=self.natural_key(account.pk, values["occurred_at"], values["channel"], values.get("summary")),
             natural_label="occurred_at",
             new=lambda: Touchpoint(workspace=self.workspace, account=account,
-                                   author=self.actor if "author" not in self.mapped and isinstance(self.actor, Membership) else None),
+                                   author=acting_member(self.actor) if "author" not in self.mapped else None),
         )
 
 

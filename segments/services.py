@@ -10,8 +10,7 @@ from django.utils.translation import gettext as _
 
 from workspaces.audit import record_audit
 from workspaces.errors import DomainError
-from workspaces.models import Membership
-from workspaces.policy import authorize
+from workspaces.policy import acting_member, authorize
 
 from .models import MembershipEventKind, Segment, SegmentMembership, SegmentMembershipEvent
 from .rules import segment_accounts, validate_rules
@@ -40,7 +39,7 @@ def save_segment(*, workspace, actor, segment=None, name, rules, description="",
     rules = validate_rules(rules, workspace=workspace)
     created = segment is None
     if created:
-        segment = Segment(workspace=workspace, created_by=actor if isinstance(actor, Membership) else None)
+        segment = Segment(workspace=workspace, created_by=acting_member(actor))
     elif segment.workspace_id != workspace.pk:
         raise DomainError(_("Not found in this workspace."), field="segment")
     duplicate = Segment.objects.for_workspace(workspace).filter(name=name)

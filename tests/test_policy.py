@@ -112,3 +112,21 @@ def test_every_action_the_code_names_is_in_the_table_and_every_rule_is_used():
                                  if imports else set())
     assert named - set(RULES) == set()
     assert set(RULES) - named == set()
+
+
+def test_the_system_writes_what_members_write_and_is_recorded_as_itself(ws, csm):
+    """Columns that name a member (changed by, author…) stay empty when the platform acted."""
+    from accounts.models import Account, LifecycleStage, StageChange
+    from tests.imports_helpers import csv_bytes, run_import
+
+    stage = LifecycleStage.objects.for_workspace(ws).order_by("position")[1]
+    created = create_account(workspace=ws, actor=SystemActor("import_data command"), name="Made by a script",
+                             stage=stage)
+    assert StageChange.objects.for_workspace(ws).get(account=created).changed_by is None
+    data = csv_bytes([["external_id", "name", "stage"], ["x-1", "Imported", stage.name]])
+    result = run_import(data, workspace=ws, actor=SystemActor("import_data command"))
+    assert result.committed and result.created == 1
+    imported = Account.objects.for_workspace(ws).get(external_id="x-1")
+    assert StageChange.objects.for_workspace(ws).get(account=imported).changed_by is None
+    touchpoint = log_touchpoint(account=imported, actor=SYSTEM, channel="newsletter")
+    assert touchpoint.author is None

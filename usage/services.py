@@ -24,8 +24,8 @@ from accounts.models import Account, Contact
 from accounts.services import copy_nightly_values
 from workspaces.audit import record_audit
 from workspaces.errors import DomainError
-from workspaces.models import AuditEvent, Membership
-from workspaces.policy import authorize
+from workspaces.models import AuditEvent
+from workspaces.policy import acting_member, authorize
 
 from .models import (
     MAPPABLE_ACCOUNT_FIELDS,
@@ -59,7 +59,7 @@ def create_write_key(*, workspace, name, actor):
     plaintext = WriteKey.generate_key()
     key = WriteKey(
         workspace=workspace, name=name[:100], key_hash=WriteKey.hash_key(plaintext),
-        key_hint=plaintext[:10], created_by=actor if isinstance(actor, Membership) else None,
+        key_hint=plaintext[:10], created_by=acting_member(actor),
     )
     key.full_clean()
     key.save()

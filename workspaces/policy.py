@@ -115,6 +115,11 @@ RULES = {
 }
 
 
+def acting_member(actor):
+    """The member behind `actor`, for "created by"-like columns; None for the platform itself."""
+    return actor if isinstance(actor, Membership) else None
+
+
 def authorize(actor, action, obj=None):
     """Return if `actor` may do `action` (on `obj`); raise NotAllowed otherwise."""
     if isinstance(actor, SystemActor):
