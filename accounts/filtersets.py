@@ -17,6 +17,7 @@ from .models import (
     Contact,
     ContactRole,
     Contract,
+    HealthBand,
     LifecycleStage,
     Tag,
     Touchpoint,
@@ -50,7 +51,7 @@ class AccountFilterSet(django_filters.FilterSet):
     stage = django_filters.ModelChoiceFilter(queryset=workspace_stages, label=_("Stage"))
     status = django_filters.ChoiceFilter(choices=AccountStatus.choices, label=_("Status"))
     touch_tier = django_filters.ChoiceFilter(choices=TouchTier.choices, label=_("Touch tier"))
-    health_band = django_filters.CharFilter(label=_("Health band"))
+    health_band = django_filters.ChoiceFilter(choices=HealthBand.choices, label=_("Health band"))
     tag = django_filters.ModelChoiceFilter(field_name="tags", queryset=workspace_tags, label=_("Tag"))
     arr_min = django_filters.NumberFilter(field_name="arr", lookup_expr="gte", label=_("ARR from"))
     arr_max = django_filters.NumberFilter(field_name="arr", lookup_expr="lte", label=_("ARR to"))

@@ -65,6 +65,15 @@ class ChurnReason(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class HealthBand(models.TextChoices):
+    """The health score's band, copied onto the account nightly (healthscore computes it)."""
+
+    GREEN = "green", _("Green")
+    YELLOW = "yellow", _("Yellow")
+    RED = "red", _("Red")
+    NA = "na", _("Not enough data")
+
+
 class TouchTier(models.TextChoices):
     HIGH = "high", _("High touch")
     LOW = "low", _("Low touch")
@@ -109,7 +118,7 @@ class Account(WorkspaceOwned):
     # Current values copied here by the nightly jobs so that lists filter and sort on one table.
     touch_tier = models.CharField(_("touch tier"), max_length=10, choices=TouchTier.choices, blank=True)
     health_score = models.FloatField(_("health score"), null=True, blank=True)
-    health_band = models.CharField(_("health band"), max_length=20, blank=True)
+    health_band = models.CharField(_("health band"), max_length=20, blank=True, choices=HealthBand.choices)
     health_change_30d = models.FloatField(_("health change (30 days)"), null=True, blank=True)
     # Distinct product users with events in the 30 days up to the last usage step's day.
     active_users_30d = models.PositiveIntegerField(_("active users (30 days)"), default=0)
@@ -148,15 +157,6 @@ class Account(WorkspaceOwned):
     @property
     def is_active(self):
         return self.status == AccountStatus.ACTIVE
-
-    def tenure_months(self, on=None):
-        if not self.contract_start:
-            return None
-        on = on or timezone.localdate()
-        months = (on.year - self.contract_start.year) * 12 + on.month - self.contract_start.month
-        if on.day < self.contract_start.day:
-            months -= 1
-        return max(months, 0)
 
 
 class StageChange(WorkspaceOwned):

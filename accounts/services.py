@@ -20,6 +20,7 @@ from .models import (
     Tag,
     Touchpoint,
 )
+from .signals import account_deleting
 
 DEFAULT_STAGES = [
     # name, target share of accounts (%)
@@ -137,12 +138,10 @@ def set_tags(*, account, names):
 
 @transaction.atomic
 def delete_account(*, account, actor):
-    from coverage.computation import forget_account_coverage
-
     authorize(actor, "accounts.delete", account)
     record_audit(workspace=account.workspace, actor=actor, action="account.deleted", obj=account)
-    # Its snapshot rows go with it (cascade); its share of the daily coverage totals must go too.
-    forget_account_coverage(account=account)
+    # Apps built on accounts drop what they derived from it (e.g. its share of the coverage totals).
+    account_deleting.send(sender=Account, account=account)
     account.delete()
 
 

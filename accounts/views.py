@@ -3,7 +3,6 @@ lifecycle stages. Views parse input; reads go through selectors, writes through 
 also decide who may do what (workspaces.policy).
 """
 
-from django import forms as django_forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -29,14 +28,6 @@ from .models import Account, Contact, LifecycleStage
 from .selectors import ACCOUNT_ORDERINGS, account_contacts, account_list, account_timeline, stages
 
 SERVICE_ERRORS = (DomainError, ValidationError)
-
-# Bands the health score writes; a free-text filter would invite typos.
-HEALTH_BANDS = [
-    ("", gettext_lazy("Any")),
-    ("green", gettext_lazy("Green")),
-    ("yellow", gettext_lazy("Yellow")),
-    ("red", gettext_lazy("Red")),
-]
 
 # Column key → (ascending ordering, first-click ordering). Money and health start with the biggest.
 SORTABLE_COLUMNS = {
@@ -97,10 +88,9 @@ class AccountListView(AccountMixin, ListView):
         # Owner names come with their users in one query, not one per option.
         form.fields["owner"].queryset = Membership.objects.for_workspace(workspace).select_related("user")
         form.fields["owner"].label_from_instance = lambda m: m.display_name
-        form.fields["health_band"].widget = django_forms.Select(choices=HEALTH_BANDS)
-        for name in ("owner", "stage", "status", "touch_tier"):
+        for name in ("owner", "stage", "status", "touch_tier", "health_band"):
             form.fields[name].empty_label = _("Any")
-        for name in ("status", "touch_tier"):
+        for name in ("status", "touch_tier", "health_band"):
             form.fields[name].widget.choices = list(form.fields[name].choices)
         for name in ("arr_min", "arr_max"):
             form.fields[name].widget.attrs.update(min=0, step="any", style="width: 9em")

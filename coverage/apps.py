@@ -7,3 +7,10 @@ class CoverageConfig(AppConfig):
 
     name = "coverage"
     label = "coverage"
+
+    def ready(self):
+        from accounts.signals import account_deleting
+
+        from .computation import forget_coverage_of_deleted_account
+
+        account_deleting.connect(forget_coverage_of_deleted_account, dispatch_uid="coverage.forget_deleted_account")

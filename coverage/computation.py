@@ -28,18 +28,21 @@ import datetime as dt
 import logging
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, Channel, Touchpoint
 from segments.selectors import segment_ids_as_of
 
-from .models import SNAPSHOT_MEASURES, CadencePolicy, CoverageRollup, CoverageSnapshot, TierChange, TouchModel
+from .models import SNAPSHOT_MEASURES, CadencePolicy, CoverageRollup, CoverageSnapshot, TouchModel
+from .selectors import tiers_as_of
 from .services import ensure_touch_model
 
 logger = logging.getLogger(__name__)
 
 CHUNK = 5000
+# Rollup groups rewritten per statement when an account is deleted (a year of history is ~365).
+GROUPS_PER_STATEMENT = 200
 
 
 def band_for(value, bands):
@@ -66,17 +69,6 @@ def matrix_cell(*, seats, contract_start, day, touch_model):
     tenure_band = band_for(tenure_months(contract_start, day), touch_model.tenure_bands)
     cell = f"{seat_band}-{tenure_band}" if seat_band and tenure_band else ""
     return seat_band, tenure_band, cell
-
-
-def tiers_as_of(*, workspace, day):
-    """{account_id: tier} from the tier history as of `day` (else the first tier ever recorded)."""
-    on_day, first = {}, {}
-    rows = TierChange.objects.for_workspace(workspace).order_by("account_id", "day").values_list("account_id", "day", "tier")
-    for account_id, changed_on, tier in rows.iterator(chunk_size=CHUNK):
-        first.setdefault(account_id, tier)
-        if changed_on <= day:
-            on_day[account_id] = tier
-    return {**first, **on_day}
 
 
 class _Policy:
@@ -185,13 +177,19 @@ def rollup_coverage(*, workspace, day):
     Called by `compute_coverage` inside its transaction (so readers never see the rows of one
     run with the sums of another); idempotent, like the snapshot it sums.
     """
-    CoverageRollup.objects.for_workspace(workspace).filter(day=day).delete()
+    _rewrite_rollups(workspace, Q(day=day))
+
+
+def _rewrite_rollups(workspace, which):
+    """Replace the rollup rows matching `which` (a Q over day, owner, tier and cell, the columns
+    both tables share) with the sums of the in-scope snapshot rows it matches."""
+    CoverageRollup.objects.for_workspace(workspace).filter(which).delete()
     sums = (
-        CoverageSnapshot.objects.for_workspace(workspace).filter(day=day, in_scope=True)
-        .order_by().values("owner_id", "tier", "cell").annotate(**SNAPSHOT_MEASURES)
+        CoverageSnapshot.objects.for_workspace(workspace).filter(which, in_scope=True)
+        .order_by().values("day", "owner_id", "tier", "cell").annotate(**SNAPSHOT_MEASURES)
     )
     CoverageRollup.objects.bulk_create([
-        CoverageRollup(workspace=workspace, day=day, owner_id=s["owner_id"], tier=s["tier"], cell=s["cell"],
+        CoverageRollup(workspace=workspace, day=s["day"], owner_id=s["owner_id"], tier=s["tier"], cell=s["cell"],
                        in_scope_count=s["n"], covered_count=s["c"], in_scope_arr=s["a"], covered_arr=s["ac"] or 0)
         for s in sums
     ], batch_size=1000)
@@ -199,32 +197,23 @@ def rollup_coverage(*, workspace, day):
 
 @transaction.atomic
 def forget_account_coverage(*, account):
-    """Take a deleted account's rows out of the rollup of every day it was counted in.
+    """Take a deleted account out of every day's coverage: its snapshot rows, and the sums of the
+    rollup groups it was counted in, rewritten from the rows that remain (so the unfiltered reports,
+    which read the rollup, agree with the filtered ones, which read the rows)."""
+    workspace = account.workspace
+    rows = CoverageSnapshot.objects.for_workspace(workspace).filter(account=account)
+    groups = sorted(set(rows.filter(in_scope=True).values_list("day", "owner_id", "tier", "cell")), key=str)
+    rows.delete()
+    for start in range(0, len(groups), GROUPS_PER_STATEMENT):
+        which = Q()
+        for day, owner_id, tier, cell in groups[start:start + GROUPS_PER_STATEMENT]:
+            which |= Q(day=day, owner_id=owner_id, tier=tier, cell=cell)
+        _rewrite_rollups(workspace, which)
 
-    Deleting an account deletes its snapshot rows (CASCADE) but not its part of the day sums, so
-    the account's delete calls this first, in the same transaction: otherwise the unfiltered
-    reports would still count it where the filtered ones no longer do.
-    """
-    rows = CoverageSnapshot.objects.for_workspace(account.workspace).filter(account=account, in_scope=True).values_list(
-        "day", "owner_id", "tier", "cell", "covered", "arr"
-    )
-    for day, owner_id, tier, cell, covered, arr in rows:
-        group = CoverageRollup.objects.for_workspace(account.workspace).filter(
-            day=day, owner_id=owner_id, tier=tier, cell=cell
-        )
-        # Usually one row; more once deleted members left several groups with no owner. The
-        # reports read the group's sums, so any of its rows that can give up the account will do.
-        row = group.filter(in_scope_count__gte=1, covered_count__gte=int(covered)).first()
-        if row is None:
-            continue
-        row.in_scope_count -= 1
-        row.covered_count -= int(covered)
-        row.in_scope_arr -= arr
-        row.covered_arr -= arr if covered else 0
-        row.save(update_fields=["in_scope_count", "covered_count", "in_scope_arr", "covered_arr"])
-        if not any(group.values_list("in_scope_count", flat=True)):
-            group.delete()  # no account left in it: like the snapshot, the rollup has no such group
-    CoverageSnapshot.objects.for_workspace(account.workspace).filter(account=account).delete()
+
+def forget_coverage_of_deleted_account(sender, *, account, **kwargs):
+    """Receiver of accounts.signals.account_deleting (connected in coverage.apps)."""
+    forget_account_coverage(account=account)
 
 
 def _evaluate(policy, account_id, day, last_any, last_by_role):

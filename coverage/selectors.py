@@ -25,6 +25,7 @@ from .models import (
     CadencePolicy,
     CoverageRollup,
     CoverageSnapshot,
+    TierChange,
     TierPin,
 )
 from .services import ensure_touch_model
@@ -38,6 +39,24 @@ ROLLUP_FILTERS = frozenset(
     name for name, f in CoverageSnapshotFilterSet.base_filters.items()
     if f.field_name in CoverageRollup.DIMENSIONS and not f.method
 )
+
+
+def tiers_as_of(*, workspace, day):
+    """{account_id: touch tier on `day`}, from the forward-only tier history (`TierChange`).
+
+    The one reader of past tiers: coverage and health both use it, so they agree on an account's
+    tier on any day. The rule: the latest change on or before `day`; for a day before the account's
+    first recorded change, that first recorded tier (the earliest truth there is). Accounts with no
+    history at all are absent: callers fall back to the current `Account.touch_tier`.
+    """
+    on_day, first = {}, {}
+    rows = (TierChange.objects.for_workspace(workspace).order_by("account_id", "day")
+            .values_list("account_id", "day", "tier"))
+    for account_id, changed_on, tier in rows.iterator(chunk_size=5000):
+        first.setdefault(account_id, tier)
+        if changed_on <= day:
+            on_day[account_id] = tier
+    return {**first, **on_day}
 
 
 def latest_day(*, workspace, on_or_before=None):

@@ -200,6 +200,7 @@ SPECTACULAR_SETTINGS = {
         "SentimentEnum": "accounts.models.Sentiment",
         "AccountStatusEnum": "accounts.models.AccountStatus",
         "ChurnReasonEnum": "accounts.models.ChurnReason",
+        "HealthBandEnum": "accounts.models.HealthBand",
     },
 }
 

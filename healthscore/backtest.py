@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 from django.utils.translation import gettext as _
 
-from accounts.models import Account
+from accounts.models import Account, HealthBand
 
 from .definition import MEASURE_KINDS
-from .models import Band, HealthSnapshot
+from .models import HealthSnapshot
 from .scoring import compute_scores
 
 HORIZON_DAYS = 90
@@ -100,7 +100,7 @@ def report(*, workspace, start, end, step_days=30, definition=None, labels=None)
     result["recomputed_days"] = sorted({d for d, s in zip(data["day"], data["source"], strict=True)
                                         if s == "recomputed"})
     result["auc"] = auc(data["total"], data["churned"])
-    for band in [Band.GREEN, Band.YELLOW, Band.RED, Band.NA]:
+    for band in [HealthBand.GREEN, HealthBand.YELLOW, HealthBand.RED, HealthBand.NA]:
         subset = data[data["band"] == band.value]
         result["bands"].append({"band": band.value, "label": str(band.label), "n": len(subset),
                                 "churned": int(subset["churned"].sum()),
@@ -112,7 +112,7 @@ def report(*, workspace, start, end, step_days=30, definition=None, labels=None)
         result["measures"].append({"key": key, "label": labels.get(key, key), "auc": auc(scores, data["churned"]),
                                    "n": int(scores.notna().sum())})
     result["measures"].sort(key=lambda m: -abs((m["auc"] if m["auc"] is not None else 0.5) - 0.5))
-    green = data[(data["band"] == Band.GREEN.value) & data["churned"]]
+    green = data[(data["band"] == HealthBand.GREEN.value) & data["churned"]]
     names = dict(Account.objects.for_workspace(workspace).filter(pk__in=list(green["account_id"].unique()))
                  .values_list("pk", "name"))
     result["churned_while_green"] = [
@@ -174,7 +174,7 @@ def what_if(*, workspace, definition, start, end, step_days=30, scorecard=None):
 
     def bands(frame):
         counts = frame["band"].value_counts() if len(frame) else {}
-        return {b.value: int(counts.get(b.value, 0)) for b in Band}
+        return {b.value: int(counts.get(b.value, 0)) for b in HealthBand}
 
     return {
         "definition": clean, "accounts": len(current),

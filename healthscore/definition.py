@@ -23,7 +23,6 @@ Rules turn a raw value into 0-100 points:
 A missing value (NaN) gives no points and no weight: it is "not available", never zero.
 """
 
-import copy
 import math
 
 import numpy as np
@@ -234,16 +233,3 @@ def describe_rule(rule):
 
 def _fmt(value):
     return f"{value:.2f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
-
-
-def with_changes(definition, changes):
-    """A copy of `definition` with edited weights/rules: {"group:KEY": weight, "measure:KEY": {...}}."""
-    result = copy.deepcopy(definition)
-    for group in result["groups"]:
-        if f"group:{group['key']}" in changes:
-            group["weight"] = changes[f"group:{group['key']}"]
-        for measure in group["measures"]:
-            edit = changes.get(f"measure:{measure['key']}")
-            if edit:
-                measure.update(edit)
-    return result

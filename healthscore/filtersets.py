@@ -4,8 +4,9 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from accounts.filtersets import workspace_accounts, workspace_members
+from accounts.models import HealthBand
 
-from .models import AlertKind, AlertOutcome, AlertStatus, Band, HealthAlert, HealthSnapshot, SentimentRating
+from .models import AlertKind, AlertOutcome, AlertStatus, HealthAlert, HealthSnapshot, SentimentRating
 
 
 class HealthAlertFilterSet(django_filters.FilterSet):
@@ -34,7 +35,7 @@ class HealthSnapshotFilterSet(django_filters.FilterSet):
     day = django_filters.DateFilter(label=_("Day"))
     day_from = django_filters.DateFilter(field_name="day", lookup_expr="gte", label=_("From"))
     day_to = django_filters.DateFilter(field_name="day", lookup_expr="lte", label=_("To"))
-    band = django_filters.ChoiceFilter(choices=Band.choices, label=_("Band"))
+    band = django_filters.ChoiceFilter(choices=HealthBand.choices, label=_("Band"))
 
     class Meta:
         model = HealthSnapshot

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Account
+from accounts.models import Account, HealthBand
 from workspaces.models import Membership, Workspace, WorkspaceOwned
 
 
@@ -129,13 +129,6 @@ class SentimentRating(WorkspaceOwned):
         return f"{self.account_id}: {self.rating}"
 
 
-class Band(models.TextChoices):
-    GREEN = "green", _("Green")
-    YELLOW = "yellow", _("Yellow")
-    RED = "red", _("Red")
-    NA = "na", _("Not enough data")
-
-
 class HealthSnapshot(WorkspaceOwned):
     """One account's score on one day, with every measure's raw value and points."""
 
@@ -146,7 +139,7 @@ class HealthSnapshot(WorkspaceOwned):
     day = models.DateField()
     version = models.ForeignKey(ScorecardVersion, on_delete=models.PROTECT, related_name="snapshots")
     total = models.FloatField(null=True, blank=True)
-    band = models.CharField(max_length=10, choices=Band.choices)
+    band = models.CharField(max_length=10, choices=HealthBand.choices)
     available_weight = models.FloatField(default=0)
     # {group_key: {"score": float|None, "weight": configured, "weight_used": share of total}}
     groups = models.JSONField(default=dict)

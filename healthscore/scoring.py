@@ -12,8 +12,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from django.apps import apps
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models import Count, Max, Q
 
 from accounts.models import (
     MEETING_CHANNELS,
@@ -22,13 +21,15 @@ from accounts.models import (
     AccountStatus,
     Contact,
     ContactRole,
+    HealthBand,
     Touchpoint,
 )
-from usage.models import DailyAccountUsage, UsageEvent
-from usage.selectors import distinct_per_account
+from coverage.selectors import tiers_as_of
+from segments.selectors import segment_ids_as_of
+from usage.selectors import distinct_users_and_features, usage_per_account
 
-from .definition import apply_rule, iter_measures
-from .models import Band, SentimentRating
+from .definition import apply_rule
+from .models import SentimentRating
 
 WINDOW_DAYS = 30
 
@@ -59,28 +60,19 @@ def collect_signals(*, workspace, as_of, settings, accounts=None):
     p0 = w0 - dt.timedelta(days=WINDOW_DAYS)
 
     # 1. Daily rollups: activity days, volume now and before, first and last active day.
-    daily = DailyAccountUsage.objects.for_workspace(workspace).filter(day__lte=as_of)
-    daily = pd.DataFrame.from_records(list(
-        daily.values("account_id").annotate(
-            first_day=Min("day"),
-            last_active=Max("day", filter=Q(events__gt=0)),
-            days_active=Count("id", filter=Q(day__gte=w0, events__gt=0)),
-            events_now=Sum("events", filter=Q(day__gte=w0)),
-            events_before=Sum("events", filter=Q(day__gte=p0, day__lt=w0)),
-            peak_users=Max("active_users", filter=Q(day__gte=w0)),
-        )
-    ), columns=["account_id", "first_day", "last_active", "days_active", "events_now", "events_before", "peak_users"])
+    daily = pd.DataFrame.from_records(
+        usage_per_account(workspace=workspace, up_to=as_of, window_from=w0, previous_from=p0),
+        columns=["account_id", "first_day", "last_active", "days_active", "events_now", "events_before", "peak_users"],
+    )
     daily = daily.set_index("account_id").reindex(base.index)
 
     # 2. Raw events in the window: distinct people, distinct key features.
-    events = UsageEvent.objects.for_workspace(workspace).filter(
-        account__isnull=False, occurred_at__gte=workspace.day_start(w0), occurred_at__lt=end
-    )
     key_features = [str(f) for f in (settings.key_features or []) if str(f).strip()]
+    users, features = distinct_users_and_features(
+        workspace=workspace, start=workspace.day_start(w0), end=end, key_features=key_features
+    )
     people = pd.DataFrame({
-        "users": pd.Series(distinct_per_account(events, "user_id"), dtype=float),
-        "features": pd.Series(distinct_per_account(events.filter(event__in=key_features), "event")
-                              if key_features else {}, dtype=float),
+        "users": pd.Series(users, dtype=float), "features": pd.Series(features, dtype=float),
     }).reindex(base.index)
     # An account with events but no key feature used has adopted none of them (0, not unknown).
     people.loc[people["users"].notna() | people["features"].notna(), "features"] = people["features"].fillna(0)
@@ -248,7 +240,6 @@ def score_frame(signals, definition):
             out[f"g:{key}"] = group_scores[key].round(2)
             gshare = (group_scores[key].notna() * group["weight"]) / used.where(used > 0)
             out[f"gw:{key}"] = gshare.round(4)
-            group_total = sum(m["weight"] for m in group["measures"] if m["weight"] > 0)
             available = sum(out[f"p:{m['key']}"].notna() * m["weight"] for m in group["measures"] if m["weight"] > 0)
             for m in group["measures"]:
                 if m["weight"] > 0:
@@ -256,7 +247,6 @@ def score_frame(signals, definition):
                     out[f"w:{m['key']}"] = (share.fillna(0) * out[f"gw:{key}"].fillna(0)).round(4)
                 else:
                     out[f"w:{m['key']}"] = 0.0
-            del group_total
         else:
             out[f"g:{key}"] = np.nan
             out[f"gw:{key}"] = 0.0
@@ -270,10 +260,10 @@ def score_frame(signals, definition):
 
 
 def band_of(total, bands):
-    band = pd.Series(Band.NA.value, index=total.index, dtype=object)
-    band = band.mask(total.notna() & (total < bands["red"]), Band.RED.value)
-    band = band.mask(total.notna() & (total >= bands["red"]) & (total < bands["green"]), Band.YELLOW.value)
-    band = band.mask(total.notna() & (total >= bands["green"]), Band.GREEN.value)
+    band = pd.Series(HealthBand.NA.value, index=total.index, dtype=object)
+    band = band.mask(total.notna() & (total < bands["red"]), HealthBand.RED.value)
+    band = band.mask(total.notna() & (total >= bands["red"]) & (total < bands["green"]), HealthBand.YELLOW.value)
+    band = band.mask(total.notna() & (total >= bands["green"]), HealthBand.GREEN.value)
     return band
 
 
@@ -304,34 +294,6 @@ def snapshot_payload(row, definition):
     return groups, measures
 
 
-def account_tiers_and_segments(*, workspace, as_of, account_ids):
-    """{account_id: (tier, {segment ids})} as they were on `as_of`, where history exists.
-
-    Tiers and segment membership come from the segments app's forward-only history when it is
-    installed; without it the current `Account.touch_tier` is used and no segment matches.
-    """
-    result = {}
-    if not apps.is_installed("segments"):
-        return result
-    from coverage.models import TierChange
-    from segments.models import SegmentMembershipEvent
-
-    tiers = pd.DataFrame.from_records(list(
-        TierChange.objects.for_workspace(workspace).filter(day__lte=as_of)
-        .order_by("account_id", "day").values("account_id", "tier")
-    ), columns=["account_id", "tier"]).drop_duplicates("account_id", keep="last")
-    events = pd.DataFrame.from_records(list(
-        SegmentMembershipEvent.objects.for_workspace(workspace).filter(day__lte=as_of)
-        .order_by("segment_id", "account_id", "day", "id").values("segment_id", "account_id", "kind")
-    ), columns=["segment_id", "account_id", "kind"]).drop_duplicates(["segment_id", "account_id"], keep="last")
-    members = events[events["kind"] == "entered"].groupby("account_id")["segment_id"].apply(set).to_dict()
-    tier_of = dict(zip(tiers["account_id"], tiers["tier"], strict=True))
-    for account_id in account_ids:
-        if account_id in tier_of or account_id in members:
-            result[account_id] = (tier_of.get(account_id), members.get(account_id, set()))
-    return result
-
-
 def assign_versions(*, workspace, as_of, signals, scorecards):
     """Series account → ScorecardVersion: the first matching scorecard by priority, else the default.
 
@@ -342,10 +304,12 @@ def assign_versions(*, workspace, as_of, signals, scorecards):
     specific = sorted(((c, v) for c, v in scorecards if not c.is_default), key=lambda cv: (cv[0].priority, cv[0].pk))
     if not specific:
         return assigned
-    history = account_tiers_and_segments(workspace=workspace, as_of=as_of, account_ids=list(signals.index))
-    tiers = pd.Series({aid: history.get(aid, (None, set()))[0] for aid in signals.index}, dtype=object)
+    # As they were on the day: the same readers coverage uses, so both agree on an account's tier.
+    tier_of = tiers_as_of(workspace=workspace, day=as_of)
+    segment_ids = segment_ids_as_of(workspace=workspace, day=as_of)
+    tiers = pd.Series({aid: tier_of.get(aid) for aid in signals.index}, dtype=object)
     tiers = tiers.where(tiers.notna(), signals["touch_tier"])
-    segments = pd.Series({aid: history.get(aid, (None, set()))[1] for aid in signals.index}, dtype=object)
+    segments = pd.Series({aid: set(segment_ids.get(aid, ())) for aid in signals.index}, dtype=object)
     decided = pd.Series(False, index=signals.index)
     for card, version in specific:
         wanted_segments = {int(s) for s in (card.segments or [])}
@@ -395,7 +359,3 @@ def _with_details(frame, signals):
     for column in DETAIL_COLUMNS:
         frame[f"x:{column}"] = signals[column]
     return frame
-
-
-def measures_in(definition):
-    return [m for _, m in iter_measures(definition)]

@@ -6,11 +6,11 @@ from typing import NamedTuple
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
-from accounts.models import Account, AccountStatus
+from accounts.models import Account, AccountStatus, HealthBand
 
 from .definition import MEASURE_KINDS
 from .filtersets import HealthAlertFilterSet
-from .models import AlertOutcome, AlertStatus, Band, HealthAlert, HealthSnapshot, Scorecard, SentimentRating
+from .models import AlertOutcome, AlertStatus, HealthAlert, HealthSnapshot, Scorecard, SentimentRating
 
 
 def active_scorecards(*, workspace):
@@ -111,7 +111,6 @@ def explain_snapshot(snapshot):
     definition = snapshot.version.definition
     lines, weakest = [], None
     for group in definition["groups"]:
-        group_entry = snapshot.groups.get(group["key"], {})
         for m in group["measures"]:
             entry = snapshot.measures.get(m["key"])
             if entry is None:
@@ -131,7 +130,6 @@ def explain_snapshot(snapshot):
             lines.append(line)
             if loss is not None and loss > 0 and (weakest is None or loss > weakest["loss"]):
                 weakest = line
-        del group_entry
     return {"lines": lines, "weakest": weakest}
 
 
@@ -226,8 +224,7 @@ def sentiment_disagreements(*, workspace, gap=2):
     from .services import get_settings
 
     stale_days = get_settings(workspace=workspace).sentiment_stale_days
-    since = dt.datetime.combine(workspace.today() - dt.timedelta(days=stale_days - 1), dt.time.min,
-                                tzinfo=workspace.tz)
+    since = workspace.day_start(workspace.today() - dt.timedelta(days=stale_days - 1))
     ratings = (SentimentRating.objects.for_workspace(workspace).filter(rated_at__gte=since)
                .order_by("account_id", "-rated_at", "-id").values("account_id", "rating", "rated_at"))
     latest = {}
@@ -237,7 +234,7 @@ def sentiment_disagreements(*, workspace, gap=2):
     result = []
     for account in accounts.select_related("owner__user"):
         rating = latest[account.pk]["rating"]
-        if (rating >= 4 and account.health_band == Band.RED) or (rating <= 2 and account.health_band == Band.GREEN):
+        if (rating >= 4 and account.health_band == HealthBand.RED) or (rating <= 2 and account.health_band == HealthBand.GREEN):
             result.append({"account": account, "rating": rating, "rated_at": latest[account.pk]["rated_at"]})
     return sorted(result, key=lambda r: (r["account"].health_score or 0))
 
@@ -292,4 +289,4 @@ def health_overview(*, workspace):
         Account.objects.for_workspace(workspace).filter(status=AccountStatus.ACTIVE)
         .values_list("health_band").annotate(n=Count("id")).values_list("health_band", "n")
     )
-    return {band: counts.get(band, 0) for band in [b.value for b in Band]} | {"unscored": counts.get("", 0)}
+    return {band: counts.get(band, 0) for band in [b.value for b in HealthBand]} | {"unscored": counts.get("", 0)}

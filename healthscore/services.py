@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg2.extras import Json, execute_values
 
-from accounts.models import AccountStatus
+from accounts.models import AccountStatus, HealthBand
 from accounts.services import copy_nightly_values
 from segments.selectors import segment_names
 from workspaces.audit import record_audit
@@ -23,7 +23,6 @@ from .models import (
     AlertKind,
     AlertOutcome,
     AlertStatus,
-    Band,
     HealthAlert,
     HealthSettings,
     HealthSnapshot,
@@ -283,7 +282,7 @@ def evaluate_alerts(*, workspace, as_of, frame, signals, history):
         version = row["version"]
         groups = {g["key"]: row.get(f"g:{g['key']}") for g in version.definition["groups"]}
         prev_band = previous["band"].get(account_id) if len(previous) else None
-        if row["band"] == Band.RED and prev_band is not None and prev_band != Band.RED:
+        if row["band"] == HealthBand.RED and prev_band is not None and prev_band != HealthBand.RED:
             weakest = min((k for k, v in groups.items() if pd.notna(v)), key=lambda k: groups[k], default="")
             prev_total = previous["total"].get(account_id)
             drop = max(float(prev_total) - float(row["total"]), 0.0) if pd.notna(prev_total) else 0.0

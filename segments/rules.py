@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 
-from accounts.models import Account, AccountStatus, LifecycleStage, Tag, TouchTier
+from accounts.models import Account, AccountStatus, HealthBand, LifecycleStage, Tag, TouchTier
 from workspaces.errors import DomainError
 from workspaces.models import Membership
 
@@ -43,7 +43,6 @@ FIELDS = {
     "health_band": ("health_band", NULLABLE_CHOICE_OPS, "Health band"),
     "touch_tier": ("tier", NULLABLE_CHOICE_OPS, "Touch tier"),
 }
-HEALTH_BANDS = ["green", "yellow", "red"]
 
 NUMBER_COLUMNS = {"arr": "arr", "seats": "licensed_seats", "active_users": "active_users_30d"}
 OP_LOOKUPS = {"eq": "exact", "gt": "gt", "gte": "gte", "lt": "lt", "lte": "lte"}
@@ -86,7 +85,7 @@ def _choice_values(workspace, kind, path, value):
         return ids
     allowed = {
         "status": list(AccountStatus.values),
-        "health_band": HEALTH_BANDS,
+        "health_band": list(HealthBand.values),
         "tier": list(TouchTier.values),
     }.get(kind)
     if allowed is not None:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from accounts.models import TouchTier
+from accounts.models import HealthBand, TouchTier
 from workspaces.errors import DomainError
 from workspaces.pages import WorkspaceMixin
 from workspaces.policy import allows
@@ -20,7 +20,7 @@ from . import selectors, services
 from .filtersets import SegmentMembershipFilterSet
 from .forms import SegmentForm
 from .models import Segment
-from .rules import FIELDS, HEALTH_BANDS
+from .rules import FIELDS
 
 SERVICE_ERRORS = (DomainError, ValidationError)
 
@@ -74,7 +74,7 @@ def _editor_context(workspace):
         "stage": [[s.pk, s.name] for s in LifecycleStage.objects.for_workspace(workspace)],
         "owner": [[m.pk, m.display_name] for m in Membership.objects.for_workspace(workspace).select_related("user")],
         "status": [[v, str(label)] for v, label in AccountStatus.choices],
-        "health_band": [[b, b] for b in HEALTH_BANDS],
+        "health_band": [[v, str(label)] for v, label in HealthBand.choices],
         "tier": [[v, str(label)] for v, label in TouchTier.choices],
     }
     fields = [{"name": name, "kind": kind, "ops": ops, "label": _(label)} for name, (kind, ops, label) in FIELDS.items()]

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from accounts.services import delete_account
 from coverage import selectors
-from coverage.computation import compute_coverage, forget_account_coverage, rollup_coverage
+from coverage.computation import compute_coverage, rollup_coverage
 from coverage.models import CoverageRollup, CoverageSnapshot
 from coverage.services import assign_tiers
 from segments.services import materialize_segment, save_segment
@@ -187,8 +187,7 @@ def test_deleted_members_and_accounts_leave_both_paths_agreeing(ws, manager, csm
 
 
 def delete_account_with_coverage(account, actor):
-    # What accounts.services.delete_account is to do (in its transaction) before deleting.
-    forget_account_coverage(account=account)
+    # The account's service tells coverage (accounts.signals.account_deleting) in its transaction.
     delete_account(account=account, actor=actor)
 
 

@@ -1,7 +1,7 @@
 """Reads of the usage app. Every function takes the workspace: nothing here crosses tenants."""
 
 from django.db import connection
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Min, Q, Sum
 
 from .models import DailyAccountUsage, RejectedMessage, UsageEvent, WriteKey
 
@@ -27,15 +27,31 @@ def unmatched_groups(*, workspace, limit=50):
     )
 
 
-def daily_usage(*, workspace, account=None, since=None, until=None):
-    rows = DailyAccountUsage.objects.for_workspace(workspace)
-    if account is not None:
-        rows = rows.filter(account=account)
-    if since is not None:
-        rows = rows.filter(day__gte=since)
-    if until is not None:
-        rows = rows.filter(day__lte=until)
-    return rows
+def usage_per_account(*, workspace, up_to, window_from, previous_from):
+    """Per account, from the daily rollups up to `up_to`: first day with usage, last active day,
+    active days, events since `window_from`, events from `previous_from` until then, and the
+    busiest day's active users in the window. One aggregate query; accounts without usage are absent."""
+    return list(
+        DailyAccountUsage.objects.for_workspace(workspace).filter(day__lte=up_to).values("account_id").annotate(
+            first_day=Min("day"),
+            last_active=Max("day", filter=Q(events__gt=0)),
+            days_active=Count("id", filter=Q(day__gte=window_from, events__gt=0)),
+            events_now=Sum("events", filter=Q(day__gte=window_from)),
+            events_before=Sum("events", filter=Q(day__gte=previous_from, day__lt=window_from)),
+            peak_users=Max("active_users", filter=Q(day__gte=window_from)),
+        )
+    )
+
+
+def distinct_users_and_features(*, workspace, start, end, key_features):
+    """({account: distinct product users}, {account: distinct key features used}) from the raw events
+    of [start, end). Both empty-valued where raw events were pruned (see retention)."""
+    events = UsageEvent.objects.for_workspace(workspace).filter(
+        account__isnull=False, occurred_at__gte=start, occurred_at__lt=end
+    )
+    users = distinct_per_account(events, "user_id")
+    features = distinct_per_account(events.filter(event__in=key_features), "event") if key_features else {}
+    return users, features
 
 
 def distinct_per_account(events, column):

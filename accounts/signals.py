@@ -1,0 +1,13 @@
+"""What the accounts app announces, for the apps built on it to react to.
+
+A lower floor never calls up. When something built on accounts must change with an account (the
+coverage rollups when an account is deleted), the accounts service sends a signal from inside its
+transaction, and the higher app connects its own service in its AppConfig.ready(). The receiver is
+a one-line call; the work is in that app's service, where a reader looks for it.
+"""
+
+from django.dispatch import Signal
+
+# Sent by accounts.services.delete_account, in its transaction, before the account row goes
+# (its rows elsewhere are still there to read). Arguments: account.
+account_deleting = Signal()
