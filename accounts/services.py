@@ -37,7 +37,8 @@ ACCOUNT_FIELDS = [
 ]
 
 
-def ensure_default_stages(*, workspace):
+def ensure_defaults(*, workspace):
+    """A new workspace's lifecycle stages (renamed freely afterwards); idempotent."""
     if LifecycleStage.objects.for_workspace(workspace).exists():
         return
     LifecycleStage.objects.bulk_create(

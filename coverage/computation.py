@@ -35,8 +35,7 @@ from accounts.models import Account, AccountStatus, Channel, Touchpoint
 from segments.selectors import segment_ids_as_of
 
 from .models import SNAPSHOT_MEASURES, CadencePolicy, CoverageRollup, CoverageSnapshot, TouchModel
-from .selectors import tiers_as_of
-from .services import ensure_touch_model
+from .selectors import tiers_as_of, touch_model_of
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +120,7 @@ def _in_scope(*, status, churned_on, contract_start, day):
 
 def compute_coverage(*, workspace, day):
     """Write the coverage snapshot of `day`: delete that day's rows and insert them anew, atomically."""
-    touch_model = ensure_touch_model(workspace=workspace)
+    touch_model = touch_model_of(workspace=workspace)
     by_tier, by_segment = _load_policies(workspace)
     segment_policy = dict(by_segment)
     segment_order = [segment_id for segment_id, _policy in by_segment]

@@ -27,8 +27,8 @@ from .models import (
     CoverageSnapshot,
     TierChange,
     TierPin,
+    TouchModel,
 )
-from .services import ensure_touch_model
 
 GROUPS = ("csm", "tier", "segment", "cell")
 TIER_LABELS = dict(TouchTier.choices)
@@ -39,6 +39,11 @@ ROLLUP_FILTERS = frozenset(
     name for name, f in CoverageSnapshotFilterSet.base_filters.items()
     if f.field_name in CoverageRollup.DIMENSIONS and not f.method
 )
+
+
+def touch_model_of(*, workspace):
+    """The workspace's touch model (created with the workspace: see services.ensure_defaults)."""
+    return TouchModel.objects.for_workspace(workspace).get()
 
 
 def tiers_as_of(*, workspace, day):
@@ -239,7 +244,7 @@ def due_list(*, workspace, owner, day, horizon_days=14):
 
 def matrix(*, workspace, day):
     """The priority matrix on `day`: per cell counts, ARR, coverage and change vs yesterday / last week."""
-    touch_model = ensure_touch_model(workspace=workspace)
+    touch_model = touch_model_of(workspace=workspace)
     seat_labels = [b["label"] for b in sorted(touch_model.seat_bands, key=lambda b: -b["min"])]
     tenure_labels = [b["label"] for b in sorted(touch_model.tenure_bands, key=lambda b: b["min"])]
     compare = {"yesterday": day - dt.timedelta(days=1), "last_week": day - dt.timedelta(days=7)}
@@ -270,7 +275,6 @@ def matrix(*, workspace, day):
 
 
 def cadence_policies(*, workspace):
-    ensure_touch_model(workspace=workspace)
     return (
         CadencePolicy.objects.for_workspace(workspace).select_related("segment").prefetch_related("rules")
         .order_by(F("segment_id").asc(nulls_first=True), "priority", "tier", "id")

@@ -17,6 +17,7 @@ from workspaces.errors import DomainError
 from workspaces.policy import acting_member, authorize
 
 from .models import CadencePolicy, CadenceRule, TierChange, TierPin, TouchModel
+from .selectors import touch_model_of
 
 logger = logging.getLogger(__name__)
 
@@ -47,9 +48,11 @@ def _chunks(items, size=BATCH):
 # --- Touch model settings -------------------------------------------------------------------------
 
 
-def ensure_touch_model(*, workspace):
-    """The workspace's touch model and its three tier policies, created with defaults when missing."""
-    touch_model, _created = TouchModel.objects.for_workspace(workspace).get_or_create(workspace=workspace)
+@transaction.atomic
+def ensure_defaults(*, workspace):
+    """A new workspace's touch model and its three tier policies (the field's cadences); idempotent.
+    Called by provisioning, so that everything else only reads them."""
+    TouchModel.objects.for_workspace(workspace).get_or_create(workspace=workspace)
     existing = set(CadencePolicy.objects.for_workspace(workspace).exclude(tier="").values_list("tier", flat=True))
     missing = [
         CadencePolicy(workspace=workspace, tier=tier, name=name, max_gap_days=days, channels=list(channels))
@@ -58,7 +61,6 @@ def ensure_touch_model(*, workspace):
     ]
     if missing:
         CadencePolicy.objects.bulk_create(missing, ignore_conflicts=True)
-    return touch_model
 
 
 def _validate_bands(bands, field, *, max_label=10):
@@ -100,7 +102,7 @@ def format_bands(bands):
 @transaction.atomic
 def update_touch_model(*, workspace, actor, **fields):
     authorize(actor, "coverage.manage")
-    touch_model = ensure_touch_model(workspace=workspace)
+    touch_model = touch_model_of(workspace=workspace)
     if "seat_bands" in fields:
         fields["seat_bands"] = _validate_bands(fields["seat_bands"], "seat_bands")
     if "tenure_bands" in fields:
@@ -133,7 +135,7 @@ def update_touch_model(*, workspace, actor, **fields):
 @transaction.atomic
 def set_must_not_lose(*, workspace, actor, cell, must_not_lose):
     authorize(actor, "coverage.manage")
-    touch_model = ensure_touch_model(workspace=workspace)
+    touch_model = touch_model_of(workspace=workspace)
     cells = set(touch_model.must_not_lose)
     cells.add(cell) if must_not_lose else cells.discard(cell)
     return update_touch_model(workspace=workspace, actor=actor, must_not_lose=sorted(cells))
@@ -160,7 +162,7 @@ def assign_tiers(*, workspace, as_of):
     moves forward: re-running a day older than the latest recorded change leaves everything as is,
     so that a past day's coverage can be recomputed identically.
     """
-    touch_model = ensure_touch_model(workspace=workspace)
+    touch_model = touch_model_of(workspace=workspace)
     latest = TierChange.objects.for_workspace(workspace).aggregate(day=Max("day"))["day"]
     if latest is not None and as_of < latest:
         logger.info("tiers of %s: %s is before the latest change (%s); left as is", workspace.slug, as_of, latest)
@@ -221,7 +223,7 @@ def unpin_tier(*, account, actor):
     authorize(actor, "coverage.manage", account)
     deleted, _details = TierPin.objects.for_workspace(account.workspace).filter(account=account).delete()
     if deleted and account.is_active:
-        touch_model = ensure_touch_model(workspace=account.workspace)
+        touch_model = touch_model_of(workspace=account.workspace)
         _record_tier_today(account, touch_model.tier_for_arr(account.arr), pinned=False)
     if deleted:
         record_audit(workspace=account.workspace, actor=actor, action="tier.unpinned", obj=account)

@@ -169,7 +169,7 @@ class TouchModelView(WorkspaceMixin, View):
         }, status=status)
 
     def get(self, request):
-        touch_model = services.ensure_touch_model(workspace=self.workspace)
+        touch_model = selectors.touch_model_of(workspace=self.workspace)
         return self.render(TouchModelForm(initial={
             "high_min_arr": touch_model.high_min_arr, "low_min_arr": touch_model.low_min_arr,
             "seat_bands": services.format_bands(touch_model.seat_bands),

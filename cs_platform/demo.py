@@ -26,13 +26,12 @@ from accounts.models import (
     Tag,
     Touchpoint,
 )
-from accounts.services import ensure_default_stages
 from usage.models import DailyAccountUsage, ProductUser, UsageEvent
 from workspaces.models import ApiToken, AuditEvent, Role, Workspace
 from workspaces.policy import SystemActor
 from workspaces.services import create_user_with_membership, issue_token
 
-from .provisioning import create_workspace
+from .provisioning import create_workspace, provision
 
 DEMO = SystemActor("demo")  # who the audit log says made the demo data
 DEMO_PASSWORD = "demo-pass-123"
@@ -140,7 +139,7 @@ def seed_demo(*, slug, accounts=400, seed=42, name=None):
         workspace = create_workspace(name=name or f"{slug.replace('-', ' ').title()} CS", slug=slug)
     else:
         _wipe(workspace)
-        ensure_default_stages(workspace=workspace)
+        provision(workspace=workspace)
     today = workspace.today()
     tz = workspace.tz
 

@@ -1,13 +1,30 @@
 """A new workspace, ready to use: the tenant row plus every capability's defaults.
 
-Defaults are created here, once, when the workspace is created (and by a data migration for the
-workspaces that existed before a default was introduced), so that reads never have to create them.
+Defaults are created here, once, when the workspace is created (and, for workspaces that existed
+before a default was introduced, by that app's data migration), so that reading never creates
+anything: a selector can run on a read replica, and a page view never writes.
 """
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 
-from accounts.services import ensure_default_stages
+from accounts import services as accounts
+from coverage import services as coverage
+from healthscore import services as healthscore
+from usage import services as usage
 from workspaces.models import Workspace
+
+# Each capability's defaults, in floor order. Each is idempotent: provisioning twice adds nothing.
+DEFAULTS = [accounts.ensure_defaults, usage.ensure_defaults, coverage.ensure_defaults, healthscore.ensure_defaults]
+
+
+def provision(*, workspace):
+    # Names the defaults store (a stage, a policy, the default scorecard) are written in the
+    # deployment's language, whatever the language of the request that created the workspace.
+    with translation.override(settings.LANGUAGE_CODE):
+        for ensure_defaults in DEFAULTS:
+            ensure_defaults(workspace=workspace)
 
 
 @transaction.atomic
@@ -15,7 +32,5 @@ def create_workspace(*, name, slug, time_zone="Asia/Tokyo", currency="JPY"):
     workspace = Workspace(name=name, slug=slug, time_zone=time_zone, currency=currency)
     workspace.full_clean()
     workspace.save()
-    ensure_default_stages(workspace=workspace)
+    provision(workspace=workspace)
     return workspace
-
-

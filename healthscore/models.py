@@ -5,6 +5,8 @@ its shape); editing a scorecard writes a new version, and every snapshot names t
 produced it, so history stays explainable after the rules change.
 """
 
+import datetime as dt
+
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -153,6 +155,11 @@ class HealthSnapshot(WorkspaceOwned):
 
     def __str__(self):
         return f"{self.account_id} {self.day}: {self.total}"
+
+
+def week_of(day):
+    """The Monday of `day`'s week: alerts are budgeted per CSM and week."""
+    return day - dt.timedelta(days=day.weekday())
 
 
 class AlertKind(models.TextChoices):

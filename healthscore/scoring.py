@@ -30,6 +30,7 @@ from usage.selectors import distinct_users_and_features, usage_per_account
 
 from .definition import apply_rule
 from .models import SentimentRating
+from .selectors import active_scorecards, health_settings
 
 WINDOW_DAYS = 30
 
@@ -327,10 +328,7 @@ def compute_scores(*, workspace, as_of, definition=None, accounts=None):
     the latest version of the scorecard that applies to it. Returns (frame, signals): `frame`
     has the columns of `score_frame` plus `version` (ScorecardVersion or None).
     """
-    from .selectors import active_scorecards
-    from .services import get_settings
-
-    settings = get_settings(workspace=workspace)
+    settings = health_settings(workspace=workspace)
     signals = collect_signals(workspace=workspace, as_of=as_of, settings=settings, accounts=accounts)
     if signals.empty:
         return pd.DataFrame(columns=["total", "band", "available_weight", "version"]), signals

@@ -10,14 +10,33 @@ from accounts.models import Account, AccountStatus, HealthBand
 
 from .definition import MEASURE_KINDS
 from .filtersets import HealthAlertFilterSet
-from .models import AlertOutcome, AlertStatus, HealthAlert, HealthSnapshot, Scorecard, SentimentRating
+from .models import (
+    AlertOutcome,
+    AlertStatus,
+    HealthAlert,
+    HealthSettings,
+    HealthSnapshot,
+    Scorecard,
+    SentimentRating,
+    week_of,
+)
+
+
+def health_settings(*, workspace):
+    """The workspace's health settings (created with the workspace: see ensure_defaults)."""
+    return HealthSettings.objects.for_workspace(workspace).get()
+
+
+def default_scorecard(*, workspace):
+    return Scorecard.objects.for_workspace(workspace).get(is_default=True)
+
+
+def latest_version(scorecard):
+    return scorecard.versions.order_by("-number").first()
 
 
 def active_scorecards(*, workspace):
-    """[(Scorecard, latest ScorecardVersion)], the default included (created on first use)."""
-    from .services import ensure_default_scorecard
-
-    ensure_default_scorecard(workspace=workspace)
+    """[(Scorecard, latest ScorecardVersion)], the default included."""
     cards = list(Scorecard.objects.for_workspace(workspace).prefetch_related("versions"))
     result = []
     for card in cards:
@@ -204,13 +223,11 @@ def trend_chart(snapshots):
 
 # --- sentiment -----------------------------------------------------------------------------------
 def latest_sentiment(*, account, as_of=None):
-    from .services import get_settings
-
     rating = SentimentRating.objects.for_workspace(account.workspace).filter(account=account).select_related(
         "rated_by__user").first()
     if rating is None:
         return None
-    stale_days = get_settings(workspace=account.workspace).sentiment_stale_days
+    stale_days = health_settings(workspace=account.workspace).sentiment_stale_days
     today = as_of or account.workspace.today()
     age = (today - rating.rated_at.astimezone(account.workspace.tz).date()).days
     return {"rating": rating, "age_days": age, "stale": age >= stale_days, "stale_days": stale_days}
@@ -221,9 +238,7 @@ def sentiment_disagreements(*, workspace, gap=2):
 
     A rating of 4-5 against a red band, or 1-2 against a green one.
     """
-    from .services import get_settings
-
-    stale_days = get_settings(workspace=workspace).sentiment_stale_days
+    stale_days = health_settings(workspace=workspace).sentiment_stale_days
     since = workspace.day_start(workspace.today() - dt.timedelta(days=stale_days - 1))
     ratings = (SentimentRating.objects.for_workspace(workspace).filter(rated_at__gte=since)
                .order_by("account_id", "-rated_at", "-id").values("account_id", "rating", "rated_at"))
@@ -249,8 +264,6 @@ def alerts(*, workspace, filters=None, request=None):
 
 def my_alerts(*, membership, week=None):
     """(pushed, digest): this week's pushed open alerts of the CSM, and the rest of their open ones."""
-    from .services import week_of
-
     week = week or week_of(membership.workspace.today())
     mine = alerts(workspace=membership.workspace).filter(owner=membership, status=AlertStatus.OPEN)
     pushed = mine.filter(pushed=True).order_by("-priority", "-id")

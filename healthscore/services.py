@@ -30,8 +30,10 @@ from .models import (
     ScorecardVersion,
     SentimentRating,
     SentimentReason,
+    week_of,
 )
 from .scoring import compute_scores, snapshot_payload
+from .selectors import default_scorecard, health_settings, latest_version
 
 logger = logging.getLogger(__name__)
 CHUNK = 2000
@@ -39,16 +41,26 @@ ALERT_WINDOW_DAYS = 30
 CHURN_LOOKAHEAD_DAYS = 90
 
 
-# --- settings and scorecards ---------------------------------------------------------------------
-def get_settings(*, workspace):
-    settings, _created = HealthSettings.objects.for_workspace(workspace).get_or_create(workspace=workspace)
-    return settings
+# --- defaults, settings and scorecards -----------------------------------------------------------
+@transaction.atomic
+def ensure_defaults(*, workspace):
+    """The settings and the default scorecard (version 1) of a new workspace; idempotent. Called by
+    provisioning, so that everything else only reads them."""
+    HealthSettings.objects.for_workspace(workspace).get_or_create(workspace=workspace)
+    card, created = Scorecard.objects.for_workspace(workspace).get_or_create(
+        workspace=workspace, is_default=True, defaults={"name": _("Default scorecard"), "priority": 1000}
+    )
+    if created:
+        ScorecardVersion.objects.create(
+            workspace=workspace, scorecard=card, number=1, definition=validate_definition(default_definition()),
+            note=_("Default measures and weights"),
+        )
 
 
 @transaction.atomic
 def update_settings(*, workspace, actor, **fields):
     authorize(actor, "health.manage")
-    settings = get_settings(workspace=workspace)
+    settings = health_settings(workspace=workspace)
     if "key_features" in fields:
         features = fields["key_features"]
         if isinstance(features, str):
@@ -65,27 +77,6 @@ def update_settings(*, workspace, actor, **fields):
     return settings
 
 
-def ensure_default_scorecard(*, workspace):
-    """The workspace's default scorecard with version 1, created on first use."""
-    card = Scorecard.objects.for_workspace(workspace).filter(is_default=True).first()
-    if card is not None:
-        return card
-    with transaction.atomic():
-        card, created = Scorecard.objects.for_workspace(workspace).get_or_create(
-            workspace=workspace, is_default=True, defaults={"name": _("Default scorecard"), "priority": 1000}
-        )
-        if created:
-            ScorecardVersion.objects.create(
-                workspace=workspace, scorecard=card, number=1, definition=validate_definition(default_definition()),
-                note=_("Default measures and weights"),
-            )
-    return card
-
-
-def latest_version(scorecard):
-    return scorecard.versions.order_by("-number").first()
-
-
 @transaction.atomic
 def save_scorecard(*, workspace, actor, scorecard=None, definition=None, note="", **fields):
     """Create or edit a scorecard. A changed definition becomes a new immutable version.
@@ -96,7 +87,7 @@ def save_scorecard(*, workspace, actor, scorecard=None, definition=None, note=""
     authorize(actor, "health.manage")
     created = scorecard is None
     if created:
-        base = latest_version(ensure_default_scorecard(workspace=workspace)).definition
+        base = latest_version(default_scorecard(workspace=workspace)).definition
         scorecard = Scorecard(workspace=workspace)
         definition = definition if definition is not None else base
     if scorecard.workspace_id != workspace.pk:
@@ -175,7 +166,6 @@ def rate_sentiment(*, account, actor, rating, reasons=(), note="", rated_at=None
 # --- the nightly step ----------------------------------------------------------------------------
 def nightly_health(*, workspace, as_of):
     """Score every account, store the day's snapshots, refresh the account rows and alerts."""
-    ensure_default_scorecard(workspace=workspace)
     frame, signals = compute_scores(workspace=workspace, as_of=as_of)
     with transaction.atomic():
         store_snapshots(workspace=workspace, as_of=as_of, frame=frame)
@@ -260,9 +250,6 @@ def _none(value):
 
 
 # --- alerts --------------------------------------------------------------------------------------
-def week_of(day):
-    return day - dt.timedelta(days=day.weekday())
-
 
 def evaluate_alerts(*, workspace, as_of, frame, signals, history):
     """Open or update alerts for accounts entering red or dropping, within each CSM's weekly budget.
@@ -270,7 +257,7 @@ def evaluate_alerts(*, workspace, as_of, frame, signals, history):
     An open alert with the same (account, kind, reason) is updated, never duplicated (the database
     enforces it too); one closed less than 30 days ago is not reopened, so a dismissal sticks.
     """
-    settings = get_settings(workspace=workspace)
+    settings = health_settings(workspace=workspace)
     if frame.empty:
         return
     scored = frame[frame["total"].notna()]

@@ -23,6 +23,8 @@ from .selectors import (
     alert_precision,
     alerts,
     health_overview,
+    health_settings,
+    latest_version,
     my_alerts,
     scorecards,
     sentiment_disagreements,
@@ -35,8 +37,7 @@ class HealthOverviewView(WorkspaceMixin, View):
     def get(self, request):
         ws = self.workspace
         accounts = Account.objects.for_workspace(ws).filter(status=AccountStatus.ACTIVE).select_related("owner__user")
-        settings = services.get_settings(workspace=ws)
-        services.ensure_default_scorecard(workspace=ws)
+        settings = health_settings(workspace=ws)
         context = {
             "bands": health_overview(workspace=ws),
             "lowest": accounts.filter(health_score__isnull=False).order_by("health_score", "id")[:15],
@@ -111,7 +112,7 @@ class MyAlertsView(WorkspaceMixin, View):
         pushed, digest, week = my_alerts(membership=owner)
         context = {"owner": owner, "pushed": pushed, "digest": digest, "week": week,
                    "week_end": week + dt.timedelta(days=6),
-                   "budget": services.get_settings(workspace=self.workspace).alert_weekly_budget}
+                   "budget": health_settings(workspace=self.workspace).alert_weekly_budget}
         if may_see_any:
             rows, totals = alert_precision(workspace=self.workspace)
             context.update({
@@ -167,13 +168,13 @@ class ScorecardView(WorkspaceMixin, View):
 
     def get(self, request, pk):
         card = self.get_card(pk)
-        version = services.latest_version(card)
+        version = latest_version(card)
         return self.render(card, version, version.definition, errors={}, preview=None)
 
     def post(self, request, pk):
         authorize(self.actor, "health.manage")
         card = self.get_card(pk)
-        version = services.latest_version(card)
+        version = latest_version(card)
         definition, errors = definition_from_post(request.POST, version.definition)
         preview = None
         if not errors:

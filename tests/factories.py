@@ -19,11 +19,12 @@ class WorkspaceFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"ws-{n}")
 
     @factory.post_generation
-    def stages(obj, create, extracted, **kwargs):
-        from accounts.services import ensure_default_stages
+    def defaults(obj, create, extracted, **kwargs):
+        """Every capability's defaults, as provisioning creates them for a real workspace."""
+        from cs_platform.provisioning import provision
 
         if create:
-            ensure_default_stages(workspace=obj)
+            provision(workspace=obj)
 
 
 class UserFactory(factory.django.DjangoModelFactory):

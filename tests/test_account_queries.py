@@ -15,8 +15,8 @@ from accounts.models import Account, LifecycleStage
 from accounts.services import set_tags, update_account
 from healthscore.definition import default_definition
 from healthscore.models import HealthSnapshot
-from healthscore.selectors import account_health, trend_chart
-from healthscore.services import ensure_default_scorecard, rate_sentiment, save_scorecard
+from healthscore.selectors import account_health, default_scorecard, trend_chart
+from healthscore.services import rate_sentiment, save_scorecard
 
 from .factories import AccountFactory, ContactFactory, TouchpointFactory
 
@@ -125,7 +125,7 @@ def test_health_trend_is_the_last_90_days_with_two_snapshots_explained(ws, csm, 
 
 def test_health_trend_marks_a_new_scorecard_version(ws, manager, account):
     today = with_history(account, 10)
-    card = ensure_default_scorecard(workspace=ws)
+    card = default_scorecard(workspace=ws)
     definition = default_definition()
     definition["groups"][0]["weight"] = 70
     _card, version = save_scorecard(workspace=ws, actor=manager, scorecard=card, definition=definition, note="v2")

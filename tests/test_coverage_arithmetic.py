@@ -10,7 +10,7 @@ from accounts.models import Contact, ContactRole
 from coverage.computation import compute_coverage
 from coverage.models import CoverageSnapshot, TierChange
 from coverage.selectors import coverage_report
-from coverage.services import assign_tiers, ensure_touch_model, pin_tier, save_cadence_policy
+from coverage.services import assign_tiers, pin_tier, save_cadence_policy
 from tests.factories import AccountFactory, TouchpointFactory, WorkspaceFactory
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -220,7 +220,6 @@ def test_arr_weighted_rate_and_change_vs_last_week(ws):
 
 @pytest.mark.django_db
 def test_role_rule_breaks_coverage_until_met(ws, manager):
-    ensure_touch_model(workspace=ws)
     policy = ws_policy(ws, "high")
     save_cadence_policy(
         workspace=ws, actor=manager, policy=policy, name=policy.name, tier="high", max_gap_days=30,

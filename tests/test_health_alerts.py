@@ -7,15 +7,13 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from accounts.services import update_account
-from healthscore.models import HealthAlert, HealthSettings
-from healthscore.selectors import alert_precision, my_alerts
+from healthscore.models import HealthAlert, HealthSettings, week_of
+from healthscore.selectors import alert_precision, default_scorecard, my_alerts
 from healthscore.services import (
-    ensure_default_scorecard,
     nightly_health,
     rate_sentiment,
     record_alert_outcome,
     save_scorecard,
-    week_of,
 )
 from tests.factories import AccountFactory
 from workspaces.errors import DomainError, NotAllowed
@@ -35,7 +33,7 @@ SENTIMENT_ONLY = {
 
 @pytest.fixture
 def sentiment_card(ws, manager):
-    card = ensure_default_scorecard(workspace=ws)
+    card = default_scorecard(workspace=ws)
     save_scorecard(workspace=ws, actor=manager, scorecard=card, definition=SENTIMENT_ONLY)
     return card
 

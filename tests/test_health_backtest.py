@@ -8,7 +8,8 @@ import pytest
 
 from accounts.models import Account
 from healthscore.backtest import auc, report
-from healthscore.services import ensure_default_scorecard, nightly_health, save_scorecard
+from healthscore.selectors import default_scorecard
+from healthscore.services import nightly_health, save_scorecard
 from usage.models import DailyAccountUsage
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +34,7 @@ def test_auc_by_hand():
 @pytest.fixture
 def synthetic(ws, manager):
     """200 accounts observed on day D: low activity churns within 90 days far more often."""
-    card = ensure_default_scorecard(workspace=ws)
+    card = default_scorecard(workspace=ws)
     save_scorecard(workspace=ws, actor=manager, scorecard=card, definition=SIGNAL_AND_NOISE)
     rng = random.Random(7)
     observed = ws.today() - dt.timedelta(days=120)
@@ -89,4 +90,4 @@ def test_what_if_definition_is_back_tested_without_saving(ws, synthetic):
     ]}]}
     result = report(workspace=ws, start=observed, end=observed, definition=noise_only)
     assert 0.38 < result["auc"] < 0.62
-    assert ensure_default_scorecard(workspace=ws).versions.count() == 2  # nothing saved
+    assert default_scorecard(workspace=ws).versions.count() == 2  # nothing saved

@@ -12,8 +12,8 @@ from cs_platform.nightly import run_nightly
 from healthscore.definition import default_definition
 from healthscore.models import HealthSnapshot
 from healthscore.scoring import compute_scores, snapshot_payload
-from healthscore.selectors import account_health, trend_chart
-from healthscore.services import ensure_default_scorecard, nightly_health, rate_sentiment, save_scorecard
+from healthscore.selectors import account_health, default_scorecard, trend_chart
+from healthscore.services import nightly_health, rate_sentiment, save_scorecard
 from tests.factories import AccountFactory
 
 from .health_data import add_usage, at_noon
@@ -111,7 +111,7 @@ def test_query_count_does_not_grow_with_accounts(ws, csm, book):
 def test_version_change_is_marked_on_the_trend(ws, manager, book):
     busy = book[0]
     today = ws.today()
-    card = ensure_default_scorecard(workspace=ws)
+    card = default_scorecard(workspace=ws)
     nightly_health(workspace=ws, as_of=today - dt.timedelta(days=2))
     definition = default_definition()
     definition["groups"][0]["weight"] = 70

@@ -6,8 +6,9 @@ import pytest
 
 from accounts.models import Account
 from healthscore.definition import default_definition
-from healthscore.models import HealthAlert, HealthSnapshot, SentimentRating
-from healthscore.services import ensure_default_scorecard, nightly_health, rate_sentiment, week_of
+from healthscore.models import HealthAlert, HealthSnapshot, SentimentRating, week_of
+from healthscore.selectors import default_scorecard
+from healthscore.services import nightly_health, rate_sentiment
 
 from .health_data import add_usage
 
@@ -36,7 +37,7 @@ def alert(ws, csm, account):
 @pytest.fixture
 def hidden(other_ws, outsider, other_account):
     """Workspace B's score, rating and alert: nobody in A may see or count them."""
-    ensure_default_scorecard(workspace=other_ws)
+    default_scorecard(workspace=other_ws)
     add_usage(other_account, other_ws.today(), users=["z"])
     nightly_health(workspace=other_ws, as_of=other_ws.today())
     rate_sentiment(account=other_account, actor=outsider, rating=1, note="Hidden note")
@@ -69,7 +70,7 @@ def test_pages_render_for_their_roles(login, manager, csm, scored, alert):
     alerts_page = client.get("/health/alerts/").content.decode()
     assert scored.name in alerts_page and "Alert precision" not in alerts_page
     assert client.get("/health/backtest/").status_code == 403
-    card = ensure_default_scorecard(workspace=scored.workspace)
+    card = default_scorecard(workspace=scored.workspace)
     assert client.get(f"/health/scorecards/{card.pk}/").status_code == 200
     assert client.post(f"/health/scorecards/{card.pk}/", {"action": "save"}).status_code == 403
     client = login(manager)
@@ -90,7 +91,7 @@ def test_alert_outcome_from_the_page(login, csm, alert):
 
 
 def test_scorecard_preview_does_not_save_and_save_makes_a_version(login, manager, scored):
-    card = ensure_default_scorecard(workspace=scored.workspace)
+    card = default_scorecard(workspace=scored.workspace)
     client = login(manager)
     form = _editor_post(default_definition(), usage_weight="90")
     preview = client.post(f"/health/scorecards/{card.pk}/", {**form, "action": "preview"})
@@ -127,7 +128,7 @@ def test_pages_do_not_leak_other_workspaces(login, csm, manager, account, hidden
     assert client.get(f"/health/alerts/{hidden.pk}/outcome/").status_code in (404, 405)
     assert client.post(f"/health/alerts/{hidden.pk}/outcome/", {"outcome": "acted_on"}).status_code == 404
     assert client.post(f"/health/accounts/{other_account.pk}/sentiment/", {"rating": "3"}).status_code == 404
-    other_card = ensure_default_scorecard(workspace=other_account.workspace)
+    other_card = default_scorecard(workspace=other_account.workspace)
     assert client.get(f"/health/scorecards/{other_card.pk}/").status_code == 404
     assert client.get(f"/health/alerts/?owner={hidden.owner_id}").status_code == 404
     for url in ("/health/", "/health/alerts/", "/health/backtest/?start=2020-01-01"):
@@ -148,7 +149,7 @@ def test_api_account_health_and_snapshots(api_for, viewer, scored):
 
 
 def test_api_scorecards_managers_only_write(api_for, csm, manager, ws):
-    card = ensure_default_scorecard(workspace=ws)
+    card = default_scorecard(workspace=ws)
     definition = default_definition()
     definition["groups"][1]["weight"] = 50
     assert api_for(csm).patch(f"/api/v1/health/scorecards/{card.pk}/", {"definition": definition},
@@ -209,7 +210,7 @@ def test_api_tenancy(api_for, manager, ws, hidden, other_account):
     assert api.get(f"/api/v1/health/snapshots/{other_snapshot.pk}/").status_code == 404
     assert api.get(f"/api/v1/health/snapshots/?account={other_account.pk}").status_code == 400
     cards = api.get("/api/v1/health/scorecards/").json()
-    other_card = ensure_default_scorecard(workspace=other_account.workspace)
+    other_card = default_scorecard(workspace=other_account.workspace)
     assert other_card.pk not in [c["id"] for c in cards["results"]]
     assert api.patch(f"/api/v1/health/scorecards/{other_card.pk}/", {"name": "x"}, format="json").status_code == 404
     assert api.post("/api/v1/health/sentiment/", {"account": other_account.pk, "rating": 3},

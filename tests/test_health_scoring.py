@@ -8,7 +8,8 @@ from accounts.models import Contact, Touchpoint
 from healthscore.definition import apply_rule, default_definition, validate_definition
 from healthscore.models import HealthSettings, ScorecardVersion
 from healthscore.scoring import compute_scores
-from healthscore.services import ensure_default_scorecard, rate_sentiment, save_scorecard
+from healthscore.selectors import default_scorecard
+from healthscore.services import rate_sentiment, save_scorecard
 from tests.factories import AccountFactory
 from workspaces.errors import DomainError, NotAllowed
 
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def small(ws, manager):
-    card = ensure_default_scorecard(workspace=ws)
+    card = default_scorecard(workspace=ws)
     save_scorecard(workspace=ws, actor=manager, scorecard=card, definition=small_definition())
     return card
 
@@ -119,7 +120,7 @@ def test_stale_sentiment_is_not_available(ws, csm, account, small):
 
 def test_default_scorecard_relationship_and_commercial_signals(ws, csm, account):
     as_of = ws.today()
-    ensure_default_scorecard(workspace=ws)
+    default_scorecard(workspace=ws)
     boss = Contact.all_workspaces.create(workspace=ws, account=account, name="Boss", role="decision_maker")
     key = Contact.all_workspaces.create(workspace=ws, account=account, name="Key", role="champion", is_key_person=True)
     meeting = Touchpoint.all_workspaces.create(workspace=ws, account=account, channel="video_meeting",
@@ -140,7 +141,7 @@ def test_default_scorecard_relationship_and_commercial_signals(ws, csm, account)
 
 
 def test_custom_attribute_measure(ws, manager, account):
-    card = ensure_default_scorecard(workspace=ws)
+    card = default_scorecard(workspace=ws)
     definition = default_definition()
     definition["groups"][2]["measures"].append({
         "key": "risk", "kind": "custom_attribute", "weight": 50, "params": {"attribute": "risk_flags"},
@@ -156,7 +157,7 @@ def test_custom_attribute_measure(ws, manager, account):
 
 
 def test_editing_makes_a_new_immutable_version(ws, manager):
-    card = ensure_default_scorecard(workspace=ws)
+    card = default_scorecard(workspace=ws)
     definition = default_definition()
     save_scorecard(workspace=ws, actor=manager, scorecard=card, definition=definition)
     assert card.versions.count() == 1  # same rules: no new version
@@ -167,7 +168,7 @@ def test_editing_makes_a_new_immutable_version(ws, manager):
 
 
 def test_only_managers_edit_scorecards(ws, csm):
-    card = ensure_default_scorecard(workspace=ws)
+    card = default_scorecard(workspace=ws)
     with pytest.raises(NotAllowed):
         save_scorecard(workspace=ws, actor=csm, scorecard=card, definition=default_definition())
 
@@ -209,7 +210,7 @@ def test_sentiment_rules(ws, csm, csm2, viewer, account):
 def test_key_feature_adoption_counts_distinct_key_events(ws, manager, account):
     from healthscore.services import update_settings
 
-    ensure_default_scorecard(workspace=ws)
+    default_scorecard(workspace=ws)
     update_settings(workspace=ws, actor=manager, key_features="report_exported, workflow_created, api_call")
     add_usage(account, ws.today(), users=["a"], events_per_user=3, names=("report_exported", "login", "api_call"))
     frame, _ = compute_scores(workspace=ws, as_of=ws.today())
@@ -246,7 +247,7 @@ def test_rollups_stand_in_when_raw_events_were_pruned(ws, manager, account):
     from healthscore.services import update_settings
     from usage.models import UsageEvent
 
-    ensure_default_scorecard(workspace=ws)
+    default_scorecard(workspace=ws)
     update_settings(workspace=ws, actor=manager, key_features=["report_exported"])
     add_usage(account, ws.today() - dt.timedelta(days=3), users=["a", "b", "c"], names=("report_exported",))
     UsageEvent.all_workspaces.all().delete()  # retention removed the raw events; the daily rollup stays

@@ -10,8 +10,8 @@ from django.utils import timezone
 from accounts.models import Account
 from usage.ingest import parse_batch
 from usage.models import DailyAccountUsage, DirtyUsageDay, UsageEvent
+from usage.selectors import ingest_settings
 from usage.services import (
-    get_ingest_settings,
     ingest_batch,
     nightly_usage_step,
     rollup_pending_key,
@@ -27,7 +27,7 @@ TOKYO = zoneinfo.ZoneInfo("Asia/Tokyo")
 
 def send(ws, messages, received_at=None):
     received_at = received_at or timezone.now()
-    settings = get_ingest_settings(workspace=ws)
+    settings = ingest_settings(workspace=ws)
     parsed = parse_batch(messages, received_at=received_at, mapping=settings.trait_mapping)
     return ingest_batch(workspace=ws, settings=settings, parsed=parsed, received_at=received_at)
 

@@ -5,7 +5,8 @@ import html
 import pytest
 
 from usage.models import WriteKey
-from usage.services import create_write_key, get_ingest_settings
+from usage.selectors import ingest_settings
+from usage.services import create_write_key
 from workspaces.policy import SYSTEM
 
 from .ingest_helpers import post_batch, track
@@ -88,10 +89,10 @@ def test_settings_form_saves_mapping_and_rejects_unknown_fields(login, ws, admin
     response = page.post(URL, {"action": "save_settings", "trait_mapping": "company = name\nusers = licensed_seats",
                                "retention_days": 90, "create_unknown_accounts": ""}, follow=True)
     assert response.status_code == 200
-    saved = get_ingest_settings(workspace=ws)
+    saved = ingest_settings(workspace=ws)
     assert saved.trait_mapping == {"company": "name", "users": "licensed_seats"}
     assert (saved.retention_days, saved.create_unknown_accounts) == (90, False)
     response = page.post(URL, {"action": "save_settings", "trait_mapping": "x = owner", "retention_days": 90},
                          follow=True)
     assert "Line 1" in html.unescape(response.content.decode())
-    assert get_ingest_settings(workspace=ws).trait_mapping == {"company": "name", "users": "licensed_seats"}
+    assert ingest_settings(workspace=ws).trait_mapping == {"company": "name", "users": "licensed_seats"}

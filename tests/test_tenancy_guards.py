@@ -18,7 +18,6 @@ PROJECT_APPS = {"workspaces", "accounts", "usage", "segments", "coverage", "heal
 NOT_WORKSPACE_OWNED = {
     "workspaces.workspace",  # the tenant itself
     "workspaces.apitoken",  # belongs to a membership, which belongs to a workspace
-    "usage.ingestsettings",  # one row per workspace, keyed by it (OneToOne)
 }
 
 # API viewsets that are deliberately not workspace-scoped querysets (and why).

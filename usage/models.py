@@ -170,10 +170,9 @@ def default_trait_mapping():
     return dict(DEFAULT_TRAIT_MAPPING)
 
 
-class IngestSettings(models.Model):
-    """Per-workspace choices for the tracking API. A workspace without a row uses the defaults."""
+class IngestSettings(WorkspaceOwned):
+    """Per-workspace choices for the tracking API (one row, created with the workspace)."""
 
-    workspace = models.OneToOneField("workspaces.Workspace", on_delete=models.CASCADE, related_name="+")
     create_unknown_accounts = models.BooleanField(
         _("group calls create unknown accounts"), default=True,
         help_text=_("Off: a group call for an unknown groupId only remembers it; the CRM creates accounts."),
@@ -195,6 +194,7 @@ class IngestSettings(models.Model):
 
     class Meta:
         verbose_name = _("usage ingestion settings")
+        constraints = [models.UniqueConstraint(fields=["workspace"], name="ingest_settings_one_per_workspace")]
 
     def __str__(self):
         return f"ingest settings {self.workspace_id}"

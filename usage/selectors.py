@@ -3,7 +3,12 @@
 from django.db import connection
 from django.db.models import Count, Max, Min, Q, Sum
 
-from .models import DailyAccountUsage, RejectedMessage, UsageEvent, WriteKey
+from .models import DailyAccountUsage, IngestSettings, RejectedMessage, UsageEvent, WriteKey
+
+
+def ingest_settings(*, workspace):
+    """The workspace's tracking-API settings (created with the workspace: see services.ensure_defaults)."""
+    return IngestSettings.objects.for_workspace(workspace).get()
 
 
 def write_keys(*, workspace):

@@ -38,6 +38,7 @@ from .models import (
     UsageEvent,
     WriteKey,
 )
+from .selectors import ingest_settings
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ def authenticate_write_key(*, key):
         return hit[1]
     # The key is what tells the workspace: looked up across all of them, by its hash.
     found = WriteKey.all_workspaces.active().select_related("workspace").filter(key_hash=digest).first()
-    result = (found, get_ingest_settings(workspace=found.workspace)) if found else None
+    result = (found, ingest_settings(workspace=found.workspace)) if found else None
     if len(_key_cache) > 10_000:
         _key_cache.clear()
     _key_cache[digest] = (now + KEY_CACHE_SECONDS, result)
@@ -119,9 +120,10 @@ def note_key_used(*, write_key, at):
 
 # --- Settings ------------------------------------------------------------------------------------
 
-def get_ingest_settings(*, workspace):
-    """The workspace's settings, or unsaved defaults (no row is written by reading)."""
-    return IngestSettings.objects.filter(workspace=workspace).first() or IngestSettings(workspace=workspace)
+@transaction.atomic
+def ensure_defaults(*, workspace):
+    """A new workspace's ingestion settings (the defaults); idempotent. Called by provisioning."""
+    IngestSettings.objects.for_workspace(workspace).get_or_create(workspace=workspace)
 
 
 def parse_trait_mapping(text):
@@ -152,7 +154,7 @@ def update_ingest_settings(*, workspace, actor, **fields):
         ):
             raise DomainError(_("Map traits to one of: %s.") % ", ".join(MAPPABLE_ACCOUNT_FIELDS),
                               field="trait_mapping")
-    obj, _created = IngestSettings.objects.get_or_create(workspace=workspace)
+    obj = ingest_settings(workspace=workspace)
     allowed = {"create_unknown_accounts", "trait_mapping", "numeric_traits_to_attributes", "retention_days"}
     changes = {}
     for name, value in fields.items():
@@ -545,13 +547,14 @@ def rollup_days(*, workspace, days):
     Rollups of one workspace are serialised by a row lock on its settings row, so two runs at
     once (the incremental task and the night) write one after the other, never interleaved.
     """
-    settings, _created = IngestSettings.objects.get_or_create(workspace=workspace)
+    settings = ingest_settings(workspace=workspace)
     first_kept = retention_start(workspace=workspace, settings=settings, today=workspace.today())
     done = []
     for day in sorted(d for d in set(days) if d >= first_kept):
         start, end = workspace.day_start(day), workspace.day_start(day + dt.timedelta(days=1))
         with transaction.atomic():
-            list(IngestSettings.objects.select_for_update().filter(pk=settings.pk).values_list("pk", flat=True))
+            list(IngestSettings.objects.for_workspace(workspace).select_for_update().filter(pk=settings.pk)
+                 .values_list("pk", flat=True))
             DailyAccountUsage.objects.for_workspace(workspace).filter(day=day).delete()
             _insert_rollup(workspace=workspace, day=day, start=start, end=end)
         done.append(day)
@@ -605,7 +608,7 @@ def rollup_dirty_days(*, workspace, extra_days=()):
 
 def enforce_retention(*, workspace, as_of, chunk=5_000):
     """Delete raw events (and dedup/set-aside records) older than the workspace keeps them."""
-    settings = get_ingest_settings(workspace=workspace)
+    settings = ingest_settings(workspace=workspace)
     first_kept = retention_start(workspace=workspace, settings=settings, today=as_of)
     cutoff = workspace.day_start(first_kept)
     deleted = 0
@@ -643,7 +646,7 @@ def refresh_active_users(*, workspace, as_of):
     """
     from .selectors import distinct_per_account
 
-    settings, _created = IngestSettings.objects.get_or_create(workspace=workspace)
+    settings = ingest_settings(workspace=workspace)
     if settings.active_users_on and as_of < settings.active_users_on:
         return 0
     start = workspace.day_start(as_of - dt.timedelta(days=ACTIVE_USER_DAYS - 1))
@@ -656,6 +659,6 @@ def refresh_active_users(*, workspace, as_of):
     changed = [(pk, counts.get(pk, 0)) for pk, now in current.iterator(chunk_size=20_000) if counts.get(pk, 0) != now]
     with transaction.atomic():
         copy_nightly_values(workspace=workspace, fields=["active_users_30d"], rows=changed)
-        IngestSettings.objects.filter(pk=settings.pk).update(active_users_on=as_of)
+        IngestSettings.objects.for_workspace(workspace).filter(pk=settings.pk).update(active_users_on=as_of)
     return len(changed)
 

@@ -65,7 +65,7 @@ class UsageSettingsView(WorkspaceMixin, TemplateView):
     def get_context_data(self, *, new_key=None, key_form=None, settings_form=None, **kwargs):
         context = super().get_context_data(**kwargs)
         workspace = self.workspace
-        ingest = services.get_ingest_settings(workspace=workspace)
+        ingest = selectors.ingest_settings(workspace=workspace)
         host = self.request.build_absolute_uri("/").rstrip("/")
         context.update(
             can_manage=allows(self.actor, "usage.manage"),

@@ -179,8 +179,9 @@ class ReadOnlyScopedAdmin(WorkspaceScopedAdmin):
         return False
 
 
-@admin.register(Workspace)
 class WorkspaceAdmin(WorkspaceScopedAdmin):
+    """Registered by cs_platform.admin, which gives a new workspace its defaults (provisioning)."""
+
     workspace_field = "pk"
     list_display = ["name", "slug", "time_zone", "currency", "created_at"]
     search_fields = ["name", "slug"]

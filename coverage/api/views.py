@@ -52,10 +52,6 @@ class CadencePolicyViewSet(WorkspaceViewSet):
     queryset = CadencePolicy.objects.select_related("segment").prefetch_related("rules")
     serializer_class = CadencePolicySerializer
 
-    def get_queryset(self):
-        services.ensure_touch_model(workspace=self.request.workspace)
-        return super().get_queryset()
-
     def _save(self, serializer, policy=None):
         data = dict(serializer.validated_data)
         if policy is not None:
@@ -101,7 +97,7 @@ class TouchModelViewSet(WorkspaceAPIMixin, viewsets.GenericViewSet):
     def get_object(self):
         if self.kwargs.get("pk") != "current":
             raise NotFound()
-        return services.ensure_touch_model(workspace=self.request.workspace)
+        return selectors.touch_model_of(workspace=self.request.workspace)
 
     def retrieve(self, request, pk=None):
         data = self.get_serializer(self.get_object()).data

@@ -48,11 +48,6 @@ class HealthSettingsViewSet(WorkspaceScopedMixin, mixins.ListModelMixin, mixins.
     serializer_class = HealthSettingsSerializer
     pagination_class = None
 
-    def get_queryset(self):
-        if not getattr(self, "swagger_fake_view", False):
-            services.get_settings(workspace=self.request.workspace)
-        return super().get_queryset()
-
     def perform_update(self, serializer):
         serializer.instance = services.update_settings(
             workspace=self.request.workspace, actor=self.request.actor, **serializer.validated_data)
@@ -62,11 +57,6 @@ class ScorecardViewSet(WorkspaceViewSet):
     queryset = Scorecard.objects.prefetch_related("versions__created_by__user")
     serializer_class = ScorecardSerializer
     ordering_fields = ["priority", "name"]
-
-    def get_queryset(self):
-        if not getattr(self, "swagger_fake_view", False):
-            services.ensure_default_scorecard(workspace=self.request.workspace)
-        return super().get_queryset()
 
     def perform_create(self, serializer):
         card, _version = services.save_scorecard(
