@@ -120,7 +120,7 @@ def collect_meta(ctx):
         "as_of": ctx.as_of.isoformat(),
         "build_seconds": ctx.marker.get("build_seconds"),
         "row_counts": datagen.row_counts(ctx.url, ctx.workspace.pk),
-        "nightly_steps": list(NIGHTLY_STEPS),
+        "nightly_steps": [step.path for step in NIGHTLY_STEPS],
         "argv": " ".join(sys.argv[1:]),
     }
 

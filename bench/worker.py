@@ -83,7 +83,7 @@ def main(argv=None):
     parser.add_argument("job", choices=["idle", "nightly", "import"])
     parser.add_argument("--workspace-id", type=int)
     parser.add_argument("--as-of")
-    parser.add_argument("--step", help="dotted path of one nightly step (default: the whole pipeline)")
+    parser.add_argument("--step", help="name of one nightly step, e.g. coverage (default: the whole pipeline)")
     parser.add_argument("--file", help="CSV file for the import job")
     parser.add_argument("--commit", action="store_true", help="import for real (default: dry run)")
     parser.add_argument("--profile", action="store_true")
@@ -96,12 +96,8 @@ def main(argv=None):
 
     report = {"pid": os.getpid()}
     if args.job == "idle":
-        from importlib import import_module
+        import cs_platform.nightly  # noqa: F401 — what a worker imports: every step's module
 
-        from cs_platform.nightly import NIGHTLY_STEPS, run_nightly  # noqa: F401 — what a worker imports
-
-        for dotted in NIGHTLY_STEPS:
-            import_module(dotted.rsplit(".", 1)[0])
         report.update(seconds=0.0)
     elif args.job == "nightly":
         from workspaces.models import Workspace
@@ -111,16 +107,9 @@ def main(argv=None):
         log = QueryLog()
         with connection.execute_wrapper(log), profiled(args.profile) as box:
             started = time.perf_counter()
-            if args.step:
-                from importlib import import_module
+            from cs_platform.nightly import run_nightly
 
-                module_name, function_name = args.step.rsplit(".", 1)
-                getattr(import_module(module_name), function_name)(workspace=workspace, as_of=as_of)
-                ran = [args.step]
-            else:
-                from cs_platform.nightly import run_nightly
-
-                ran = run_nightly(workspace=workspace, as_of=as_of)
+            ran = run_nightly(workspace=workspace, as_of=as_of, only=[args.step] if args.step else None)
             report["seconds"] = time.perf_counter() - started
         report.update(ran=ran, queries=log.summary(), **box)
     elif args.job == "import":

@@ -1,30 +1,110 @@
-"""The nightly pipeline, in order. Each step is a plain function `step(*, workspace, as_of)`.
+"""The night of one workspace: each capability's step, in the order they read each other.
 
-Steps read what the steps before them wrote (usage rollups before levels and health, tiers and
-segments before coverage), so the order here is the order of the night. The beat schedule and
-`manage.py recompute` both run this list; each capability appends its step where it belongs.
+    usage      rolls up the day's events; copies 30-day active users onto the accounts
+    tiers      puts every active account in its touch tier (segments may select on it)
+    segments   materializes every segment's membership as of the day
+    coverage   writes the day's coverage snapshot and rollup (tiers, segments, touches)
+    health     scores every account; snapshots, current score on the account, alerts (reads all above)
+
+Each step is `step(*, workspace, as_of)` in its app's nightly.py: set-based, idempotent for a day
+(re-running it writes the same rows), safe to re-run after a failure. The whole night of a workspace
+runs under one lock (`workspace_lock`), so the beat, a manual "recompute now" and `manage.py
+recompute` never overlap on the same workspace; a second one skips and says so.
 """
 
-from importlib import import_module
+import logging
+from contextlib import contextmanager
+from typing import NamedTuple
+
+from django.db import connection
+from django.db.models import Q
+
+from coverage import nightly as coverage_nightly
+from healthscore import nightly as health_nightly
+from segments import nightly as segments_nightly
+from usage import nightly as usage_nightly
+from workspaces.models import Workspace
+
+logger = logging.getLogger(__name__)
+
+
+class NightlyStep(NamedTuple):
+    name: str
+    run: object  # step(*, workspace, as_of)
+
+    @property
+    def path(self):
+        return f"{self.run.__module__}.{self.run.__name__}"
+
 
 NIGHTLY_STEPS = [
-    # "app.module.function" — filled in by the apps below as they land.
-    # Usage rollups first: levels, health and coverage read them.
-    "usage.services.nightly_usage_step",
-    "coverage.nightly.tiers_step",
-    "segments.nightly.step",
-    "coverage.nightly.coverage_step",
-    # Health reads usage rollups, tiers, segments and touches: it stays the last step of the night.
-    "healthscore.services.nightly_health",
+    NightlyStep("usage", usage_nightly.step),
+    NightlyStep("tiers", coverage_nightly.tiers_step),
+    NightlyStep("segments", segments_nightly.step),
+    NightlyStep("coverage", coverage_nightly.coverage_step),
+    NightlyStep("health", health_nightly.step),
 ]
 
 
 def run_nightly(*, workspace, as_of, only=None):
+    """Run the steps (all, or those named in `only`) for one workspace and day; returns their names.
+
+    The caller holds the workspace's lock (see cs_platform.tasks.recompute_workspace)."""
+    unknown = set(only or ()) - {step.name for step in NIGHTLY_STEPS}
+    if unknown:
+        raise ValueError(f"Unknown nightly step(s): {', '.join(sorted(unknown))}.")
     ran = []
-    for dotted in NIGHTLY_STEPS:
-        module_name, function_name = dotted.rsplit(".", 1)
-        if only and function_name not in only and dotted not in only:
+    for step in NIGHTLY_STEPS:
+        if only and step.name not in only:
             continue
-        getattr(import_module(module_name), function_name)(workspace=workspace, as_of=as_of)
-        ran.append(dotted)
+        step.run(workspace=workspace, as_of=as_of)
+        ran.append(step.name)
     return ran
+
+
+# Advisory lock keys of this pipeline: (this namespace << 32) + the workspace's id.
+LOCK_NAMESPACE = 0x6E696768  # "nigh"
+
+
+@contextmanager
+def workspace_lock(workspace):
+    """Hold the workspace's nightly lock for the block; yields False (and holds nothing) when
+    another run holds it. A PostgreSQL session advisory lock: released at the end of the block, or
+    by the database if the worker dies. SQLite serialises writers itself: there it always yields True."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    key = (LOCK_NAMESPACE << 32) + workspace.pk
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        acquired = cursor.fetchone()[0]
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def workspaces_due(*, now):
+    """[(workspace, its local date)] of the workspaces whose night should start now.
+
+    A workspace's night starts once its local time has reached its `nightly_hour`, once per local
+    date, computed as of that date: so a Tokyo and a New York workspace each get their night at
+    about 2:00 where they work. Each is claimed with a conditional update (only one beat can claim
+    a workspace's date, even if two ran), so a slow queue never starts the same night twice.
+    """
+    due = []
+    for workspace in Workspace.objects.order_by("pk"):
+        local = now.astimezone(workspace.tz)
+        if local.hour < workspace.nightly_hour:
+            continue
+        today = local.date()
+        claimed = (
+            Workspace.objects.filter(pk=workspace.pk)
+            .filter(Q(nightly_queued_on__isnull=True) | Q(nightly_queued_on__lt=today))
+            .update(nightly_queued_on=today)
+        )
+        if claimed:
+            due.append((workspace, today))
+    return due

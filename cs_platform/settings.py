@@ -216,13 +216,14 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_RESULT_EXPIRES = 60 * 60 * 24
-# The whole nightly schedule in one place. Minutes are staggered so that jobs reading each other's
-# output run in order, and every entry expires so that a backlog never runs yesterday's night twice.
+# The whole beat schedule in one place; every entry expires so that a backlog never runs it twice.
+# Hourly: each workspace's night starts when its own local time reaches its nightly hour (02:00 by
+# default), as of its own local date (cs_platform.nightly.workspaces_due).
 CELERY_BEAT_SCHEDULE = {
     "nightly-recompute": {
         "task": "cs_platform.tasks.schedule_nightly",
-        "schedule": crontab(minute=15, hour=2),
-        "options": {"expires": 60 * 60 * 6},
+        "schedule": crontab(minute=15),
+        "options": {"expires": 50 * 60},
     },
 }
 

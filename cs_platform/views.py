@@ -27,8 +27,10 @@ class RecomputeView(WorkspaceMixin, View):
 
     def post(self, request):
         result = recompute_workspace.delay(self.workspace.pk)
-        if result.ready():
-            messages.success(request, _("Recomputed: coverage, segments and tiers are up to date."))
-        else:
+        if not result.ready():
             messages.info(request, _("Recomputation started; refresh in a minute."))
+        elif result.get()["skipped"]:
+            messages.info(request, _("A recomputation of this workspace is already running; refresh in a minute."))
+        else:
+            messages.success(request, _("Recomputed: coverage, segments and tiers are up to date."))
         return self.redirect_back("coverage:report")

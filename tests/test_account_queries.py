@@ -95,7 +95,7 @@ def test_detail_query_count(api_for, manager, csm, ws, django_assert_max_num_que
 # --- Account page ----------------------------------------------------------------------------------
 def with_history(account, days):
     """`days` daily snapshots up to today, cloned from a real nightly one."""
-    from healthscore.services import nightly_health
+    from healthscore.nightly import step as nightly_health
 
     ws = account.workspace
     today = ws.today()

@@ -8,13 +8,9 @@ from django.db import IntegrityError, transaction
 
 from accounts.services import update_account
 from healthscore.models import HealthAlert, HealthSettings, week_of
+from healthscore.nightly import step as nightly_health
 from healthscore.selectors import alert_precision, default_scorecard, my_alerts
-from healthscore.services import (
-    nightly_health,
-    rate_sentiment,
-    record_alert_outcome,
-    save_scorecard,
-)
+from healthscore.services import rate_sentiment, record_alert_outcome, save_scorecard
 from tests.factories import AccountFactory
 from workspaces.errors import DomainError, NotAllowed
 

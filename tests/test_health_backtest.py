@@ -8,8 +8,9 @@ import pytest
 
 from accounts.models import Account
 from healthscore.backtest import auc, report
+from healthscore.nightly import step as nightly_health
 from healthscore.selectors import default_scorecard
-from healthscore.services import nightly_health, save_scorecard
+from healthscore.services import save_scorecard
 from usage.models import DailyAccountUsage
 
 pytestmark = pytest.mark.django_db

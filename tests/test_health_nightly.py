@@ -11,9 +11,10 @@ from accounts.models import Account, Touchpoint
 from cs_platform.nightly import run_nightly
 from healthscore.definition import default_definition
 from healthscore.models import HealthSnapshot
+from healthscore.nightly import step as nightly_health
 from healthscore.scoring import compute_scores, snapshot_payload
 from healthscore.selectors import account_health, default_scorecard, trend_chart
-from healthscore.services import nightly_health, rate_sentiment, save_scorecard
+from healthscore.services import rate_sentiment, save_scorecard
 from tests.factories import AccountFactory
 
 from .health_data import add_usage, at_noon
@@ -91,7 +92,7 @@ def test_account_rows_get_score_band_and_30_day_change(ws, book):
 
 def test_runs_as_the_last_nightly_step(ws, book):
     ran = run_nightly(workspace=ws, as_of=ws.today())
-    assert ran[-1] == "healthscore.services.nightly_health"
+    assert ran == ["usage", "tiers", "segments", "coverage", "health"]
     assert HealthSnapshot.objects.for_workspace(ws).count() == 3
 
 

@@ -7,8 +7,9 @@ import pytest
 from accounts.models import Account
 from healthscore.definition import default_definition
 from healthscore.models import HealthAlert, HealthSnapshot, SentimentRating, week_of
+from healthscore.nightly import step as nightly_health
 from healthscore.selectors import default_scorecard
-from healthscore.services import nightly_health, rate_sentiment
+from healthscore.services import rate_sentiment
 
 from .health_data import add_usage
 

@@ -10,13 +10,9 @@ from django.utils import timezone
 from accounts.models import Account
 from usage.ingest import parse_batch
 from usage.models import DailyAccountUsage, DirtyUsageDay, UsageEvent
+from usage.nightly import step as nightly_usage_step
 from usage.selectors import ingest_settings
-from usage.services import (
-    ingest_batch,
-    nightly_usage_step,
-    rollup_pending_key,
-    update_ingest_settings,
-)
+from usage.services import ingest_batch, rollup_pending_key, update_ingest_settings
 from usage.tasks import rollup_usage
 from workspaces.policy import SYSTEM
 

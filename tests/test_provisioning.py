@@ -52,6 +52,7 @@ def test_the_admin_provisions_a_workspace_it_creates(client, django_user_model):
     client.force_login(root)
     response = client.post("/admin/workspaces/workspace/add/", {
         "name": "Made in the admin", "slug": "made-in-admin", "time_zone": "Asia/Tokyo", "currency": "JPY",
+        "nightly_hour": 2,
     })
     assert response.status_code == 302
     from workspaces.models import Workspace

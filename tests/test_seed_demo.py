@@ -2,7 +2,9 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import Account, AccountStatus, Touchpoint
+from coverage.models import CoverageSnapshot
 from cs_platform.demo import seed_demo
+from healthscore.models import HealthSnapshot
 from usage.models import UsageEvent
 from workspaces.models import ApiToken, Membership, Role
 
@@ -48,6 +50,9 @@ def test_seed_command_prints_logins_and_token(capsys):
 
 @pytest.mark.django_db
 def test_recompute_command_runs_every_registered_step(capsys):
-    seed_demo(slug="demo", accounts=30, seed=1)
+    result = seed_demo(slug="demo", accounts=30, seed=1)
     call_command("recompute", "--workspace", "demo")
-    assert "demo " in capsys.readouterr().out
+    day = result.workspace.today()
+    assert capsys.readouterr().out.strip() == f"demo {day}: usage, tiers, segments, coverage, health"
+    assert CoverageSnapshot.objects.for_workspace(result.workspace).filter(day=day).count() == 30
+    assert HealthSnapshot.objects.for_workspace(result.workspace).filter(day=day).exists()

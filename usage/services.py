@@ -625,15 +625,6 @@ def enforce_retention(*, workspace, as_of, chunk=5_000):
     return deleted
 
 
-def nightly_usage_step(*, workspace, as_of):
-    """Attach events whose account appeared, roll up yesterday and today, apply retention."""
-    days = attach_unmatched_events(workspace=workspace)
-    days |= {as_of - dt.timedelta(days=1), as_of}
-    rollup_dirty_days(workspace=workspace, extra_days=days)
-    enforce_retention(workspace=workspace, as_of=as_of)
-    refresh_active_users(workspace=workspace, as_of=as_of)
-
-
 ACTIVE_USER_DAYS = 30
 
 

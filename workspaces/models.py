@@ -12,7 +12,7 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -35,6 +35,12 @@ class Workspace(models.Model):
         _("time zone"), max_length=64, default="Asia/Tokyo", validators=[validate_time_zone]
     )
     currency = models.CharField(_("currency"), max_length=3, default="JPY", validators=[currency_code_validator])
+    nightly_hour = models.PositiveSmallIntegerField(
+        _("nightly recomputation hour"), default=2, validators=[MaxValueValidator(23)],
+        help_text=_("Local hour (0-23) after which the night's recomputation of the day starts."),
+    )
+    # The local date whose night was last queued (see cs_platform.nightly.workspaces_due).
+    nightly_queued_on = models.DateField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -17,7 +17,7 @@ from .common import median, run_worker
 PART = "nightly"
 RATIO_TARGET = Target(on="ratio", op="<=", limit=2.0, label="≤ 2x the reference query")
 # The capabilities the issue names, by the app that provides each (coverage lives with segments).
-EXPECTED = {"segments": "segment membership and coverage", "healthscore": "health scores"}
+EXPECTED = {"segments": "segment membership", "coverage": "coverage", "healthscore": "health scores"}
 
 REFERENCE_DDL = """
 DROP TABLE IF EXISTS bench_reference_features;
@@ -88,7 +88,7 @@ def reference_query(ctx):
 def registered_steps():
     from cs_platform.nightly import NIGHTLY_STEPS
 
-    return list(NIGHTLY_STEPS)
+    return list(NIGHTLY_STEPS)  # NightlyStep(name, run), with .path for the report
 
 
 def run(ctx, results):
@@ -102,7 +102,7 @@ def run(ctx, results):
     print(f"  reference query runs: {', '.join(f'{s:.2f}' for s in baseline_runs)} s", flush=True)
 
     for app, what in EXPECTED.items():
-        if not any(step.split(".")[0] == app for step in steps):
+        if not any(step.path.split(".")[0] == app for step in steps):
             figures.append(not_available(PART, f"{what} ({app})", f"no nightly step of the `{app}` app is registered yet"))
     if not steps:
         figures.append(not_available(PART, "all steps together", "no nightly step is registered yet",
@@ -114,17 +114,17 @@ def run(ctx, results):
     step_reports = {}
     for step in steps:
         try:
-            report = run_worker(ctx, "nightly", *common, "--step", step)
+            report = run_worker(ctx, "nightly", *common, "--step", step.name)
         except RuntimeError as exc:
-            figures.append(failed(PART, f"step {step}", exc))
-            print(f"    {step}: FAILED {str(exc)[-300:]}", flush=True)
+            figures.append(failed(PART, f"step {step.path}", exc))
+            print(f"    {step.path}: FAILED {str(exc)[-300:]}", flush=True)
             continue
         step_reports[step] = report
         figures.append(Figure(
-            part=PART, name=f"step {step}", value=report["seconds"], unit="s", baseline=baseline,
+            part=PART, name=f"step {step.path}", value=report["seconds"], unit="s", baseline=baseline,
             baseline_name=ref_name, note=f"peak RSS {report['maxrss_mib']:.0f} MiB",
         ))
-        print(f"    {step}: {report['seconds']:.2f} s, peak {report['maxrss_mib']:.0f} MiB", flush=True)
+        print(f"    {step.path}: {report['seconds']:.2f} s, peak {report['maxrss_mib']:.0f} MiB", flush=True)
 
     try:
         together = run_worker(ctx, "nightly", *common)
@@ -137,7 +137,7 @@ def run(ctx, results):
     total = Figure(
         part=PART, name="all steps together (run_nightly)", value=together["seconds"], unit="s",
         baseline=baseline, baseline_name=ref_name, targets=[RATIO_TARGET],
-        note=f"{len(steps)} steps: {', '.join(s.rsplit('.', 1)[1] for s in steps)}",
+        note=f"{len(steps)} steps: {', '.join(step.name for step in steps)}",
     )
     figures.append(total)
     figures.append(Figure(
@@ -146,10 +146,10 @@ def run(ctx, results):
     ))
     if step_reports and (total.target_met is False or ctx.profile):
         slowest = max(step_reports, key=lambda s: step_reports[s]["seconds"])
-        profiled = run_worker(ctx, "nightly", *common, "--step", slowest, "--profile")
-        results.profiles[f"nightly step {slowest} (cProfile, cumulative)"] = profiled.get("profile", "")
-        results.profiles[f"nightly step {slowest}: slowest SQL statements"] = profiled["queries"]
+        profiled = run_worker(ctx, "nightly", *common, "--step", slowest.name, "--profile")
+        results.profiles[f"nightly step {slowest.path} (cProfile, cumulative)"] = profiled.get("profile", "")
+        results.profiles[f"nightly step {slowest.path}: slowest SQL statements"] = profiled["queries"]
         for step, report in step_reports.items():
             if step != slowest:
-                results.profiles[f"nightly step {step}: slowest SQL statements"] = report["queries"]
+                results.profiles[f"nightly step {step.path}: slowest SQL statements"] = report["queries"]
     return figures

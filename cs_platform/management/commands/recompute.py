@@ -2,6 +2,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
+from cs_platform.nightly import NIGHTLY_STEPS
 from cs_platform.tasks import recompute_workspace
 from workspaces.models import Workspace
 
@@ -13,7 +14,8 @@ class Command(BaseCommand):
         parser.add_argument("--workspace", help="Workspace slug (default: all workspaces)")
         parser.add_argument("--as-of", help="Day to compute, YYYY-MM-DD (default: today in the workspace)")
         parser.add_argument("--days", type=int, default=1, help="Also recompute this many days back, oldest first")
-        parser.add_argument("--only", nargs="*", help="Run only these steps (function names)")
+        parser.add_argument("--only", nargs="*", choices=[step.name for step in NIGHTLY_STEPS],
+                            help="Run only these steps")
         parser.add_argument(
             "--history", action="store_true",
             help="Also fill the past that reports compare with: 12 weekly points and the day 30 days back",
@@ -30,7 +32,10 @@ class Command(BaseCommand):
             for day in days_to_compute(end, days=days, history=history):
                 # Run in-process: the command is the "on demand" path and should report when done.
                 result = recompute_workspace.apply(args=[ws.pk, day.isoformat(), only]).get()
-                self.stdout.write(f"{ws.slug} {day}: {', '.join(result.get('steps', [])) or 'nothing to do'}")
+                if result["skipped"]:
+                    self.stdout.write(f"{ws.slug} {day}: skipped, another run of this workspace is in progress")
+                else:
+                    self.stdout.write(f"{ws.slug} {day}: {', '.join(result['steps'])}")
 
 
 def days_to_compute(end, *, days=1, history=False):

@@ -1,0 +1,128 @@
+"""Health alerts of the nightly step: entering red and sharp drops, never duplicated, within each
+CSM's weekly budget ("alerts that fire so often that nobody acts" is the failure to avoid)."""
+
+import datetime as dt
+
+import pandas as pd
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import AccountStatus, HealthBand
+
+from .models import AlertKind, AlertOutcome, AlertStatus, HealthAlert, week_of
+from .selectors import health_settings
+
+ALERT_WINDOW_DAYS = 30
+CHURN_LOOKAHEAD_DAYS = 90
+
+
+def _none(value):
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def evaluate_alerts(*, workspace, as_of, frame, signals, history):
+    """Open or update alerts for accounts entering red or dropping, within each CSM's weekly budget.
+
+    An open alert with the same (account, kind, reason) is updated, never duplicated (the database
+    enforces it too); one closed less than 30 days ago is not reopened, so a dismissal sticks.
+    """
+    settings = health_settings(workspace=workspace)
+    if frame.empty:
+        return
+    scored = frame[frame["total"].notna()]
+    previous = history.drop_duplicates("account_id", keep="last").set_index("account_id")
+    peaks = history.dropna(subset=["total"])
+    peak_rows = peaks.loc[peaks.groupby("account_id")["total"].idxmax()].set_index("account_id") if len(peaks) else peaks
+    candidates = []
+    for account_id, row in scored.to_dict("index").items():
+        version = row["version"]
+        groups = {g["key"]: row.get(f"g:{g['key']}") for g in version.definition["groups"]}
+        prev_band = previous["band"].get(account_id) if len(previous) else None
+        if row["band"] == HealthBand.RED and prev_band is not None and prev_band != HealthBand.RED:
+            weakest = min((k for k, v in groups.items() if pd.notna(v)), key=lambda k: groups[k], default="")
+            prev_total = previous["total"].get(account_id)
+            drop = max(float(prev_total) - float(row["total"]), 0.0) if pd.notna(prev_total) else 0.0
+            candidates.append((account_id, AlertKind.ENTERED_RED, weakest, _none(prev_total), drop))
+        if len(peak_rows) and account_id in peak_rows.index:
+            peak = peak_rows.loc[account_id]
+            drop = float(peak["total"]) - float(row["total"])
+            if drop >= settings.alert_drop_points:
+                before = peak["groups"] or {}
+                fell = {k: (before.get(k) or {}).get("score") - v for k, v in groups.items()
+                        if pd.notna(v) and (before.get(k) or {}).get("score") is not None}
+                reason = max(fell, key=fell.get) if fell else ""
+                candidates.append((account_id, AlertKind.DROP, reason, float(peak["total"]), drop))
+    if not candidates:
+        return
+    account_ids = {c[0] for c in candidates}
+    existing = {
+        (a.account_id, a.kind, a.reason): a
+        for a in HealthAlert.objects.for_workspace(workspace).filter(account_id__in=account_ids).filter(
+            status=AlertStatus.OPEN)
+    }
+    recently_closed = set(
+        HealthAlert.objects.for_workspace(workspace)
+        .filter(account_id__in=account_ids, status=AlertStatus.CLOSED,
+                opened_on__gte=as_of - dt.timedelta(days=ALERT_WINDOW_DAYS))
+        .values_list("account_id", "kind", "reason")
+    )
+    updated, new = [], []
+    for account_id, kind, reason, previous_score, drop in candidates:
+        arr = float(signals.at[account_id, "arr"] or 0)
+        priority = round(arr * max(drop, 1.0), 2)
+        score = float(scored.at[account_id, "total"])
+        alert = existing.get((account_id, kind, reason))
+        if alert is not None:
+            alert.last_seen_on = max(alert.last_seen_on, as_of)
+            alert.score, alert.previous_score, alert.drop = score, previous_score, round(drop, 2)
+            alert.arr_at_risk, alert.priority = arr, priority
+            updated.append(alert)
+        elif (account_id, kind, reason) not in recently_closed:
+            owner = signals.at[account_id, "owner_id"]
+            new.append(HealthAlert(
+                workspace=workspace, account_id=account_id, owner_id=None if pd.isna(owner) else int(owner),
+                kind=kind, reason=reason, opened_on=as_of, last_seen_on=as_of, score=score,
+                previous_score=previous_score, drop=round(drop, 2), arr_at_risk=arr, priority=priority,
+                week=week_of(as_of),
+            ))
+    if updated:
+        HealthAlert.objects.for_workspace(workspace).bulk_update(
+            updated, ["last_seen_on", "score", "previous_score", "drop", "arr_at_risk", "priority"], batch_size=1000)
+    _apply_budget(workspace=workspace, as_of=as_of, alerts=new, budget=settings.alert_weekly_budget)
+    # ignore_conflicts: a concurrent run that opened the same alert first wins; ours is dropped.
+    HealthAlert.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+
+
+def _apply_budget(*, workspace, as_of, alerts, budget):
+    """Push the most important new alerts, up to `budget` accounts per CSM and week; the rest go
+    to the digest. A second alert of an account already pushed this week costs nothing more."""
+    this_week = HealthAlert.objects.for_workspace(workspace).filter(
+        week=week_of(as_of), pushed=True, owner__isnull=False)
+    pushed_accounts = {}
+    for owner_id, account_id in this_week.values_list("owner_id", "account_id").distinct():
+        pushed_accounts.setdefault(owner_id, set()).add(account_id)
+    for alert in sorted(alerts, key=lambda a: (-a.priority, a.account_id, a.kind)):
+        if alert.owner_id is None:
+            continue  # nobody to push to: the digest shows it to managers
+        accounts = pushed_accounts.setdefault(alert.owner_id, set())
+        if alert.account_id in accounts or len(accounts) < budget:
+            alert.pushed = True
+            accounts.add(alert.account_id)
+
+
+def mark_churned_alerts(*, workspace):
+    """Alerts of churned accounts: closed with outcome "churned" unless someone recorded one, and
+    flagged when they preceded the churn by at most 90 days (the precision a manager reads)."""
+    rows = list(
+        HealthAlert.objects.for_workspace(workspace)
+        .filter(account__status=AccountStatus.CHURNED)
+        .filter(Q(outcome="") | Q(preceded_churn=False))
+        .values_list("id", "opened_on", "account__churned_on", "outcome")
+    )
+    preceded = [i for i, opened, churned, _o in rows
+                if churned and churned - dt.timedelta(days=CHURN_LOOKAHEAD_DAYS) <= opened <= churned]
+    no_outcome = [i for i, _op, _ch, outcome in rows if not outcome]
+    HealthAlert.objects.for_workspace(workspace).filter(pk__in=no_outcome).update(
+        outcome=AlertOutcome.CHURNED, status=AlertStatus.CLOSED, outcome_at=timezone.now())
+    HealthAlert.objects.for_workspace(workspace).filter(pk__in=preceded).update(preceded_churn=True)
+
