@@ -12,11 +12,12 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Account, LifecycleStage
-from accounts.services import set_tags, update_account
+from accounts.services import update_account
 from healthscore.definition import default_definition
 from healthscore.models import HealthSnapshot
 from healthscore.selectors import account_health, default_scorecard, trend_chart
 from healthscore.services import rate_sentiment, save_scorecard
+from workspaces.policy import SYSTEM
 
 from .factories import AccountFactory, ContactFactory, TouchpointFactory
 
@@ -35,7 +36,7 @@ def varied_book(ws, owners):
             attributes={"nps": i, "segment": ["a", "b"]} if i % 2 else {}, domain=f"c{i}.example" if i % 2 else "",
         )
         if i % 3:
-            set_tags(account=account, names=["zeta", f"t{i}", "alpha"][: i % 4 + 1])
+            update_account(account=account, actor=SYSTEM, tags=["zeta", f"t{i}", "alpha"][: i % 4 + 1])
         accounts.append(account)
     Account.all_workspaces.filter(pk=accounts[1].pk).update(health_score=72.5, health_band="green", health_change_30d=-3.25,
                                                      touch_tier="high")
@@ -135,7 +136,7 @@ def test_health_trend_marks_a_new_scorecard_version(ws, manager, account):
 
 def test_account_page_query_count_does_not_grow(login, manager, csm, ws, account, django_assert_max_num_queries):
     client = login(manager)
-    set_tags(account=account, names=["vip", "kanto"])
+    update_account(account=account, actor=SYSTEM, tags=["vip", "kanto"])
     update_account(account=account, actor=manager, plan="Pro")
     rate_sentiment(account=account, actor=csm, rating=4)
     with_history(account, 5)

@@ -7,8 +7,9 @@ from decimal import Decimal
 import pytest
 
 from accounts.models import Account, Contact, LifecycleStage, Touchpoint
-from accounts.services import set_tags
+from accounts.services import update_account
 from workspaces.models import AuditEvent
+from workspaces.policy import SYSTEM
 
 from .factories import AccountFactory, ContactFactory, ContractFactory, TouchpointFactory
 
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 # --- Shapes -----------------------------------------------------------------------------------------
 def test_account_list_has_brief_nested_forms_and_health_fields(api_for, viewer, csm, account):
-    set_tags(account=account, names=["vip"])
+    update_account(account=account, actor=SYSTEM, tags=["vip"])
     Account.all_workspaces.filter(pk=account.pk).update(health_score=72.5, health_band="green", touch_tier="high")
     response = api_for(viewer).get("/api/v1/accounts/")
     assert response.status_code == 200
@@ -245,7 +246,7 @@ def test_stages_are_read_by_all_and_written_by_managers(api_for, csm, manager, w
 
 
 def test_tags_are_read_only(api_for, manager, account):
-    set_tags(account=account, names=["vip", "kanto"])
+    update_account(account=account, actor=SYSTEM, tags=["vip", "kanto"])
     api = api_for(manager)
     assert [t["name"] for t in api.get("/api/v1/tags/").json()["results"]] == ["kanto", "vip"]
     assert api.post("/api/v1/tags/", {"name": "new"}).status_code == 405
@@ -351,7 +352,7 @@ def test_touchpoint_and_contact_filters(api_for, csm, csm2, account, ws):
 def test_list_query_count_is_constant(api_for, manager, ws, csm, django_assert_max_num_queries, path):
     for i in range(12):
         account = AccountFactory(workspace=ws, owner=csm)
-        set_tags(account=account, names=[f"t{i}", "shared"])
+        update_account(account=account, actor=SYSTEM, tags=[f"t{i}", "shared"])
         contact = ContactFactory(account=account)
         touchpoint = TouchpointFactory(account=account, author=csm)
         touchpoint.contacts.set([contact])

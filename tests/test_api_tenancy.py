@@ -7,7 +7,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.models import Account, Contact, LifecycleStage, Touchpoint
-from accounts.services import set_tags
+from accounts.services import update_account
 from workspaces.policy import SYSTEM
 from workspaces.services import issue_token, revoke_token
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def a_data(ws, csm, account):
     """Workspace A's rows, one of each kind."""
-    set_tags(account=account, names=["secret-tag"])
+    update_account(account=account, actor=SYSTEM, tags=["secret-tag"])
     contact = ContactFactory(account=account, name="Secret Contact", external_id="crm-c-1")
     touchpoint = TouchpointFactory(account=account, author=csm, summary="Secret summary", external_id="crm-t-1")
     contract = ContractFactory(account=account, product="Secret Product", external_id="crm-k-1")

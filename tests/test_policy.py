@@ -95,7 +95,7 @@ def test_a_touchpoint_author_cannot_be_taken_over_by_a_csm(csm, csm2, manager, a
 
 def _named_actions():
     """Every action the code asks the policy about, read from the source."""
-    pattern = re.compile(r"""(?:authorize|allows)\([^,()]+,\s*f?"([\w.{}]+)"|required_action = "([\w.]+)"|"""
+    pattern = re.compile(r"""(?:authorize|allows|allowed)\([^,()]+,\s*f?"([\w.{}]+)"|required_action = "([\w.]+)"|"""
                          r"""may\("([\w.]+)"\)|allows:"([\w.]+)\"""")
     found = set()
     for path in [*(p for app in APPS for p in (ROOT / app).rglob("*.py")), *(ROOT / "templates").rglob("*.html"),

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Account
-from accounts.services import set_tags
+from accounts.services import update_account
 from coverage.computation import band_for, matrix_cell, tenure_months
 from coverage.models import TierChange, TouchModel
 from coverage.services import assign_tiers, parse_bands, pin_tier, unpin_tier, update_touch_model
@@ -20,6 +20,7 @@ from tests.factories import AccountFactory
 from usage.models import UsageEvent
 from usage.services import refresh_active_users
 from workspaces.errors import DomainError
+from workspaces.policy import SYSTEM
 
 DAY = dt.date(2026, 3, 31)
 
@@ -46,8 +47,8 @@ def accounts(ws, csm, csm2):
                        contract_start=None, health_band="red")
     d = AccountFactory(workspace=ws, name="D", arr=Decimal("3000000"), licensed_seats=15, owner=csm,
                        contract_start=dt.date(2025, 4, 1), status="churned", churned_on=dt.date(2026, 2, 1))
-    set_tags(account=a, names=["enterprise", "jp"])
-    set_tags(account=b, names=["jp"])
+    update_account(account=a, actor=SYSTEM, tags=["enterprise", "jp"])
+    update_account(account=b, actor=SYSTEM, tags=["jp"])
     return {"a": a, "b": b, "c": c, "d": d}
 
 

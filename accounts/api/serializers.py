@@ -144,20 +144,6 @@ class WorkspaceModelSerializer(PlainReadMixin, serializers.ModelSerializer):
             cache[key] = lookup()
         return cache[key]
 
-    def check_external_id_free(self, value):
-        """The database constraint's error names no field; this one names `external_id`."""
-        if not value:
-            return value
-        taken = self.Meta.model.objects.for_workspace(self.workspace).filter(external_id=value)
-        if self.instance is not None:
-            taken = taken.exclude(pk=self.instance.pk)
-        if taken.exists():
-            raise serializers.ValidationError(_("Another record of this workspace already has this external ID."))
-        return value
-
-    def validate_external_id(self, value):
-        return self.check_external_id_free(value)
-
     def resolve_member_email(self, attrs, *, email_field, target):
         """`owner_email`/`author_email` → the active member with that email, stored under `target`."""
         if email_field not in attrs:
