@@ -3,6 +3,7 @@ lifecycle stages. Views parse input; reads go through selectors, writes through 
 also decide who may do what (workspaces.policy).
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -140,6 +141,7 @@ def account_page_context(*, account, membership, touchpoint_form=None):
         "can_edit": allows(membership, "accounts.change", account),
         "can_delete": allows(membership, "accounts.delete", account),
         "tags": [t.name for t in account.tags.all()],
+        "account_panels": settings.ACCOUNT_PAGE_PANELS,
         "attributes": sorted((account.attributes or {}).items()),
         "audit_events": [
             {"event": e, "label": AUDIT_ACTIONS.get(e.action, e.action)}

@@ -91,6 +91,10 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "cs_platform.urls"
+
+# The panels of the capabilities on the account page, in order: accounts shows them without knowing
+# them (an app never imports the apps built on it; the composition floor wires them here).
+ACCOUNT_PAGE_PANELS = ["coverage/_account_panel.html", "healthscore/_account_panel.html"]
 WSGI_APPLICATION = "cs_platform.wsgi.application"
 
 TEMPLATES = [

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -66,8 +66,10 @@ class ImportIndexView(WorkspaceMixin, View):
 class JobMixin(WorkspaceMixin):
     """A job of the current workspace that the member may run (404 for another workspace's)."""
 
+    model = ImportJob
+
     def get_job(self, pk):
-        job = get_object_or_404(self.scoped(ImportJob), pk=pk)
+        job = self.get_object()
         services.check_can_import(self.actor, job.object_type)
         return job
 

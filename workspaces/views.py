@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.http import require_POST
@@ -13,7 +13,7 @@ from . import services
 from .errors import DomainError
 from .forms import AddMemberForm, NewUserForm, RoleForm, TokenForm
 from .middleware import SESSION_KEY
-from .models import Membership, Role
+from .models import ApiToken, Membership, Role
 from .pages import WorkspaceMixin
 from .policy import allows
 from .selectors import memberships_of, tokens_of
@@ -58,6 +58,8 @@ class AdminMemberActionView(MembersView):
     required_action = "members.manage"
 
     def get(self, request, **kwargs):
+        if "pk" in kwargs:
+            self.get_object()  # another workspace's member is a 404 here too, not a redirect
         return redirect("workspaces:members")
 
     def done(self, message):
@@ -155,9 +157,14 @@ class TokensView(WorkspaceMixin, View):
 
 
 class RevokeTokenView(WorkspaceMixin, View):
-    def post(self, request, pk):
+    model = ApiToken
+
+    def get_queryset(self):
         # Only my own tokens: anyone else's (or another workspace's) is a 404.
-        token = get_object_or_404(tokens_of(self.membership), pk=pk)
+        return tokens_of(self.membership)
+
+    def post(self, request, pk):
+        token = self.get_object()
         services.revoke_token(token=token, actor=self.actor)
         messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
         return redirect("workspaces:tokens")
