@@ -1,4 +1,4 @@
-"""Writes of the usage app: write keys, tracking-API batches, daily rollups and retention.
+"""Storing a tracking-API batch: messages set aside, identities, groups (accounts), aliases, events.
 
 A batch is written in one transaction with a handful of set-based statements whatever its size
 (one bulk insert for its events, one for its set-aside messages, a few for accounts and users),
@@ -8,7 +8,6 @@ so the tracking API answers 200 only once everything in it is durably stored.
 import datetime as dt
 import json
 import logging
-import time
 from collections import defaultdict
 from functools import partial
 from operator import itemgetter
@@ -18,160 +17,14 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Max, Min, OuterRef, Subquery
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from accounts.models import Account, Contact
-from accounts.services import copy_nightly_values
-from workspaces.audit import record_audit
-from workspaces.errors import DomainError
 from workspaces.models import AuditEvent
-from workspaces.policy import acting_member, authorize
 
-from .models import (
-    MAPPABLE_ACCOUNT_FIELDS,
-    DailyAccountUsage,
-    DirtyUsageDay,
-    IngestSettings,
-    ProcessedMessage,
-    ProductUser,
-    RejectedMessage,
-    UsageEvent,
-    WriteKey,
-)
-from .selectors import ingest_settings
+from ..models import DirtyUsageDay, ProcessedMessage, ProductUser, RejectedMessage, UsageEvent
 
 logger = logging.getLogger(__name__)
 
-# --- Write keys ----------------------------------------------------------------------------------
-
-# The tracking API looks keys up on every request; a short in-process cache saves that query.
-# A revoked key therefore stops working within KEY_CACHE_SECONDS in other processes (at once here).
-KEY_CACHE_SECONDS = 10
-_key_cache = {}
-
-
-@transaction.atomic
-def create_write_key(*, workspace, name, actor):
-    """Create a write key; returns (write_key, plaintext). The plaintext is never stored."""
-    authorize(actor, "usage.manage")
-    name = (name or "").strip()
-    if not name:
-        raise DomainError(_("Give the key a name, e.g. the app that sends events."), field="name")
-    plaintext = WriteKey.generate_key()
-    key = WriteKey(
-        workspace=workspace, name=name[:100], key_hash=WriteKey.hash_key(plaintext),
-        key_hint=plaintext[:10], created_by=acting_member(actor),
-    )
-    key.full_clean()
-    key.save()
-    record_audit(workspace=workspace, actor=actor, action="write_key.created", obj=key)
-    return key, plaintext
-
-
-@transaction.atomic
-def revoke_write_key(*, write_key, actor):
-    authorize(actor, "usage.manage", write_key)
-    if write_key.revoked_at is None:
-        write_key.revoked_at = timezone.now()
-        write_key.save(update_fields=["revoked_at"])
-        record_audit(workspace=write_key.workspace, actor=actor, action="write_key.revoked", obj=write_key)
-    _key_cache.clear()
-    return write_key
-
-
-@transaction.atomic
-def rotate_write_key(*, write_key, actor):
-    """A new key with the same name. The old one keeps working until revoked: no downtime."""
-    authorize(actor, "usage.manage", write_key)
-    if write_key.revoked_at is not None:
-        raise DomainError(_("This key is already revoked; create a new one."), field="write_key")
-    new_key, plaintext = create_write_key(workspace=write_key.workspace, name=write_key.name, actor=actor)
-    record_audit(
-        workspace=write_key.workspace, actor=actor, action="write_key.rotated", obj=write_key,
-        changes={"replacement": new_key.key_hint},
-    )
-    return new_key, plaintext
-
-
-def authenticate_write_key(*, key):
-    """(write_key, ingest settings) for an active key, else None. Cached briefly in-process."""
-    if not key or len(key) > 200:
-        return None
-    digest = WriteKey.hash_key(key)
-    now = time.monotonic()
-    hit = _key_cache.get(digest)
-    if hit is not None and hit[0] > now:
-        return hit[1]
-    # The key is what tells the workspace: looked up across all of them, by its hash.
-    found = WriteKey.all_workspaces.active().select_related("workspace").filter(key_hash=digest).first()
-    result = (found, ingest_settings(workspace=found.workspace)) if found else None
-    if len(_key_cache) > 10_000:
-        _key_cache.clear()
-    _key_cache[digest] = (now + KEY_CACHE_SECONDS, result)
-    return result
-
-
-def note_key_used(*, write_key, at):
-    """Keep `last_used_at` roughly current without a write per request."""
-    if write_key.last_used_at is None or at - write_key.last_used_at > dt.timedelta(minutes=1):
-        WriteKey.objects.for_workspace(write_key.workspace_id).filter(pk=write_key.pk).update(last_used_at=at)
-        write_key.last_used_at = at
-
-
-# --- Settings ------------------------------------------------------------------------------------
-
-@transaction.atomic
-def ensure_defaults(*, workspace):
-    """A new workspace's ingestion settings (the defaults); idempotent. Called by provisioning."""
-    IngestSettings.objects.for_workspace(workspace).get_or_create(workspace=workspace)
-
-
-def parse_trait_mapping(text):
-    """`trait = field` lines → {trait: field}; raises DomainError naming the bad line."""
-    mapping = {}
-    for number, line in enumerate((text or "").splitlines(), start=1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        trait, sep, field = (part.strip() for part in line.partition("="))
-        if not sep or not trait or field not in MAPPABLE_ACCOUNT_FIELDS:
-            raise DomainError(
-                _("Line %(n)d: write “trait = field”, with field one of %(fields)s.")
-                % {"n": number, "fields": ", ".join(MAPPABLE_ACCOUNT_FIELDS)},
-                field="trait_mapping",
-            )
-        mapping[trait] = field
-    return mapping
-
-
-@transaction.atomic
-def update_ingest_settings(*, workspace, actor, **fields):
-    authorize(actor, "usage.manage")
-    mapping = fields.get("trait_mapping")
-    if mapping is not None:
-        if not isinstance(mapping, dict) or any(
-            not isinstance(k, str) or not k or v not in MAPPABLE_ACCOUNT_FIELDS for k, v in mapping.items()
-        ):
-            raise DomainError(_("Map traits to one of: %s.") % ", ".join(MAPPABLE_ACCOUNT_FIELDS),
-                              field="trait_mapping")
-    obj = ingest_settings(workspace=workspace)
-    allowed = {"create_unknown_accounts", "trait_mapping", "numeric_traits_to_attributes", "retention_days"}
-    changes = {}
-    for name, value in fields.items():
-        if name not in allowed:
-            raise DomainError(_("Unknown setting."), field=name)
-        if getattr(obj, name) != value:
-            changes[name] = [str(getattr(obj, name)), str(value)]
-            setattr(obj, name, value)
-    obj.full_clean()
-    obj.save()
-    _key_cache.clear()
-    if changes:
-        record_audit(workspace=workspace, actor=actor, action="usage_settings.updated", obj=obj, changes=changes)
-    return obj
-
-
-# --- Ingestion -----------------------------------------------------------------------------------
 
 MAX_SET_ASIDE_PAYLOAD = 32 * 1024
 
@@ -491,7 +344,7 @@ def schedule_rollup(workspace_id):
     Without one (tasks run in-process), at most one rollup runs per window; days marked in the
     window are rolled up by the first batch after it, or by the night.
     """
-    from .tasks import rollup_usage
+    from ..tasks import rollup_usage
 
     eager = rollup_usage.app.conf.task_always_eager
     debounce = _rollup_debounce_seconds()
@@ -532,124 +385,3 @@ def ingest_batch(*, workspace, settings, parsed, received_at):
             _mark_dirty(workspace, days)
             transaction.on_commit(partial(schedule_rollup, workspace.pk))
     return {"accepted": parsed.accepted, "set_aside": len(parsed.rejected)}
-
-
-# --- Rollups, nightly step and retention ---------------------------------------------------------
-
-def retention_start(*, workspace, settings, today):
-    """The first day whose raw events are kept. Days before it are never rolled up again."""
-    return today - dt.timedelta(days=settings.retention_days)
-
-
-def rollup_days(*, workspace, days):
-    """Recompute DailyAccountUsage of these days from raw events: delete-then-insert per day.
-
-    Rollups of one workspace are serialised by a row lock on its settings row, so two runs at
-    once (the incremental task and the night) write one after the other, never interleaved.
-    """
-    settings = ingest_settings(workspace=workspace)
-    first_kept = retention_start(workspace=workspace, settings=settings, today=workspace.today())
-    done = []
-    for day in sorted(d for d in set(days) if d >= first_kept):
-        start, end = workspace.day_start(day), workspace.day_start(day + dt.timedelta(days=1))
-        with transaction.atomic():
-            list(IngestSettings.objects.for_workspace(workspace).select_for_update().filter(pk=settings.pk)
-                 .values_list("pk", flat=True))
-            DailyAccountUsage.objects.for_workspace(workspace).filter(day=day).delete()
-            _insert_rollup(workspace=workspace, day=day, start=start, end=end)
-        done.append(day)
-    return done
-
-
-# One INSERT … SELECT per day, computed where the events are: at 100k accounts building the rows
-# in Python took half a minute a day. The same statement on both databases but for the name of
-# the JSON object aggregate.
-ROLLUP_SQL = """
-INSERT INTO {rollups} (workspace_id, account_id, day, events, active_users, event_counts)
-SELECT %(ws)s, per_event.account_id, %(day)s, sum(per_event.n), coalesce(people.users, 0),
-       {object_agg}(per_event.event, per_event.n)
-FROM (
-    SELECT account_id, event, count(*) AS n FROM {events}
-    WHERE workspace_id = %(ws)s AND account_id IS NOT NULL AND occurred_at >= %(start)s AND occurred_at < %(end)s
-    GROUP BY account_id, event
-) per_event
-LEFT JOIN (
-    SELECT pairs.account_id, count(*) FILTER (WHERE pairs.user_id <> '') AS users
-    FROM (
-        SELECT DISTINCT account_id, user_id FROM {events}
-        WHERE workspace_id = %(ws)s AND account_id IS NOT NULL AND occurred_at >= %(start)s AND occurred_at < %(end)s
-    ) pairs
-    GROUP BY pairs.account_id
-) people ON people.account_id = per_event.account_id
-GROUP BY per_event.account_id, people.users
-"""
-
-
-def _insert_rollup(*, workspace, day, start, end):
-    object_agg = "jsonb_object_agg" if connection.vendor == "postgresql" else "json_group_object"
-    sql = ROLLUP_SQL.format(rollups=DailyAccountUsage._meta.db_table, events=UsageEvent._meta.db_table,
-                            object_agg=object_agg)
-    with connection.cursor() as cursor:
-        ops = connection.ops  # raw SQL: store-format the values as the ORM would (SQLite keeps UTC text)
-        cursor.execute(sql, {"ws": workspace.pk, "day": ops.adapt_datefield_value(day),
-                             "start": ops.adapt_datetimefield_value(start), "end": ops.adapt_datetimefield_value(end)})
-
-
-def rollup_dirty_days(*, workspace, extra_days=()):
-    """Roll up every day marked dirty (plus `extra_days`), then delete the marks it read."""
-    marks = list(DirtyUsageDay.objects.for_workspace(workspace).values_list("id", "day"))
-    done = rollup_days(workspace=workspace, days={day for _id, day in marks} | set(extra_days))
-    ids = [mark_id for mark_id, _day in marks]
-    for start in range(0, len(ids), 1000):
-        # Only the marks read above: one committed meanwhile names events this run may not have seen.
-        DirtyUsageDay.objects.for_workspace(workspace).filter(pk__in=ids[start:start + 1000]).delete()
-    return done
-
-
-def enforce_retention(*, workspace, as_of, chunk=5_000):
-    """Delete raw events (and dedup/set-aside records) older than the workspace keeps them."""
-    settings = ingest_settings(workspace=workspace)
-    first_kept = retention_start(workspace=workspace, settings=settings, today=as_of)
-    cutoff = workspace.day_start(first_kept)
-    deleted = 0
-    for model, field in ((UsageEvent, "occurred_at"), (ProcessedMessage, "received_at"),
-                         (RejectedMessage, "received_at")):
-        old = model.objects.for_workspace(workspace).filter(**{f"{field}__lt": cutoff})
-        while True:
-            ids = list(old.order_by("pk").values_list("pk", flat=True)[:chunk])
-            if not ids:
-                break
-            model.objects.for_workspace(workspace).filter(pk__in=ids).delete()
-            if model is UsageEvent:
-                deleted += len(ids)
-    return deleted
-
-
-ACTIVE_USER_DAYS = 30
-
-
-def refresh_active_users(*, workspace, as_of):
-    """Copy onto each account its distinct product users with events in the 30 days up to `as_of`
-    (workspace days). Segment rules and lists read this column: one pass over the window a night
-    instead of one per segment, or per account.
-
-    A recompute of a past day leaves the column alone once a later day has been written.
-    """
-    from .selectors import distinct_per_account
-
-    settings = ingest_settings(workspace=workspace)
-    if settings.active_users_on and as_of < settings.active_users_on:
-        return 0
-    start = workspace.day_start(as_of - dt.timedelta(days=ACTIVE_USER_DAYS - 1))
-    end = workspace.day_start(as_of + dt.timedelta(days=1))
-    events = UsageEvent.objects.for_workspace(workspace).filter(
-        account__isnull=False, occurred_at__gte=start, occurred_at__lt=end
-    )
-    counts = distinct_per_account(events, "user_id")
-    current = Account.objects.for_workspace(workspace).values_list("id", "active_users_30d")
-    changed = [(pk, counts.get(pk, 0)) for pk, now in current.iterator(chunk_size=20_000) if counts.get(pk, 0) != now]
-    with transaction.atomic():
-        copy_nightly_values(workspace=workspace, fields=["active_users_30d"], rows=changed)
-        IngestSettings.objects.for_workspace(workspace).filter(pk=settings.pk).update(active_users_on=as_of)
-    return len(changed)
-

@@ -1,0 +1,203 @@
+"""The writers of what hangs off an account: contacts, contracts and touchpoints."""
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from workspaces.policy import acting_member
+
+from ..models import Contact, Contract, Touchpoint
+from .base import BY_EXTERNAL_ID_OR_NATURAL_KEY, Plan, RecordWriter
+from .sql import chunks, insert_pairs
+
+
+class AccountChildWriter(RecordWriter):
+    """Contacts, contracts and touchpoints: each row names its account (an instance in the workspace)."""
+
+    fk_fields = ("workspace", "account")
+
+    def select(self, queryset):
+        return queryset.select_related("account")
+
+    def natural_key_of(self, row):
+        account = row.values.get("account")
+        return self.natural_key(account.pk if account is not None else None, row.values)
+
+    def prefetch(self, rows):
+        self.by_ext = self.existing_by_external_id(rows)
+        self.natural = {}
+        if self.match == BY_EXTERNAL_ID_OR_NATURAL_KEY:
+            self.natural = self.existing_by_natural_key(rows)
+
+    def natural_key(self, account_id, values):
+        raise NotImplementedError
+
+    def existing_by_natural_key(self, rows):
+        raise NotImplementedError
+
+    def match_natural(self, row, ext):
+        """By natural key, adopting only a record without an external ID of its own."""
+        account = row.values.get("account")
+        if account is None:
+            return None
+        candidate = self.natural.get(self.natural_key(account.pk, row.values))
+        if candidate is not None and (not ext or not candidate.external_id):
+            return candidate
+        return None
+
+    def plan_row(self, row, seen):
+        values = row.values
+        existing = self.find(row, seen)
+        account = values.get("account") or (existing.account if existing is not None else None)
+        if account is None:
+            self.fail(row, "account", self.missing_account_message())
+        self.same_workspace(row, account=account)
+        created = existing is None
+        plan = Plan(row=row, instance=existing or self.new(account), created=created)
+        instance = plan.instance
+        if not created and instance.account_id != account.pk:
+            plan.changed["account"] = instance.account
+            self.authorize_on(row, instance)  # moving it is a write on the old account too
+        instance.account = account
+        ext = values.get("external_id") or ""
+        if ext and instance.external_id != ext:
+            plan.changed.setdefault("external_id", instance.external_id)
+            instance.external_id = ext
+        self.assign(plan, values, self.FIELDS)
+        self.authorize_on(row, instance)
+        return plan
+
+    def new(self, account):
+        return self.model(workspace=self.workspace, account=account)
+
+    def authorize_on(self, row, instance):
+        self.allowed(row, "accounts.change_child", instance)
+
+
+class ContactWriter(AccountChildWriter):
+    model = Contact
+    kind = "contact"
+    FIELDS = ("name", "email", "title", "role", "is_key_person", "left_on")
+
+    natural_label = "name"
+
+    @staticmethod
+    def natural_key(account_id, values):
+        email = (values.get("email") or "").strip().lower()
+        return (account_id, "email", email) if email else (account_id, "name", (values.get("name") or "").strip())
+
+    def existing_by_natural_key(self, rows):
+        natural = {}
+        account_ids = {row.values["account"].pk for row in rows if row.values.get("account") is not None}
+        for chunk in chunks(account_ids):
+            for contact in self.select(Contact.objects.for_workspace(self.workspace).filter(account_id__in=chunk)):
+                contact = self.by_ext.get(contact.external_id, contact) if contact.external_id else contact
+                natural.setdefault(self.natural_key(contact.account_id, {"email": contact.email, "name": contact.name}),
+                                   contact)
+        return natural
+
+    def plan_row(self, row, seen):
+        if "email" in row.values:
+            row.values["email"] = (row.values["email"] or "").strip()
+        return super().plan_row(row, seen)
+
+    @staticmethod
+    def missing_account_message():
+        return _("A new contact needs an account.")
+
+
+class ContractWriter(AccountChildWriter):
+    model = Contract
+    kind = "contract"
+    FIELDS = ("product", "mrr", "seats", "start_date", "end_date")
+    natural_label = "start_date"
+
+    @staticmethod
+    def natural_key(account_id, values):
+        return (account_id, (values.get("product") or "").strip(), values.get("start_date"))
+
+    def existing_by_natural_key(self, rows):
+        natural = {}
+        account_ids = {row.values["account"].pk for row in rows if row.values.get("account") is not None}
+        for chunk in chunks(account_ids):
+            for contract in self.select(Contract.objects.for_workspace(self.workspace).filter(account_id__in=chunk)):
+                contract = self.by_ext.get(contract.external_id, contract)
+                natural.setdefault(self.natural_key(contract.account_id, {
+                    "product": contract.product, "start_date": contract.start_date}), contract)
+        return natural
+
+    def check(self, plan):
+        contract = plan.instance
+        if contract.end_date and contract.start_date and contract.end_date < contract.start_date:
+            self.fail(plan.row, "end_date", _("A contract cannot end before it starts."))
+
+    @staticmethod
+    def missing_account_message():
+        return _("A new contract needs an account.")
+
+
+class TouchpointWriter(AccountChildWriter):
+    model = Touchpoint
+    kind = "touchpoint"
+    FIELDS = ("occurred_at", "channel", "summary", "sentiment", "author")
+    fk_fields = ("workspace", "account", "author")
+    natural_label = "occurred_at"
+
+    def select(self, queryset):
+        return queryset.select_related("account", "author__user")
+
+    @staticmethod
+    def natural_key(account_id, values):
+        return (account_id, values.get("occurred_at"), values.get("channel"), (values.get("summary") or "").strip())
+
+    def existing_by_natural_key(self, rows):
+        natural = {}
+        account_ids = {row.values["account"].pk for row in rows if row.values.get("account") is not None}
+        moments = [row.values["occurred_at"] for row in rows if row.values.get("occurred_at")]
+        if not moments:
+            return natural
+        for chunk in chunks(account_ids):
+            candidates = self.select(Touchpoint.objects.for_workspace(self.workspace).filter(
+                account_id__in=chunk, occurred_at__range=(min(moments), max(moments))))
+            for touchpoint in candidates:
+                touchpoint = self.by_ext.get(touchpoint.external_id, touchpoint)
+                natural.setdefault(self.natural_key(touchpoint.account_id, {
+                    "occurred_at": touchpoint.occurred_at, "channel": touchpoint.channel,
+                    "summary": touchpoint.summary}), touchpoint)
+        return natural
+
+    def new(self, account):
+        # The member who logs it is its author, unless another is named (a manager's right).
+        return Touchpoint(workspace=self.workspace, account=account, author=acting_member(self.actor),
+                          occurred_at=timezone.now())
+
+    def authorize_on(self, row, touchpoint):
+        if touchpoint.pk is None:
+            self.allowed(row, "touchpoints.log", touchpoint)
+        else:
+            self.allowed(row, "touchpoints.change", touchpoint)
+
+    def plan_row(self, row, seen):
+        plan = super().plan_row(row, seen)
+        touchpoint, values = plan.instance, row.values
+        author = touchpoint.author
+        self.same_workspace(row, author=author)
+        if "author" in plan.changed or (plan.created and author != acting_member(self.actor)):
+            # Naming someone else, or taking over someone else's touchpoint, is a manager's act.
+            self.allowed(row, "touchpoints.log_for_others", touchpoint)
+        if author is not None and "author" in values and not author.can_log_touchpoints:
+            self.fail(row, "author", _("“%(name)s” is a viewer; viewers cannot log touchpoints.")
+                      % {"name": author.display_name})
+        if "contacts" in values:
+            contacts = list(values["contacts"] or ())
+            if any(c.workspace_id != self.workspace.pk or c.account_id != touchpoint.account_id for c in contacts):
+                self.fail(row, "contacts", _("Contacts must belong to the touchpoint's account."))
+            plan.extra["contacts"] = contacts
+        return plan
+
+    def after_write(self, plans):
+        through = Touchpoint.contacts.through
+        with_contacts = [plan for plan in plans if "contacts" in plan.extra]
+        for chunk in chunks(with_contacts):
+            through.objects.filter(touchpoint_id__in=[p.instance.pk for p in chunk if not p.created]).delete()
+            insert_pairs(through._meta.db_table, ["touchpoint_id", "contact_id"],
+                         [(p.instance.pk, c.pk) for p in chunk for c in p.extra["contacts"]])
