@@ -23,6 +23,13 @@ HORIZON_DAYS = 90
 MAX_OBSERVATION_DAYS = 24
 
 
+def default_period(*, workspace, start=None, end=None):
+    """(start, end) of a back-test: by default the nine months that end 90 days ago, the last day
+    whose 90-day churn outcome is known."""
+    end = end or workspace.today() - dt.timedelta(days=HORIZON_DAYS)
+    return start or end - dt.timedelta(days=270), end
+
+
 def auc(scores, churned):
     """P(score of a stayer > score of a churner), ties half. None when a class is empty."""
     frame = pd.DataFrame({"score": scores, "churned": churned}).dropna(subset=["score"])

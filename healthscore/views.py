@@ -15,7 +15,7 @@ from workspaces.policy import allows, authorize
 from workspaces.selectors import workspace_members
 
 from . import services
-from .backtest import measure_labels, report, what_if
+from .backtest import default_period, measure_labels, report, what_if
 from .definition import MEASURE_KINDS, describe_rule, measure_label
 from .forms import HealthSettingsForm, NewScorecardForm, SentimentForm, definition_from_post
 from .models import HealthAlert, Scorecard
@@ -188,10 +188,9 @@ class ScorecardView(WorkspaceMixin, View):
                     else:
                         messages.info(request, _("Nothing changed."))
                     return redirect("health:scorecard", pk=card.pk)
-                today = self.workspace.today()
-                end = today - dt.timedelta(days=90)
-                preview = what_if(workspace=self.workspace, definition=definition, start=end - dt.timedelta(days=270),
-                                  end=end, scorecard=card)
+                start, end = default_period(workspace=self.workspace)
+                preview = what_if(workspace=self.workspace, definition=definition, start=start, end=end,
+                                  scorecard=card)
             except DomainError as error:
                 errors[error.field or "definition"] = error.message
         status = 400 if errors else 200
@@ -224,9 +223,8 @@ class BacktestView(WorkspaceMixin, View):
     template_name = "healthscore/backtest.html"
 
     def get(self, request):
-        today = self.workspace.today()
-        end = _date(request.GET.get("end")) or today - dt.timedelta(days=90)
-        start = _date(request.GET.get("start")) or end - dt.timedelta(days=270)
+        start, end = default_period(workspace=self.workspace, start=_date(request.GET.get("start")),
+                                    end=_date(request.GET.get("end")))
         try:
             step = max(1, min(365, int(request.GET.get("step_days") or 30)))
         except ValueError:

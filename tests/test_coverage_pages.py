@@ -174,3 +174,22 @@ def test_pages_never_show_another_workspaces_data(login, outsider, other_account
     csv_export = client.get(reverse("coverage:accounts"), {"as_of": ws.today().isoformat(), "format": "csv"})
     assert b"Big Gap" not in csv_export.content
     assert client.post(reverse("coverage:pin", args=[book["big_gap"].pk]), {"tier": "high", "reason": "x"}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_gaps_csv_guards_names_that_a_spreadsheet_would_run(login, manager, ws, book):
+    """The coverage CSV goes through the one writer of downloads, with its formula guard."""
+    book["big_gap"].name = '=HYPERLINK("http://evil.example","Click")'
+    book["big_gap"].save()
+    export = login(manager).get(reverse("coverage:accounts"), {"format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig"))))
+    assert rows[0]["account"] == "'" + book["big_gap"].name
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example", "http:/x"])
+def test_recompute_never_redirects_off_the_site(login, manager, book, target):
+    response = login(manager).post(reverse("recompute"), {"next": target})
+    assert response.status_code == 302 and response.url == reverse("coverage:report")
+    response = login(manager).post(reverse("recompute"), {"next": reverse("coverage:matrix")})
+    assert response.url == reverse("coverage:matrix")

@@ -4,7 +4,6 @@ Managers change settings and scorecards and read the back-test; CSMs rate sentim
 alert outcomes on their own accounts (the services enforce it); everyone reads scores.
 """
 
-import datetime as dt
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -22,7 +21,7 @@ from workspaces.api.viewsets import (
 )
 
 from .. import services
-from ..backtest import backtest_payload, report, what_if
+from ..backtest import backtest_payload, default_period, report, what_if
 from ..filtersets import HealthAlertFilterSet, HealthSnapshotFilterSet, SentimentRatingFilterSet
 from ..models import HealthAlert, HealthSettings, HealthSnapshot, Scorecard, SentimentRating
 from ..selectors import account_health
@@ -159,7 +158,8 @@ class BacktestViewSet(WorkspaceAPIMixin, viewsets.GenericViewSet):
     def list(self, request):
         query = BacktestQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        start, end = _period(request.workspace, query.validated_data)
+        start, end = default_period(workspace=request.workspace, start=query.validated_data.get("start"),
+                                    end=query.validated_data.get("end"))
         result = report(workspace=request.workspace, start=start, end=end,
                         step_days=query.validated_data["step_days"])
         return Response(backtest_payload(result))
@@ -169,7 +169,8 @@ class BacktestViewSet(WorkspaceAPIMixin, viewsets.GenericViewSet):
     def what_if(self, request):
         query = WhatIfSerializer(data=request.data)
         query.is_valid(raise_exception=True)
-        start, end = _period(request.workspace, query.validated_data)
+        start, end = default_period(workspace=request.workspace, start=query.validated_data.get("start"),
+                                    end=query.validated_data.get("end"))
         preview = what_if(workspace=request.workspace, definition=query.validated_data["definition"],
                           start=start, end=end, step_days=query.validated_data["step_days"])
         return Response({
@@ -179,10 +180,3 @@ class BacktestViewSet(WorkspaceAPIMixin, viewsets.GenericViewSet):
                         "backtest": backtest_payload(preview["new_backtest"])},
             "changed_band": preview["changed_band"],
         }, status=status.HTTP_200_OK)
-
-
-def _period(workspace, data):
-    today = workspace.today()
-    end = data.get("end") or today - dt.timedelta(days=90)
-    start = data.get("start") or end - dt.timedelta(days=270)
-    return start, end
