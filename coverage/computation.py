@@ -29,12 +29,11 @@ import logging
 
 from django.db import transaction
 from django.db.models import Max, Q
-from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, Channel, Touchpoint
 from segments.selectors import segment_ids_as_of
 
-from .models import SNAPSHOT_MEASURES, CadencePolicy, CoverageRollup, CoverageSnapshot, TouchModel
+from .models import SNAPSHOT_MEASURES, CadencePolicy, CoverageRollup, CoverageSnapshot
 from .selectors import tiers_as_of, touch_model_of
 
 logger = logging.getLogger(__name__)
@@ -128,10 +127,9 @@ def compute_coverage(*, workspace, day):
     end = workspace.day_start(day + dt.timedelta(days=1))
     written = covered_count = in_scope_count = 0
 
+    # One transaction: readers never see half a day. Two runs of the same workspace never overlap:
+    # the night holds the workspace's lock (cs_platform.nightly.workspace_lock).
     with transaction.atomic():
-        # First statement is a write on the workspace's touch-model row: a second run of the same
-        # workspace waits here (row lock on PostgreSQL, write lock on SQLite) instead of interleaving.
-        TouchModel.objects.for_workspace(workspace).filter(pk=touch_model.pk).update(coverage_started_at=timezone.now())
         CoverageSnapshot.objects.for_workspace(workspace).filter(day=day).delete()
         tiers = tiers_as_of(workspace=workspace, day=day)
         segments = segment_ids_as_of(workspace=workspace, day=day)

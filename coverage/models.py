@@ -35,11 +35,7 @@ def default_tenure_bands():
 
 
 class TouchModel(WorkspaceOwned):
-    """One per workspace: tier thresholds by ARR and the priority-matrix bands.
-
-    The row also serves as the workspace's coverage lock (`select_for_update`), so two
-    recomputations of the same workspace never interleave their writes.
-    """
+    """One per workspace: tier thresholds by ARR and the priority-matrix bands."""
 
     high_min_arr = models.DecimalField(
         _("high touch from ARR"), default=DEFAULT_HIGH_MIN_ARR, validators=[MinValueValidator(0)], **MONEY
@@ -51,8 +47,6 @@ class TouchModel(WorkspaceOwned):
     tenure_bands = models.JSONField(_("tenure bands (months)"), default=default_tenure_bands)
     must_not_lose = models.JSONField(_("must-not-lose cells"), default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # Touched by every coverage run as its first write: the row lock that serialises runs.
-    coverage_started_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

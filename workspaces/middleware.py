@@ -7,7 +7,7 @@ class CurrentWorkspaceMiddleware:
     """Puts the signed-in user's current membership and workspace on the request.
 
     The choice is kept in the session (the workspace switcher writes it). API requests
-    authenticated by token get theirs from the token instead (see IsWorkspaceMember).
+    authenticated by token get theirs from the token instead (see workspaces.api.viewsets).
     """
 
     def __init__(self, get_response):
