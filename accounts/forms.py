@@ -1,7 +1,7 @@
 """Page forms for accounts, contacts, touchpoints and lifecycle stages.
 
 Forms only parse and validate input; every write goes through `accounts.services`, whose
-`DomainError` / `ValidationError` are put back on the form by `apply_service_error`.
+`DomainError` / `ValidationError` are put back on the form by `workspaces.pages.show_on_form`.
 """
 
 import datetime as dt
@@ -12,25 +12,10 @@ from django.core.validators import MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from workspaces.errors import DomainError
 from workspaces.models import Membership, Role
 from workspaces.policy import allows
 
 from .models import Account, Channel, Contact, LifecycleStage, Sentiment
-
-
-def apply_service_error(form, exc):
-    """Show a service's DomainError or model ValidationError on the form, on the field it names."""
-    if isinstance(exc, DomainError):
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        return
-    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            target = field if field in form.fields else None
-            for message in errors:
-                form.add_error(target, message)
-        return
-    form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))
 
 
 class MemberChoiceField(forms.ModelChoiceField):

@@ -16,19 +16,16 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import DetailView, ListView
 
-from workspaces.errors import DomainError
 from workspaces.models import Membership
-from workspaces.pages import WorkspaceMixin
+from workspaces.pages import SERVICE_ERRORS, WorkspaceMixin, show_on_form
 from workspaces.policy import allows, authorize
 from workspaces.selectors import audit_events
 
 from . import services
 from .filtersets import AccountFilterSet
-from .forms import AccountForm, ContactForm, StageForm, StageFormSet, TouchpointForm, apply_service_error
+from .forms import AccountForm, ContactForm, StageForm, StageFormSet, TouchpointForm
 from .models import Account, Contact, LifecycleStage
 from .selectors import ACCOUNT_ORDERINGS, account_contacts, account_list, account_timeline, stages
-
-SERVICE_ERRORS = (DomainError, ValidationError)
 
 # Column key → (ascending ordering, first-click ordering). Money and health start with the biggest.
 SORTABLE_COLUMNS = {
@@ -197,7 +194,7 @@ class LogTouchpointView(AccountMixin, View):
                     contacts=list(data["contacts"]),
                 )
             except SERVICE_ERRORS as exc:
-                apply_service_error(form, exc)
+                show_on_form(form, exc)
             else:
                 messages.success(request, _("Touchpoint logged."))
                 return redirect(reverse("accounts:detail", args=[account.pk]) + "#timeline")
@@ -241,7 +238,7 @@ class AccountFormView(AccountMixin, View):
                     account = services.create_account(workspace=self.workspace, actor=self.actor, **data)
                     messages.success(request, _("Account created."))
             except SERVICE_ERRORS as exc:
-                apply_service_error(form, exc)
+                show_on_form(form, exc)
             else:
                 return redirect("accounts:detail", pk=account.pk)
         return self.render_form(form, account, status=400)
@@ -296,7 +293,7 @@ class ContactFormView(AccountMixin, View):
                     account=account, **form.cleaned_data,
                 )
             except SERVICE_ERRORS as exc:
-                apply_service_error(form, exc)
+                show_on_form(form, exc)
             else:
                 messages.success(request, _("Contact saved."))
                 return redirect(reverse("accounts:detail", args=[account.pk]) + "#contacts")

@@ -6,7 +6,6 @@ roles; selectors read, services write.
 import datetime as dt
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,7 +16,7 @@ from django.views.generic import TemplateView
 from accounts.models import Account, Channel
 from ui.spreadsheets import spreadsheet_response
 from workspaces.errors import DomainError
-from workspaces.pages import WorkspaceMixin
+from workspaces.pages import SERVICE_ERRORS, WorkspaceMixin, show_on_form
 from workspaces.policy import allows, authorize
 from workspaces.selectors import workspace_members
 
@@ -25,8 +24,6 @@ from . import selectors, services
 from .filtersets import CoverageSnapshotFilterSet
 from .forms import CadencePolicyForm, CadenceRuleFormSet, PinForm, TouchModelForm
 from .models import CadencePolicy
-
-SERVICE_ERRORS = (DomainError, ValidationError)
 
 
 def parse_as_of(request, workspace):
@@ -39,13 +36,6 @@ def parse_as_of(request, workspace):
             messages.error(request, _("%(value)s is not a date (YYYY-MM-DD); showing the latest day.") % {"value": raw})
     return selectors.latest_day(workspace=workspace, on_or_before=workspace.today())
 
-
-def _add_error(form, exc):
-    if isinstance(exc, DomainError):
-        field = exc.field if exc.field in form.fields else None
-        form.add_error(field, exc.message)
-    else:
-        form.add_error(None, exc.messages)
 
 
 # --- Coverage -------------------------------------------------------------------------------------
@@ -189,7 +179,7 @@ class TouchModelView(WorkspaceMixin, View):
                     tenure_bands=services.parse_bands(data["tenure_bands"], "tenure_bands"),
                 )
             except SERVICE_ERRORS as exc:
-                _add_error(form, exc)
+                show_on_form(form, exc)
             else:
                 messages.success(request, _("Saved. Tiers and the matrix change with the next recomputation."))
                 return redirect("coverage:touch_model")
@@ -242,7 +232,7 @@ class CadencePolicyFormView(WorkspaceMixin, View):
                     max_gap_days=data["max_gap_days"], channels=data["channels"], rules=rules,
                 )
             except SERVICE_ERRORS as exc:
-                _add_error(form, exc)
+                show_on_form(form, exc)
             else:
                 messages.success(request, _("Cadence policy saved. Coverage follows at the next recomputation."))
                 return redirect("coverage:touch_model")

@@ -3,7 +3,6 @@
 import json
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
@@ -13,7 +12,7 @@ from django.views.generic import TemplateView
 
 from accounts.models import HealthBand, TouchTier
 from workspaces.errors import DomainError
-from workspaces.pages import WorkspaceMixin
+from workspaces.pages import SERVICE_ERRORS, WorkspaceMixin, show_on_form
 from workspaces.policy import allows
 
 from . import selectors, services
@@ -21,16 +20,6 @@ from .filtersets import SegmentMembershipFilterSet
 from .forms import SegmentForm
 from .models import Segment
 from .rules import FIELDS
-
-SERVICE_ERRORS = (DomainError, ValidationError)
-
-
-def _add_error(form, exc):
-    if isinstance(exc, DomainError):
-        field = exc.field if exc.field in form.fields else None
-        form.add_error(field, exc.message)
-    else:
-        form.add_error(None, exc.messages)
 
 
 # --- Segments -------------------------------------------------------------------------------------
@@ -119,7 +108,7 @@ class SegmentFormView(WorkspaceMixin, View):
                     workspace=self.workspace, actor=self.actor, segment=segment, **form.cleaned_data
                 )
             except SERVICE_ERRORS as exc:
-                _add_error(form, exc)
+                show_on_form(form, exc)
             else:
                 messages.success(request, _("Segment saved: %(n)s accounts.") % {"n": segment.member_count})
                 return redirect("segments:detail", pk=segment.pk)

@@ -91,6 +91,18 @@ def test_alert_outcome_from_the_page(login, csm, alert):
     assert alert.outcome == "dismissed" and alert.status == "closed"
 
 
+def test_alert_outcome_buttons_only_for_whom_the_policy_allows(login, csm, csm2, manager, viewer, alert):
+    """The page asks the same policy the service enforces, so nobody sees a button that would refuse."""
+    assert "Why dismiss?" in login(csm).get("/health/alerts/").content.decode()
+    assert "Why dismiss?" in login(manager).get(f"/health/alerts/?owner={csm.pk}").content.decode()
+    # The alert still lists its old owner after the account moved to another CSM, or after its owner
+    # became a viewer: they see it, but the buttons would only be refused.
+    for former_owner in (csm2, viewer):
+        HealthAlert.all_workspaces.filter(pk=alert.pk).update(owner=former_owner)
+        page = login(former_owner).get("/health/alerts/").content.decode()
+        assert alert.account.name in page and "Why dismiss?" not in page
+
+
 def test_scorecard_preview_does_not_save_and_save_makes_a_version(login, manager, scored):
     card = default_scorecard(workspace=scored.workspace)
     client = login(manager)

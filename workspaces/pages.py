@@ -11,13 +11,18 @@ A page view is built on `WorkspaceMixin` (a guard test walks the URLs to make su
 """
 
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
+from .errors import DomainError
 from .policy import authorize
+
+# What a service raises about its input; pages put it back on the form (a refusal is a 403).
+SERVICE_ERRORS = (DomainError, ValidationError)
 
 
 class WorkspaceMixin(LoginRequiredMixin):
@@ -59,3 +64,17 @@ class WorkspaceMixin(LoginRequiredMixin):
                                            require_https=self.request.is_secure()):
             return redirect(target)
         return redirect(fallback, *args)
+
+
+def show_on_form(form, exc):
+    """Show a service's DomainError or model ValidationError on the form, on the field it names."""
+    if isinstance(exc, DomainError):
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        return
+    if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            target = field if field in form.fields else None
+            for message in errors:
+                form.add_error(target, message)
+        return
+    form.add_error(None, exc.messages if isinstance(exc, ValidationError) else str(exc))

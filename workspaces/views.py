@@ -14,7 +14,7 @@ from .errors import DomainError
 from .forms import AddMemberForm, NewUserForm, RoleForm, TokenForm
 from .middleware import SESSION_KEY
 from .models import ApiToken, Membership, Role
-from .pages import WorkspaceMixin
+from .pages import WorkspaceMixin, show_on_form
 from .policy import allows
 from .selectors import memberships_of, tokens_of
 
@@ -90,7 +90,7 @@ class NewUserView(AdminMemberActionView):
                 member = services.create_user_with_membership(workspace=self.workspace, actor=self.actor,
                                                               **form.cleaned_data)
             except DomainError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+                show_on_form(form, exc)
             else:
                 return self.done(_("%(name)s can now log in.") % {"name": member.display_name})
         return self.render_page(new_form=form, status=400)

@@ -28,11 +28,24 @@ class AccountChildWriter(RecordWriter):
         if self.match == BY_EXTERNAL_ID_OR_NATURAL_KEY:
             self.natural = self.existing_by_natural_key(rows)
 
+    NATURAL_FIELDS = ()  # the fields a sheet row is matched on when it has no external ID
+
     def natural_key(self, account_id, values):
         raise NotImplementedError
 
+    def candidates(self, account_ids, rows):
+        """The existing records of these accounts that rows of a sheet may be."""
+        return self.model.objects.for_workspace(self.workspace).filter(account_id__in=account_ids)
+
     def existing_by_natural_key(self, rows):
-        raise NotImplementedError
+        natural = {}
+        account_ids = {row.values["account"].pk for row in rows if row.values.get("account") is not None}
+        for chunk in chunks(account_ids):
+            for record in self.select(self.candidates(chunk, rows)):
+                record = self.by_ext.get(record.external_id, record)  # one object per record
+                values = {name: getattr(record, name) for name in self.NATURAL_FIELDS}
+                natural.setdefault(self.natural_key(record.account_id, values), record)
+        return natural
 
     def match_natural(self, row, ext):
         """By natural key, adopting only a record without an external ID of its own."""
@@ -79,21 +92,12 @@ class ContactWriter(AccountChildWriter):
     FIELDS = ("name", "email", "title", "role", "is_key_person", "left_on")
 
     natural_label = "name"
+    NATURAL_FIELDS = ("email", "name")
 
     @staticmethod
     def natural_key(account_id, values):
         email = (values.get("email") or "").strip().lower()
         return (account_id, "email", email) if email else (account_id, "name", (values.get("name") or "").strip())
-
-    def existing_by_natural_key(self, rows):
-        natural = {}
-        account_ids = {row.values["account"].pk for row in rows if row.values.get("account") is not None}
-        for chunk in chunks(account_ids):
-            for contact in self.select(Contact.objects.for_workspace(self.workspace).filter(account_id__in=chunk)):
-                contact = self.by_ext.get(contact.external_id, contact) if contact.external_id else contact
-                natural.setdefault(self.natural_key(contact.account_id, {"email": contact.email, "name": contact.name}),
-                                   contact)
-        return natural
 
     def plan_row(self, row, seen):
         if "email" in row.values:
@@ -110,20 +114,11 @@ class ContractWriter(AccountChildWriter):
     kind = "contract"
     FIELDS = ("product", "mrr", "seats", "start_date", "end_date")
     natural_label = "start_date"
+    NATURAL_FIELDS = ("product", "start_date")
 
     @staticmethod
     def natural_key(account_id, values):
         return (account_id, (values.get("product") or "").strip(), values.get("start_date"))
-
-    def existing_by_natural_key(self, rows):
-        natural = {}
-        account_ids = {row.values["account"].pk for row in rows if row.values.get("account") is not None}
-        for chunk in chunks(account_ids):
-            for contract in self.select(Contract.objects.for_workspace(self.workspace).filter(account_id__in=chunk)):
-                contract = self.by_ext.get(contract.external_id, contract)
-                natural.setdefault(self.natural_key(contract.account_id, {
-                    "product": contract.product, "start_date": contract.start_date}), contract)
-        return natural
 
     def check(self, plan):
         contract = plan.instance
@@ -145,25 +140,18 @@ class TouchpointWriter(AccountChildWriter):
     def select(self, queryset):
         return queryset.select_related("account", "author__user")
 
+    NATURAL_FIELDS = ("occurred_at", "channel", "summary")
+
     @staticmethod
     def natural_key(account_id, values):
         return (account_id, values.get("occurred_at"), values.get("channel"), (values.get("summary") or "").strip())
 
-    def existing_by_natural_key(self, rows):
-        natural = {}
-        account_ids = {row.values["account"].pk for row in rows if row.values.get("account") is not None}
+    def candidates(self, account_ids, rows):
+        # A sheet of touches covers a span of time: only that span can hold the same touches.
         moments = [row.values["occurred_at"] for row in rows if row.values.get("occurred_at")]
         if not moments:
-            return natural
-        for chunk in chunks(account_ids):
-            candidates = self.select(Touchpoint.objects.for_workspace(self.workspace).filter(
-                account_id__in=chunk, occurred_at__range=(min(moments), max(moments))))
-            for touchpoint in candidates:
-                touchpoint = self.by_ext.get(touchpoint.external_id, touchpoint)
-                natural.setdefault(self.natural_key(touchpoint.account_id, {
-                    "occurred_at": touchpoint.occurred_at, "channel": touchpoint.channel,
-                    "summary": touchpoint.summary}), touchpoint)
-        return natural
+            return Touchpoint.objects.none()
+        return super().candidates(account_ids, rows).filter(occurred_at__range=(min(moments), max(moments)))
 
     def new(self, account):
         # The member who logs it is its author, unless another is named (a manager's right).

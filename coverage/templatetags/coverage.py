@@ -1,6 +1,8 @@
 from django import template
 from django.utils.translation import gettext as _
 
+from workspaces.policy import allows
+
 from ..selectors import account_coverage
 from ..views import log_link
 
@@ -34,7 +36,7 @@ def coverage_panel(context, account):
     pin = TierPin.objects.for_workspace(account.workspace).filter(account=account).select_related("pinned_by__user").first()
     return {
         "account": account, "row": account_coverage(account=account), "pin": pin,
-        "can_pin": bool(membership and membership.is_manager),
+        "can_pin": bool(membership and allows(membership, "coverage.manage", account)),
         "pin_form": PinForm(initial={"tier": account.touch_tier or "low"}),
         "csrf_token": context.get("csrf_token"), "workspace": context.get("workspace"),
     }

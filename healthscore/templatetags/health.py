@@ -2,6 +2,8 @@
 
 from django import template
 
+from workspaces.policy import allows
+
 from ..forms import SENTIMENT_RUBRIC, SentimentForm
 from ..selectors import account_health
 
@@ -12,7 +14,7 @@ register = template.Library()
 def health_panel(context, account):
     membership = context.get("membership")
     health = account_health(account=account)
-    can_rate = bool(membership and membership.can_edit_account(account))
+    can_rate = bool(membership and allows(membership, "health.rate_sentiment", account))
     return {
         "account": account, "health": health, "current": health["current"], "rubric": SENTIMENT_RUBRIC,
         "sentiment_form": SentimentForm() if can_rate else None, "csrf_token": context.get("csrf_token"),
