@@ -191,6 +191,17 @@ def test_bulk_upsert_touchpoints(api_for, csm, account):
     assert bad.status_code == 400 and "channel" in bad.json()["errors"][0]["errors"]
 
 
+def test_a_new_child_without_its_account_is_a_400_naming_the_field(api_for, csm):
+    api = api_for(csm)
+    for kind, body in (("contacts", {"name": "Aiko"}), ("contracts", {"product": "Pro", "start_date": "2026-01-01", "mrr": "100"}),
+                       ("touchpoints", {"channel": "phone", "summary": "Call"})):
+        response = api.put(f"/api/v1/{kind}/by-external-id/new-1/", body)
+        assert response.status_code == 400, (kind, response.content)
+        assert "account" in response.json(), (kind, response.json())
+        bulk = api.post(f"/api/v1/{kind}/bulk-upsert/", [{"external_id": "new-2", **body}])
+        assert bulk.status_code == 400 and "account" in bulk.json()["errors"][0]["errors"], (kind, bulk.json())
+
+
 # --- Service level: the single write path the API calls ------------------------------------------
 def test_bulk_upsert_service_all_or_nothing(ws, manager, csm2):
     csm2.is_active = False

@@ -89,3 +89,18 @@ def test_a_csm_page_edit_and_an_api_update_follow_the_same_owner_rules(ws, csm, 
     with pytest.raises(NotAllowed):
         run_import(data, workspace=ws, actor=csm)
     assert api_for(csm).patch(f"/api/v1/accounts/{mine.pk}/", {"plan": "Gold"}).status_code == 200
+
+
+@pytest.mark.parametrize("writer_class, values", [
+    ("ContactWriter", {"external_id": "n-1", "name": "Aiko"}),
+    ("ContractWriter", {"external_id": "n-1", "product": "Pro", "start_date": dt.date(2026, 1, 1)}),
+    ("TouchpointWriter", {"external_id": "n-1", "channel": "phone", "summary": "Call"}),
+])
+def test_a_new_child_row_without_its_account_names_the_field(ws, manager, writer_class, values):
+    """Whatever caller forgets the account (the serializers check it first), the writer says so per row."""
+    import accounts.writes as writes
+
+    writer = getattr(writes, writer_class)(workspace=ws, actor=manager)
+    with pytest.raises(writes.RowErrors) as caught:
+        writes.save_rows(writer, [writes.Row(index=0, values=values)])
+    assert list(caught.value.errors[0]["errors"]) == ["account"]

@@ -2,6 +2,7 @@
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from workspaces.policy import acting_member
 
@@ -29,6 +30,7 @@ class AccountChildWriter(RecordWriter):
             self.natural = self.existing_by_natural_key(rows)
 
     NATURAL_FIELDS = ()  # the fields a sheet row is matched on when it has no external ID
+    missing_account = None  # what a new row without its account is told
 
     def natural_key(self, account_id, values):
         raise NotImplementedError
@@ -62,7 +64,7 @@ class AccountChildWriter(RecordWriter):
         existing = self.find(row, seen)
         account = values.get("account") or (existing.account if existing is not None else None)
         if account is None:
-            self.fail(row, "account", self.missing_account_message())
+            self.fail(row, "account", str(self.missing_account))
         self.same_workspace(row, account=account)
         created = existing is None
         plan = Plan(row=row, instance=existing or self.new(account), created=created)
@@ -89,6 +91,7 @@ class AccountChildWriter(RecordWriter):
 class ContactWriter(AccountChildWriter):
     model = Contact
     kind = "contact"
+    missing_account = gettext_lazy("A new contact needs an account.")
     FIELDS = ("name", "email", "title", "role", "is_key_person", "left_on")
 
     natural_label = "name"
@@ -104,14 +107,12 @@ class ContactWriter(AccountChildWriter):
             row.values["email"] = (row.values["email"] or "").strip()
         return super().plan_row(row, seen)
 
-    @staticmethod
-    def missing_account_message():
-        return _("A new contact needs an account.")
 
 
 class ContractWriter(AccountChildWriter):
     model = Contract
     kind = "contract"
+    missing_account = gettext_lazy("A new contract needs an account.")
     FIELDS = ("product", "mrr", "seats", "start_date", "end_date")
     natural_label = "start_date"
     NATURAL_FIELDS = ("product", "start_date")
@@ -125,14 +126,12 @@ class ContractWriter(AccountChildWriter):
         if contract.end_date and contract.start_date and contract.end_date < contract.start_date:
             self.fail(plan.row, "end_date", _("A contract cannot end before it starts."))
 
-    @staticmethod
-    def missing_account_message():
-        return _("A new contract needs an account.")
 
 
 class TouchpointWriter(AccountChildWriter):
     model = Touchpoint
     kind = "touchpoint"
+    missing_account = gettext_lazy("A new touchpoint needs an account.")
     FIELDS = ("occurred_at", "channel", "summary", "sentiment", "author")
     fk_fields = ("workspace", "account", "author")
     natural_label = "occurred_at"
