@@ -191,18 +191,13 @@ class CadencePolicyFormView(WorkspaceMixin, View):
     required_action = "coverage.manage"
     template_name = "coverage/policy_form.html"
 
-    def get_policy(self):
-        if "pk" not in self.kwargs:
-            return None
-        return self.get_object()
-
     def render(self, form, formset, policy, status=200):
         return render(self.request, self.template_name, {
             "form": form, "formset": formset, "policy": policy, "suggested_rules": services.SUGGESTED_RULES,
         }, status=status)
 
     def get(self, request, pk=None):
-        policy = self.get_policy()
+        policy = self.get_object_or_none()
         tier = policy.tier if policy else ""
         initial = {"name": policy.name, "segment": policy.segment, "priority": policy.priority,
                    "max_gap_days": policy.max_gap_days, "channels": policy.channels} if policy else {
@@ -215,7 +210,7 @@ class CadencePolicyFormView(WorkspaceMixin, View):
         return self.render(form, CadenceRuleFormSet(initial=rules, prefix="rules"), policy)
 
     def post(self, request, pk=None):
-        policy = self.get_policy()
+        policy = self.get_object_or_none()
         tier = policy.tier if policy else ""
         form = CadencePolicyForm(request.POST, workspace=self.workspace, tier=tier)
         formset = CadenceRuleFormSet(request.POST, prefix="rules")

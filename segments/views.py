@@ -82,25 +82,20 @@ class SegmentFormView(WorkspaceMixin, View):
     required_action = "segments.manage"
     template_name = "segments/segment_form.html"
 
-    def get_segment(self):
-        if "pk" not in self.kwargs:
-            return None
-        return self.get_object()
-
     def render(self, form, segment, status=200):
         return render(self.request, self.template_name, {
             "form": form, "segment": segment, "editor": _editor_context(self.workspace),
         }, status=status)
 
     def get(self, request, pk=None):
-        segment = self.get_segment()
+        segment = self.get_object_or_none()
         form = SegmentForm(initial=SegmentForm.initial_for(segment) if segment else {
             "rules": json.dumps({"op": "and", "conditions": [{"field": "status", "op": "in", "value": ["active"]}]})
         })
         return self.render(form, segment)
 
     def post(self, request, pk=None):
-        segment = self.get_segment()
+        segment = self.get_object_or_none()
         form = SegmentForm(request.POST)
         if form.is_valid():
             try:

@@ -57,6 +57,10 @@ class WorkspaceMixin(LoginRequiredMixin):
         queryset = self.get_queryset() if queryset is None else queryset
         return get_object_or_404(queryset, pk=self.kwargs[self.pk_url_kwarg])
 
+    def get_object_or_none(self):
+        """The row a create-or-edit page edits; None on its create URL (no pk)."""
+        return self.get_object() if self.pk_url_kwarg in self.kwargs else None
+
     def redirect_back(self, fallback, *args):
         """To the `next` the form posted when it is a page of this site, else to `fallback`."""
         target = self.request.POST.get("next") or self.request.GET.get("next") or ""
