@@ -97,6 +97,8 @@ DERIVED_FIELDS = {
     HealthAlert: {"status", "last_seen_on", "score", "reason", "pushed", "closed_on", "preceded_churn"},
     Segment: {"computed_on", "member_count", "updated_at"},
     ApiToken: {"last_used_at"},
+    WriteKey: {"last_used_at"},
+    IngestSettings: {"active_users_on"},
     Workspace: {"nightly_queued_on"},
 }
 # Sent by the customers' product through a write key, thousands a minute: the key that admits them
@@ -222,7 +224,7 @@ def world(ws, admin, manager, csm, csm2, viewer, outsider, account):
                 segment=segment, policy=policy, scorecard=scorecard, pin=pin, alert=alert)
 
 
-def run_and_check(world, operation, *, expect_actor):
+def run_and_check(world, operation, *, expect_actor, every_workspace=False):
     """Run `operation()`, then: something changed, every change is covered, every event names the actor."""
     ws = world["ws"]
     before_events = set(AuditEvent.all_workspaces.values_list("pk", flat=True))
@@ -232,7 +234,7 @@ def run_and_check(world, operation, *, expect_actor):
     events = list(AuditEvent.all_workspaces.exclude(pk__in=before_events).select_related("token"))
     assert changes, f"nothing was written: the operation did not test anything ({response})"
     assert [str(c) for c in uncovered(changes, events)] == []
-    assert events and all(e.workspace_id == ws.pk for e in events)
+    assert events and (every_workspace or all(e.workspace_id == ws.pk for e in events))
     wrong = [f"{e.action} by {e.actor_label}" for e in events if not expect_actor(e)]
     assert wrong == []
     return changes, events
@@ -386,3 +388,122 @@ def test_api_posts_that_only_read_write_nothing(world, api_for, operation):
 
 def test_the_api_catalogue_is_complete():
     assert openapi_write_operations() == set(API_WRITES) | set(API_READS)
+
+
+# --- the platform's own writers: tasks, commands, the tracking API ------------------------------------
+def write_key(w):
+    from usage.services.keys import create_write_key
+
+    _key, secret = create_write_key(workspace=w["ws"], name="web app", actor=SYSTEM)
+    return secret
+
+
+def track_batch(w, client):
+    """A real SDK-shaped batch: a group call for a new account and one renaming an existing account's
+    plan, an identify and a track event."""
+    from .ingest_helpers import post_batch
+
+    secret = write_key(w)
+    now = "2026-03-01T10:00:00Z"
+
+    def call():
+        response = post_batch(client, secret, [
+            {"type": "group", "groupId": "crm-sakura", "userId": "u1", "traits": {"plan": "Scale"},
+             "messageId": "m1", "timestamp": now},
+            {"type": "group", "groupId": "acct-new", "userId": "u2", "traits": {"name": "Newly Seen KK"},
+             "messageId": "m2", "timestamp": now},
+            {"type": "identify", "userId": "u1", "traits": {"email": "u1@example.com"}, "messageId": "m3",
+             "timestamp": now},
+            {"type": "track", "userId": "u1", "event": "export", "messageId": "m4", "timestamp": now},
+        ])
+        assert response.status_code == 200, response.content
+        return response
+
+    return call
+
+
+def nightly(w, **kwargs):
+    from cs_platform.tasks import recompute_workspace
+
+    TouchpointFactory(account=w["account"], author=w["csm"], summary="Fresh")  # so the night has work
+    return lambda: recompute_workspace.apply(args=[w["ws"].pk], kwargs=kwargs).get()
+
+
+def import_job(w):
+    """An import job as the worker runs it, for the member who uploaded the file."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from imports.services import create_job, process_job, start_job
+
+    upload = SimpleUploadedFile("accounts.csv", b"external_id,name,plan\ncrm-sakura,Sakura,Scale\n"
+                                b"crm-imp,Imported KK,Growth\n")
+    job = create_job(workspace=w["ws"], actor=w["manager"], object_type="accounts", upload=upload)
+    start_job(job=job, actor=w["manager"], mapping={0: "external_id", 1: "name", 2: "plan"}, commit=True)
+    return lambda: process_job(job_id=job.pk)
+
+
+SYSTEM_WRITERS = {
+    # name: (operation builder (w, client) -> callable, who the events must name)
+    "task:cs_platform.tasks.recompute_workspace": (lambda w, c: nightly(w), lambda w: by_system("nightly")),
+    "task:cs_platform.tasks.schedule_nightly": (
+        lambda w, c: (TouchpointFactory(account=w["account"], author=w["csm"]),
+                      __import__("cs_platform.tasks").tasks.schedule_nightly.apply)[1],
+        lambda w: by_system("nightly")),
+    "task:imports.tasks.process_import_job": (lambda w, c: import_job(w), lambda w: by_member(w["manager"])),
+    "command:recompute": (
+        lambda w, c: (TouchpointFactory(account=w["account"], author=w["csm"]),
+                      lambda: __import__("django.core.management").core.management.call_command(
+                          "recompute", workspace=w["ws"].slug, stdout=__import__("io").StringIO()))[1],
+        lambda w: by_system("nightly")),
+    "command:import_data": (None, None),  # see IMPORT_DATA below: it needs a file on disk
+    "tracking:batch": (lambda w, c: track_batch(w, c), lambda w: by_system("tracking API")),
+}
+# Writers that only derive, set aside or keep books (no event required; all they change must be so).
+UNAUDITED_WRITERS = {
+    "task:usage.tasks.rollup_usage": "rolls up tracked events into daily usage (derived from telemetry)",
+    "command:seed_demo": "generates the demo workspace from scratch (its history restarts with it)",
+}
+
+
+@pytest.mark.parametrize("name", sorted(n for n, (build, _who) in SYSTEM_WRITERS.items() if build))
+def test_platform_writes_are_audited_as_the_platform(world, client, name):
+    build, who = SYSTEM_WRITERS[name]
+    run_and_check(world, build(world, client), expect_actor=who(world), every_workspace=name.endswith("_nightly"))
+
+
+def test_the_import_command_is_audited_as_the_command(world, tmp_path):
+    from django.core.management import call_command
+
+    sheet = tmp_path / "accounts.csv"
+    sheet.write_text("external_id,name,plan\ncrm-sakura,Sakura,Scale\ncrm-cmd,Commanded KK,Growth\n")
+    run_and_check(world, lambda: call_command("import_data", str(sheet), workspace=world["ws"].slug,
+                                              object_type="accounts", commit=True, stdout=__import__("io").StringIO()),
+                  expect_actor=by_system("import_data command"))
+
+
+def test_the_usage_rollup_only_derives(world, client):
+    from usage.tasks import rollup_usage
+
+    track_batch(world, client)()
+    before = snapshot()
+    rollup_usage.apply(args=[world["ws"].pk]).get()
+    changes = diff(before, snapshot())
+    assert changes and {c.model for c in changes} <= set(DERIVED) | set(TELEMETRY) | set(BOOKKEEPING)
+
+
+def our_tasks():
+    from cs_platform.celery import app
+
+    app.loader.import_default_modules()
+    return {f"task:{name}" for name in app.tasks if name.split(".")[0] in OUR_APPS | {"cs_platform"}}
+
+
+def our_commands():
+    from django.core.management import get_commands
+
+    return {f"command:{name}" for name, app in get_commands().items() if app in OUR_APPS | {"cs_platform"}}
+
+
+def test_the_platform_writers_catalogue_is_complete():
+    listed = {n for n in SYSTEM_WRITERS if n.startswith(("task:", "command:"))} | set(UNAUDITED_WRITERS)
+    assert listed == our_tasks() | our_commands()
