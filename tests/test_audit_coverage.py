@@ -16,10 +16,14 @@ one event per run, and any other write that moves them must itself be audited. E
 operation must name the expected actor: the member, the member and their token, or the system actor.
 """
 
+import json
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 
 import pytest
 from django.apps import apps
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from accounts.models import Account, Contact, Contract, LifecycleStage, StageChange, Tag, Touchpoint
 from coverage.models import (
@@ -57,8 +61,9 @@ from usage.models import (
 )
 from workspaces.models import ApiToken, AuditEvent, Membership, Workspace
 from workspaces.policy import SYSTEM
+from workspaces.services import deactivate_member, issue_token
 
-from .factories import AccountFactory, ContactFactory, ContractFactory, TouchpointFactory
+from .factories import AccountFactory, ContactFactory, ContractFactory, TouchpointFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -507,3 +512,202 @@ def our_commands():
 def test_the_platform_writers_catalogue_is_complete():
     listed = {n for n in SYSTEM_WRITERS if n.startswith(("task:", "command:"))} | set(UNAUDITED_WRITERS)
     assert listed == our_tasks() | our_commands()
+
+
+# --- pages: every view that takes a POST -----------------------------------------------------------------
+class FormReader(HTMLParser):
+    """The forms of a page as a browser would submit them: [(action, {name: [values]})]."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms, self._select, self._textarea, self._options = [], None, None, []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and a.get("method", "get").lower() == "post":
+            self.forms.append((a.get("action") or "", {}))
+        if not self.forms:
+            return
+        fields = self.forms[-1][1]
+        if tag == "input" and a.get("name") and a.get("type", "text") not in ("submit", "button", "file"):
+            if a.get("type") in ("checkbox", "radio") and "checked" not in a:
+                return
+            fields.setdefault(a["name"], []).append(a.get("value", "on" if a.get("type") == "checkbox" else ""))
+        elif tag == "select" and a.get("name"):
+            self._select, self._options = a["name"], []
+            fields.setdefault(a["name"], [])
+        elif tag == "option" and self._select is not None:
+            self._options.append((a.get("value", ""), "selected" in a))
+        elif tag == "textarea" and a.get("name"):
+            self._textarea = a["name"]
+            fields[a["name"]] = [""]
+
+    def handle_endtag(self, tag):
+        if tag == "select" and self._select is not None:
+            chosen = [v for v, selected in self._options if selected] or [v for v, _s in self._options[:1]]
+            self.forms[-1][1][self._select] = chosen
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            self.forms[-1][1][self._textarea][0] += data
+
+
+def submit(client, page, *, to=None, has=None, **changes):
+    """GET `page`, take its POST form (the one posting to `to`, or having field `has`), change
+    the fields in `changes` (None removes one) and POST it back, as a person would."""
+    reader = FormReader()
+    html = client.get(page)
+    assert html.status_code == 200, (page, html.status_code)
+    reader.feed(html.content.decode())
+    navigation = {reverse("logout"), reverse("workspaces:switch")}
+    candidates = [(target, fields) for target, fields in reader.forms if target not in navigation
+                  and (to is None or target == to) and (has is None or has in fields)]
+    assert candidates, (page, to, has, [t for t, _f in reader.forms])
+    target, fields = candidates[0]
+    data = {name: values if len(values) != 1 else values[0] for name, values in fields.items()}
+    for name, value in changes.items():
+        name = name.replace("__", "-").replace("_DOT_", ".")
+        if value is None:
+            data.pop(name, None)
+        else:
+            data[name] = value
+    return client.post(target or page, data)
+
+
+def setup_then(*steps):
+    """(setup, …, request): the setup is done now, the request (the last step) when called."""
+    return steps[-1]
+
+
+def post(client, url, data=None):
+    return client.post(url, data or {})
+
+
+PAGE_WRITES = {
+    # url name (#variant): (w, client) -> response; the caller is signed in as the workspace's admin.
+    "workspaces:member_add": lambda w, c: lambda: post(c, reverse("workspaces:member_add"), {
+        "add-username": UserFactory(username="joiner").username, "add-role": "csm"}),
+    "workspaces:member_new": lambda w, c: lambda: post(c, reverse("workspaces:member_new"), {
+        "new-username": "newbie", "new-password": "pass-word-123-long", "new-role": "viewer",
+        "new-first_name": "Nao", "new-last_name": "Ito", "new-email": "nao@example.com"}),
+    "workspaces:member_role": lambda w, c: lambda: post(c, reverse("workspaces:member_role", args=[w["csm2"].pk]),
+                                                {"role": "manager"}),
+    "workspaces:member_deactivate": lambda w, c: lambda: post(c, reverse("workspaces:member_deactivate",
+                                                                 args=[w["csm2"].pk])),
+    "workspaces:member_reactivate": lambda w, c: setup_then(
+        deactivate_member(membership=w["csm2"], actor=SYSTEM),
+        lambda: post(c, reverse("workspaces:member_reactivate", args=[w["csm2"].pk]))),
+    "workspaces:tokens": lambda w, c: lambda: post(c, reverse("workspaces:tokens"), {"name": "CLI"}),
+    "workspaces:token_revoke": lambda w, c: (lambda token: lambda: post(c, reverse(
+        "workspaces:token_revoke", args=[token.pk])))(issue_token(membership=w["admin"], name="old")[0]),
+    "accounts:create": lambda w, c: lambda: submit(c, reverse("accounts:create"), name="Page Made KK"),
+    "accounts:edit": lambda w, c: lambda: submit(c, reverse("accounts:edit", args=[w["account"].pk]), plan="Scale",
+                                         tags="vip, pilot"),
+    "accounts:delete": lambda w, c: lambda: post(c, reverse("accounts:delete", args=[w["account"].pk])),
+    "accounts:stages": lambda w, c: lambda: submit(c, reverse("accounts:stages"), has="stages-0-name",
+                                                   stages__0__name="Welcome"),
+    "accounts:log_touchpoint": lambda w, c: lambda: submit(c, reverse("accounts:detail", args=[w["account"].pk]),
+                                                   to=reverse("accounts:log_touchpoint",
+                                                                  args=[w["account"].pk]),
+                                                   summary="Quarterly review"),
+    "accounts:contact_add": lambda w, c: lambda: submit(c, reverse("accounts:contact_add", args=[w["account"].pk]),
+                                                name="Aoi Mori", email="aoi@example.com"),
+    "accounts:contact_edit": lambda w, c: lambda: submit(c, reverse("accounts:contact_edit", args=[
+        w["account"].pk, w["contact"].pk]), title="Head of Ops"),
+    "coverage:matrix": lambda w, c: lambda: post(c, reverse("coverage:matrix"), {"cell": "A-a", "must_not_lose": "1"}),
+    "coverage:touch_model": lambda w, c: lambda: submit(c, reverse("coverage:touch_model"), high_min_arr="7000000"),
+    "coverage:policy_create": lambda w, c: (lambda segment: lambda: submit(
+        c, reverse("coverage:policy_create"), name="Everyone", segment=str(segment.pk), max_gap_days="60",
+        channels=["phone"]))(save_segment(workspace=w["ws"], actor=SYSTEM, name="All", rules=rules_none())),
+    "coverage:policy_edit": lambda w, c: lambda: submit(c, reverse("coverage:policy_edit", args=[w["policy"].pk]),
+                                                max_gap_days="21"),
+    "coverage:policy_delete": lambda w, c: lambda: post(c, reverse("coverage:policy_delete", args=[w["policy"].pk])),
+    "coverage:pin": lambda w, c: lambda: post(c, reverse("coverage:pin", args=[w["account"].pk]), {
+        "tier": "tech", "reason": "Self-serve by choice"}),
+    "coverage:pin#unpin": lambda w, c: lambda: post(c, reverse("coverage:pin", args=[w["spare"].pk]), {"unpin": "1"}),
+    "segments:create": lambda w, c: lambda: post(c, reverse("segments:create"), {
+        "name": "Everyone", "rules": json.dumps(rules_none())}),
+    "segments:edit": lambda w, c: lambda: submit(c, reverse("segments:edit", args=[w["segment"].pk]),
+                                         description="Top accounts"),
+    "segments:delete": lambda w, c: lambda: post(c, reverse("segments:delete", args=[w["segment"].pk])),
+    "segments:recompute_segment": lambda w, c: setup_then(
+        AccountFactory(workspace=w["ws"], name="Late KK"),
+        lambda: post(c, reverse("segments:recompute_segment", args=[w["segment"].pk]))),
+    "health:settings": lambda w, c: lambda: submit(c, reverse("health:overview"), to=reverse("health:settings"),
+                                                   alert_drop_points="11"),
+    "health:alert_outcome": lambda w, c: lambda: post(c, reverse("health:alert_outcome", args=[w["alert"].pk]), {
+        "outcome": "acted_on"}),
+    "health:scorecard_new": lambda w, c: lambda: post(c, reverse("health:scorecard_new"), {"name": "Tech", "priority": 8}),
+    "health:scorecard": lambda w, c: lambda: submit(c, reverse("health:scorecard", args=[w["scorecard"].pk]),
+                                            has="bands.red", bands_DOT_red="35", action="save", note="Stricter"),
+    "health:rate_sentiment": lambda w, c: lambda: post(c, reverse("health:rate_sentiment", args=[w["account"].pk]), {
+        "rating": "4", "note": "Happy"}),
+    "usage:settings#create_key": lambda w, c: lambda: post(c, reverse("usage:settings"), {
+        "action": "create_key", "name": "Mobile app"}),
+    "usage:settings#revoke_key": lambda w, c: (lambda key: lambda: post(c, reverse("usage:settings"), {
+        "action": "revoke_key", "key": key.pk}))(key_of(w)),
+    "usage:settings#rotate_key": lambda w, c: (lambda key: lambda: post(c, reverse("usage:settings"), {
+        "action": "rotate_key", "key": key.pk}))(key_of(w)),
+    "usage:settings#save_settings": lambda w, c: lambda: submit(c, reverse("usage:settings"), has="retention_days",
+                                                        retention_days="200"),
+    "recompute": lambda w, c: setup_then(TouchpointFactory(account=w["account"], author=w["csm"]),
+                                         lambda: post(c, reverse("recompute"))),
+}
+# Pages that take a POST without writing a record (a preview), or that only keep books.
+PAGE_READS = {
+    "segments:preview": lambda w, c: c.post(reverse("segments:preview"), json.dumps({"rules": rules_none()}),
+                                            content_type="application/json"),
+}
+PAGE_BOOKKEEPING = {
+    # An import's pages upload the file and queue it; the writes happen in the job, audited as
+    # import.<type> naming the member (see task:imports.tasks.process_import_job above).
+    "imports:index": lambda w, c: c.post(reverse("imports:index"), {
+        "object_type": "accounts", "file": SimpleUploadedFile("a.csv", b"name\nUploaded KK\n")}),
+    "imports:map": lambda w, c: post(c, reverse("imports:map", args=[uploaded_job(w).pk]), {
+        "col_0": "name", "commit": "1"}),
+    "imports:job": lambda w, c: post(c, reverse("imports:job", args=[uploaded_job(w).pk]), {"action": "check"}),
+}
+
+
+def key_of(w):
+    write_key(w)
+    return WriteKey.objects.for_workspace(w["ws"]).first()
+
+
+def uploaded_job(w):
+    from imports.services import create_job
+
+    return create_job(workspace=w["ws"], actor=w["admin"], object_type="accounts",
+                      upload=SimpleUploadedFile("a.csv", b"name\nUploaded KK\n"))
+
+
+def post_page_names():
+    from .test_page_guards import page_views
+
+    return {name for _route, name, cls in page_views() if cls is not None and hasattr(cls, "post")}
+
+
+def test_the_page_catalogue_is_complete():
+    listed = {name.split("#")[0] for name in [*PAGE_WRITES, *PAGE_READS, *PAGE_BOOKKEEPING]}
+    assert listed == post_page_names()
+
+
+@pytest.mark.parametrize("name", sorted(PAGE_WRITES))
+def test_page_write_is_audited_as_the_member(world, login, name):
+    client = login(world["admin"])
+    run_and_check(world, PAGE_WRITES[name](world, client), expect_actor=by_member(world["admin"]))
+
+
+@pytest.mark.parametrize("name", sorted(PAGE_READS) + sorted(PAGE_BOOKKEEPING))
+def test_page_posts_that_write_no_record(world, login, name):
+    client = login(world["admin"])
+    build = PAGE_READS.get(name) or PAGE_BOOKKEEPING[name]
+    before = snapshot()
+    response = build(world, client)
+    assert response.status_code < 400, response.status_code
+    changes = diff(before, snapshot())
+    assert [str(c) for c in changes if c.model not in BOOKKEEPING] == []
+    assert name in PAGE_BOOKKEEPING or changes == []
