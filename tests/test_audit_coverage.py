@@ -221,6 +221,7 @@ def world(ws, admin, manager, csm, csm2, viewer, outsider, account):
                                          tiers=["high"])
     pin_tier(account=spare, actor=SYSTEM, tier="high", reason="Strategic")
     pin = TierPin.objects.for_workspace(ws).get(account=spare)
+    issue_token(membership=csm2, name="csm2 sync")  # revoked when csm2 is deactivated
     alert = HealthAlert.all_workspaces.create(
         workspace=ws, account=account, owner=csm, kind="drop", opened_on=ws.today(), last_seen_on=ws.today(),
         week=ws.today())
