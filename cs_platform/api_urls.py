@@ -7,6 +7,7 @@ from coverage.api import views as coverage_api
 from healthscore.api import views as health_api
 from imports.api import views as imports_api
 from segments.api import views as segments_api
+from workspaces.api import audit as workspaces_audit_api
 from workspaces.api import views as workspaces_api
 
 router = DefaultRouter()
@@ -18,6 +19,7 @@ router.register("stages", accounts_api.LifecycleStageViewSet, basename="stage")
 router.register("tags", accounts_api.TagViewSet, basename="tag")
 router.register("members", workspaces_api.MemberViewSet, basename="member")
 router.register("me", workspaces_api.MeViewSet, basename="me")
+router.register("audit-events", workspaces_audit_api.AuditEventViewSet, basename="audit-event")
 
 router.register("exports", imports_api.ExportViewSet, basename="export")
 router.register("segments", segments_api.SegmentViewSet, basename="segment")

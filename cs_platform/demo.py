@@ -27,7 +27,8 @@ from accounts.models import (
     Touchpoint,
 )
 from usage.models import DailyAccountUsage, ProductUser, UsageEvent
-from workspaces.models import ApiToken, AuditEvent, Role, Workspace
+from workspaces.audit import erase_workspace_audit
+from workspaces.models import ApiToken, Role, Workspace
 from workspaces.policy import SystemActor
 from workspaces.services import create_user_with_membership, issue_token
 
@@ -128,7 +129,7 @@ def _wipe(workspace):
     Touchpoint.objects.for_workspace(workspace).delete()
     Account.objects.for_workspace(workspace).delete()
     Tag.objects.for_workspace(workspace).delete()
-    AuditEvent.objects.for_workspace(workspace).delete()
+    erase_workspace_audit(workspace=workspace)  # the demo's history restarts with its data
 
 
 @transaction.atomic

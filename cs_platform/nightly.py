@@ -23,7 +23,11 @@ from coverage import nightly as coverage_nightly
 from healthscore import nightly as health_nightly
 from segments import nightly as segments_nightly
 from usage import nightly as usage_nightly
+from workspaces.audit import record_audit
 from workspaces.models import Workspace
+from workspaces.policy import SystemActor
+
+NIGHTLY = SystemActor("nightly")
 
 logger = logging.getLogger(__name__)
 
@@ -46,10 +50,12 @@ NIGHTLY_STEPS = [
 ]
 
 
-def run_nightly(*, workspace, as_of, only=None):
+def run_nightly(*, workspace, as_of, only=None, actor=NIGHTLY):
     """Run the steps (all, or those named in `only`) for one workspace and day; returns their names.
 
-    The caller holds the workspace's lock (see cs_platform.tasks.recompute_workspace)."""
+    The caller holds the workspace's lock (see cs_platform.tasks.recompute_workspace). What the steps
+    derive (snapshots, rollups, segment membership, tiers, scores, alerts) is audited once per run:
+    one "nightly.run" event naming `actor` (the platform, or the member who asked for "Recompute now")."""
     unknown = set(only or ()) - {step.name for step in NIGHTLY_STEPS}
     if unknown:
         raise ValueError(f"Unknown nightly step(s): {', '.join(sorted(unknown))}.")
@@ -59,6 +65,8 @@ def run_nightly(*, workspace, as_of, only=None):
             continue
         step.run(workspace=workspace, as_of=as_of)
         ran.append(step.name)
+    record_audit(workspace=workspace, actor=actor, action="nightly.run", obj=workspace,
+                 changes={"day": as_of.isoformat(), "steps": ", ".join(ran)})
     return ran
 
 

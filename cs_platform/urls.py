@@ -3,12 +3,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from .audit_views import AuditLogExportView, AuditLogView
 from .views import HomeView, RecomputeView
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("workspace/audit/", AuditLogView.as_view(), name="audit_log"),
+    path("workspace/audit/export.<str:file_format>", AuditLogExportView.as_view(), name="audit_log_export"),
     path("workspace/", include("workspaces.urls")),
     path("accounts/", include("accounts.urls")),
     path("imports/", include("imports.urls")),

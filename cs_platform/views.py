@@ -26,7 +26,7 @@ class RecomputeView(WorkspaceMixin, View):
     required_action = "pipeline.recompute"
 
     def post(self, request):
-        result = recompute_workspace.delay(self.workspace.pk)
+        result = recompute_workspace.delay(self.workspace.pk, requested_by=self.membership.pk)
         if not result.ready():
             messages.info(request, _("Recomputation started; refresh in a minute."))
         elif result.get()["skipped"]:

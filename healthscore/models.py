@@ -128,7 +128,7 @@ class SentimentRating(WorkspaceOwned):
         indexes = [models.Index(fields=["workspace", "rated_at"]), models.Index(fields=["account", "rated_at"])]
 
     def __str__(self):
-        return f"{self.account_id}: {self.rating}"
+        return f"{self.account} · {self.rating}/5"
 
 
 class HealthSnapshot(WorkspaceOwned):

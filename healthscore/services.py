@@ -86,6 +86,7 @@ def save_scorecard(*, workspace, actor, scorecard=None, definition=None, note=""
         if not isinstance(segments, list) or not all(isinstance(s, int) and not isinstance(s, bool) for s in segments):
             raise DomainError(_("Segments are a list of segment IDs."), field="segments")
         _check_segments(workspace, segments)
+    before = {name: getattr(scorecard, name) for name in fields}
     for field, value in fields.items():
         setattr(scorecard, field, value)
     if not created and scorecard.is_default and (scorecard.tiers or scorecard.segments):
@@ -93,6 +94,12 @@ def save_scorecard(*, workspace, actor, scorecard=None, definition=None, note=""
                           field="tiers")
     scorecard.full_clean()
     scorecard.save()
+    changed = {name: [str(before[name]), str(getattr(scorecard, name))] for name in fields
+               if before[name] != getattr(scorecard, name)}
+    if created or changed:
+        record_audit(workspace=workspace, actor=actor, obj=scorecard,
+                     action="health.scorecard_created" if created else "health.scorecard_updated",
+                     changes={} if created else changed)
     version = latest_version(scorecard)
     if definition is not None:
         clean = validate_definition(definition)
@@ -143,6 +150,8 @@ def rate_sentiment(*, account, actor, rating, reasons=(), note="", rated_at=None
     )
     entry.full_clean()
     entry.save()
+    record_audit(workspace=account.workspace, actor=actor, action="health.sentiment_rated", obj=entry,
+                 changes={"account": account.name, "rating": rating, "reasons": ", ".join(entry.reasons)})
     return entry
 
 

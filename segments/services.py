@@ -116,7 +116,11 @@ def materialize_segment(*, segment, as_of):
 def recompute_segment(*, segment, actor):
     """Membership as of today now, rather than at the next night."""
     authorize(actor, "segments.manage", segment)
-    return materialize_segment(segment=segment, as_of=segment.workspace.today())
+    with transaction.atomic():
+        result = materialize_segment(segment=segment, as_of=segment.workspace.today())
+        record_audit(workspace=segment.workspace, actor=actor, action="segment.recomputed", obj=segment,
+                     changes={"entered": result.get("entered", 0), "left": result.get("left", 0)})
+    return result
 
 
 def materialize_segments(*, workspace, as_of):

@@ -14,6 +14,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .audit import record_audit
 from .models import ApiToken, AuditEvent, Membership, Role, Workspace, WorkspaceOwned
 from .policy import SystemActor
 from .services import revoke_token
@@ -49,6 +50,34 @@ def _workspace_id_of(obj):
     if isinstance(obj, ApiToken):
         return obj.membership.workspace_id if obj.membership_id else None
     return getattr(obj, "workspace_id", None)
+
+
+def admin_actor(request, workspace_id):
+    """Who the audit names for a change made in the admin: the staff user's membership in the row's
+    workspace, or (a superuser outside it) the site itself with the user's name."""
+    member = Membership.all_workspaces.filter(workspace_id=workspace_id, user=request.user,
+                                              is_active=True).select_related("user").first()
+    return member or SystemActor(f"admin site ({request.user.get_username()})")
+
+
+def audit_admin_change(request, obj, verb, changes=None):
+    """One audit row per row the admin creates, changes or deletes (the admin bypasses the services)."""
+    workspace_id = _workspace_id_of(obj)
+    if workspace_id is None or isinstance(obj, AuditEvent) or (isinstance(obj, Workspace) and verb == "deleted"):
+        return  # (a deleted workspace takes its audit log with it: offboarding)
+    record_audit(workspace=Workspace(pk=workspace_id), actor=admin_actor(request, workspace_id),
+                 action=f"{obj._meta.model_name}.{verb}", obj=obj, changes={"source": "admin", **(changes or {})})
+
+
+def form_changes(form):
+    """{field: [before, after]} of what an admin form changed, as text."""
+    if form is None:
+        return {}
+    changes = {}
+    for name in form.changed_data:
+        before, after = form.initial.get(name), form.cleaned_data.get(name)
+        changes[name] = [None if before is None else str(before), None if after is None else str(after)]
+    return changes
 
 
 def scope(queryset, request):
@@ -129,11 +158,14 @@ class WorkspaceScopedAdmin(admin.ModelAdmin):
         # Inline rows (an account's contacts) belong to their parent's workspace.
         instances = formset.save(commit=False)
         for obj in formset.deleted_objects:
+            audit_admin_change(request, obj, "deleted")
             obj.delete()
         for obj in instances:
             if isinstance(obj, WorkspaceOwned) and not obj.workspace_id:
                 obj.workspace_id = _workspace_id_of(form.instance)
+            created = obj.pk is None
             obj.save()
+            audit_admin_change(request, obj, "created" if created else "updated")
         formset.save_m2m()
 
     def save_model(self, request, obj, form, change):
@@ -141,6 +173,17 @@ class WorkspaceScopedAdmin(admin.ModelAdmin):
         if not self._may(request, obj):
             raise PermissionDenied(_("You do not administer this workspace."))
         super().save_model(request, obj, form, change)
+        audit_admin_change(request, obj, "updated" if change else "created", form_changes(form) if change else None)
+
+    # Every write of the admin is audited like a service's (who: the staff user's membership).
+    def delete_model(self, request, obj):
+        audit_admin_change(request, obj, "deleted")
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            audit_admin_change(request, obj, "deleted")
+        super().delete_queryset(request, queryset)
 
 
 class SameWorkspaceFormMixin:
@@ -234,8 +277,14 @@ class ApiTokenAdmin(WorkspaceScopedAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyScopedAdmin):
-    list_display = ["at", "workspace", "actor", "action", "object_type", "object_repr"]
+    """History is append-only: the admin shows it and offers no change, no delete, no action."""
+
+    list_display = ["at", "workspace", "actor_label", "action", "object_type", "object_repr"]
     list_filter = ["action", "object_type", ("workspace", RelatedOnly)]
     search_fields = ["object_repr", "object_id", "action"]
-    list_select_related = ["workspace", "actor__user"]
+    list_select_related = ["workspace", "actor__user", "token"]
     date_hierarchy = "at"
+    actions = None
+
+    def has_delete_permission(self, request, obj=None):
+        return False

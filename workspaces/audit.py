@@ -2,9 +2,15 @@
 
 `actor` is what services receive (see workspaces.policy): a member, a member through an API token
 (the membership carries it), or a SystemActor.
+
+The log is append-only (see AuditEvent): rows are inserted here and never updated or deleted by
+the application, and on PostgreSQL a trigger refuses it even to raw SQL. The one exception is the
+deletion of a whole workspace, whose log goes with it (a tenant's offboarding), and the demo
+workspace's reset, which regenerates that workspace from scratch: both go through
+`erase_workspace_audit`.
 """
 
-from .models import AuditEvent, Membership
+from .models import AuditEvent, Membership, audit_erasure
 
 
 def actor_fields(actor):
@@ -42,3 +48,11 @@ def model_changes(instance, data):
         if old != new:
             changes[field] = [None if old is None else str(old), None if new is None else str(new)]
     return changes
+
+
+def erase_workspace_audit(*, workspace):
+    """Delete the whole audit log of `workspace`. For a workspace that is deleted or regenerated
+    (the demo) only: nothing else may delete audit rows."""
+    with audit_erasure():
+        # The base manager's plain delete: AuditEvent's own querysets refuse to delete.
+        return AuditEvent._base_manager.filter(workspace=workspace).delete()

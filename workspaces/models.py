@@ -9,11 +9,12 @@ import datetime as dt
 import hashlib
 import secrets
 import zoneinfo
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, RegexValidator
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -26,6 +27,15 @@ def validate_time_zone(value):
 currency_code_validator = RegexValidator(
     r"^[A-Z]{3}$", _("Use a three-letter ISO 4217 currency code such as JPY, USD or EUR.")
 )
+
+
+class WorkspaceManagerQuerySet(models.QuerySet):
+    def delete(self):
+        # Deleting a tenant is the one deletion that takes its audit log with it (offboarding).
+        with audit_erasure(using=self.db):
+            return super().delete()
+
+    delete.queryset_only = True
 
 
 class Workspace(models.Model):
@@ -43,12 +53,20 @@ class Workspace(models.Model):
     nightly_queued_on = models.DateField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = WorkspaceManagerQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("workspace")
 
     def __str__(self):
         return self.name
+
+    def delete(self, *args, **kwargs):
+        """Offboarding a tenant: the workspace, every row of it and its audit log go together.
+        The only way audit events are ever deleted (see AuditEvent)."""
+        with audit_erasure(using=kwargs.get("using") or self._state.db):
+            return super().delete(*args, **kwargs)
 
     @property
     def tz(self):
@@ -273,6 +291,56 @@ class ApiToken(models.Model):
         return self.membership.workspace_id
 
 
+class AuditImmutable(Exception):
+    """Something tried to change or delete an audit event: history is append-only."""
+
+
+# The PostgreSQL trigger of migration 0005 refuses UPDATE and DELETE of audit rows unless this
+# transaction-local setting is on. Only `audit_erasure` sets it: deleting a whole workspace.
+AUDIT_ERASURE_SETTING = "cs_platform.erase_audit"
+
+
+@contextmanager
+def audit_erasure(using=None):
+    """Within the block, the current transaction may delete audit rows (a workspace's offboarding,
+    the demo's reset). The permission is transaction-local and switched off again at the block's
+    end, so it cannot leak into the rest of a longer transaction."""
+    conn = connections[using or DEFAULT_DB_ALIAS]
+    with transaction.atomic(using=using):
+        _set_audit_erasure(conn, "on")
+        yield
+        _set_audit_erasure(conn, "off")
+
+
+def _set_audit_erasure(conn, value):
+    if conn.vendor == "postgresql":
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT set_config(%s, %s, true)", [AUDIT_ERASURE_SETTING, value])
+
+
+class AuditEventQuerySet(WorkspaceQuerySet):
+    """Audit events are written once and never changed or deleted through the application.
+
+    `bulk_create` (services writing many records) is fine; `update`, `bulk_update` and `delete`
+    raise AuditImmutable. A workspace's deletion removes its events through the database cascade
+    (see Workspace.delete), which does not go through this queryset.
+    """
+
+    def update(self, **kwargs):
+        raise AuditImmutable("Audit events cannot be changed.")
+
+    def bulk_update(self, objs, fields, batch_size=None):
+        raise AuditImmutable("Audit events cannot be changed.")
+
+    def update_or_create(self, *args, **kwargs):
+        raise AuditImmutable("Audit events cannot be changed.")
+
+    def delete(self):
+        raise AuditImmutable("Audit events cannot be deleted; deleting their workspace is the only way.")
+
+    delete.queryset_only = True
+
+
 class AuditEvent(WorkspaceOwned):
     """Who changed what, and when. Written by services (workspaces.audit), read by managers.
 
@@ -280,8 +348,11 @@ class AuditEvent(WorkspaceOwned):
     `token`), or the platform itself (`system_actor`: "nightly", a rule's name, a command).
     """
 
-    actor = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    token = models.ForeignKey(ApiToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # RESTRICT, not SET_NULL: deleting a member or a token who acted would rewrite history (and
+    # the table refuses updates). Members are deactivated, tokens revoked; a workspace's deletion
+    # cascades to both and to its audit events at once, which RESTRICT allows.
+    actor = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.RESTRICT, related_name="+")
+    token = models.ForeignKey(ApiToken, null=True, blank=True, on_delete=models.RESTRICT, related_name="+")
     system_actor = models.CharField(max_length=80, blank=True)
     action = models.CharField(max_length=40)
     object_type = models.CharField(max_length=60)
@@ -290,12 +361,32 @@ class AuditEvent(WorkspaceOwned):
     changes = models.JSONField(default=dict, blank=True)
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
+    all_workspaces = AuditEventQuerySet.as_manager()
+    objects = WorkspaceScopedManager.from_queryset(AuditEventQuerySet)()
+
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["workspace", "object_type", "object_id"])]
+        indexes = [models.Index(fields=["workspace", "object_type", "object_id"]),
+                   models.Index(fields=["workspace", "-at"], name="audit_workspace_newest")]
 
     def __str__(self):
         return f"{self.action} {self.object_type} {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AuditImmutable("Audit events cannot be changed.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AuditImmutable("Audit events cannot be deleted; deleting their workspace is the only way.")
+
+    @property
+    def actor_kind(self):
+        """"system", "token" or "member": who acted, as the filters and the export name it."""
+        if self.system_actor:
+            return "system"
+        return "token" if self.token_id else "member"
 
     @property
     def actor_label(self):

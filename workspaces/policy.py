@@ -83,6 +83,10 @@ RULES = {
     # action: (role test, message for a refused member, form/API field the refusal is about)
     "members.manage": (admin, _("Only a workspace admin manages members."), None),
     "tokens.revoke": (token_owner_or_admin, _("Only the token's owner or an admin can revoke it."), None),
+    # Managers too: CS leaders answer for the team's book and its health model ("who reassigned this
+    # account, who changed the scorecard, who dismissed that alert?"), and the log shows them nothing
+    # their pages do not; it is an oversight tool, so CSMs and viewers do not watch their peers.
+    "audit.view": (manager, _("Only managers and admins see the audit log."), None),
     "accounts.create": (account_creator, _("A CSM creates accounts that they own."), "owner"),
     "accounts.change": (account_editor, _("Your role does not allow editing this account."), None),
     "accounts.reassign": (manager, _("Only a manager or admin can reassign an account."), "owner"),

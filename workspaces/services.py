@@ -48,8 +48,12 @@ def deactivate_member(*, membership, actor):
         raise DomainError(_("A workspace needs at least one admin."))
     membership.is_active = False
     membership.save(update_fields=["is_active"])
-    membership.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
     record_audit(workspace=membership.workspace, actor=actor, action="member.deactivated", obj=membership)
+    for token in membership.api_tokens.filter(revoked_at__isnull=True):
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        record_audit(workspace=membership.workspace, actor=actor, action="token.revoked", obj=token,
+                     changes={"reason": "member deactivated"})
 
 
 def _other_admin_exists(membership):

@@ -19,7 +19,9 @@ from django.db.models import Max, Min, OuterRef, Subquery
 from django.utils import timezone
 
 from accounts.models import Account, Contact
+from workspaces.audit import audit_event
 from workspaces.models import AuditEvent
+from workspaces.policy import SystemActor
 
 from ..models import DirtyUsageDay, ProcessedMessage, ProductUser, RejectedMessage, UsageEvent
 
@@ -27,6 +29,9 @@ logger = logging.getLogger(__name__)
 
 
 MAX_SET_ASIDE_PAYLOAD = 32 * 1024
+# Who the audit log names for the accounts group calls create or change. (The events themselves are
+# telemetry, not audited one by one; the write key that admits them is.)
+TRACKING_API = SystemActor("tracking API")
 
 
 def _set_aside(workspace, rejected, received_at):
@@ -97,34 +102,43 @@ def _apply_groups(workspace, settings, groups):
         created = list(Account.objects.for_workspace(workspace).filter(external_id__in=missing))
         accounts.update({a.external_id: a for a in created})
         AuditEvent.objects.bulk_create([
-            AuditEvent(workspace=workspace, action="account.created", object_type="account", object_id=str(a.pk),
-                       object_repr=str(a)[:200], changes={"source": "tracking API"})
+            audit_event(workspace=workspace, actor=TRACKING_API, action="account.created", obj=a,
+                        changes={"source": "tracking API"})
             for a in created
         ])
-    changed, changed_fields = [], set()
+    changed, changed_fields, audits = [], set(), []
     for group_id, account in accounts.items():
         fields, attributes = wanted[group_id]
-        dirty = False
+        changes = {}
         for field, value in fields.items():
             if getattr(account, field) != value:
+                changes[field] = [_text(getattr(account, field)), _text(value)]
                 setattr(account, field, value)
                 changed_fields.add(field)
-                dirty = True
         if attributes:
             merged = {**(account.attributes or {}), **attributes}
             if merged != account.attributes:
+                changes["attributes"] = [_text(account.attributes), _text(merged)]
                 account.attributes = merged
                 changed_fields.add("attributes")
-                dirty = True
-        if dirty:
+        if changes:
             changed.append(account)
+            audits.append(audit_event(workspace=workspace, actor=TRACKING_API, action="account.updated",
+                                      obj=account, changes=changes))
     if changed:
         now = timezone.now()
         for account in changed:
             account.updated_at = now
         changed.sort(key=lambda a: a.pk)
         Account.objects.for_workspace(workspace).bulk_update(changed, sorted(changed_fields) + ["updated_at"])
+        AuditEvent.objects.bulk_create(audits)
     return accounts
+
+
+def _text(value):
+    if value is None:
+        return None
+    return json.dumps(value, sort_keys=True, default=str) if isinstance(value, dict | list) else str(value)
 
 
 def _apply_identities(workspace, identifies, groups, accounts_by_group):

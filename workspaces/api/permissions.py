@@ -1,6 +1,7 @@
 from rest_framework import permissions
 
-from ..policy import allows
+from ..errors import NotAllowed
+from ..policy import authorize
 
 
 class IsWorkspaceMember(permissions.BasePermission):
@@ -21,7 +22,14 @@ def may(action):
 
     class Allowed(IsWorkspaceMember):
         def has_permission(self, request, view):
-            return super().has_permission(request, view) and allows(request.membership, action)
+            if not super().has_permission(request, view):
+                return False
+            try:
+                authorize(request.membership, action)
+            except NotAllowed as exc:
+                self.message = exc.message  # the policy's reason, not "not a member"
+                return False
+            return True
 
     Allowed.__name__ = f"May({action})"
     return Allowed
