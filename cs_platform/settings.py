@@ -13,6 +13,8 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from cs_platform.deployment import PUBLIC_INSECURE_KEY, embedded_secret_key, key_file_for, proxy_ssl_header
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -29,7 +31,12 @@ def env_bool(name, default=False):
 
 def env_int(name, default):
     value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
+    if value in (None, ""):
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
 
 
 def env_list(name, default):
@@ -43,12 +50,23 @@ DEBUG = env_bool("DEBUG", default=False)
 DATABASE_URL = env_str("DATABASE_URL")
 REDIS_URL = env_str("REDIS_URL")
 
+SQLITE_PATH = Path(env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")))
+
+# The secret key signs sessions and CSRF tokens: a key someone else knows lets them forge both.
+# Embedded (no DATABASE_URL): a random key generated on the first start and kept in a file beside
+# the SQLite database (mode 0600, git-ignored). `check --deploy` reports it (cs_platform.W001) and
+# reports a public key as an error (cs_platform.E001); see cs_platform/checks.py.
 SECRET_KEY = env_str("SECRET_KEY")
+EMBEDDED_SECRET_KEY_FILE = None
 if not SECRET_KEY:
     if DATABASE_URL and not DEBUG and not env_bool("ALLOW_INSECURE_SECRET_KEY"):
         # A production database with a guessable key would let anyone forge sessions.
         raise ImproperlyConfigured("SECRET_KEY must be set when DATABASE_URL is set and DEBUG is off.")
-    SECRET_KEY = "insecure-embedded-default-key-change-me-for-any-real-deployment"
+    if DATABASE_URL:
+        SECRET_KEY = PUBLIC_INSECURE_KEY  # a throwaway setup that asked for it
+    else:
+        SECRET_KEY = embedded_secret_key(SQLITE_PATH)
+        EMBEDDED_SECRET_KEY_FILE = str(key_file_for(SQLITE_PATH))
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -119,7 +137,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+            "NAME": str(SQLITE_PATH),
             # Nightly jobs and web requests share one file: wait for the lock rather than fail.
             "OPTIONS": {"timeout": 20},
         }
@@ -166,8 +184,35 @@ WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 
+# --- Deployment: HTTPS, cookies, proxies, e-mail. Each is an environment variable (README, "Configuration");
+# `manage.py check --deploy` reports what is still unsafe (Django's checks and cs_platform/checks.py).
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 24 * 14)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
+# Behind a TLS-terminating proxy: the header it sets (e.g. X-Forwarded-Proto), and how many proxies
+# append to X-Forwarded-For, so that the client's address (login lockout, API throttles) is the
+# client's and not one a caller made up. 0: the connection's own address.
+SECURE_PROXY_SSL_HEADER = proxy_ssl_header(env_str("PROXY_SSL_HEADER"))
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
+# Mail (invitations): printed to the console until EMAIL_HOST names an SMTP server.
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if env_str("EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
