@@ -1,3 +1,8 @@
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.db.models import Sum
+from django.utils import timezone
+
 from .models import ApiToken, AuditEvent, Membership
 
 
@@ -41,3 +46,15 @@ def audit_events(*, workspace, object_type=None, object_id=None):
     if object_id is not None:
         events = events.filter(object_id=str(object_id))
     return events
+
+
+def locked_out_usernames(usernames):
+    """Which of `usernames` are locked out of signing in now, from some address (django-axes)."""
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    return set(
+        AccessAttempt.objects.filter(username__in=list(usernames), attempt_time__gte=since)
+        .values("username", "ip_address")
+        .annotate(failures=Sum("failures_since_start"))
+        .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
+        .values_list("username", flat=True)
+    )

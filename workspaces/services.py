@@ -1,5 +1,6 @@
 """Writes of the tenant layer: members, their roles and their API tokens."""
 
+from axes.utils import reset as reset_sign_in_attempts
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -50,6 +51,15 @@ def deactivate_member(*, membership, actor):
     membership.save(update_fields=["is_active"])
     membership.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
     record_audit(workspace=membership.workspace, actor=actor, action="member.deactivated", obj=membership)
+
+
+def unlock_member(*, membership, actor):
+    """Lift the member's sign-in lockout (from every address): after a forgotten password was found."""
+    authorize(actor, "members.manage", membership)
+    cleared = reset_sign_in_attempts(username=membership.user.get_username())
+    record_audit(workspace=membership.workspace, actor=actor, action="member.unlocked", obj=membership,
+                 changes={"attempts_cleared": cleared})
+    return cleared
 
 
 def _other_admin_exists(membership):

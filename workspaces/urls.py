@@ -12,6 +12,7 @@ urlpatterns = [
     path("members/<int:pk>/role/", views.ChangeRoleView.as_view(), name="member_role"),
     path("members/<int:pk>/deactivate/", views.DeactivateMemberView.as_view(), name="member_deactivate"),
     path("members/<int:pk>/reactivate/", views.ReactivateMemberView.as_view(), name="member_reactivate"),
+    path("members/<int:pk>/unlock/", views.UnlockMemberView.as_view(), name="member_unlock"),
     path("tokens/", views.TokensView.as_view(), name="tokens"),
     path("tokens/<int:pk>/revoke/", views.RevokeTokenView.as_view(), name="token_revoke"),
 ]

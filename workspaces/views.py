@@ -16,7 +16,7 @@ from .middleware import SESSION_KEY
 from .models import ApiToken, Membership, Role
 from .pages import WorkspaceMixin, show_on_form
 from .policy import allows
-from .selectors import memberships_of, tokens_of
+from .selectors import locked_out_usernames, memberships_of, tokens_of
 
 
 @require_POST
@@ -44,8 +44,10 @@ class MembersView(WorkspaceMixin, View):
 
     def render_page(self, add_form=None, new_form=None, status=200):
         can_manage = allows(self.actor, "members.manage")
-        context = {"members": self.get_members(), "roles": Role.choices, "can_manage": can_manage}
+        members = list(self.get_members())
+        context = {"members": members, "roles": Role.choices, "can_manage": can_manage, "locked_out": set()}
         if can_manage:
+            context["locked_out"] = locked_out_usernames(m.user.get_username() for m in members)
             context["add_form"] = add_form or AddMemberForm(workspace=self.workspace, prefix="add")
             context["new_form"] = new_form or NewUserForm(prefix="new")
         return render(self.request, self.template_name, context, status=status)
@@ -126,6 +128,13 @@ class ReactivateMemberView(AdminMemberActionView):
         member = self.get_object()
         services.add_member(workspace=self.workspace, user=member.user, role=member.role, actor=self.actor)
         return self.done(_("%(name)s was reactivated.") % {"name": member.display_name})
+
+
+class UnlockMemberView(AdminMemberActionView):
+    def post(self, request, pk):
+        member = self.get_object()
+        services.unlock_member(membership=member, actor=self.actor)
+        return self.done(_("%(name)s can sign in again.") % {"name": member.display_name})
 
 
 class TokensView(WorkspaceMixin, View):
