@@ -4,6 +4,7 @@ Imported by settings.py before Django is set up: nothing here may import Django 
 """
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -72,3 +73,17 @@ def proxy_ssl_header(value):
     if not header.startswith("HTTP_"):
         header = "HTTP_" + header
     return (header, https_value.strip() or "https")
+
+
+THROTTLE_RATE = re.compile(r"^\d+/(s|sec|second|m|min|minute|h|hour|d|day)$")
+
+
+def env_throttle_rate(name, default):
+    """An API throttle rate from the environment: "240/minute", or "off" for none. Checked at start-up,
+    because DRF would only fail on the first request."""
+    value = os.environ.get(name, "").strip().lower() or default
+    if value in ("off", "none", "0"):
+        return None
+    if not THROTTLE_RATE.match(value):
+        raise ImproperlyConfigured(f"{name} must look like 240/minute (or be off), not {value!r}.")
+    return value

@@ -15,7 +15,13 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from cs_platform.deployment import PUBLIC_INSECURE_KEY, embedded_secret_key, key_file_for, proxy_ssl_header
+from cs_platform.deployment import (
+    PUBLIC_INSECURE_KEY,
+    embedded_secret_key,
+    env_throttle_rate,
+    key_file_for,
+    proxy_ssl_header,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -257,6 +263,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["workspaces.api.permissions.IsWorkspaceMember"],
+    # Rates in API_THROTTLE_RATES below (workspaces/api/throttles.py).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "workspaces.api.throttles.TokenRateThrottle",
+        "workspaces.api.throttles.AnonRateThrottle",
+    ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
@@ -267,6 +278,14 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "workspaces.api.exceptions.api_exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# REST API rate limits, "<requests>/<second|minute|hour|day>" or "off": per API token, per client address
+# without credentials, and per client address for wrong tokens. The tracking API (/v1/) has its own.
+API_THROTTLE_RATES = {
+    "token": env_throttle_rate("API_THROTTLE_TOKEN", "240/minute"),
+    "anon": env_throttle_rate("API_THROTTLE_ANON", "60/minute"),
+    "failed_auth": env_throttle_rate("API_THROTTLE_FAILED_AUTH", "20/minute"),
+}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Customer-success platform API",
     "DESCRIPTION": "REST API v1: customer accounts, contacts, touchpoints and everything built on them. "

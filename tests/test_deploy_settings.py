@@ -21,6 +21,7 @@ CONFIG_VARS = {
     "SECURE_HSTS_PRELOAD", "PROXY_SSL_HEADER", "NUM_PROXIES", "SESSION_COOKIE_AGE", "EMAIL_BACKEND",
     "EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD", "EMAIL_USE_TLS", "EMAIL_USE_SSL",
     "DEFAULT_FROM_EMAIL", "CSRF_TRUSTED_ORIGINS", "ALLOWED_HOSTS", "LOGIN_FAILURE_LIMIT", "LOGIN_COOLOFF_MINUTES",
+    "API_THROTTLE_TOKEN", "API_THROTTLE_ANON", "API_THROTTLE_FAILED_AUTH",
 }
 
 PRINT_SETTINGS = """
@@ -101,13 +102,15 @@ def test_every_deployment_setting_comes_from_the_environment(tmp_path):
         "NUM_PROXIES": "1", "SECURE_COOKIES": "1", "SESSION_COOKIE_AGE": "28800",
         "EMAIL_HOST": "smtp.example.com", "EMAIL_PORT": "587", "EMAIL_HOST_USER": "mailer",
         "EMAIL_HOST_PASSWORD": "secret", "EMAIL_USE_TLS": "1", "DEFAULT_FROM_EMAIL": "cs@example.com",
-        "LOGIN_FAILURE_LIMIT": "8", "LOGIN_COOLOFF_MINUTES": "30",
+        "LOGIN_FAILURE_LIMIT": "8", "LOGIN_COOLOFF_MINUTES": "30", "API_THROTTLE_TOKEN": "1000/hour",
+        "API_THROTTLE_ANON": "off",
     }
     got = settings_in_process([
         "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD", "SECURE_SSL_REDIRECT",
         "SECURE_PROXY_SSL_HEADER", "NUM_PROXIES", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE",
         "SESSION_COOKIE_AGE", "EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER",
         "EMAIL_HOST_PASSWORD", "EMAIL_USE_TLS", "DEFAULT_FROM_EMAIL", "AXES_FAILURE_LIMIT", "AXES_COOLOFF_TIME",
+        "API_THROTTLE_RATES",
     ], env=env, tmp_path=tmp_path)
     assert got == {
         "SECURE_HSTS_SECONDS": 31536000, "SECURE_HSTS_INCLUDE_SUBDOMAINS": True, "SECURE_HSTS_PRELOAD": True,
@@ -116,14 +119,24 @@ def test_every_deployment_setting_comes_from_the_environment(tmp_path):
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend", "EMAIL_HOST": "smtp.example.com",
         "EMAIL_PORT": 587, "EMAIL_HOST_USER": "mailer", "EMAIL_HOST_PASSWORD": "secret", "EMAIL_USE_TLS": True,
         "DEFAULT_FROM_EMAIL": "cs@example.com", "AXES_FAILURE_LIMIT": 8, "AXES_COOLOFF_TIME": "0:30:00",
+        "API_THROTTLE_RATES": {"token": "1000/hour", "anon": None, "failed_auth": "20/minute"},
     }
 
 
-def test_embedded_defaults_print_mail_and_trust_no_proxy(tmp_path):
-    got = settings_in_process(["EMAIL_BACKEND", "SECURE_PROXY_SSL_HEADER", "NUM_PROXIES", "SECURE_HSTS_SECONDS"],
-                              tmp_path=tmp_path)
+def test_embedded_defaults_print_mail_trust_no_proxy_and_limit_sign_ins_and_calls(tmp_path):
+    got = settings_in_process(["EMAIL_BACKEND", "SECURE_PROXY_SSL_HEADER", "NUM_PROXIES", "SECURE_HSTS_SECONDS",
+                               "AXES_FAILURE_LIMIT", "AXES_COOLOFF_TIME", "API_THROTTLE_RATES"], tmp_path=tmp_path)
     assert got == {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
-                   "SECURE_PROXY_SSL_HEADER": None, "NUM_PROXIES": 0, "SECURE_HSTS_SECONDS": 0}
+                   "SECURE_PROXY_SSL_HEADER": None, "NUM_PROXIES": 0, "SECURE_HSTS_SECONDS": 0,
+                   "AXES_FAILURE_LIMIT": 5, "AXES_COOLOFF_TIME": "0:15:00",
+                   "API_THROTTLE_RATES": {"token": "240/minute", "anon": "60/minute", "failed_auth": "20/minute"}}
+
+
+def test_a_malformed_rate_names_its_variable(tmp_path):
+    done = run(["-c", PRINT_SETTINGS % (["API_THROTTLE_RATES"],)], tmp_path=tmp_path,
+               env={"API_THROTTLE_TOKEN": "lots"})
+    assert done.returncode != 0
+    assert "API_THROTTLE_TOKEN" in done.stderr
 
 
 def test_a_malformed_number_names_its_variable(tmp_path):
