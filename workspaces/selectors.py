@@ -3,7 +3,7 @@ from django.conf import settings
 from django.db.models import Sum
 from django.utils import timezone
 
-from .models import ApiToken, AuditEvent, Membership
+from .models import ApiToken, AuditEvent, Invitation, Membership
 
 
 def memberships_of(user):
@@ -57,4 +57,17 @@ def locked_out_usernames(usernames):
         .annotate(failures=Sum("failures_since_start"))
         .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
         .values_list("username", flat=True)
+    )
+
+
+def pending_invitations(*, workspace):
+    return Invitation.objects.for_workspace(workspace).pending().select_related("invited_by__user")
+
+
+def invitation_for_token(token):
+    """The invitation a link names, in whichever workspace (the token is the proof), or None."""
+    return (
+        Invitation.all_workspaces.select_related("workspace", "invited_by__user")
+        .filter(token_hash=Invitation.hash_token(token))
+        .first()
     )

@@ -2,7 +2,8 @@
    Content-Security-Policy can forbid inline script:
    - <select data-autosubmit> submits its form when changed (the workspace switcher, the CSM picker);
      a <noscript> button does the same without JavaScript.
-   - <form data-confirm="question"> asks before it submits (deleting a segment). */
+   - <form data-confirm="question"> asks before it submits (deleting a segment).
+   - <button data-copy="#field"> copies the field's text (an invitation link). */
 (function () {
   "use strict";
   document.addEventListener("change", function (event) {
@@ -16,6 +17,17 @@
     var question = form.getAttribute && form.getAttribute("data-confirm");
     if (question && !window.confirm(question)) {
       event.preventDefault();
+    }
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-copy]") : null;
+    var field = button && document.querySelector(button.getAttribute("data-copy"));
+    if (!field) return;
+    field.select();
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).catch(function () { /* selected: the user copies */ });
+    } else {
+      document.execCommand("copy");
     }
   });
 })();
