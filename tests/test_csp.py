@@ -115,3 +115,16 @@ def test_no_page_carries_markup_the_policy_blocks(login, admin, manager, every_p
         checked += 1
     assert checked >= 20
     assert 'name="workspace"' in client.get(reverse("home")).content.decode()
+
+
+def test_the_pages_of_people_not_signed_in_carry_nothing_the_policy_blocks(client, admin, ws, csm):
+    from workspaces.services import invite_member
+
+    _invitation, token = invite_member(workspace=ws, email="new@example.com", role="csm", actor=admin)
+    join = client.get(reverse("workspaces:join", args=[token]))
+    assert join.status_code == 200 and blocked_markup(join.content.decode()) == []
+    for _ in range(5):
+        client.post(reverse("login"), {"username": "csm", "password": "wrong"})
+    locked = client.post(reverse("login"), {"username": "csm", "password": "wrong"})
+    assert locked.status_code == 429 and blocked_markup(locked.content.decode()) == []
+    assert directives(locked)["script-src"] == ["'self'"]
