@@ -157,8 +157,8 @@ class StageForm(forms.ModelForm):
         fields = ["name", "position", "target_share"]
         widgets = {
             "name": forms.TextInput(attrs={"size": 24}),
-            "position": forms.NumberInput(attrs={"min": 0, "style": "width: 5em"}),
-            "target_share": forms.NumberInput(attrs={"min": 0, "max": 100, "step": "0.1", "style": "width: 6em"}),
+            "position": forms.NumberInput(attrs={"min": 0, "class": "width-5em"}),
+            "target_share": forms.NumberInput(attrs={"min": 0, "max": 100, "step": "0.1", "class": "width-6em"}),
         }
 
     def clean_target_share(self):

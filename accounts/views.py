@@ -91,7 +91,7 @@ class AccountListView(AccountMixin, ListView):
         for name in ("status", "touch_tier", "health_band"):
             form.fields[name].widget.choices = list(form.fields[name].choices)
         for name in ("arr_min", "arr_max"):
-            form.fields[name].widget.attrs.update(min=0, step="any", style="width: 9em")
+            form.fields[name].widget.attrs.update(min=0, step="any", **{"class": "width-9em"})
         if self.filterset.is_bound and not self.filterset.is_valid():
             # A filter that names something outside this workspace (or is malformed) is rejected,
             # not silently dropped: show the error and no rows.

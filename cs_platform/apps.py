@@ -8,3 +8,6 @@ class CsPlatformConfig(AppConfig):
 
     name = "cs_platform"
     label = "cs_platform"
+
+    def ready(self):
+        from . import checks  # noqa: F401  registers the deployment checks

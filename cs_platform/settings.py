@@ -5,13 +5,23 @@ platform runs embedded: a SQLite file next to the code and Celery tasks run eage
 `DATABASE_URL` switches to PostgreSQL, `REDIS_URL` to a Redis broker and cache with real workers.
 """
 
+import datetime as dt
 import os
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from cs_platform.deployment import (
+    PUBLIC_INSECURE_KEY,
+    embedded_secret_key,
+    env_throttle_rate,
+    key_file_for,
+    proxy_ssl_header,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -29,7 +39,12 @@ def env_bool(name, default=False):
 
 def env_int(name, default):
     value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
+    if value in (None, ""):
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
 
 
 def env_list(name, default):
@@ -43,12 +58,23 @@ DEBUG = env_bool("DEBUG", default=False)
 DATABASE_URL = env_str("DATABASE_URL")
 REDIS_URL = env_str("REDIS_URL")
 
+SQLITE_PATH = Path(env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")))
+
+# The secret key signs sessions and CSRF tokens: a key someone else knows lets them forge both.
+# Embedded (no DATABASE_URL): a random key generated on the first start and kept in a file beside
+# the SQLite database (mode 0600, git-ignored). `check --deploy` reports it (cs_platform.W001) and
+# reports a public key as an error (cs_platform.E001); see cs_platform/checks.py.
 SECRET_KEY = env_str("SECRET_KEY")
+EMBEDDED_SECRET_KEY_FILE = None
 if not SECRET_KEY:
     if DATABASE_URL and not DEBUG and not env_bool("ALLOW_INSECURE_SECRET_KEY"):
         # A production database with a guessable key would let anyone forge sessions.
         raise ImproperlyConfigured("SECRET_KEY must be set when DATABASE_URL is set and DEBUG is off.")
-    SECRET_KEY = "insecure-embedded-default-key-change-me-for-any-real-deployment"
+    if DATABASE_URL:
+        SECRET_KEY = PUBLIC_INSECURE_KEY  # a throwaway setup that asked for it
+    else:
+        SECRET_KEY = embedded_secret_key(SQLITE_PATH)
+        EMBEDDED_SECRET_KEY_FILE = str(key_file_for(SQLITE_PATH))
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -66,6 +92,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
+    "axes",
     "ui",
     "workspaces",
     "accounts",
@@ -80,6 +108,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -88,6 +117,8 @@ MIDDLEWARE = [
     "workspaces.middleware.CurrentWorkspaceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a refused sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cs_platform.urls"
@@ -119,7 +150,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+            "NAME": str(SQLITE_PATH),
             # Nightly jobs and web requests share one file: wait for the lock rather than fail.
             "OPTIONS": {"timeout": 20},
         }
@@ -136,6 +167,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Sign-in lockout (django-axes): LOGIN_FAILURE_LIMIT failed sign-ins for one username from one client
+# address lock that pair out for LOGIN_COOLOFF_MINUTES, whatever password comes next. Attempts are rows
+# in the database (SQLite or PostgreSQL alike); workspaces/lockout.py has the client address and the page.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "workspaces.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "workspaces.lockout.lockout_response"
+AXES_VERBOSE = False
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -166,8 +209,55 @@ WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
 
+# --- Deployment: HTTPS, cookies, proxies, e-mail. Each is an environment variable (README, "Configuration");
+# `manage.py check --deploy` reports what is still unsafe (Django's checks and cs_platform/checks.py).
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 24 * 14)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
+# Behind a TLS-terminating proxy: the header it sets (e.g. X-Forwarded-Proto), and how many proxies
+# append to X-Forwarded-For, so that the client's address (login lockout, API throttles) is the
+# client's and not one a caller made up. 0: the connection's own address.
+SECURE_PROXY_SSL_HEADER = proxy_ssl_header(env_str("PROXY_SSL_HEADER"))
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
+# Content-Security-Policy: scripts and styles from our own files only; no inline script, event
+# handler or style attribute (behaviour lives in static/js, bound with addEventListener). The API
+# docs pages relax what their bundled viewers need, per view (cs_platform/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "report-uri": env_list("CSP_REPORT_URI", None),
+    },
+}
+# Mail (invitations): printed to the console until EMAIL_HOST names an SMTP server.
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend" if env_str("EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend",
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "webmaster@localhost")
+SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# How long a member invitation's link works (workspaces.services.invite_member).
+INVITATION_EXPIRY_DAYS = env_int("INVITATION_EXPIRY_DAYS", 7)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -175,6 +265,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["workspaces.api.permissions.IsWorkspaceMember"],
+    # Rates in API_THROTTLE_RATES below (workspaces/api/throttles.py).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "workspaces.api.throttles.TokenRateThrottle",
+        "workspaces.api.throttles.AnonRateThrottle",
+    ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
@@ -185,6 +280,14 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "workspaces.api.exceptions.api_exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# REST API rate limits, "<requests>/<second|minute|hour|day>" or "off": per API token, per client address
+# without credentials, and per client address for wrong tokens. The tracking API (/v1/) has its own.
+API_THROTTLE_RATES = {
+    "token": env_throttle_rate("API_THROTTLE_TOKEN", "240/minute"),
+    "anon": env_throttle_rate("API_THROTTLE_ANON", "60/minute"),
+    "failed_auth": env_throttle_rate("API_THROTTLE_FAILED_AUTH", "20/minute"),
+}
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Customer-success platform API",
     "DESCRIPTION": "REST API v1: customer accounts, contacts, touchpoints and everything built on them. "
@@ -237,5 +340,5 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

@@ -31,6 +31,13 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _no_api_throttles(settings):
+    """API throttles count in the cache, which outlives a test (and, in Redis, the run): the suite runs
+    without them; tests/test_api_throttles.py sets its own rates."""
+    settings.API_THROTTLE_RATES = {scope: None for scope in settings.API_THROTTLE_RATES}
+
+
 @pytest.fixture
 def ws(db):
     return WorkspaceFactory(name="Acme CS", slug="acme-cs")

@@ -59,11 +59,11 @@ from usage.models import (
     UsageEvent,
     WriteKey,
 )
-from workspaces.models import ApiToken, AuditEvent, Membership, Workspace
+from workspaces.models import ApiToken, AuditEvent, Invitation, Membership, Workspace
 from workspaces.policy import SYSTEM
-from workspaces.services import deactivate_member, issue_token
+from workspaces.services import deactivate_member, invite_member, issue_token
 
-from .factories import AccountFactory, ContactFactory, ContractFactory, TouchpointFactory, UserFactory
+from .factories import AccountFactory, ContactFactory, ContractFactory, TouchpointFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +73,7 @@ OUR_APPS = {"workspaces", "accounts", "usage", "imports", "segments", "coverage"
 # Audited records: each change of one has an event naming it.
 AUDITED = {Workspace, Membership, ApiToken, Account, Contact, Touchpoint, Contract, LifecycleStage, Segment,
            CadencePolicy, TouchModel, HealthSettings, Scorecard, SentimentRating, HealthAlert, WriteKey,
-           IngestSettings}
+           IngestSettings, Invitation}
 # Parts of an audited record: audited as that record (model → the field naming it, or None when an
 # event of that record type in the same operation covers it).
 PARTS = {
@@ -589,11 +589,11 @@ def post(client, url, data=None):
 
 PAGE_WRITES = {
     # url name (#variant): (w, client) -> response; the caller is signed in as the workspace's admin.
-    "workspaces:member_add": lambda w, c: lambda: post(c, reverse("workspaces:member_add"), {
-        "add-username": UserFactory(username="joiner").username, "add-role": "csm"}),
-    "workspaces:member_new": lambda w, c: lambda: post(c, reverse("workspaces:member_new"), {
-        "new-username": "newbie", "new-password": "pass-word-123-long", "new-role": "viewer",
-        "new-first_name": "Nao", "new-last_name": "Ito", "new-email": "nao@example.com"}),
+    "workspaces:invite": lambda w, c: lambda: submit(c, reverse("workspaces:members"), to=reverse("workspaces:invite"),
+                                                     email="joiner@example.com", role="viewer"),
+    "workspaces:invitation_revoke": lambda w, c: (lambda invitation: lambda: post(c, reverse(
+        "workspaces:invitation_revoke", args=[invitation.pk])))(invite_member(
+            workspace=w["ws"], email="late@example.com", role="csm", actor=SYSTEM)[0]),
     "workspaces:member_role": lambda w, c: lambda: post(c, reverse("workspaces:member_role", args=[w["csm2"].pk]),
                                                 {"role": "manager"}),
     "workspaces:member_deactivate": lambda w, c: lambda: post(c, reverse("workspaces:member_deactivate",
@@ -663,6 +663,9 @@ PAGE_READS = {
                                             content_type="application/json"),
 }
 PAGE_BOOKKEEPING = {
+    # Lifting a sign-in lockout deletes the login's failed attempts (django-axes' rows, not a record of
+    # ours); it is audited as member.unlocked naming the member.
+    "workspaces:member_unlock": lambda w, c: post(c, reverse("workspaces:member_unlock", args=[w["csm"].pk])),
     # An import's pages upload the file and queue it; the writes happen in the job, audited as
     # import.<type> naming the member (see task:imports.tasks.process_import_job above).
     "imports:index": lambda w, c: c.post(reverse("imports:index"), {

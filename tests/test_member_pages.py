@@ -1,12 +1,11 @@
-"""Members and API token pages: everyone sees the members, only admins manage them; tokens are personal."""
+"""Members and API token pages: everyone sees the members, only admins manage them; tokens are personal.
+
+Members join by invitation: tests/test_invitations.py."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from workspaces.models import ApiToken, Membership, Role
-
-from .factories import UserFactory
+from workspaces.models import ApiToken, Role
 
 pytestmark = pytest.mark.django_db
 
@@ -21,74 +20,19 @@ def test_every_role_sees_the_members_of_their_workspace_only(login, admin, manag
         listed = {m.user.username for m in response.context["members"]}
         assert listed == {"admin", "manager", "csm", "viewer"}
         assert b"outsider" not in response.content
-    assert b"Create a new user" not in login(viewer).get(MEMBERS).content
-    assert b"Create a new user" in login(admin).get(MEMBERS).content
+    assert b"Invite a member" not in login(viewer).get(MEMBERS).content
+    assert b"Invite a member" in login(admin).get(MEMBERS).content
 
 
 @pytest.mark.parametrize("role_fixture", ["manager", "csm", "viewer"])
 def test_only_admin_manages_members(request, login, role_fixture, csm2):
     member = request.getfixturevalue(role_fixture)
-    other = UserFactory(username="newbie")
     client = login(member)
-    assert client.post(reverse("workspaces:member_add"), {"add-username": "newbie", "add-role": "csm"}).status_code == 403
-    assert client.post(reverse("workspaces:member_new"), {
-        "new-username": "fresh", "new-password": "Long-enough-pass-42", "new-role": "admin",
-    }).status_code == 403
     assert client.post(reverse("workspaces:member_role", args=[csm2.pk]), {"role": "admin"}).status_code == 403
     assert client.post(reverse("workspaces:member_deactivate", args=[csm2.pk])).status_code == 403
+    assert client.post(reverse("workspaces:member_reactivate", args=[csm2.pk])).status_code == 403
     csm2.refresh_from_db()
     assert csm2.role == Role.CSM and csm2.is_active
-    assert not Membership.all_workspaces.filter(user=other).exists()
-    assert not get_user_model().objects.filter(username="fresh").exists()
-
-
-def test_admin_adds_existing_user(login, admin, ws, outsider):
-    # The outsider has a login in workspace B; adding them to A does not expose anything of B.
-    response = login(admin).post(reverse("workspaces:member_add"), {"add-username": "outsider", "add-role": "viewer"})
-    assert response.status_code == 302
-    membership = Membership.all_workspaces.get(workspace=ws, user=outsider.user)
-    assert membership.role == Role.VIEWER and membership.is_active
-
-
-def test_add_unknown_or_existing_member_names_the_field(login, admin, csm):
-    client = login(admin)
-    response = client.post(reverse("workspaces:member_add"), {"add-username": "nobody", "add-role": "csm"})
-    assert response.status_code == 400
-    assert "username" in response.context["add_form"].errors
-    response = client.post(reverse("workspaces:member_add"), {"add-username": "csm", "add-role": "csm"})
-    assert response.status_code == 400
-    assert "already a member" in str(response.context["add_form"].errors["username"])
-
-
-def test_admin_creates_user_who_can_log_in(login, admin, ws, client):
-    response = login(admin).post(reverse("workspaces:member_new"), {
-        "new-username": "haruka", "new-first_name": "Haruka", "new-last_name": "Ito",
-        "new-email": "haruka@example.com", "new-password": "Long-enough-pass-42", "new-role": "csm",
-    })
-    assert response.status_code == 302
-    membership = Membership.all_workspaces.get(workspace=ws, user__username="haruka")
-    assert membership.role == Role.CSM
-    client.logout()
-    assert client.login(username="haruka", password="Long-enough-pass-42")
-
-
-def test_create_user_never_resets_an_existing_login(login, admin, outsider):
-    response = login(admin).post(reverse("workspaces:member_new"), {
-        "new-username": "outsider", "new-password": "Long-enough-pass-42", "new-role": "csm",
-    })
-    assert response.status_code == 400
-    assert "username" in response.context["new_form"].errors
-    outsider.user.refresh_from_db()
-    assert outsider.user.check_password("pass-word-123")
-
-
-def test_create_user_rejects_weak_password(login, admin):
-    response = login(admin).post(reverse("workspaces:member_new"), {
-        "new-username": "weak", "new-password": "123", "new-role": "csm",
-    })
-    assert response.status_code == 400
-    assert "password" in response.context["new_form"].errors
-    assert not get_user_model().objects.filter(username="weak").exists()
 
 
 def test_admin_changes_role_and_deactivates(login, admin, csm, api_for):

@@ -16,15 +16,17 @@ from imports.models import ImportJob
 from segments.services import save_segment
 from tests.factories import AccountFactory, ContactFactory
 from workspaces.api.viewsets import WorkspaceAPIMixin
-from workspaces.models import ApiToken, Membership
+from workspaces.models import ApiToken, Invitation, Membership
 from workspaces.pages import WorkspaceMixin
-from workspaces.services import issue_token
+from workspaces.services import invite_member, issue_token
 
 # Views that are deliberately not on the page base, and why.
 NOT_ON_THE_BASE = {
     "login": "signing in comes before any workspace",
     "logout": "signing out needs no workspace",
     "workspaces:switch": "chooses among the user's own memberships (never one they are not in)",
+    "workspaces:join": "an invitation link: opened by someone who is not a member yet (or not signed in); "
+                       "the token names the workspace and works once",
     "set_language": "Django's language switch: a cookie, no data",
     "api-root": "the API's table of contents: links, no data",
     "api-schema": "the OpenAPI document: the shape of the API, no data",
@@ -95,6 +97,7 @@ def test_every_page_with_an_id_declares_the_model_it_looks_up():
 def b_objects(other_ws, outsider, other_account):
     """One object of every model a page looks up by id, all in workspace B."""
     token, _key = issue_token(membership=outsider, name="b")
+    invitation, _token = invite_member(workspace=other_ws, email="b@example.com", role="csm", actor=outsider)
     contact = ContactFactory(account=other_account)
     segment = save_segment(workspace=other_ws, actor=outsider, name="B segment", rules={})
     job = ImportJob.all_workspaces.create(workspace=other_ws, created_by=outsider, object_type="accounts",
@@ -103,7 +106,7 @@ def b_objects(other_ws, outsider, other_account):
         workspace=other_ws, account=other_account, kind="drop", opened_on=other_ws.today(),
         last_seen_on=other_ws.today(), week=other_ws.today())
     return {
-        Account: other_account, Contact: contact, Membership: outsider, ApiToken: token,
+        Account: other_account, Contact: contact, Membership: outsider, ApiToken: token, Invitation: invitation,
         type(segment): segment, ImportJob: job, HealthAlert: alert,
         CadencePolicy: CadencePolicy.objects.for_workspace(other_ws).first(),
         Scorecard: Scorecard.objects.for_workspace(other_ws).get(is_default=True),

@@ -2,15 +2,26 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
+from .api.throttles import FailedTokenThrottle
 from .models import ApiToken
 
 
 class ApiTokenAuthentication(authentication.TokenAuthentication):
-    """`Authorization: Token <key>`. The token is bound to one membership, hence one workspace."""
+    """`Authorization: Token <key>`. The token is bound to one membership, hence one workspace.
+
+    Wrong keys are counted per client address (FailedTokenThrottle): past the limit, keys from that
+    address are not even looked up — a 429 — until the window has passed.
+    """
 
     keyword = "Token"
 
+    def authenticate(self, request):
+        self._request = request
+        return super().authenticate(request)
+
     def authenticate_credentials(self, key):
+        failures = FailedTokenThrottle()
+        failures.refuse_if_over(self._request)
         token = (
             ApiToken.objects.active()
             .select_related("membership__user", "membership__workspace")
@@ -18,6 +29,7 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
             .first()
         )
         if token is None or not token.membership.user.is_active:
+            failures.record_failure(self._request)
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         # Touch last_used_at at most once a minute: an integration may call many times a second.
         now = timezone.now()

@@ -341,6 +341,59 @@ class AuditEventQuerySet(WorkspaceQuerySet):
     delete.queryset_only = True
 
 
+class InvitationQuerySet(WorkspaceQuerySet):
+    def pending(self):
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class Invitation(WorkspaceOwned):
+    """An admin's invitation of an e-mail address to the workspace, with a role; the invitee accepts it.
+
+    The link carries a random token; only its SHA-256 is stored (like API tokens). It works once,
+    until it expires or an admin revokes it.
+    """
+
+    PENDING, ACCEPTED, REVOKED, EXPIRED = "pending", "accepted", "revoked", "expired"
+
+    email = models.EmailField(_("e-mail"))
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.CSM)
+    invited_by = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    all_workspaces = InvitationQuerySet.as_manager()
+    objects = WorkspaceScopedManager.from_queryset(InvitationQuerySet)()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("invitation")
+
+    def __str__(self):
+        return f"{self.email} ({self.get_role_display()})"
+
+    @staticmethod
+    def hash_token(token):
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @staticmethod
+    def generate_token():
+        return secrets.token_urlsafe(32)
+
+    @property
+    def status(self):
+        if self.accepted_at:
+            return self.ACCEPTED
+        if self.revoked_at:
+            return self.REVOKED
+        if self.expires_at <= timezone.now():
+            return self.EXPIRED
+        return self.PENDING
+
+
 class AuditEvent(WorkspaceOwned):
     """Who changed what, and when. Written by services (workspaces.audit), read by managers.
 

@@ -1,10 +1,13 @@
 import json
 
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .filtersets import ActorKind, AuditEventFilterSet
-from .models import ApiToken, AuditEvent, Membership
+from .models import ApiToken, AuditEvent, Invitation, Membership
 
 
 def memberships_of(user):
@@ -106,3 +109,28 @@ def audit_export_table(events, *, tz):
             ]
 
     return headers, rows()
+
+
+def locked_out_usernames(usernames):
+    """Which of `usernames` are locked out of signing in now, from some address (django-axes)."""
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    return set(
+        AccessAttempt.objects.filter(username__in=list(usernames), attempt_time__gte=since)
+        .values("username", "ip_address")
+        .annotate(failures=Sum("failures_since_start"))
+        .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
+        .values_list("username", flat=True)
+    )
+
+
+def pending_invitations(*, workspace):
+    return Invitation.objects.for_workspace(workspace).pending().select_related("invited_by__user")
+
+
+def invitation_for_token(token):
+    """The invitation a link names, in whichever workspace (the token is the proof), or None."""
+    return (
+        Invitation.all_workspaces.select_related("workspace", "invited_by__user")
+        .filter(token_hash=Invitation.hash_token(token))
+        .first()
+    )

@@ -73,7 +73,7 @@ def line_chart(series, labels=None, markers=None, y_min=None, y_max=None, height
             )
     parts.append("</svg>")
     legend = "".join(
-        f'<span><i class="series-{i % 4}" style="border-top:3px solid"></i>{escape(s.get("name", ""))}</span>'
+        f'<span><i class="series-{i % 4}"></i>{escape(s.get("name", ""))}</span>'
         for i, s in enumerate(series)
         if s.get("name")
     )

@@ -28,6 +28,15 @@ class WorkspaceAPIMixin:
         request.workspace = membership.workspace if membership is not None else None
         request.actor = membership
 
+    def check_permissions(self, request):
+        # Throttles before permissions (DRF checks them after): a caller turned away for having no or
+        # a wrong credential still counts against its address's limit.
+        super().check_throttles(request)
+        super().check_permissions(request)
+
+    def check_throttles(self, request):
+        pass  # done in check_permissions, which every request passes first
+
     def get_serializer_context(self):
         context = super().get_serializer_context()
         context["workspace"] = getattr(self.request, "workspace", None)
