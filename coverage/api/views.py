@@ -51,6 +51,7 @@ def api_as_of(request):
 class CadencePolicyViewSet(WorkspaceViewSet):
     queryset = CadencePolicy.objects.select_related("segment").prefetch_related("rules")
     serializer_class = CadencePolicySerializer
+    policy_actions = {action: "coverage.manage" for action in ("create", "update", "partial_update", "destroy")}
 
     def _save(self, serializer, policy=None):
         data = dict(serializer.validated_data)
@@ -80,6 +81,7 @@ class TierPinViewSet(WorkspaceScopedMixin, mixins.ListModelMixin, mixins.Retriev
                      mixins.DestroyModelMixin, viewsets.GenericViewSet):
     queryset = TierPin.objects.select_related("account", "pinned_by__user")
     serializer_class = TierPinSerializer
+    policy_actions = {"create": "coverage.manage", "destroy": "coverage.manage"}
 
     def perform_create(self, serializer):
         serializer.instance = services.pin_tier(actor=self.request.actor, **serializer.validated_data)
@@ -93,6 +95,7 @@ class TouchModelViewSet(WorkspaceAPIMixin, viewsets.GenericViewSet):
 
     serializer_class = TouchModelSerializer
     lookup_value_regex = "current"
+    policy_actions = {"update": "coverage.manage", "partial_update": "coverage.manage"}
 
     def get_object(self):
         if self.kwargs.get("pk") != "current":
