@@ -17,7 +17,6 @@ from rest_framework.response import Response
 
 from workspaces.api.viewsets import (
     WorkspaceAPIMixin,
-    WorkspaceReadOnlyViewSet,
     WorkspaceScopedMixin,
     WorkspaceViewSet,
 )
@@ -119,8 +118,10 @@ class TouchModelViewSet(WorkspaceAPIMixin, viewsets.GenericViewSet):
         return self.partial_update(request, pk)
 
 
-class CoverageViewSet(WorkspaceReadOnlyViewSet):
-    """Coverage rows of one day (`as_of`, default the latest computed day), plus the reports on them."""
+class CoverageViewSet(WorkspaceScopedMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Coverage rows of one day (`as_of`, default the latest computed day), plus the reports on them.
+
+    A row is read in the list of its day: there is no `coverage/{id}/` (it always answered 404)."""
 
     queryset = CoverageSnapshot.objects.select_related("account", "owner__user")
     serializer_class = CoverageRowSerializer
@@ -131,9 +132,6 @@ class CoverageViewSet(WorkspaceReadOnlyViewSet):
     def get_queryset(self):
         day = api_as_of(self.request)
         return super().get_queryset().filter(day=day) if day else CoverageSnapshot.objects.none()
-
-    def retrieve(self, request, *args, **kwargs):
-        raise NotFound()
 
     @extend_schema(parameters=[AS_OF], responses=CoverageRowSerializer(many=True))
     def list(self, request, *args, **kwargs):
