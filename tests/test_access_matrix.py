@@ -33,7 +33,7 @@ from django.test import Client, RequestFactory, override_settings
 from rest_framework.test import APIClient
 
 from accounts.models import Account, Contact, LifecycleStage, Tag
-from healthscore.models import Scorecard
+from healthscore.models import HealthAlert, Scorecard
 from segments.models import Segment
 from workspaces.errors import NotAllowed
 from workspaces.models import ApiToken, Membership, WorkspaceOwned
@@ -428,3 +428,18 @@ def test_workspace_b_sees_the_same_with_or_without_workspace_a(world):
     assert differ == [], "\n".join(differ)
 
 
+
+def test_another_members_alerts_are_for_managers_only(world):
+    """"health.see_any_alerts": through the API as on the alerts page, a CSM or a viewer reads their
+    own alerts; another member's are not there for them (a 404, like a row of another workspace)."""
+    theirs = world.a.owned(HealthAlert, "csm2")
+    for persona in ("csm", "viewer"):
+        api = world.apis[persona]
+        owners = {row["owner"]["id"] for row in api.get("/api/v1/health/alerts/").json()["results"]}
+        assert owners <= {world.members[persona].pk}, persona
+        assert api.get(f"/api/v1/health/alerts/{theirs.pk}/").status_code == 404
+        outcome = api.post(f"/api/v1/health/alerts/{theirs.pk}/outcome/", {"outcome": "dismissed"})
+        assert outcome.status_code == (404 if persona == "csm" else 403)  # a viewer records no outcome at all
+    mine = world.a.owned(HealthAlert, "csm")
+    assert world.apis["csm"].get(f"/api/v1/health/alerts/{mine.pk}/").status_code == 200
+    assert world.apis["manager"].get("/api/v1/health/alerts/").json()["count"] == len(OWNERS)

@@ -104,6 +104,7 @@ class HealthAlertViewSet(WorkspaceReadOnlyViewSet):
     queryset = HealthAlert.objects.select_related("account", "owner__user")
     serializer_class = HealthAlertSerializer
     policy_actions = {"outcome": "health.record_outcome"}
+    member_rows = ("owner", "health.see_any_alerts")  # as on the alerts page: one's own, or a manager
     filterset_class = HealthAlertFilterSet
     ordering_fields = ["opened_on", "priority", "drop"]
     ordering = ["-opened_on", "-priority"]

@@ -3,6 +3,7 @@ from rest_framework import viewsets
 
 from ..models import ApiToken
 from ..pages import READ_METHODS, UndeclaredAction
+from ..policy import allows
 from .ordering import StrictOrderingFilter
 from .permissions import FollowsPolicy
 
@@ -64,15 +65,25 @@ class WorkspaceScopedMixin(WorkspaceAPIMixin):
     `get_queryset()` narrows it to the caller's workspace, so a row of another workspace is a 404
     and never counts; `perform_create()` stamps new rows with the caller's workspace. What a member
     may change is checked by the services the viewsets call (workspaces.policy).
+
+    `member_rows = (field, action)` narrows it further for rows that belong to a member: the caller
+    sees the rows whose `field` is themselves, and everyone's only if the policy allows `action`
+    (e.g. ("owner", "health.see_any_alerts")); another member's row is then a 404 too.
     """
 
     filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
+    member_rows = None
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             # Schema generation inspects the view without a caller, hence without a workspace.
             return super().get_queryset().none()
-        return super().get_queryset().for_workspace(self.request.workspace)
+        queryset = super().get_queryset().for_workspace(self.request.workspace)
+        if self.member_rows:
+            field, action = self.member_rows
+            if not allows(self.request.actor, action):
+                queryset = queryset.filter(**{field: self.request.membership})
+        return queryset
 
     def perform_create(self, serializer):
         serializer.save(workspace=self.request.workspace)
