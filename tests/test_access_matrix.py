@@ -21,6 +21,7 @@ The data are built once for the module; every request runs in a savepoint rolled
 
 import difflib
 import hashlib
+import itertools
 import json
 import re
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ from workspaces.policy import allows, authorize_role, needs_object
 from workspaces.services import issue_token
 
 from .access_endpoints import NOT_FOR_MEMBERS, NOT_IN_THE_MATRIX, all_patterns, api_endpoints, page_endpoints
-from .access_samples import API_SAMPLES, PAGE_SAMPLES, body_from_read
+from .access_samples import API_SAMPLES, PAGE_SAMPLES, QUERIES, body_from_read
 from .access_world import MARK_A, MARK_B, OWNERS, build_side, populate
 
 # Each test runs in a savepoint of the module's transaction (the marker also has the test database set up).
@@ -227,12 +228,19 @@ def send(world, probe):
     return response, writes.tables, changed
 
 
+def value_combinations(endpoint):
+    """Every combination of the URL's slug values (each export's type and format)."""
+    names = list(endpoint.values)
+    return [dict(zip(names, combination, strict=True))
+            for combination in itertools.product(*(endpoint.values[name] for name in names))]
+
+
 def page_probes(world, persona):
     member, side_a = world.members[persona], world.a
     for endpoint in (e for e in world.endpoints if e.kind == "page"):
-        values = {name: options[0] for name, options in endpoint.values.items()}
-        model = endpoint.model
-        for row in rows_to_try(side_a, model, persona, endpoint) if model else [None]:
+        for values, row in itertools.product(value_combinations(endpoint), rows_to_try(
+                side_a, endpoint.model, persona, endpoint) if endpoint.model else [None]):
+            model = endpoint.model
             ids = {name: (row if m is model else related(side_a, m, row)).pk for name, m in endpoint.id_params.items()}
             url = endpoint.url(ids, values)
             sample = PAGE_SAMPLES.get(endpoint.name) if endpoint.method == "post" else None
@@ -242,7 +250,8 @@ def page_probes(world, persona):
                 expected = MISSING if ids else ALLOWED
             else:
                 expected = page_expectation(endpoint, member, url, ids | values, sample(side, member) if sample else {})
-            yield Probe(endpoint, persona, url, body=body, expected=expected, valid=sample is not None,
+            query = QUERIES[endpoint.name](side) if endpoint.method == "get" and endpoint.name in QUERIES else None
+            yield Probe(endpoint, persona, url, body=body, query=query, expected=expected, valid=sample is not None,
                         note=f"[{type(row).__name__} {row.pk}]" if row else "")
             if persona == "outsider" and endpoint.method == "get" and not ids:
                 # Filters naming A's rows (a page reads those it knows, e.g. the due list's owner).
@@ -283,12 +292,14 @@ def api_probes(world, persona):
                     body, policy_object = sample[1](side_a, member, row)
                 else:
                     valid = False
+                query = QUERIES.get((endpoint.view.__name__, endpoint.viewset_action))
+                query = query(side_a) if query and endpoint.method == "get" else None
                 if persona == "outsider":  # A's rows by id are not there; what the outsider sends is checked
                     expected = MISSING if "id" in ids or ("external_id" in ids and endpoint.method == "get") else None
                 else:
                     expected = api_expectation(endpoint, member, row if ids else None, policy_object)
-                yield Probe(endpoint, persona, endpoint.url(ids, values), body=body, expected=expected, valid=valid,
-                            note=f"[{type(row).__name__} {row.pk}]" if row else "")
+                yield Probe(endpoint, persona, endpoint.url(ids, values), body=body, query=query, expected=expected,
+                            valid=valid, note=f"[{type(row).__name__} {row.pk}]" if row else "")
         if persona == "outsider" and endpoint.method == "get" and not endpoint.id_params:
             yield from outsider_query_probes(world, endpoint)
 
@@ -362,6 +373,14 @@ def test_every_endpoint_declares_what_it_does(world):
     pages = {(e.route, e.method) for e in world.endpoints if e.kind == "page"}
     operations = {(e.route, e.method) for e in world.endpoints if e.kind == "api"}
     assert len(pages) >= 60 and len(operations) >= 90  # the walks really ran
+
+
+def test_what_the_matrix_leaves_out_is_not_for_members(world):
+    """The admin is for staff only (none of the personas is); the tracking API takes a write key only."""
+    for persona in PERSONAS:
+        response = world.pages[persona].get("/admin/")
+        assert response.status_code == 302 and response["Location"].startswith("/admin/login/"), persona
+        assert world.apis[persona].post("/v1/batch", {"batch": []}, format="json").status_code == 401, persona
 
 
 def test_what_the_matrix_leaves_out_exists():
