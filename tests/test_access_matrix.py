@@ -19,15 +19,10 @@ exists or not (`test_workspace_b_sees_the_same_with_or_without_workspace_a`).
 The data are built once for the module; every request runs in a savepoint rolled back after it.
 """
 
-import difflib
-import hashlib
 import itertools
-import json
-import re
 from dataclasses import dataclass
 
 import pytest
-from django.apps import apps
 from django.db import connection, transaction
 from django.http import Http404
 from django.test import Client, RequestFactory, override_settings
@@ -37,10 +32,11 @@ from accounts.models import Account, Contact, LifecycleStage, Tag
 from healthscore.models import HealthAlert, Scorecard
 from segments.models import Segment
 from workspaces.errors import NotAllowed
-from workspaces.models import ApiToken, Membership, WorkspaceOwned
+from workspaces.models import Membership
 from workspaces.policy import allows, authorize_role, needs_object
 from workspaces.services import issue_token
 
+from .access_checks import Writes, changed_lines, fingerprint, normalized, unsent, why
 from .access_endpoints import NOT_FOR_MEMBERS, NOT_IN_THE_MATRIX, all_patterns, api_endpoints, page_endpoints
 from .access_samples import API_SAMPLES, PAGE_SAMPLES, QUERIES, body_from_read
 from .access_world import MARK_A, MARK_B, OWNERS, build_side, populate
@@ -69,21 +65,6 @@ class World:
 
     def side_of(self, persona):
         return self.b if persona == "outsider" else self.a
-
-
-def fingerprint(workspace):
-    """Every row of the workspace, as stored: a change anywhere changes it."""
-    digest = hashlib.sha256()
-    for model in sorted(apps.get_models(), key=lambda m: m._meta.label):
-        if issubclass(model, WorkspaceOwned):
-            rows = model.all_workspaces.filter(workspace=workspace).order_by("pk").values_list()
-        elif model is ApiToken:  # last_used_at moves with every call of the personas' own tokens
-            rows = model.objects.filter(membership__workspace=workspace).order_by("pk").values_list(
-                "pk", "name", "key_hash", "revoked_at")
-        else:
-            continue
-        digest.update(f"{model._meta.label}{list(rows)!r}".encode())
-    return digest.hexdigest()
 
 
 @pytest.fixture(scope="module")
@@ -186,25 +167,6 @@ class Probe:
     def label(self):
         query = "?" + "&".join(f"{k}={v}" for k, v in self.query.items()) if self.query else ""
         return f"{self.persona}: {self.endpoint.method.upper()} {self.url}{query} {self.note}".strip()
-
-
-WRITE = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)"?', re.IGNORECASE)
-# What any request may write: its session (messages), the last use of the caller's own token.
-BOOKKEEPING = re.compile(r'^\s*(?:\w+\s+)+"?django_session"?|^\s*UPDATE\s+"?workspaces_apitoken"?\s+SET\s+"?last_used_at"?\s*=',
-                         re.IGNORECASE)
-
-
-class Writes:
-    """The tables a request wrote to (statements caught on the database connection)."""
-
-    def __init__(self):
-        self.tables = []
-
-    def __call__(self, execute, sql, params, many, context):
-        match = WRITE.match(sql)
-        if match and not BOOKKEEPING.match(sql):
-            self.tables.append(match.group(1))
-        return execute(sql, params, many, context)
 
 
 def send(world, probe):
@@ -320,20 +282,6 @@ def outsider_query_probes(world, endpoint):
 
 
 # --- checks ---------------------------------------------------------------------------------------------
-def unsent(text, probe, mark):
-    """The response without what the request itself sent (an external ID echoed in an error)."""
-    sent = f"{probe.url} {probe.query!r} {json.dumps(probe.body, default=str)}".lower()
-    for echoed in sorted(set(re.findall(rf"[\w.@-]*{mark}[\w.@-]*", sent)), key=len, reverse=True):
-        text = text.replace(echoed, "")
-    return text
-
-
-def why(text):
-    """The errors a form page shows, or the start of the answer."""
-    errors = re.findall(r'class="(?:errorlist|message message-error)[^"]*"[^>]*>(.*?)</(?:ul|div)>', text, re.S)
-    return errors[:3] if errors else text[:160]
-
-
 def violations_of(world, probes):
     found, count = [], 0
     for probe in probes:
@@ -408,27 +356,6 @@ def test_api(world, persona):
     assert found == [], "\n".join(found)
 
 
-VOLATILE = [
-    (re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"'), 'name="csrfmiddlewaretoken"'),
-    (re.compile(r'nonce="[^"]+"'), 'nonce=""'),
-    (re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:?\d\d)?"), "<time>"),
-]
-
-
-def normalized(response):
-    if response.get("Content-Type", "").startswith("application/vnd.openxmlformats"):
-        import io
-
-        import openpyxl
-
-        book = openpyxl.load_workbook(io.BytesIO(response.content))
-        return repr([[list(row) for row in sheet.iter_rows(values_only=True)] for sheet in book.worksheets])
-    text = response.content.decode(errors="replace")
-    for pattern, replacement in VOLATILE:
-        text = pattern.sub(replacement, text)
-    return text
-
-
 def compared(probe):
     """The outsider's reads (and previews): an id of A is a 404 either way."""
     return probe.persona == "outsider" and probe.expected != MISSING and (
@@ -437,11 +364,6 @@ def compared(probe):
 
 def answer(response):
     return response.status_code, normalized(response)
-
-
-def changed_lines(before, after):
-    return [line for line in difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=0)
-            if line[:1] in "+-" and line[:3] not in ("+++", "---")][:6]
 
 
 def test_workspace_b_sees_the_same_with_or_without_workspace_a(world):

@@ -1,6 +1,6 @@
 """The base of every page view: the signed-in member's workspace, scoping, roles and times.
 
-A page view is built on `WorkspaceMixin` (a guard test walks the URLs to make sure):
+A page view is built on `WorkspaceMixin` (the access matrix test walks the URLs to make sure):
 - `self.workspace` and `self.membership` are the request's (chosen in the session by the
   workspace switcher; see workspaces.middleware); a user without a workspace gets a 404;
 - `scoped(Model)` and `get_queryset()` read only this workspace's rows, and `get_object()` looks
@@ -9,7 +9,7 @@ A page view is built on `WorkspaceMixin` (a guard test walks the URLs to make su
   NotAllowed, Django's PermissionDenied: a 403): `required_action` names the policy action of every
   method (e.g. "health.backtest"), `policy_actions` the action per method (`{"post": "coverage.manage"}`;
   None: any member). A GET needs no declaration (every member reads); a POST without one is a
-  programming error, which the access matrix test (tests/test_access_matrix.py) finds first. When
+  programming error, which tests/test_access_matrix.py finds first. When
   the action's rule depends on the object (a CSM edits the accounts they own), the object is
   `policy_object()`: the URL's object by default. Services still check what the input adds;
 - dates and times typed into forms are read in the workspace's time zone, as pages show them.
