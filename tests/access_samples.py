@@ -15,6 +15,7 @@ contact's account…): the test asks the policy about it.
 """
 
 import datetime as dt
+import json
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -79,20 +80,39 @@ def _csv(name, text):
     return SimpleUploadedFile(name, text.encode())
 
 
+def _account_form(side, persona, account=None):
+    return {"name": account.name if account else "New page account", "status": "active", "arr": "0",
+            "licensed_seats": "0", "stage": side.accounts["csm"].stage_id,
+            "owner": account.owner_id if account else persona.pk}
+
+
+def _rules_text(side):
+    return json.dumps(stage_rules(side))
+
+
+# A page's POST, as its form sends it (the row is the one the URL names, if any).
 PAGE_SAMPLES = {
-    "accounts:create": lambda side, persona: {"name": "New page account", "status": "active", "arr": "0",
-                                              "licensed_seats": "0", "stage": side.accounts["csm"].stage_id,
-                                              "owner": persona.pk},
-    "accounts:log_touchpoint": lambda side, persona: {
+    "accounts:create": lambda side, persona, row: _account_form(side, persona),
+    "accounts:edit": lambda side, persona, row: _account_form(side, persona, row),
+    "accounts:contact_add": lambda side, persona, row: {"name": "New contact", "role": "end_user"},
+    "accounts:contact_edit": lambda side, persona, row: {"name": "Edited contact", "role": "end_user"},
+    "segments:create": lambda side, persona, row: {"name": "New page segment", "rules": _rules_text(side)},
+    "segments:edit": lambda side, persona, row: {"name": "Edited segment", "rules": _rules_text(side)},
+    "coverage:policy_create": lambda side, persona, row: {
+        "name": "New page policy", "segment": side.owned(Segment, "free").pk, "priority": "7",
+        "max_gap_days": "30", "channels": ["phone"], "rules-TOTAL_FORMS": "0", "rules-INITIAL_FORMS": "0"},
+    "health:scorecard_new": lambda side, persona, row: {"name": "New page card", "priority": "9"},
+    "workspaces:member_role": lambda side, persona, row: {"role": "viewer"},
+    "accounts:log_touchpoint": lambda side, persona, row: {
         "channel": "phone", "occurred_at": (side.workspace.today() - dt.timedelta(days=1)).isoformat() + "T10:00",
         "summary": "New", "sentiment": "neutral"},
-    "workspaces:tokens": lambda side, persona: {"name": "New token"},
-    "health:rate_sentiment": lambda side, persona: {"rating": "4"},
-    "health:alert_outcome": lambda side, persona: {"outcome": "acted_on"},
-    "coverage:pin": lambda side, persona: {"tier": "low", "reason": "New"},
-    "usage:settings": lambda side, persona: {"action": "save_settings", "retention_days": "400",
+    "workspaces:tokens": lambda side, persona, row: {"name": "New token"},
+    "health:rate_sentiment": lambda side, persona, row: {"rating": "4"},
+    "health:alert_outcome": lambda side, persona, row: {"outcome": "acted_on"},
+    "coverage:pin": lambda side, persona, row: {"tier": "low", "reason": "New"},
+    "usage:settings": lambda side, persona, row: {"action": "save_settings", "retention_days": "400",
                                              "trait_mapping": ""},
-    "imports:index": lambda side, persona: {"object_type": "touchpoints",
+    "imports:index": lambda side, persona, row: {"object_type": "touchpoints",
                                             "file": _csv("t.csv", "account,date,channel\nX,2026-01-01,phone\n")},
 }
 

@@ -207,11 +207,12 @@ def page_probes(world, persona):
             url = endpoint.url(ids, values)
             sample = PAGE_SAMPLES.get(endpoint.name) if endpoint.method == "post" else None
             side = world.side_of(persona)
-            body = sample(side, member) if sample else None
+            body = sample(side, member, row) if sample else None
             if persona == "outsider":
                 expected = MISSING if ids else ALLOWED
             else:
-                expected = page_expectation(endpoint, member, url, ids | values, sample(side, member) if sample else {})
+                expected = page_expectation(endpoint, member, url, ids | values,
+                                            sample(side, member, row) if sample else {})
             query = QUERIES[endpoint.name](side) if endpoint.method == "get" and endpoint.name in QUERIES else None
             yield Probe(endpoint, persona, url, body=body, query=query, expected=expected, valid=sample is not None,
                         note=f"[{type(row).__name__} {row.pk}]" if row else "")
