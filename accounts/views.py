@@ -18,7 +18,7 @@ from django.views.generic import DetailView, ListView
 
 from workspaces.models import Membership
 from workspaces.pages import SERVICE_ERRORS, WorkspaceMixin, show_on_form
-from workspaces.policy import allows, authorize
+from workspaces.policy import allows
 from workspaces.selectors import audit_events
 
 from . import services
@@ -59,12 +59,6 @@ class AccountMixin(WorkspaceMixin):
         # The queryset is scoped to the request's workspace, so that is the account's: reuse it
         # rather than load it again for the selectors that read `account.workspace`.
         account.workspace = self.workspace
-        return account
-
-    def get_editable_account(self):
-        """The account, if this member may edit it: another workspace's is a 404, a forbidden one a 403."""
-        account = self.get_account()
-        authorize(self.actor, "accounts.change", account)
         return account
 
 
@@ -212,11 +206,7 @@ class AccountFormView(AccountMixin, View):
         return AccountForm(data, instance=account, workspace=self.workspace, membership=self.membership)
 
     def get_target(self):
-        if "pk" in self.kwargs:
-            return self.get_editable_account()
-        # May this member create an account at all (of their own, at least)?
-        authorize(self.actor, "accounts.create", Account(workspace=self.workspace, owner=self.membership))
-        return Account(workspace=self.workspace)
+        return self.get_account() if "pk" in self.kwargs else Account(workspace=self.workspace)
 
     def render_form(self, form, account, status=200):
         return render(self.request, self.template_name, {"form": form, "account": account}, status=status)
@@ -244,6 +234,19 @@ class AccountFormView(AccountMixin, View):
         return self.render_form(form, account, status=400)
 
 
+class AccountCreateView(AccountFormView):
+    required_action = "accounts.create"
+
+    def policy_object(self):
+        # May this member create an account at all (of their own, at least)? The service checks the
+        # owner the form names.
+        return Account(workspace=self.workspace, owner=self.membership)
+
+
+class AccountEditView(AccountFormView):
+    required_action = "accounts.change"
+
+
 class AccountDeleteView(AccountMixin, View):
     required_action = "accounts.delete"
     template_name = "accounts/account_confirm_delete.html"
@@ -265,10 +268,11 @@ class AccountDeleteView(AccountMixin, View):
 class ContactFormView(AccountMixin, View):
     """Add or edit a contact of an account; same rule as editing the account itself."""
 
+    required_action = "accounts.change"
     template_name = "accounts/contact_form.html"
 
     def get_target(self):
-        account = self.get_editable_account()
+        account = self.get_account()
         if "contact_pk" in self.kwargs:
             contact = get_object_or_404(account_contacts(account=account), pk=self.kwargs["contact_pk"])
         else:

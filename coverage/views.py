@@ -17,7 +17,7 @@ from accounts.models import Account, Channel
 from ui.spreadsheets import spreadsheet_response
 from workspaces.errors import DomainError
 from workspaces.pages import SERVICE_ERRORS, WorkspaceMixin, show_on_form
-from workspaces.policy import allows, authorize
+from workspaces.policy import allows
 from workspaces.selectors import workspace_members
 
 from . import selectors, services
@@ -125,6 +125,7 @@ class DueListView(WorkspaceMixin, TemplateView):
 
 class MatrixView(WorkspaceMixin, TemplateView):
     template_name = "coverage/matrix.html"
+    policy_actions = {"post": "coverage.manage"}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -148,6 +149,7 @@ class TouchModelView(WorkspaceMixin, View):
     """Tiers & cadence: thresholds, matrix bands, policies and pins. Everyone reads; managers edit."""
 
     template_name = "coverage/touch_model.html"
+    policy_actions = {"post": "coverage.manage"}
 
     def render(self, form, status=200):
         return render(self.request, self.template_name, {
@@ -167,7 +169,6 @@ class TouchModelView(WorkspaceMixin, View):
         }))
 
     def post(self, request):
-        authorize(self.actor, "coverage.manage")
         form = TouchModelForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data

@@ -11,7 +11,7 @@ from accounts.models import Account, AccountStatus
 from segments.selectors import segments_of
 from workspaces.errors import DomainError
 from workspaces.pages import WorkspaceMixin
-from workspaces.policy import allows, authorize
+from workspaces.policy import allows
 from workspaces.selectors import workspace_members
 
 from . import services
@@ -85,6 +85,7 @@ class HealthSettingsView(WorkspaceMixin, View):
 
 class RateSentimentView(WorkspaceMixin, View):
     model = Account
+    required_action = "health.rate_sentiment"
 
     def post(self, request, pk):
         account = self.get_object()
@@ -124,6 +125,7 @@ class MyAlertsView(WorkspaceMixin, View):
 
 class AlertOutcomeView(WorkspaceMixin, View):
     model = HealthAlert
+    required_action = "health.record_outcome"
 
     def post(self, request, pk):
         alert = self.get_object(self.get_queryset().select_related("account"))
@@ -160,7 +162,7 @@ class ScorecardView(WorkspaceMixin, View):
     """Managers edit weights and rules; "preview" shows the effect (what-if) without saving."""
 
     model = Scorecard
-
+    policy_actions = {"post": "health.manage"}
     template_name = "healthscore/scorecard.html"
 
     def get_card(self, pk):
@@ -172,7 +174,6 @@ class ScorecardView(WorkspaceMixin, View):
         return self.render(card, version, version.definition, errors={}, preview=None)
 
     def post(self, request, pk):
-        authorize(self.actor, "health.manage")
         card = self.get_card(pk)
         version = latest_version(card)
         definition, errors = definition_from_post(request.POST, version.definition)

@@ -2,7 +2,7 @@
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import BadRequest, ValidationError
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -36,6 +36,14 @@ class UploadForm(forms.Form):
 
 class ImportIndexView(WorkspaceMixin, View):
     template_name = "imports/index.html"
+    policy_actions = {"post": "imports.{object_type}"}
+
+    def policy_params(self):
+        object_type = self.request.POST.get("object_type", "")
+        if object_type not in OBJECT_TYPES:
+            # The form offers only the types this member may import; anything else is no browser's.
+            raise BadRequest(_("Choose what the file contains."))
+        return {"object_type": object_type}
 
     def get(self, request):
         return self.render(UploadForm(actor=self.actor))
@@ -67,11 +75,13 @@ class JobMixin(WorkspaceMixin):
     """A job of the current workspace that the member may run (404 for another workspace's)."""
 
     model = ImportJob
+    required_action = "imports.{object_type}"
+
+    def policy_params(self):
+        return {"object_type": self.get_object().object_type}
 
     def get_job(self, pk):
-        job = self.get_object()
-        services.check_can_import(self.actor, job.object_type)
-        return job
+        return self.get_object()
 
 
 class MapColumnsView(JobMixin, View):

@@ -689,9 +689,10 @@ def uploaded_job(w):
 
 
 def post_page_names():
-    from .test_page_guards import page_views
+    from .access_endpoints import page_endpoints
 
-    return {name for _route, name, cls in page_views() if cls is not None and hasattr(cls, "post")}
+    endpoints, _problems = page_endpoints()
+    return {endpoint.name for endpoint in endpoints if endpoint.method == "post"}
 
 
 def test_the_page_catalogue_is_complete():

@@ -84,11 +84,11 @@ def test_roles(ws, viewer, csm, login, account, django_capture_on_commit_callbac
     client = login(viewer)
     page = client.get(reverse("imports:index")).content.decode()
     assert "does not allow imports" in page
-    assert upload(client, csv_bytes([["name"], ["x"]])).status_code == 400
+    assert upload(client, csv_bytes([["name"], ["x"]])).status_code == 403  # refused by the policy
     assert client.get(reverse("imports:export", args=["accounts", "csv"])).status_code == 200  # viewers read
 
     client = login(csm)
-    assert upload(client, csv_bytes([["name"], ["x"]])).status_code == 400  # accounts: managers only
+    assert upload(client, csv_bytes([["name"], ["x"]])).status_code == 403  # accounts: managers only
     response = upload(client, csv_bytes([["account", "date", "channel"], [account.name, "2024-05-01", "phone"]]),
                       object_type="touchpoints")
     job = ImportJob.all_workspaces.get(object_type="touchpoints")

@@ -11,7 +11,7 @@ from django.views.generic import TemplateView
 
 from workspaces.errors import DomainError
 from workspaces.pages import WorkspaceMixin
-from workspaces.policy import allows, authorize
+from workspaces.policy import allows
 
 from . import selectors, services
 from .forms import IngestSettingsForm, WriteKeyForm
@@ -61,6 +61,7 @@ await client.flush();"""),
 class UsageSettingsView(WorkspaceMixin, TemplateView):
     template_name = "usage/settings.html"
     required_action = "usage.view_settings"
+    policy_actions = {"post": "usage.manage"}  # every action of the form is an admin's: refused before it is read
 
     def get_context_data(self, *, new_key=None, key_form=None, settings_form=None, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -87,7 +88,6 @@ class UsageSettingsView(WorkspaceMixin, TemplateView):
         return context
 
     def post(self, request, *args, **kwargs):
-        authorize(self.actor, "usage.manage")  # every action below is an admin's; refuse before reading the form
         action = request.POST.get("action")
         try:
             if action == "create_key":

@@ -1,17 +1,22 @@
 """The base of every page view: the signed-in member's workspace, scoping, roles and times.
 
-A page view is built on `WorkspaceMixin` (a guard test walks the URLs to make sure):
+A page view is built on `WorkspaceMixin` (the access matrix test walks the URLs to make sure):
 - `self.workspace` and `self.membership` are the request's (chosen in the session by the
   workspace switcher; see workspaces.middleware); a user without a workspace gets a 404;
 - `scoped(Model)` and `get_queryset()` read only this workspace's rows, and `get_object()` looks
   the URL's `pk` up in them, so another workspace's id is a 404 exactly like a missing one;
-- `required_action` names a policy action every request of the view needs (e.g. "health.backtest");
-  services check the rest, and their NotAllowed is Django's PermissionDenied: a 403;
+- what each request may do is declared, and checked here before the handler runs (a refusal is
+  NotAllowed, Django's PermissionDenied: a 403): `required_action` names the policy action of every
+  method (e.g. "health.backtest"), `policy_actions` the action per method (`{"post": "coverage.manage"}`;
+  None: any member). A GET needs no declaration (every member reads); a POST without one is a
+  programming error, which tests/test_access_matrix.py finds first. When
+  the action's rule depends on the object (a CSM edits the accounts they own), the object is
+  `policy_object()`: the URL's object by default. Services still check what the input adds;
 - dates and times typed into forms are read in the workspace's time zone, as pages show them.
 """
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
@@ -19,16 +24,38 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from .errors import DomainError
-from .policy import authorize
+from .policy import authorize, needs_object
 
 # What a service raises about its input; pages put it back on the form (a refusal is a 403).
 SERVICE_ERRORS = (DomainError, ValidationError)
+READ_METHODS = ("get", "head", "options")
+
+
+class UndeclaredAction(ImproperlyConfigured):
+    """A page or API view handles a write without declaring the policy action it performs."""
 
 
 class WorkspaceMixin(LoginRequiredMixin):
     model = None
-    required_action = None
+    required_action = None  # the policy action of every method
+    policy_actions = {}  # the policy action per method, e.g. {"post": "coverage.manage"}; None: any member
     pk_url_kwarg = "pk"
+
+    @classmethod
+    def declared_action(cls, method):
+        """The policy action a request with `method` performs (None: any member may), as declared.
+
+        It may name a parameter, e.g. "imports.{object_type}", which `policy_params()` fills in."""
+        method = "get" if method.lower() == "head" else method.lower()
+        if method in cls.policy_actions:
+            return cls.policy_actions[method]
+        if cls.required_action or method in READ_METHODS:
+            return cls.required_action
+        raise UndeclaredAction(
+            f"{cls.__module__}.{cls.__qualname__} handles {method.upper()} without declaring what it does: set "
+            f'policy_actions = {{"{method}": "<action of workspaces.policy.RULES>"}} (or None if any member may), '
+            f"or required_action for every method."
+        )
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
@@ -37,8 +64,8 @@ class WorkspaceMixin(LoginRequiredMixin):
             raise Http404(_("You are not a member of any workspace."))
         self.workspace = request.workspace
         self.membership = request.membership
-        if self.required_action:
-            authorize(self.actor, self.required_action)
+        if hasattr(self, request.method.lower()):
+            self.check_policy(request.method)
         with timezone.override(self.workspace.tz):
             return super().dispatch(request, *args, **kwargs)
 
@@ -46,6 +73,22 @@ class WorkspaceMixin(LoginRequiredMixin):
     def actor(self):
         """Who the services are told acted: the signed-in member."""
         return self.membership
+
+    def check_policy(self, method):
+        """Refuse (403) unless the member may do what this request declares it does."""
+        action = self.declared_action(method)
+        if action is None:
+            return
+        action = action.format_map(self.policy_params())
+        authorize(self.actor, action, self.policy_object() if needs_object(action) else None)
+
+    def policy_params(self):
+        """What fills in the declared action's {parameters}: the URL's by default."""
+        return self.kwargs
+
+    def policy_object(self):
+        """What an object-level action is about: the URL's object by default."""
+        return self.get_object()
 
     def scoped(self, model):
         return model.objects.for_workspace(self.workspace)

@@ -119,6 +119,35 @@ RULES = {
 }
 
 
+# The role a member needs before the object of an object-level rule is known (e.g. a CSM may edit
+# some accounts, a viewer none): what the page and API bases check before they read the request.
+ROLE_BEFORE_OBJECT = {
+    account_editor: editor,
+    account_creator: editor,
+    child_editor: editor,
+    touchpoint_deleter: touch_logger,
+    token_owner_or_admin: anyone,
+}
+
+
+def needs_object(action):
+    """Whether the answer for `action` depends on the object (whose account, whose token…)."""
+    return RULES[action][0] in ROLE_BEFORE_OBJECT
+
+
+def authorize_role(actor, action):
+    """Refuse `actor` early when no object could make `action` allowed: the check the page and API
+    bases run before the object is looked up or the request body read. `authorize` with the object
+    still decides; for an action that needs no object this is the same question."""
+    if isinstance(actor, SystemActor) or not needs_object(action):
+        return authorize(actor, action)
+    if not isinstance(actor, Membership):
+        raise TypeError(f"An actor is a Membership or a SystemActor, not {actor!r}.")
+    test, message, field = RULES[action]
+    if not actor.is_active or not ROLE_BEFORE_OBJECT[test](actor, None):
+        raise NotAllowed(str(message), field=field)
+
+
 def acting_member(actor):
     """The member behind `actor`, for "created by"-like columns; None for the platform itself."""
     return actor if isinstance(actor, Membership) else None

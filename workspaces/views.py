@@ -156,6 +156,7 @@ class TokensView(WorkspaceMixin, View):
     """My personal API tokens in this workspace. A new key is shown once, in the response that made it."""
 
     template_name = "workspaces/tokens.html"
+    policy_actions = {"post": None}  # every member issues their own tokens, which act with their role
 
     def render_page(self, form=None, new_key=None, new_token=None, status=200):
         context = {
@@ -182,6 +183,7 @@ class TokensView(WorkspaceMixin, View):
 
 class RevokeTokenView(WorkspaceMixin, View):
     model = ApiToken
+    required_action = "tokens.revoke"
 
     def get_queryset(self):
         # Only my own tokens: anyone else's (or another workspace's) is a 404.

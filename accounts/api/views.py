@@ -27,6 +27,10 @@ class AccountViewSet(ExternalIdUpsertMixin, WorkspaceViewSet):
 
     queryset = Account.objects.select_related("owner__user", "stage").prefetch_related("tags")
     serializer_class = AccountSerializer
+    # Upserting a new row is "accounts.create", a row of another owner "accounts.reassign": the writers check.
+    policy_actions = {"create": "accounts.create", "update": "accounts.change", "partial_update": "accounts.change",
+                      "destroy": "accounts.delete", "by_external_id.put": "accounts.change",
+                      "bulk_upsert": "accounts.change"}
     filterset_class = AccountFilterSet
     ordering_fields = sorted({key.lstrip("-") for key in ACCOUNT_ORDERINGS} | {"created_at", "id"})
     ordering = ["name"]
@@ -62,6 +66,8 @@ class AccountChildWritesMixin:
     # and delete_service(<model>=, actor=).
     save_service = None
     delete_service = None
+    policy_actions = {action: "accounts.change_child" for action in (
+        "create", "update", "partial_update", "destroy", "by_external_id.put", "bulk_upsert")}
 
     def _model_name(self):
         return self.queryset.model._meta.model_name
@@ -118,6 +124,10 @@ class TouchpointViewSet(ExternalIdUpsertMixin, WorkspaceViewSet):
 
     queryset = Touchpoint.objects.select_related("account", "author__user").prefetch_related("contacts")
     serializer_class = TouchpointSerializer
+    # Another author is "touchpoints.log_for_others": the writers check.
+    policy_actions = {"create": "touchpoints.log", "update": "touchpoints.change",
+                      "partial_update": "touchpoints.change", "destroy": "touchpoints.delete",
+                      "by_external_id.put": "touchpoints.change", "bulk_upsert": "touchpoints.log"}
     filterset_class = TouchpointFilterSet
     ordering_fields = ["occurred_at", "created_at", "id"]
     ordering = ["-occurred_at"]
@@ -143,6 +153,7 @@ class LifecycleStageViewSet(WorkspaceViewSet):
 
     queryset = LifecycleStage.objects.all()
     serializer_class = LifecycleStageSerializer
+    policy_actions = {action: "accounts.manage_stages" for action in ("create", "update", "partial_update")}
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
     ordering_fields = ["position", "name", "id"]
     ordering = ["position"]

@@ -17,7 +17,6 @@ from rest_framework.response import Response
 
 from workspaces.api.viewsets import (
     WorkspaceAPIMixin,
-    WorkspaceReadOnlyViewSet,
     WorkspaceScopedMixin,
     WorkspaceViewSet,
 )
@@ -51,6 +50,7 @@ def api_as_of(request):
 class CadencePolicyViewSet(WorkspaceViewSet):
     queryset = CadencePolicy.objects.select_related("segment").prefetch_related("rules")
     serializer_class = CadencePolicySerializer
+    policy_actions = {action: "coverage.manage" for action in ("create", "update", "partial_update", "destroy")}
 
     def _save(self, serializer, policy=None):
         data = dict(serializer.validated_data)
@@ -80,6 +80,7 @@ class TierPinViewSet(WorkspaceScopedMixin, mixins.ListModelMixin, mixins.Retriev
                      mixins.DestroyModelMixin, viewsets.GenericViewSet):
     queryset = TierPin.objects.select_related("account", "pinned_by__user")
     serializer_class = TierPinSerializer
+    policy_actions = {"create": "coverage.manage", "destroy": "coverage.manage"}
 
     def perform_create(self, serializer):
         serializer.instance = services.pin_tier(actor=self.request.actor, **serializer.validated_data)
@@ -93,6 +94,7 @@ class TouchModelViewSet(WorkspaceAPIMixin, viewsets.GenericViewSet):
 
     serializer_class = TouchModelSerializer
     lookup_value_regex = "current"
+    policy_actions = {"update": "coverage.manage", "partial_update": "coverage.manage"}
 
     def get_object(self):
         if self.kwargs.get("pk") != "current":
@@ -116,8 +118,10 @@ class TouchModelViewSet(WorkspaceAPIMixin, viewsets.GenericViewSet):
         return self.partial_update(request, pk)
 
 
-class CoverageViewSet(WorkspaceReadOnlyViewSet):
-    """Coverage rows of one day (`as_of`, default the latest computed day), plus the reports on them."""
+class CoverageViewSet(WorkspaceScopedMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Coverage rows of one day (`as_of`, default the latest computed day), plus the reports on them.
+
+    A row is read in the list of its day: there is no `coverage/{id}/` (it always answered 404)."""
 
     queryset = CoverageSnapshot.objects.select_related("account", "owner__user")
     serializer_class = CoverageRowSerializer
@@ -128,9 +132,6 @@ class CoverageViewSet(WorkspaceReadOnlyViewSet):
     def get_queryset(self):
         day = api_as_of(self.request)
         return super().get_queryset().filter(day=day) if day else CoverageSnapshot.objects.none()
-
-    def retrieve(self, request, *args, **kwargs):
-        raise NotFound()
 
     @extend_schema(parameters=[AS_OF], responses=CoverageRowSerializer(many=True))
     def list(self, request, *args, **kwargs):

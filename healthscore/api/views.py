@@ -12,7 +12,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import Account
-from workspaces.api.permissions import may
 from workspaces.api.viewsets import (
     WorkspaceAPIMixin,
     WorkspaceReadOnlyViewSet,
@@ -45,6 +44,7 @@ class HealthSettingsViewSet(WorkspaceScopedMixin, mixins.ListModelMixin, mixins.
                             mixins.UpdateModelMixin, viewsets.GenericViewSet):
     queryset = HealthSettings.objects.all()
     serializer_class = HealthSettingsSerializer
+    policy_actions = {"update": "health.manage", "partial_update": "health.manage"}
     pagination_class = None
 
     def perform_update(self, serializer):
@@ -55,6 +55,7 @@ class HealthSettingsViewSet(WorkspaceScopedMixin, mixins.ListModelMixin, mixins.
 class ScorecardViewSet(WorkspaceViewSet):
     queryset = Scorecard.objects.prefetch_related("versions__created_by__user")
     serializer_class = ScorecardSerializer
+    policy_actions = {action: "health.manage" for action in ("create", "update", "partial_update", "destroy")}
     ordering_fields = ["priority", "name"]
 
     def perform_create(self, serializer):
@@ -90,6 +91,7 @@ class SentimentRatingViewSet(WorkspaceScopedMixin, mixins.ListModelMixin, mixins
                              mixins.CreateModelMixin, viewsets.GenericViewSet):
     queryset = SentimentRating.objects.select_related("account", "rated_by__user")
     serializer_class = SentimentRatingSerializer
+    policy_actions = {"create": "health.rate_sentiment"}  # on the account named in the body: the service checks
     filterset_class = SentimentRatingFilterSet
     ordering_fields = ["rated_at"]
     ordering = ["-rated_at"]
@@ -101,6 +103,8 @@ class SentimentRatingViewSet(WorkspaceScopedMixin, mixins.ListModelMixin, mixins
 class HealthAlertViewSet(WorkspaceReadOnlyViewSet):
     queryset = HealthAlert.objects.select_related("account", "owner__user")
     serializer_class = HealthAlertSerializer
+    policy_actions = {"outcome": "health.record_outcome"}
+    member_rows = ("owner", "health.see_any_alerts")  # as on the alerts page: one's own, or a manager
     filterset_class = HealthAlertFilterSet
     ordering_fields = ["opened_on", "priority", "drop"]
     ordering = ["-opened_on", "-priority"]
@@ -148,7 +152,7 @@ class AccountHealthViewSet(WorkspaceScopedMixin, viewsets.GenericViewSet):
 class BacktestViewSet(WorkspaceAPIMixin, viewsets.GenericViewSet):
     """`GET health/backtest/?start=&end=&step_days=` and `POST health/backtest/what-if/` (managers)."""
 
-    permission_classes = [may("health.backtest")]
+    policy_actions = {"list": "health.backtest", "what_if": "health.backtest"}
     serializer_class = BacktestQuerySerializer
     queryset = HealthSnapshot.objects.none()
     filter_backends = []

@@ -24,6 +24,8 @@ from .serializers import (
 class SegmentViewSet(WorkspaceViewSet):
     queryset = Segment.objects.all()
     serializer_class = SegmentSerializer
+    policy_actions = {action: "segments.manage" for action in (
+        "create", "update", "partial_update", "destroy", "preview", "recompute")}
     filterset_class = SegmentFilterSet
     ordering_fields = ["name", "member_count", "updated_at"]
 

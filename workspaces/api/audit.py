@@ -10,7 +10,6 @@ from rest_framework import serializers
 
 from ..filtersets import ActorKind, AuditEventFilterSet
 from ..models import ApiToken, AuditEvent
-from .permissions import may
 from .serializers import BriefMembershipSerializer
 from .viewsets import WorkspaceReadOnlyViewSet
 
@@ -41,6 +40,6 @@ class AuditEventViewSet(WorkspaceReadOnlyViewSet):
 
     queryset = AuditEvent.objects.select_related("actor__user", "token").order_by("-at", "-id")
     serializer_class = AuditEventSerializer
-    permission_classes = [may("audit.view")]
+    policy_actions = {"list": "audit.view", "retrieve": "audit.view"}
     filter_backends = [DjangoFilterBackend]  # ordering is the FilterSet's, as on the page
     filterset_class = AuditEventFilterSet

@@ -2,8 +2,10 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import viewsets
 
 from ..models import ApiToken
+from ..pages import READ_METHODS, UndeclaredAction
+from ..policy import allows
 from .ordering import StrictOrderingFilter
-from .permissions import IsWorkspaceMember
+from .permissions import FollowsPolicy
 
 
 def resolve_membership(request):
@@ -17,9 +19,31 @@ def resolve_membership(request):
 
 class WorkspaceAPIMixin:
     """The base of every API view: `request.membership`, `request.workspace` and `request.actor`
-    are set here, once the caller is authenticated and before any permission is checked."""
+    are set here, once the caller is authenticated and before any permission is checked.
 
-    permission_classes = [IsWorkspaceMember]
+    `policy_actions` declares the policy action of each viewset action that writes, e.g.
+    `{"create": "accounts.create", "destroy": "accounts.delete"}` (None: any member may); reads
+    (GET) need none unless declared. A key "<action>.<method>" declares one method of an action
+    that both reads and writes (`"by_external_id.put"`). FollowsPolicy checks it before the handler runs, and the
+    access matrix test (tests/test_access_matrix.py) expects of every role what it says.
+    """
+
+    permission_classes = [FollowsPolicy]
+    policy_actions = {}
+
+    @classmethod
+    def declared_action(cls, action, method):
+        """The policy action of the viewset `action` reached with `method` (None: any member may)."""
+        for key in (f"{action}.{method.lower()}", action):
+            if key in cls.policy_actions:
+                return cls.policy_actions[key]
+        if method.lower() in READ_METHODS:
+            return None
+        raise UndeclaredAction(
+            f"{cls.__module__}.{cls.__qualname__} handles {method.upper()} ({action}) without declaring what it "
+            f'does: add "{action}": "<action of workspaces.policy.RULES>" (or None if any member may) to its '
+            f"policy_actions."
+        )
 
     def perform_authentication(self, request):
         super().perform_authentication(request)
@@ -50,15 +74,25 @@ class WorkspaceScopedMixin(WorkspaceAPIMixin):
     `get_queryset()` narrows it to the caller's workspace, so a row of another workspace is a 404
     and never counts; `perform_create()` stamps new rows with the caller's workspace. What a member
     may change is checked by the services the viewsets call (workspaces.policy).
+
+    `member_rows = (field, action)` narrows it further for rows that belong to a member: the caller
+    sees the rows whose `field` is themselves, and everyone's only if the policy allows `action`
+    (e.g. ("owner", "health.see_any_alerts")); another member's row is then a 404 too.
     """
 
     filter_backends = [DjangoFilterBackend, StrictOrderingFilter]
+    member_rows = None
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             # Schema generation inspects the view without a caller, hence without a workspace.
             return super().get_queryset().none()
-        return super().get_queryset().for_workspace(self.request.workspace)
+        queryset = super().get_queryset().for_workspace(self.request.workspace)
+        if self.member_rows:
+            field, action = self.member_rows
+            if not allows(self.request.actor, action):
+                queryset = queryset.filter(**{field: self.request.membership})
+        return queryset
 
     def perform_create(self, serializer):
         serializer.save(workspace=self.request.workspace)

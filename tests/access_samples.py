@@ -1,0 +1,132 @@
+"""Valid inputs for the writes of the access matrix, so that an allowed member really gets through.
+
+The matrix needs no list of endpoints (tests/access_endpoints.py finds them); it needs inputs only
+where one cannot be derived:
+- an API update, upsert or bulk upsert sends the row as the API reads it (`body_from_read`);
+- an API create, or an API action that takes a body, needs an entry in API_SAMPLES; one without
+  fails the matrix, naming the entry to add;
+- a page's POST is sent as in PAGE_SAMPLES, or empty (then an allowed member may get the form back
+  with errors, 400, but never 403 or 404).
+
+Each sample is `(model of the row it is about, or None; build(side, persona, row) -> (body, policy
+object))`. The row is one of the workspace's rows of that model (the persona's own and someone
+else's); the policy object is what the declared action is about when its rule needs one (a new
+contact's account…): the test asks the policy about it.
+"""
+
+import datetime as dt
+import json
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from accounts.models import Account, Contact, Contract, LifecycleStage, Touchpoint
+from healthscore.models import Scorecard
+from segments.models import Segment
+
+ACTIVE_RULES = {"op": "and", "conditions": [{"field": "status", "op": "in", "value": ["active"]}]}
+
+
+def stage_rules(side):
+    stage = side.any(LifecycleStage)
+    return {"op": "and", "conditions": [{"field": "stage", "op": "in", "value": [stage.pk]}]}
+
+
+def _new_account(side, persona, owner):
+    return ({"name": f"New {side.mark} account", "owner": owner.pk},
+            Account(workspace=side.workspace, owner=owner))
+
+
+API_SAMPLES = {
+    ("AccountViewSet", "create"): (Account, lambda side, persona, row: _new_account(side, persona, row.owner)),
+    ("ContactViewSet", "create"): (Account, lambda side, persona, row: (
+        {"account": row.pk, "name": "New contact"}, Contact(workspace=side.workspace, account=row))),
+    ("ContractViewSet", "create"): (Account, lambda side, persona, row: (
+        {"account": row.pk, "product": "New", "mrr": "10", "start_date": "2026-01-01"},
+        Contract(workspace=side.workspace, account=row))),
+    ("TouchpointViewSet", "create"): (Account, lambda side, persona, row: (
+        {"account": row.pk, "channel": "phone", "summary": "New"}, Touchpoint(workspace=side.workspace, account=row))),
+    ("LifecycleStageViewSet", "create"): (None, lambda side, persona, row: ({"name": "New stage", "position": 95},
+                                                                            None)),
+    ("SegmentViewSet", "create"): (None, lambda side, persona, row: ({"name": "New", "rules": stage_rules(side)},
+                                                                     None)),
+    ("SegmentViewSet", "preview"): (None, lambda side, persona, row: ({"rules": stage_rules(side)}, None)),
+    ("SegmentViewSet", "recompute"): (None, lambda side, persona, row: ({}, None)),
+    ("CadencePolicyViewSet", "create"): (None, lambda side, persona, row: (
+        {"name": "New", "segment": side.owned(Segment, "free").pk, "max_gap_days": 30, "channels": ["phone"], "priority": 7}, None)),
+    ("TierPinViewSet", "create"): (Account, lambda side, persona, row: (
+        {"account": row.pk, "tier": "low", "reason": "New"}, row)),
+    ("ScorecardViewSet", "create"): (None, lambda side, persona, row: (
+        {"name": "New card", "priority": 8, "segments": [side.any(Segment).pk]}, None)),
+    ("SentimentRatingViewSet", "create"): (Account, lambda side, persona, row: ({"account": row.pk, "rating": 4},
+                                                                                row)),
+    ("HealthAlertViewSet", "outcome"): (None, lambda side, persona, row: ({"outcome": "acted_on"}, None)),
+    ("BacktestViewSet", "what_if"): (Scorecard, lambda side, persona, row: (
+        {"definition": row.versions.order_by("-number").first().definition, "scorecard": row.pk,
+         **short_backtest(side)}, None)),
+}
+
+
+def short_backtest(side):
+    """A back-test of a few weeks rather than the default nine months: the roles are the same."""
+    end = side.workspace.today() - dt.timedelta(days=91)
+    return {"start": (end - dt.timedelta(days=28)).isoformat(), "end": end.isoformat(), "step_days": 14}
+
+
+# Query strings of reads (by URL name, or viewset and action) where the default would only cost time.
+QUERIES = {"health:backtest": short_backtest, ("BacktestViewSet", "list"): short_backtest}
+
+
+def _csv(name, text):
+    return SimpleUploadedFile(name, text.encode())
+
+
+def _account_form(side, persona, account=None):
+    return {"name": account.name if account else "New page account", "status": "active", "arr": "0",
+            "licensed_seats": "0", "stage": side.accounts["csm"].stage_id,
+            "owner": account.owner_id if account else persona.pk}
+
+
+def _rules_text(side):
+    return json.dumps(stage_rules(side))
+
+
+# A page's POST, as its form sends it (the row is the one the URL names, if any).
+PAGE_SAMPLES = {
+    "accounts:create": lambda side, persona, row: _account_form(side, persona),
+    "accounts:edit": lambda side, persona, row: _account_form(side, persona, row),
+    "accounts:contact_add": lambda side, persona, row: {"name": "New contact", "role": "end_user"},
+    "accounts:contact_edit": lambda side, persona, row: {"name": "Edited contact", "role": "end_user"},
+    "segments:create": lambda side, persona, row: {"name": "New page segment", "rules": _rules_text(side)},
+    "segments:edit": lambda side, persona, row: {"name": "Edited segment", "rules": _rules_text(side)},
+    "coverage:policy_create": lambda side, persona, row: {
+        "name": "New page policy", "segment": side.owned(Segment, "free").pk, "priority": "7",
+        "max_gap_days": "30", "channels": ["phone"], "rules-TOTAL_FORMS": "0", "rules-INITIAL_FORMS": "0"},
+    "health:scorecard_new": lambda side, persona, row: {"name": "New page card", "priority": "9"},
+    "workspaces:member_role": lambda side, persona, row: {"role": "viewer"},
+    "accounts:log_touchpoint": lambda side, persona, row: {
+        "channel": "phone", "occurred_at": (side.workspace.today() - dt.timedelta(days=1)).isoformat() + "T10:00",
+        "summary": "New", "sentiment": "neutral"},
+    "workspaces:tokens": lambda side, persona, row: {"name": "New token"},
+    "health:rate_sentiment": lambda side, persona, row: {"rating": "4"},
+    "health:alert_outcome": lambda side, persona, row: {"outcome": "acted_on"},
+    "coverage:pin": lambda side, persona, row: {"tier": "low", "reason": "New"},
+    "usage:settings": lambda side, persona, row: {"action": "save_settings", "retention_days": "400",
+                                             "trait_mapping": ""},
+    "imports:index": lambda side, persona, row: {"object_type": "touchpoints",
+                                            "file": _csv("t.csv", "account,date,channel\nX,2026-01-01,phone\n")},
+}
+
+
+def body_from_read(row):
+    """What the API reads, as it is written back: related rows ({"id", "name"}) by their id."""
+    return {key: _written(value) for key, value in row.items()}
+
+
+def _written(value):
+    if isinstance(value, dict):
+        if "id" in value:  # a related row, in its brief form
+            return value["id"]
+        return {key: _written(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_written(inner) for inner in value]
+    return value

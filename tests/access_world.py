@@ -1,0 +1,124 @@
+"""The data of the access matrix (tests/test_access_matrix.py): two workspaces with one of everything.
+
+Both are built the same way: an admin, a manager, two CSMs and a viewer; accounts owned by the
+manager and by each CSM, with a contact, a contract, a touchpoint, a sentiment rating and an open
+alert each; a tag, a stage, a segment, a cadence policy, a scorecard, a tier pin, import jobs, a
+write key, API tokens, and the night's snapshots. Every text of a workspace carries its mark (A's is
+`MARK_A`), so a response that shows another workspace's rows is caught by a substring search.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from accounts import services as accounts
+from accounts.models import LifecycleStage
+from coverage import services as coverage
+from coverage.models import CadencePolicy
+from cs_platform.tasks import recompute_workspace
+from healthscore import services as health
+from healthscore.models import HealthAlert, Scorecard
+from imports import services as imports
+from segments.services import save_segment
+from usage.services.keys import create_write_key
+from workspaces.models import Role
+from workspaces.policy import SYSTEM
+from workspaces.services import invite_member, issue_token
+
+from .factories import AccountFactory, MembershipFactory, UserFactory, WorkspaceFactory
+from .health_data import add_usage
+
+MARK_A = "Zqxa"  # in every name, e-mail and external ID of workspace A
+MARK_B = "Wvbo"
+ROLES = {"admin": Role.ADMIN, "manager": Role.MANAGER, "csm": Role.CSM, "csm2": Role.CSM, "viewer": Role.VIEWER}
+OWNERS = ("manager", "csm", "csm2")
+ACTIVE = {"op": "and", "conditions": [{"field": "status", "op": "in", "value": ["active"]}]}  # who owns accounts (and so contacts, contracts, touchpoints, alerts)
+
+
+@dataclass
+class Side:
+    """One workspace and its rows, by kind and, where rows have one, by their owner's key."""
+
+    workspace: object
+    mark: str
+    members: dict  # role key -> Membership
+    accounts: dict = field(default_factory=dict)  # owner key -> Account
+    rows: dict = field(default_factory=dict)  # model -> {owner key or "any": row}
+
+    def owned(self, model, owner_key):
+        return self.rows.get(model, {}).get(owner_key)
+
+    def any(self, model):
+        rows = self.rows.get(model, {})
+        return rows.get("any") or next(iter(rows.values()), None)
+
+    def add(self, obj, owner_key="any"):
+        self.rows.setdefault(type(obj), {})[owner_key] = obj
+        return obj
+
+
+def build_side(slug, mark):
+    ws = WorkspaceFactory(name=f"{mark} CS", slug=slug)
+    members = {}
+    for key, role in ROLES.items():
+        user = UserFactory(username=f"{slug}-{key}", first_name=f"{mark}{key.title()}", last_name="Test",
+                           email=f"{key}@{mark.lower()}.example")
+        members[key] = MembershipFactory(workspace=ws, user=user, role=role)
+    side = Side(workspace=ws, mark=mark, members=members)
+    for key, member in members.items():
+        side.add(member, key)
+    populate(side)
+    side.add(Scorecard.objects.for_workspace(ws).get(is_default=True), "default")
+    side.add(CadencePolicy.objects.for_workspace(ws).filter(segment=None).first(), "default")
+    side.add(LifecycleStage.objects.for_workspace(ws).exclude(name__startswith=mark).first(), "default")
+    return side
+
+
+def populate(side, batch=""):
+    """One of everything in the side's workspace; a further `batch` ("2") adds as much again."""
+    ws, mark, members = side.workspace, side.mark, side.members
+    today = ws.today()
+    tag = f"{mark}{batch}"
+    keep = side if not batch else Side(workspace=ws, mark=mark, members=members)  # the first batch is the one tried
+    stage = keep.add(accounts.save_stage(workspace=ws, actor=SYSTEM, name=f"{tag} stage", position=90))
+    for key in OWNERS:
+        owner = members[key]
+        account = AccountFactory(workspace=ws, owner=owner, name=f"{tag} {key} account",
+                                 external_id=f"{tag.lower()}-{key}", plan=f"{mark} plan")
+        keep.accounts[key] = keep.add(account, key)
+        keep.add(accounts.save_contact(workspace=ws, actor=SYSTEM, account=account, name=f"{tag} {key} contact",
+                                       email=f"{key}{batch}@customer-{mark.lower()}.example",
+                                       external_id=f"{tag.lower()}-c-{key}"), key)
+        keep.add(accounts.save_contract(workspace=ws, actor=SYSTEM, account=account, product=f"{tag} product",
+                                        mrr="1000", start_date=today - dt.timedelta(days=100),
+                                        external_id=f"{tag.lower()}-k-{key}"), key)
+        keep.add(accounts.log_touchpoint(account=account, actor=SYSTEM, author=owner, channel="phone",
+                                         summary=f"{tag} {key} call", external_id=f"{tag.lower()}-t-{key}"), key)
+        keep.add(health.rate_sentiment(account=account, actor=owner, rating=2, note=f"{tag} note"), key)
+        for day in range(1, 4):
+            add_usage(account, today - dt.timedelta(days=day), users=(f"{tag}-user",))
+    accounts.update_account(account=keep.accounts["csm"], actor=SYSTEM, tags=[f"{tag}-tag"], stage=stage)
+    keep.add(keep.accounts["csm"].tags.get())
+    segment = keep.add(save_segment(workspace=ws, actor=SYSTEM, name=f"{tag} segment", rules=ACTIVE))
+    keep.add(coverage.save_cadence_policy(workspace=ws, actor=SYSTEM, name=f"{tag} policy", segment=segment,
+                                          max_gap_days=30, channels=["phone"], priority=5))
+    keep.add(save_segment(workspace=ws, actor=SYSTEM, name=f"{tag} segment without policy", rules=ACTIVE), "free")
+    keep.add(health.save_scorecard(workspace=ws, actor=SYSTEM, name=f"{tag} scorecard", priority=5,
+                                   segments=[segment.pk])[0])
+    keep.add(coverage.pin_tier(account=keep.accounts["csm2"], actor=SYSTEM, tier="high", reason=f"{tag} pin"))
+    keep.add(create_write_key(workspace=ws, name=f"{tag} key", actor=SYSTEM)[0])
+    for key, role_key in (("accounts", "manager"), ("touchpoints", "csm")):
+        upload = SimpleUploadedFile(f"{tag}-{key}.csv", f"name,plan\n{tag} row,{mark}\n".encode())
+        keep.add(imports.create_job(workspace=ws, actor=members[role_key], object_type=key, upload=upload), key)
+    for key, member in members.items():
+        keep.add(issue_token(membership=member, name=f"{tag} {key} token")[0], key)
+    keep.add(invite_member(workspace=ws, email=f"invitee{batch}@customer-{mark.lower()}.example", role="csm",
+                           actor=members["admin"])[0])
+    recompute_workspace(ws.pk)
+    for key in OWNERS:  # alerts come from a falling score; these are written as the night would
+        account = keep.accounts[key]
+        keep.add(HealthAlert.all_workspaces.create(
+            workspace=ws, account=account, owner=account.owner, kind="drop", reason=f"{tag}-usage",
+            opened_on=today, last_seen_on=today, week=today - dt.timedelta(days=today.weekday()), score=30,
+            previous_score=60, drop=30, pushed=True), key)
