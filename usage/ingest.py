@@ -183,7 +183,8 @@ def parse_batch(messages, *, received_at, sent_at=None, mapping=None, forced_typ
 def _parse_message(message, parsed, received_at, batch_sent_at, mapping, forced_type):
     kind = forced_type or message.get("type")
     if not isinstance(kind, str) or kind.lower() not in MESSAGE_TYPES:
-        raise Rejected(_("Unknown message type %(type)r.") % {"type": kind if isinstance(kind, str) else type(kind).__name__})
+        shown = kind[:40] if isinstance(kind, str) else type(kind).__name__
+        raise Rejected(_("Unknown message type %(type)r.") % {"type": shown})
     kind = kind.lower()
     message_id = identifier(message.get("messageId"), "messageId") or content_message_id(message, kind)
     user_id = identifier(message.get("userId"), "userId")
