@@ -109,7 +109,7 @@ def enforce_retention(*, workspace, as_of, chunk=5_000):
     # From the clock, not `as_of`: a recompute of a past day must keep the events after that day.
     horizon = timezone.now() + FUTURE_ALLOWANCE
     deleted = 0
-    for model, outside in ((UsageEvent, Q(occurred_at__lt=cutoff) | Q(occurred_at__gt=horizon)),
+    for model, outside in ((UsageEvent, Q(occurred_at__lt=cutoff)), (UsageEvent, Q(occurred_at__gt=horizon)),
                            (ProcessedMessage, Q(received_at__lt=cutoff)), (RejectedMessage, Q(received_at__lt=cutoff))):
         old = model.objects.for_workspace(workspace).filter(outside)
         while True:
