@@ -185,10 +185,10 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "workspaces.api.exceptions.api_exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
-# Tracking API (/v1/batch): requests per write key, in DRF's rate syntax ("100/s", "6000/m"; empty
+# Tracking API (/v1/batch): requests per write key, in DRF's rate syntax ("200/s", "6000/m"; empty
 # turns the limit off). Over it: 429 with Retry-After, which every SDK retries. Counted on the default
 # cache, so shared by all processes when REDIS_URL is set (per process without it).
-USAGE_INGEST_RATE_LIMIT = env_str("USAGE_INGEST_RATE_LIMIT", "100/s")
+USAGE_INGEST_RATE_LIMIT = env_str("USAGE_INGEST_RATE_LIMIT", "200/s")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Customer-success platform API",
