@@ -8,9 +8,11 @@ import datetime as dt
 import json
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
+
+from workspaces.values import INT_MAX, INT_MIN, NumberError, to_decimal, to_int
 
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 
@@ -46,27 +48,44 @@ def is_blank(value):
 
 _NUMBER_NOISE = re.compile(r"[,\s¥$€円]|JPY|USD|EUR", re.IGNORECASE)
 
+# The number columns an import writes: amounts are DecimalField(16, 2), counts PositiveIntegerField.
+# Bounded here, before conversion (workspaces.values): "1e1000000" must be a cell error, not a
+# million-digit integer built in the worker; the writers' own checks (e.g. not negative) still apply.
+MONEY_MAX = Decimal("99999999999999.99")
 
-def parse_decimal(value):
+
+def _shown(value):
+    text = clean_text(value)
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+def _number_error(value, error):
+    if error.code in ("not_a_number", "too_long"):
+        return CellError(_("“%(value)s” is not a number.") % {"value": _shown(value)})
+    if error.code == "not_whole":
+        return CellError(_("“%(value)s” is not a whole number.") % {"value": _shown(value)})
+    return CellError(_("“%(value)s”: %(reason)s") % {"value": _shown(value), "reason": error.message})
+
+
+def parse_decimal(value, *, min_value=-MONEY_MAX, max_value=MONEY_MAX):
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return Decimal(str(value))
-    text = _NUMBER_NOISE.sub("", nfkc(clean_text(value)))
-    if text.startswith("(") and text.endswith(")"):
-        text = "-" + text[1:-1]
+        text = value
+    else:
+        text = _NUMBER_NOISE.sub("", nfkc(clean_text(value)))
+        if text.startswith("(") and text.endswith(")"):
+            text = "-" + text[1:-1]
     try:
-        number = Decimal(text)
-    except InvalidOperation:
-        raise CellError(_("“%(value)s” is not a number.") % {"value": clean_text(value)}) from None
-    if not number.is_finite():
-        raise CellError(_("“%(value)s” is not a number.") % {"value": clean_text(value)})
-    return number
+        return to_decimal(text, min_value=min_value, max_value=max_value)
+    except NumberError as error:
+        raise _number_error(value, error) from None
 
 
-def parse_int(value):
-    number = parse_decimal(value)
-    if number != number.to_integral_value():
-        raise CellError(_("“%(value)s” is not a whole number.") % {"value": clean_text(value)})
-    return int(number)
+def parse_int(value, *, min_value=INT_MIN, max_value=INT_MAX):
+    number = parse_decimal(value, min_value=min_value, max_value=max_value)
+    try:
+        return to_int(number, min_value=min_value, max_value=max_value)
+    except NumberError as error:
+        raise _number_error(value, error) from None
 
 
 _DATE_PATTERNS = [

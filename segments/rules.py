@@ -12,7 +12,7 @@ subqueries, so a segment of 100,000 accounts is one query.
 """
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Account, AccountStatus, HealthBand, LifecycleStage, Tag, TouchTier
 from workspaces.errors import DomainError
 from workspaces.models import Membership
+from workspaces.values import INT_MAX, NumberError, to_decimal, to_int
 
 MAX_DEPTH = 4
 MAX_CONDITIONS = 60
@@ -52,32 +53,43 @@ def _fail(path, message):
     raise DomainError(f"{path}: {message}", field="rules")
 
 
-def _number(path, value, *, integer=False):
+# The most a rule value may be, per field: the column's range (tenure: 100 years, so that the
+# contract-start date it becomes stays a date). Checked before conversion (workspaces.values).
+NUMBER_LIMITS = {"arr": Decimal("99999999999999.99"), "seats": INT_MAX, "active_users": INT_MAX, "tenure_months": 1200}
+ID_MAX = 2 ** 63 - 1  # BigAutoField
+
+
+def _number(path, value, *, integer=False, max_value=INT_MAX):
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         _fail(path, _("the value must be a number."))
     try:
-        number = Decimal(str(value))
-    except InvalidOperation:
+        number = to_decimal(value)
+    except NumberError:
         _fail(path, _("the value must be a number."))
-    if not number.is_finite() or number < 0:
+    if number < 0:
         _fail(path, _("the value must be a number of zero or more."))
-    if integer and number != number.to_integral_value():
-        _fail(path, _("the value must be a whole number."))
-    return int(number) if integer else number
+    try:
+        if integer:
+            return to_int(number, min_value=0, max_value=max_value)
+        return to_decimal(number, min_value=0, max_value=max_value)
+    except NumberError as error:
+        if error.code == "not_whole":
+            _fail(path, _("the value must be a whole number."))
+        _fail(path, _("the value must be at most %(max)s.") % {"max": max_value})
 
 
 def _choice_values(workspace, kind, path, value):
     if not isinstance(value, list) or not value:
         _fail(path, _("the value must be a non-empty list."))
     if kind == "stage":
-        ids = [_number(path, v, integer=True) for v in value]
+        ids = [_number(path, v, integer=True, max_value=ID_MAX) for v in value]
         found = set(LifecycleStage.objects.for_workspace(workspace).filter(pk__in=ids).values_list("pk", flat=True))
         missing = [i for i in ids if i not in found]
         if missing:
             _fail(path, _("unknown lifecycle stage %(ids)s.") % {"ids": missing})
         return ids
     if kind == "owner":
-        ids = [_number(path, v, integer=True) for v in value]
+        ids = [_number(path, v, integer=True, max_value=ID_MAX) for v in value]
         found = set(Membership.objects.for_workspace(workspace).filter(pk__in=ids).values_list("pk", flat=True))
         missing = [i for i in ids if i not in found]
         if missing:
@@ -157,12 +169,12 @@ def _validate_condition(cond, *, workspace, path):
         if op == "between":
             if not isinstance(value, list) or len(value) != 2:
                 _fail(path, _("between needs a list of two numbers [from, to]."))
-            low, high = (_number(path, v, integer=integer) for v in value)
+            low, high = (_number(path, v, integer=integer, max_value=NUMBER_LIMITS[field]) for v in value)
             if low > high:
                 _fail(path, _("between needs from <= to."))
             value = [low, high]
         else:
-            value = _number(path, value, integer=integer)
+            value = _number(path, value, integer=integer, max_value=NUMBER_LIMITS[field])
         # JSON cannot hold Decimal: keep ARR as a number the way it was written.
         if isinstance(value, list):
             value = [_plain(v) for v in value]

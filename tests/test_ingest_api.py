@@ -68,12 +68,28 @@ def test_a_gzip_bomb_is_a_413(client, key):
 
 
 def test_bodies_over_the_cap_are_413_but_big_rudder_batches_pass(client, ws, key, settings):
-    # 3 MB: over Django's default upload limit, within a Rudder batch (4 MiB).
-    messages = [track(f"m{n}", properties={"blob": "x" * 30_000}) for n in range(100)]
+    # 3 MB: over Django's default upload limit and Segment's 500 KiB, within a Rudder batch (4 MiB).
+    # Every RudderStack SDK marks its messages with `channel`.
+    messages = [track(f"m{n}", properties={"blob": "x" * 30_000}, channel="server") for n in range(100)]
     assert post_batch(client, key, messages).status_code == 200
     assert UsageEvent.all_workspaces.filter(workspace=ws).count() == 100
     settings.USAGE_INGEST_MAX_BODY_BYTES = 1000
     assert_drop(post_batch(client, key, messages), 413, "body_too_large")
+
+
+def test_segment_batches_are_held_to_500_kib_and_messages_to_32_kib(client, ws, key):
+    # The Segment SDKs stop a batch at 475,000 bytes plus one message (a 506,868-byte body was seen).
+    at_most = [track(f"s{n}", properties={"blob": "x" * 31_600}) for n in range(16)]
+    assert 506_000 < len(json.dumps({"batch": at_most})) < 500 * 1024
+    assert post_batch(client, key, at_most).status_code == 200
+    assert UsageEvent.all_workspaces.filter(workspace=ws).count() == 16
+    over = [track(f"o{n}", properties={"blob": "x" * 31_600}) for n in range(17)]
+    assert_drop(post_batch(client, key, over), 413, "batch_too_large")
+    # A message over 32 KiB is set aside, in a Rudder batch too; the rest of its batch is stored.
+    mixed = [track("big", properties={"blob": "x" * 33_000}, channel="server"), track("small", channel="server")]
+    assert post_batch(client, key, mixed).status_code == 200
+    assert UsageEvent.all_workspaces.filter(workspace=ws, message_id="small").exists()
+    assert "at most 32768" in RejectedMessage.all_workspaces.get(workspace=ws, message_id="big").reason
 
 
 def test_one_bad_message_is_set_aside_and_the_batch_still_gets_200(client, ws, key, admin):
@@ -156,3 +172,33 @@ def test_alias_merges_user_ids(client, ws, account, key):
     assert list(UsageEvent.all_workspaces.filter(workspace=ws).values_list("user_id", flat=True)) == ["user-7"]
     assert ProductUser.all_workspaces.get(workspace=ws).user_id == "user-7"
     assert ProductUser.all_workspaces.get(workspace=ws).traits == {"plan": "trial"}
+
+
+def test_a_message_without_message_id_is_stored_once_however_often_it_is_sent(client, ws, account, key):
+    # Scripts and hand-made integrations leave messageId out; the SDK-style resend changes sentAt only.
+    event = track(None, group_id="crm-sakura")
+    del event["messageId"]
+    group = {"type": "group", "userId": "u1", "groupId": "crm-sakura", "traits": {"seats": 12},
+             "timestamp": "2026-03-02T10:00:00+09:00"}
+    for attempt in range(3):
+        sent_at = f"2026-03-02T01:00:0{attempt}Z"
+        assert post_batch(client, key, [event, group], sent_at=sent_at).status_code == 200
+    assert UsageEvent.all_workspaces.filter(workspace=ws).count() == 1
+    assert UsageEvent.all_workspaces.get(workspace=ws).message_id.startswith("content-")
+    # The same call through the single-call route, with its own changing sentAt, is the same message.
+    single = {key_: value for key_, value in event.items() if key_ != "type"}
+    assert post_batch(client, key, {**single, "sentAt": "2026-03-02T01:00:09Z"}, path="/v1/track").status_code == 200
+    assert UsageEvent.all_workspaces.filter(workspace=ws).count() == 1
+    # Another time, or other content, is another message.
+    later = {**event, "timestamp": "2026-03-02T10:00:01+09:00"}
+    other = {**event, "properties": {"rows": 2}}
+    assert post_batch(client, key, [later, other]).status_code == 200
+    assert UsageEvent.all_workspaces.filter(workspace=ws).count() == 3
+
+
+def test_without_message_id_or_timestamp_each_delivery_counts(client, ws, account, key):
+    # Nothing tells a resend from the next login of the same user: both are kept.
+    login_event = {"type": "track", "userId": "u1", "event": "Logged In", "context": {"groupId": "crm-sakura"}}
+    for _ in range(2):
+        assert post_batch(client, key, [login_event]).status_code == 200
+    assert UsageEvent.all_workspaces.filter(workspace=ws).count() == 2

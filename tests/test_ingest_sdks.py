@@ -1,11 +1,13 @@
 """The real SDK packages against the live test server: what a team gets when it points them here."""
 
+import datetime as dt
+import logging
 import time
 
 import pytest
 
 from accounts.models import Account, Contact
-from usage.models import DailyAccountUsage, ProductUser, UsageEvent
+from usage.models import DailyAccountUsage, ProductUser, RejectedMessage, UsageEvent
 from usage.services import create_write_key
 from usage.tasks import rollup_usage
 from workspaces.policy import SYSTEM
@@ -164,3 +166,75 @@ def test_a_key_of_workspace_b_writes_only_into_b(sdk, ws, other_ws, account, oth
     assert not UsageEvent.all_workspaces.filter(workspace=ws).exists()
     assert UsageEvent.all_workspaces.get(workspace=other_ws).account == other_account
     assert Account.all_workspaces.get(workspace=other_ws, external_id="crm-sakura").plan == "stolen"
+
+
+@pytest.mark.parametrize("sdk", SDKS)
+def test_one_bad_message_never_costs_the_sdk_its_batch(sdk, ws, account, write_key, sdk_clients):
+    errors = []
+    client = sdk_clients(sdk, write_key, errors)
+    for n in range(5):
+        client.track("u1", f"Good {n}", context={"groupId": "crm-sakura"})
+    client.track("u1", "From the far future", timestamp=dt.datetime(9999, 12, 31, 23, 0), context={"groupId": "crm-sakura"})
+    client.group("u1", "crm-sakura", {"seats": "1e1000000"})
+    client.track("u1", "Deep", {"p": _nested(100)}, context={"groupId": "crm-sakura"})
+    started = time.monotonic()
+    client.flush()
+    assert time.monotonic() - started < 5  # the SDK's own round trip; the server answers in milliseconds
+    assert errors == []
+    assert UsageEvent.all_workspaces.filter(workspace=ws, account=account).count() == 5
+    assert RejectedMessage.all_workspaces.filter(workspace=ws).count() == 3
+
+
+def _nested(depth):
+    value = "x\x00"
+    for _ in range(depth):
+        value = {"k": value}
+    return value
+
+
+def test_a_real_rudder_batch_over_500_kib_is_accepted(ws, account, write_key, sdk_clients):
+    # The Rudder SDK batches up to 4 MiB (gzip on by default) and drops a batch answered 413.
+    errors = []
+    client = sdk_clients("rudder", write_key, errors)
+    for n in range(40):
+        client.track("u1", "Exported", {"blob": "x" * 30_000, "n": n}, context={"groupId": "crm-sakura"})
+    client.flush()
+    assert errors == []
+    assert UsageEvent.all_workspaces.filter(workspace=ws, account=account).count() == 40
+
+
+@pytest.mark.parametrize("sdk", ["segment", "legacy"])
+def test_segment_sdks_split_big_batches_under_500_kib_and_all_arrive(sdk, ws, account, write_key, sdk_clients):
+    errors = []
+    client = sdk_clients(sdk, write_key, errors)
+    for n in range(40):
+        client.track("u1", "Exported", {"blob": "x" * 30_000, "n": n}, context={"groupId": "crm-sakura"})
+    client.flush()
+    assert errors == []
+    assert UsageEvent.all_workspaces.filter(workspace=ws, account=account).count() == 40
+
+
+def test_a_rudder_message_over_32_kib_is_set_aside_and_its_batch_stored(ws, account, write_key, sdk_clients):
+    errors = []
+    client = sdk_clients("rudder", write_key, errors)
+    client.track("u1", "Huge", {"blob": "x" * 40_000}, context={"groupId": "crm-sakura"}, message_id="huge")
+    client.track("u1", "Small", context={"groupId": "crm-sakura"})
+    client.flush()
+    assert errors == []
+    assert list(UsageEvent.all_workspaces.filter(workspace=ws).values_list("event", flat=True)) == ["Small"]
+    assert "at most 32768" in RejectedMessage.all_workspaces.get(workspace=ws, message_id="huge").reason
+
+
+@pytest.mark.parametrize("sdk", SDKS)
+def test_over_the_rate_limit_the_sdks_retry_and_every_event_arrives(sdk, ws, account, write_key, sdk_clients,
+                                                                    settings, caplog):
+    caplog.set_level(logging.INFO, logger="usage.tracking")
+    settings.USAGE_INGEST_RATE_LIMIT = "1/s"
+    errors = []
+    client = sdk_clients(sdk, write_key, errors, max_retries=8)
+    for n in range(3):
+        client.track("u1", f"Event {n}", context={"groupId": "crm-sakura"})
+        client.flush()  # one batch per flush: three requests within a second
+    assert errors == []
+    assert UsageEvent.all_workspaces.filter(workspace=ws, account=account).count() == 3
+    assert any("over its rate" in record.getMessage() for record in caplog.records)  # a 429 was answered

@@ -6,24 +6,43 @@ the batch instead of retrying it forever; problems of one message only set that 
 Everything here is pure Python over one request, so a batch costs its parsing and no queries.
 """
 
-import datetime as dt
 import json
 import math
-import re
-import uuid
 import zlib
-from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
+from .messages import (
+    MAX_GROUP_ID,
+    Rejected,
+    clean_message,
+    content_message_id,
+    identifier,
+    json_integer,
+    json_object,
+    map_group_traits,
+    occurred_at,
+    parse_time,
+    summary,
+    valid_email,
+)
 from .models import DEFAULT_TRAIT_MAPPING
 
 MESSAGE_TYPES = {"track", "page", "screen", "identify", "group", "alias"}
 EVENT_TYPES = {"track", "page", "screen"}
-MAX_ID = 200
-MAX_GROUP_ID = 100  # Account.external_id
+
+# Segment's HTTP API documents 500 KB per batch (its SDKs stop adding messages at 475,000 bytes and a
+# real body of 506,868 bytes was seen: so 500 KiB). RudderStack's documents 4 MB, and its SDK builds
+# batches up to 4 MiB (1.3 MB seen) and drops a batch answered 413: losing a batch is worse than
+# accepting a big one, so RudderStack batches get the transport cap (USAGE_INGEST_MAX_BODY_BYTES)
+# instead. What tells them apart is `channel`, a field every RudderStack SDK sets on every message
+# ("server", "web", "mobile"; required by its event spec) and no Segment library sends; the library
+# name does not ("analytics-python" for all three Python SDKs).
+SEGMENT_MAX_BATCH_BYTES = 500 * 1024
+# The SDKs send 100 messages a batch by default. A body of thousands of tiny messages would keep a
+# worker busy for seconds (30,000 in 5 MB: 2.7 s), so a batch holds at most this many: 25 times
+# the SDKs' batches, stored in a fraction of a second.
+MAX_BATCH_MESSAGES = 2_500
 
 
 class RequestError(Exception):
@@ -80,12 +99,6 @@ def gunzip_capped(raw, *, max_bytes):
     return out
 
 
-# A cheap test on the raw bytes decides whether the parsed payload needs a cleaning walk: the
-# databases refuse NUL characters and lone surrogates (an emoji's surrogate pair also triggers
-# the walk, harmlessly).
-_NEEDS_SCRUB = re.compile(rb"\\u0000|\\u[dD][89a-fA-F]")
-
-
 def _constant_to_none(_name):
     # NaN, Infinity and -Infinity are not JSON, but Python SDKs send them; keep them as null.
     return None
@@ -98,71 +111,37 @@ def _finite_float(text):
 
 
 def parse_json(raw):
+    """The parsed body. Integer literals too long to be numbers are marked, not converted, so that
+    only the message holding one is set aside (messages.clean_message)."""
     try:
-        payload = json.loads(raw, parse_constant=_constant_to_none, parse_float=_finite_float)
-    except (ValueError, RecursionError):
+        return json.loads(raw, parse_constant=_constant_to_none, parse_float=_finite_float, parse_int=json_integer)
+    except RecursionError:
+        raise RequestError(400, "invalid_json", _("The body is nested too deeply to read.")) from None
+    except ValueError:
         raise RequestError(400, "invalid_json", _("The body is not valid JSON.")) from None
-    if _NEEDS_SCRUB.search(raw):
-        payload = _scrub(payload)
-    return payload
 
 
-def _scrub(value):
-    if isinstance(value, str):
-        if "\x00" in value:
-            value = value.replace("\x00", "")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            value = value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-        return value
-    if isinstance(value, dict):
-        return {_scrub(k): _scrub(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_scrub(v) for v in value]
-    return value
+def check_batch_size(body_bytes, messages):
+    """413 for a batch of more than MAX_BATCH_MESSAGES, or over the Segment API's 500 KiB unless it
+    comes from a RudderStack SDK."""
+    if len(messages) > MAX_BATCH_MESSAGES:
+        raise RequestError(
+            413, "too_many_messages",
+            _("The batch holds %(count)d messages; at most %(max)d are accepted (send smaller batches).")
+            % {"count": len(messages), "max": MAX_BATCH_MESSAGES},
+        )
+    if body_bytes <= SEGMENT_MAX_BATCH_BYTES:
+        return
+    if any(isinstance(m, dict) and isinstance(m.get("channel"), str) for m in messages[:10]):
+        return
+    raise RequestError(
+        413, "batch_too_large",
+        _("The batch is %(size)d bytes; at most %(max)d are accepted (send smaller batches).")
+        % {"size": body_bytes, "max": SEGMENT_MAX_BATCH_BYTES},
+    )
 
 
 # --- Messages ------------------------------------------------------------------------------------
-
-class Rejected(Exception):
-    """One message is unusable; it is kept aside with this reason and the batch goes on."""
-
-
-def parse_time(value, field):
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise Rejected(_("%(field)s is not an ISO 8601 date-time.") % {"field": field})
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise Rejected(_("%(field)s is not an ISO 8601 date-time.") % {"field": field}) from None
-    if parsed.tzinfo is None:
-        # Naive datetimes from the SDKs are UTC (they serialise utcnow()).
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed
-
-
-def _id(value, field, max_length=MAX_ID):
-    """An identifier as text. Numeric ids are accepted (some callers send them unquoted)."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise Rejected(_("%(field)s must be a string.") % {"field": field})
-    text = str(value) if not isinstance(value, float) else format(value, "g")
-    if len(text) > max_length:
-        raise Rejected(_("%(field)s is longer than %(max)d characters.") % {"field": field, "max": max_length})
-    return text
-
-
-def _object(value, field):
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise Rejected(_("%(field)s must be a JSON object.") % {"field": field})
-    return value
-
 
 class ParsedBatch:
     """A batch sorted by what each message becomes. Lists keep the order of the batch."""
@@ -174,7 +153,7 @@ class ParsedBatch:
         self.identifies = []
         self.groups = []
         self.aliases = []
-        self.rejected = []  # (reason, message)
+        self.rejected = []  # (reason, what is kept of the message: a dict safe to store)
 
     @property
     def accepted(self):
@@ -192,42 +171,39 @@ def parse_batch(messages, *, received_at, sent_at=None, mapping=None, forced_typ
     mapping = DEFAULT_TRAIT_MAPPING if mapping is None else mapping
     parsed = ParsedBatch()
     for message in messages:
+        cleaned = None
         try:
-            _parse_message(message, parsed, received_at, batch_sent_at, mapping, forced_type)
+            cleaned = clean_message(message)
+            _parse_message(cleaned, parsed, received_at, batch_sent_at, mapping, forced_type)
         except Rejected as reason:
-            parsed.rejected.append((str(reason), message))
+            parsed.rejected.append((str(reason), cleaned if cleaned is not None else summary(message)))
     return parsed
 
 
 def _parse_message(message, parsed, received_at, batch_sent_at, mapping, forced_type):
-    if not isinstance(message, dict):
-        raise Rejected(_("A message must be a JSON object."))
     kind = forced_type or message.get("type")
     if not isinstance(kind, str) or kind.lower() not in MESSAGE_TYPES:
-        raise Rejected(_("Unknown message type %(type)r.") % {"type": kind})
+        shown = kind[:40] if isinstance(kind, str) else type(kind).__name__
+        raise Rejected(_("Unknown message type %(type)r.") % {"type": shown})
     kind = kind.lower()
-    message_id = _id(message.get("messageId"), "messageId") or f"generated-{uuid.uuid4()}"
-    user_id = _id(message.get("userId"), "userId")
-    anonymous_id = _id(message.get("anonymousId"), "anonymousId")
+    message_id = identifier(message.get("messageId"), "messageId") or content_message_id(message, kind)
+    user_id = identifier(message.get("userId"), "userId")
+    anonymous_id = identifier(message.get("anonymousId"), "anonymousId")
     if not user_id and not anonymous_id:
         raise Rejected(_("userId or anonymousId is required."))
-    context = _object(message.get("context"), "context")
+    context = json_object(message.get("context"), "context")
 
-    timestamp = parse_time(message.get("timestamp") or message.get("originalTimestamp"), "timestamp")
+    timestamp = message.get("timestamp")
+    if timestamp is None or timestamp == "":
+        timestamp = message.get("originalTimestamp")  # RudderStack's name for it
+    timestamp = parse_time(timestamp, "timestamp")
     sent_at = batch_sent_at
     if message.get("sentAt"):
         try:
             sent_at = parse_time(message["sentAt"], "sentAt")
         except Rejected:
             pass
-    if timestamp is None:
-        occurred_at = received_at
-    elif sent_at is not None:
-        # Segment's clock-skew correction: the device clock may be wrong, but the gap between
-        # the event and the upload is measured on one clock.
-        occurred_at = received_at - (sent_at - timestamp)
-    else:
-        occurred_at = timestamp
+    at = occurred_at(timestamp, sent_at, received_at)
 
     if kind in EVENT_TYPES:
         if kind == "track":
@@ -240,109 +216,28 @@ def _parse_message(message, parsed, received_at, batch_sent_at, mapping, forced_
                 raise Rejected(_("name must be a string."))
         if len(event) > 200:
             raise Rejected(_("The event name is longer than 200 characters."))
-        properties = _object(message.get("properties"), "properties")
-        group_id = _id(context.get("groupId"), "context.groupId") or _id(message.get("groupId"), "groupId")
-        parsed.events.append(
-            (message_id, kind, event, user_id or anonymous_id, group_id, occurred_at, properties)
-        )
+        properties = json_object(message.get("properties"), "properties")
+        group_id = identifier(context.get("groupId"), "context.groupId") or identifier(message.get("groupId"), "groupId")
+        parsed.events.append((message_id, kind, event, user_id or anonymous_id, group_id, at, properties))
     elif kind == "identify":
-        context_traits = _object(context.get("traits"), "context.traits")
-        traits = _object(message.get("traits"), "traits")
+        context_traits = json_object(context.get("traits"), "context.traits")
+        traits = json_object(message.get("traits"), "traits")
         # Rudder sends identify traits only in context.traits; top-level traits win when both exist.
         merged = {**context_traits, **traits} if context_traits else traits
-        email = merged.get("email")
-        if isinstance(email, str) and email.strip():
-            email = email.strip()
-            try:
-                validate_email(email)
-            except ValidationError:
-                email = ""
-        else:
-            email = ""
-        group_id = _id(context.get("groupId"), "context.groupId", MAX_GROUP_ID) or _id(
+        group_id = identifier(context.get("groupId"), "context.groupId", MAX_GROUP_ID) or identifier(
             message.get("groupId"), "groupId", MAX_GROUP_ID
         )
-        parsed.identifies.append((message_id, user_id or anonymous_id, merged, email, group_id, occurred_at))
+        parsed.identifies.append((message_id, user_id or anonymous_id, merged, valid_email(merged.get("email")),
+                                  group_id, at))
     elif kind == "group":
-        group_id = _id(message.get("groupId"), "groupId", MAX_GROUP_ID)
+        group_id = identifier(message.get("groupId"), "groupId", MAX_GROUP_ID)
         if not group_id:
             raise Rejected(_("A group call needs a groupId."))
-        traits = _object(message.get("traits"), "traits")
+        traits = json_object(message.get("traits"), "traits")
         fields, attributes = map_group_traits(traits, mapping)
-        parsed.groups.append((message_id, user_id, group_id, fields, attributes, occurred_at))
+        parsed.groups.append((message_id, user_id, group_id, fields, attributes, at))
     else:  # alias
-        previous_id = _id(message.get("previousId"), "previousId")
+        previous_id = identifier(message.get("previousId"), "previousId")
         if not previous_id or not user_id:
             raise Rejected(_("An alias call needs previousId and userId."))
-        parsed.aliases.append((message_id, previous_id, user_id, occurred_at))
-
-
-# --- Group traits → account fields ---------------------------------------------------------------
-
-def _text(max_length):
-    def convert(value, trait):
-        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
-            raise Rejected(_("Trait %(trait)s must be text.") % {"trait": trait})
-        text = str(value).strip()
-        return text[:max_length]
-
-    return convert
-
-
-def _count(value, trait):
-    try:
-        number = int(Decimal(str(value)))
-    except (InvalidOperation, ValueError, TypeError, OverflowError):
-        raise Rejected(_("Trait %(trait)s must be a whole number.") % {"trait": trait}) from None
-    if isinstance(value, bool) or number < 0 or number > 2_000_000_000:
-        raise Rejected(_("Trait %(trait)s must be a whole number of at least 0.") % {"trait": trait})
-    return number
-
-
-def _money(value, trait):
-    if isinstance(value, bool):
-        raise Rejected(_("Trait %(trait)s must be an amount.") % {"trait": trait})
-    try:
-        amount = Decimal(str(value)).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError, TypeError):
-        raise Rejected(_("Trait %(trait)s must be an amount.") % {"trait": trait}) from None
-    if not amount.is_finite() or amount < 0 or amount >= Decimal("1e14"):
-        raise Rejected(_("Trait %(trait)s must be an amount of at least 0.") % {"trait": trait})
-    return amount
-
-
-def _date(value, trait):
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value[:10])
-        except ValueError:
-            pass
-    raise Rejected(_("Trait %(trait)s must be a date (YYYY-MM-DD).") % {"trait": trait})
-
-
-FIELD_CONVERTERS = {
-    "name": _text(200),
-    "domain": _text(200),
-    "plan": _text(80),
-    "licensed_seats": _count,
-    "arr": _money,
-    "contract_start": _date,
-    "renewal_date": _date,
-}
-
-
-def map_group_traits(traits, mapping):
-    """(account field values, numeric attributes) from group traits; a bad value rejects the call."""
-    fields = {}
-    attributes = {}
-    for trait, value in traits.items():
-        field = mapping.get(trait)
-        if field in FIELD_CONVERTERS:
-            if value is None or value == "":
-                continue
-            fields[field] = FIELD_CONVERTERS[field](value, trait)
-            if field == "name" and not fields[field]:
-                del fields[field]
-        elif isinstance(value, (int, float)) and not isinstance(value, bool) and len(trait) <= 100:
-            attributes[trait] = value
-    return fields, attributes
+        parsed.aliases.append((message_id, previous_id, user_id, at))

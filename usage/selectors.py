@@ -1,7 +1,9 @@
 """Reads of the usage app. Every function takes the workspace: nothing here crosses tenants."""
 
+import datetime as dt
+
 from django.db import connection
-from django.db.models import Count, Max, Min, Q, Sum
+from django.db.models import Case, Count, DateTimeField, F, Max, Min, Q, Sum, Value, When
 
 from .models import DailyAccountUsage, IngestSettings, RejectedMessage, UsageEvent, WriteKey
 
@@ -15,8 +17,22 @@ def write_keys(*, workspace):
     return WriteKey.objects.for_workspace(workspace).select_related("created_by__user")
 
 
+# Times Python can read and show in any time zone. Ingestion keeps events within 2000 and a day
+# ahead, but rows stored before it checked may hold anything (PostgreSQL even took year 10000).
+READABLE_FROM = dt.datetime(1, 1, 2, tzinfo=dt.UTC)
+READABLE_UNTIL = dt.datetime(9999, 12, 30, tzinfo=dt.UTC)
+
+
 def recent_events(*, workspace, limit=20):
-    return UsageEvent.objects.for_workspace(workspace).select_related("account").order_by("-id")[:limit]
+    """The last events received, with `shown_occurred_at`: their time, or None when it is out of
+    range. The stored column itself is never read here, so that no stored value can fail the page."""
+    readable = Q(occurred_at__gte=READABLE_FROM, occurred_at__lte=READABLE_UNTIL)
+    return (
+        UsageEvent.objects.for_workspace(workspace).select_related("account").defer("occurred_at", "properties")
+        .annotate(shown_occurred_at=Case(When(readable, then=F("occurred_at")), default=Value(None),
+                                         output_field=DateTimeField()))
+        .order_by("-id")[:limit]
+    )
 
 
 def set_aside_messages(*, workspace, limit=50):

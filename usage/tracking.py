@@ -3,14 +3,15 @@
 Plain Django views on purpose: no DRF parsing, content negotiation or session work on a route
 that takes hundreds of requests per second. Statuses follow what the SDKs do with them:
 exactly 200 on success (Rudder and the legacy SDK resend on any other 2xx), 400/401/413 with a
-JSON body holding both `code` and `message` for a request to drop, 503 with Retry-After for
-"try again" (database down or busy).
+JSON body holding both `code` and `message` for a request to drop, 429 (over the write key's rate)
+and 503 (database down or busy) with Retry-After for "try again".
 """
 
 import base64
 import binascii
 import json
 import logging
+import math
 import time
 
 from django.conf import settings as django_settings
@@ -19,15 +20,18 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
+from rest_framework.throttling import SimpleRateThrottle
 
 from . import services
-from .ingest import RequestError, parse_batch, parse_json, read_body
+from .ingest import RequestError, check_batch_size, parse_batch, parse_json, read_body
 
 logger = logging.getLogger(__name__)
 
 # Rudder batches reach 4 MiB; Segment's are under 500 KB. The site-wide Django limit stays as is.
 DEFAULT_MAX_BODY_BYTES = 6 * 1024 * 1024
 DEFAULT_RETRY_AFTER_SECONDS = 5
+# Twice the design target for one key (10,000 events/s in batches of 100: docs/benchmarks.md).
+DEFAULT_RATE_LIMIT = "200/s"
 OK_BODY = b'{"success":true}'
 
 
@@ -57,6 +61,50 @@ def _basic_user(request):
     return user or password
 
 
+class WriteKeyRateThrottle(SimpleRateThrottle):
+    """Requests per write key, DRF's sliding window on Django's cache (Redis in production, so
+    every process counts together). The rate is the USAGE_INGEST_RATE_LIMIT setting, e.g. "200/s";
+    empty turns the limit off. Keyed on the key's hash, never the plaintext."""
+
+    scope = "tracking"
+
+    def __init__(self, write_key):
+        self.write_key = write_key
+        super().__init__()
+
+    def get_rate(self):
+        return getattr(django_settings, "USAGE_INGEST_RATE_LIMIT", DEFAULT_RATE_LIMIT) or None
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": self.write_key.key_hash[:32]}
+
+
+def _rate_limited(write_key):
+    """None when the request may go on, else the 429 (every SDK retries it; Segment's after
+    Retry-After)."""
+    try:
+        throttle = WriteKeyRateThrottle(write_key)
+        if throttle.allow_request(None, None):
+            return None
+    except Exception:
+        # The cache (Redis) is down, or the rate setting is malformed: storing events needs only
+        # the database, so keep accepting, and say so in the log.
+        logger.warning("tracking API: rate limit not checked", exc_info=True)
+        return None
+    logger.info("tracking API: write key %s… over its rate of %s", write_key.key_hint, throttle.rate)
+    return _json_response(429, "rate_limited", _("Too many requests for this write key; slow down."),
+                          retry_after=max(1, math.ceil(throttle.wait() or 1)))
+
+
+def _authenticate(key):
+    if not key:
+        raise RequestError(401, "missing_write_key", _("Send the workspace write key as the Basic auth user name."))
+    found = services.authenticate_write_key(key=key)
+    if found is None:
+        raise RequestError(401, "invalid_write_key", _("The write key is unknown or revoked."))
+    return found
+
+
 def _test_fault():
     """Fault injection for the SDK tests only: USAGE_INGEST_FAULTS is a list the tests fill.
 
@@ -82,24 +130,27 @@ def _handle(request, forced_type=None):
         return _json_response(503, "unavailable", _("Try again shortly."), retry_after=_retry_after())
     received_at = timezone.now()
     try:
+        # The key is usually in the header: check it, and the key's rate, before reading the body.
         key = _basic_user(request)
+        found = _authenticate(key) if key else None
+        if found is not None and (limited := _rate_limited(found[0])):
+            return limited
         max_bytes = getattr(django_settings, "USAGE_INGEST_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)
-        payload = parse_json(read_body(request, max_bytes=max_bytes))
+        body = read_body(request, max_bytes=max_bytes)
+        payload = parse_json(body)
         if not isinstance(payload, dict):
             raise RequestError(400, "invalid_request", _("The body must be a JSON object."))
-        if not key:
-            key = payload.get("writeKey") if isinstance(payload.get("writeKey"), str) else None
-        if not key:
-            raise RequestError(401, "missing_write_key",
-                               _("Send the workspace write key as the Basic auth user name."))
-        found = services.authenticate_write_key(key=key)
         if found is None:
-            raise RequestError(401, "invalid_write_key", _("The write key is unknown or revoked."))
+            # Segment 2.x also puts the key in the body; a caller may send it there only.
+            found = _authenticate(payload.get("writeKey") if isinstance(payload.get("writeKey"), str) else None)
+            if limited := _rate_limited(found[0]):
+                return limited
         write_key, ingest_settings = found
         if forced_type is None:
             messages = payload.get("batch")
             if not isinstance(messages, list):
                 raise RequestError(400, "invalid_batch", _("The body needs a \"batch\" list of messages."))
+            check_batch_size(len(body), messages)
             sent_at = payload.get("sentAt")
         else:
             messages = [payload]

@@ -23,6 +23,7 @@ from workspaces.audit import audit_event
 from workspaces.models import AuditEvent
 from workspaces.policy import SystemActor
 
+from ..messages import EARLIEST, FUTURE_ALLOWANCE
 from ..models import DirtyUsageDay, ProcessedMessage, ProductUser, RejectedMessage, UsageEvent
 
 logger = logging.getLogger(__name__)
@@ -228,9 +229,17 @@ def _apply_alias(workspace, previous_id, user_id, tz):
         old.user_id = user_id
         old.save(update_fields=["user_id"])
     events = UsageEvent.objects.for_workspace(workspace).filter(user_id=previous_id)
-    span = events.filter(account__isnull=False).aggregate(first=Min("occurred_at"), last=Max("occurred_at"))
+    span = _span(events.filter(account__isnull=False))
     events.update(user_id=user_id)
     return _days_between(span["first"], span["last"], tz)
+
+
+def _span(events):
+    """(first, last) occurred_at of `events`, within the times ingestion accepts: rows stored before
+    it checked them (year 1, year 9999, or 10000 which Python cannot read) would make millions of
+    days, or fail. Retention deletes those."""
+    return events.filter(occurred_at__gte=EARLIEST, occurred_at__lte=timezone.now() + FUTURE_ALLOWANCE).aggregate(
+        first=Min("occurred_at"), last=Max("occurred_at"))
 
 
 def _days_between(first, last, tz):
@@ -324,7 +333,7 @@ def attach_unmatched_events(*, workspace, group_ids=None, chunk=20_000):
         waiting = waiting.filter(group_id__in=list(group_ids))
     known = Account.objects.for_workspace(workspace).exclude(external_id="").values("external_id")
     matching = waiting.filter(group_id__in=Subquery(known))
-    span = matching.aggregate(first=Min("occurred_at"), last=Max("occurred_at"))
+    span = _span(matching)
     if span["first"] is None:
         return set()
     account_of = Account.objects.for_workspace(workspace).filter(external_id=OuterRef("group_id")).values("id")[:1]

@@ -1,7 +1,6 @@
 """Write keys: the workspace's keys for the tracking API (the SDKs' `write_key`), kept hashed."""
 
 import datetime as dt
-import time
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,11 +12,6 @@ from workspaces.policy import acting_member, authorize
 
 from ..models import WriteKey
 from ..selectors import ingest_settings
-
-# The tracking API looks keys up on every request; a short in-process cache saves that query.
-# A revoked key therefore stops working within KEY_CACHE_SECONDS in other processes (at once here).
-KEY_CACHE_SECONDS = 10
-_key_cache = {}
 
 
 @transaction.atomic
@@ -45,7 +39,6 @@ def revoke_write_key(*, write_key, actor):
         write_key.revoked_at = timezone.now()
         write_key.save(update_fields=["revoked_at"])
         record_audit(workspace=write_key.workspace, actor=actor, action="write_key.revoked", obj=write_key)
-    forget_cached_keys()
     return write_key
 
 
@@ -64,26 +57,19 @@ def rotate_write_key(*, write_key, actor):
 
 
 def authenticate_write_key(*, key):
-    """(write_key, ingest settings) for an active key, else None. Cached briefly in-process."""
+    """(write_key, ingest settings) for an active key, else None.
+
+    Read from the database on every request, on purpose: the in-process cache this replaced let a
+    revoked key work for seconds more in every other web process. A shared cache (Redis) would
+    cost a network round trip per request, as much as the two indexed lookups it would save, and
+    could keep a revoked key alive if Redis missed the invalidation. So: no cache, and revocation
+    takes effect at once in every process.
+    """
     if not key or len(key) > 200:
         return None
-    digest = WriteKey.hash_key(key)
-    now = time.monotonic()
-    hit = _key_cache.get(digest)
-    if hit is not None and hit[0] > now:
-        return hit[1]
     # The key is what tells the workspace: looked up across all of them, by its hash.
-    found = WriteKey.all_workspaces.active().select_related("workspace").filter(key_hash=digest).first()
-    result = (found, ingest_settings(workspace=found.workspace)) if found else None
-    if len(_key_cache) > 10_000:
-        _key_cache.clear()
-    _key_cache[digest] = (now + KEY_CACHE_SECONDS, result)
-    return result
-
-
-def forget_cached_keys():
-    """A key or the settings that come with it changed: look every key up again."""
-    _key_cache.clear()
+    found = WriteKey.all_workspaces.active().select_related("workspace").filter(key_hash=WriteKey.hash_key(key)).first()
+    return (found, ingest_settings(workspace=found.workspace)) if found else None
 
 
 def note_key_used(*, write_key, at):

@@ -6,15 +6,19 @@ These feed the nightly steps and the pages; the usage step of the night (usage/n
 import datetime as dt
 
 from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import Account
 from accounts.services import copy_nightly_values
 
+from ..messages import EARLIEST, FUTURE_ALLOWANCE
 from ..models import (
     DailyAccountUsage,
     DirtyUsageDay,
     IngestSettings,
     ProcessedMessage,
+    ProductUser,
     RejectedMessage,
     UsageEvent,
 )
@@ -33,9 +37,13 @@ def rollup_days(*, workspace, days):
     once (the incremental task and the night) write one after the other, never interleaved.
     """
     settings = ingest_settings(workspace=workspace)
-    first_kept = retention_start(workspace=workspace, settings=settings, today=workspace.today())
+    today = workspace.today()
+    first_kept = retention_start(workspace=workspace, settings=settings, today=today)
+    # Ingestion takes events up to a day ahead; a later day was marked before it checked times
+    # (year 9999 has no next day to end it) and has no events any more after retention.
+    last = today + dt.timedelta(days=1)
     done = []
-    for day in sorted(d for d in set(days) if d >= first_kept):
+    for day in sorted(d for d in set(days) if first_kept <= d <= last):
         start, end = workspace.day_start(day), workspace.day_start(day + dt.timedelta(days=1))
         with transaction.atomic():
             list(IngestSettings.objects.for_workspace(workspace).select_for_update().filter(pk=settings.pk)
@@ -92,14 +100,18 @@ def rollup_dirty_days(*, workspace, extra_days=()):
 
 
 def enforce_retention(*, workspace, as_of, chunk=5_000):
-    """Delete raw events (and dedup/set-aside records) older than the workspace keeps them."""
+    """Delete raw events (and dedup/set-aside records) older than the workspace keeps them, and
+    what lies beyond the day ahead that ingestion accepts (stored before it checked times: a year
+    9999 event is never "older than" anything, and broke every page and rollup that read it)."""
     settings = ingest_settings(workspace=workspace)
     first_kept = retention_start(workspace=workspace, settings=settings, today=as_of)
     cutoff = workspace.day_start(first_kept)
+    # From the clock, not `as_of`: a recompute of a past day must keep the events after that day.
+    horizon = timezone.now() + FUTURE_ALLOWANCE
     deleted = 0
-    for model, field in ((UsageEvent, "occurred_at"), (ProcessedMessage, "received_at"),
-                         (RejectedMessage, "received_at")):
-        old = model.objects.for_workspace(workspace).filter(**{f"{field}__lt": cutoff})
+    for model, outside in ((UsageEvent, Q(occurred_at__lt=cutoff)), (UsageEvent, Q(occurred_at__gt=horizon)),
+                           (ProcessedMessage, Q(received_at__lt=cutoff)), (RejectedMessage, Q(received_at__lt=cutoff))):
+        old = model.objects.for_workspace(workspace).filter(outside)
         while True:
             ids = list(old.order_by("pk").values_list("pk", flat=True)[:chunk])
             if not ids:
@@ -107,6 +119,11 @@ def enforce_retention(*, workspace, as_of, chunk=5_000):
             model.objects.for_workspace(workspace).filter(pk__in=ids).delete()
             if model is UsageEvent:
                 deleted += len(ids)
+    # Rollups are kept for good, but not of days that cannot have had events yet.
+    DailyAccountUsage.objects.for_workspace(workspace).filter(day__gt=workspace.today() + dt.timedelta(days=1)).delete()
+    users = ProductUser.objects.for_workspace(workspace)
+    users.filter(Q(first_seen_at__lt=EARLIEST) | Q(first_seen_at__gt=horizon)).update(first_seen_at=None)
+    users.filter(Q(last_seen_at__lt=EARLIEST) | Q(last_seen_at__gt=horizon)).update(last_seen_at=None)
     return deleted
 
 

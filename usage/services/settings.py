@@ -10,7 +10,6 @@ from workspaces.policy import authorize
 
 from ..models import MAPPABLE_ACCOUNT_FIELDS, IngestSettings
 from ..selectors import ingest_settings
-from .keys import forget_cached_keys
 
 
 @transaction.atomic
@@ -58,7 +57,6 @@ def update_ingest_settings(*, workspace, actor, **fields):
             setattr(obj, name, value)
     obj.full_clean()
     obj.save()
-    forget_cached_keys()  # authenticate_write_key caches the settings with the key
     if changes:
         record_audit(workspace=workspace, actor=actor, action="usage_settings.updated", obj=obj, changes=changes)
     return obj
