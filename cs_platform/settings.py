@@ -229,6 +229,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=15),
         "options": {"expires": 50 * 60},
     },
+    # Every five minutes: usage rollups that a batch could not enqueue (broker or cache down) catch up.
+    "usage-rollup-sweep": {
+        "task": "usage.tasks.sweep_usage_rollups",
+        "schedule": 5 * 60,
+        "options": {"expires": 4 * 60},
+    },
 }
 
 LOGGING = {

@@ -308,7 +308,11 @@ def assert_same_nights(interrupted, reference):
     got, expected = nightly_rows(interrupted), nightly_rows(reference)
     assert any(expected.values()), "the reference night wrote nothing: the comparison would prove nothing"
     for table in expected:
-        assert got[table] == expected[table], f"{table} differs from the uninterrupted night"
+        if got[table] != expected[table]:
+            only_got = [row for row in got[table] if row not in expected[table]][:5]
+            only_expected = [row for row in expected[table] if row not in got[table]][:5]
+            pytest.fail(f"{table} differs from the uninterrupted night ({len(got[table])} rows, expected "
+                        f"{len(expected[table])}):\n  only here: {only_got}\n  only there: {only_expected}")
 
 
 # --- Twin workspaces: one to break, one to compare with ---------------------------------------------
