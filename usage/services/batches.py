@@ -283,7 +283,9 @@ def insert_events(rows):
     if connection.vendor == "postgresql" and connection.Database.__name__ == "psycopg2":
         from psycopg2.extras import execute_values
 
-        with connection.cursor() as cursor:
+        # The driver's own cursor skips Django's error translation: without the wrapper a dropped
+        # connection would escape as psycopg2's OperationalError, a 500 instead of the API's 503.
+        with connection.cursor() as cursor, connection.wrap_database_errors:
             execute_values(
                 cursor.cursor, f"INSERT INTO {table} ({columns}) VALUES %s ON CONFLICT DO NOTHING", values,
                 page_size=1000,
