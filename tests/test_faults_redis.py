@@ -4,8 +4,10 @@ The platform's cache and broker are pointed at a private redis-server that the t
 again (tests/fault_helpers.py); tasks go through it to a real worker process, as in production.
 """
 
+import datetime as dt
 import io
 import time
+import zoneinfo
 
 import pytest
 from celery import Celery
@@ -13,6 +15,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from cs_platform.celery import app as celery_app
+from cs_platform.tasks import schedule_nightly
 from healthscore.models import HealthSnapshot
 from usage.models import DailyAccountUsage, DirtyUsageDay, UsageEvent
 from usage.services import create_write_key
@@ -166,3 +169,31 @@ def test_a_recompute_outlives_redis_and_recompute_now_says_when_it_cannot_start(
     # the first night's health step set), so it is compared with a second night of the twin.
     recompute(reference, day)
     assert_same_nights(night, reference)
+
+
+@pytest.mark.redis
+def test_a_night_whose_queued_task_redis_lost_is_queued_again_by_a_later_beat(private_redis, worker, ws):
+    tokyo = zoneinfo.ZoneInfo("Asia/Tokyo")
+    day = dt.date(2026, 3, 10)
+
+    def beat_at(hour, minute=15):
+        """The hourly beat entry, run (as a worker runs it) at that local time of `day`."""
+        return schedule_nightly(dt.datetime.combine(day, dt.time(hour, minute), tokyo).isoformat())
+
+    beat_at(2)  # the night is claimed and queued ...
+    private_redis.stop()  # ... and Redis loses it before a worker takes it
+    private_redis.start()
+    worker.start()
+    runs = f"nightly for workspace {ws.slug} on {day}"
+    beat_at(3)  # an hour later the night may merely be waiting in a backlog: not queued twice
+    time.sleep(2)
+    assert runs not in worker.log()
+
+    beat_at(5)  # later, a night still not done is queued again
+    wait_for(lambda: runs in worker.log(), timeout=60, what="the night queued again")
+    ws.refresh_from_db()
+    assert ws.nightly_done_on == day
+    beat_at(9)  # done: not queued again that day
+    beat_at(23)
+    time.sleep(2)
+    assert worker.log().count(runs) == 1
