@@ -114,7 +114,10 @@ TEMPLATES = [
 ]
 
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+    # Connections are kept between requests; a health check before reusing one means a connection
+    # the database ended meanwhile (restart, failover, idle timeout) costs a reconnect, not an error.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+                                                  conn_health_checks=True)}
 else:
     DATABASES = {
         "default": {

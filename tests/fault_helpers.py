@@ -157,6 +157,70 @@ class CeleryWorker:
         self.process = None
 
 
+class WebServer:
+    """The platform served by gunicorn (one sync worker, persistent database connections as
+    configured) on the test database; embedded cache and in-process tasks (no REDIS_URL)."""
+
+    def __init__(self, *, logfile):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.logfile = Path(logfile)
+        self.env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
+        self.env.update(DATABASE_URL=database_url_of_tests(), DJANGO_SETTINGS_MODULE="cs_platform.settings",
+                        SECRET_KEY=os.environ.get("SECRET_KEY") or "fault-tests-only")
+        self.process = None
+
+    def start(self):
+        self._log = self.logfile.open("a")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "cs_platform.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
+             "--workers", "1", "--timeout", "60", "--log-level", "warning"],
+            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
+        )
+        wait_for(self._answers, timeout=60, what="gunicorn to answer")
+
+    def _answers(self):
+        if self.process.poll() is not None:
+            pytest.fail(f"gunicorn exited with {self.process.returncode}:\n{self.logfile.read_text()[-3000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        if self.process is not None:
+            self._log.close()
+        self.process = None
+
+
+def end_other_sessions():
+    """End every other session on the test database, as a restarted PostgreSQL, a failover or a
+    pooler's idle timeout does; returns how many there were."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+        )
+        ended = len(cursor.fetchall())
+    wait_for(lambda: _other_sessions() == 0, timeout=10, what="the ended sessions to go")
+    return ended
+
+
+def _other_sessions():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                       " AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
+        return cursor.fetchone()[0]
+
+
 _hooks = itertools.count(1)
 
 

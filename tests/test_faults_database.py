@@ -6,10 +6,12 @@ batch's transaction: nothing of the batch is committed, the API answers 503 with
 every SDK retries, never drops), and the SDK's retry stores every message exactly once.
 """
 
+import json
 import threading
 import time
 
 import pytest
+import requests
 from django.db import connections
 
 from accounts.models import Account
@@ -17,8 +19,8 @@ from usage.models import ProductUser, UsageEvent
 from usage.services import create_write_key
 from workspaces.policy import SYSTEM
 
-from .fault_helpers import hold_first_insert, require_postgresql
-from .ingest_helpers import SDKS, make_client, post_batch, track
+from .fault_helpers import WebServer, end_other_sessions, hold_first_insert, require_postgresql
+from .ingest_helpers import SDKS, basic_auth, make_client, post_batch, track
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -97,3 +99,24 @@ def test_the_sdk_retries_a_batch_whose_connection_dropped_and_every_event_arrive
     # The server did answer "try again" (503), and never a 500.
     statuses = [getattr(record, "status_code", None) for record in caplog.records if record.name == "django.request"]
     assert 503 in statuses and 500 not in statuses
+
+
+def test_a_connection_the_database_dropped_while_idle_costs_the_next_batch_nothing(ws, account, write_key, tmp_path):
+    # A deployed web worker keeps its database connection between requests. The database ends it
+    # (restart, failover, idle timeout); the next request must not be the one that finds out.
+    server = WebServer(logfile=tmp_path / "gunicorn.log")
+    server.start()
+
+    def send(message_id):
+        body = json.dumps({"batch": [track(message_id, group_id="crm-sakura")]})
+        return requests.post(f"{server.url}/v1/batch", data=body, timeout=30, headers={
+            "Authorization": basic_auth(write_key), "Content-Type": "application/json"})
+
+    try:
+        assert send("before").status_code == 200
+        assert end_other_sessions() >= 1  # the web worker's idle connection
+        response = send("after")
+    finally:
+        server.stop()
+    assert (response.status_code, response.text) == (200, '{"success":true}')
+    assert sorted(UsageEvent.objects.for_workspace(ws).values_list("message_id", flat=True)) == ["after", "before"]
