@@ -90,9 +90,17 @@ class PrivateRedis:
         except redis.ConnectionError:
             return False
 
+    def freeze(self):
+        """SIGSTOP: connections stay open and nothing answers, as in a network partition or a hung host."""
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self):
+        self.process.send_signal(signal.SIGCONT)
+
     def stop(self):
         """Stop it the hard way, as a crash or an OOM kill would: its queue and cache are gone."""
         if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
             self.process.kill()
             self.process.wait(10)
         self.process = None
@@ -120,10 +128,11 @@ class CeleryWorker:
             "DJANGO_SETTINGS_MODULE": "cs_platform.settings",
         }
         self.process = None
+        self._starts = 0
 
     def start(self):
-        self.logfile.write_text("")
         self._log = self.logfile.open("a")
+        self._starts += 1
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "cs_platform", "worker", "--pool", "solo", "--loglevel", "INFO",
              "--without-gossip", "--without-mingle", "--without-heartbeat", "--hostname", f"faults-{os.getpid()}@%h"],
@@ -134,10 +143,28 @@ class CeleryWorker:
     def _ready(self):
         if self.process.poll() is not None:
             pytest.fail(f"the Celery worker exited with {self.process.returncode}:\n{self.log()[-3000:]}")
-        return " ready." in self.log()
+        return self.log().count(" ready.") == self._starts
 
     def log(self):
         return self.logfile.read_text(errors="replace")
+
+    def mark_connections(self):
+        """Before a broker outage: remember how often the worker has connected so far."""
+        self._connected = self.log().count("Connected to redis")
+
+    def wait_reconnected(self, timeout=90):
+        """After the outage: until the worker has connected again, restarting it if it exited meanwhile,
+        as the deployment's supervisor does (docker-compose: `restart: unless-stopped`). A worker can
+        exit by itself when Redis goes away under it: kombu gives up with "Unrecoverable error" when
+        the broker vanishes in the middle of an acknowledgement."""
+        def back():
+            if self.process.poll() is not None:
+                self._log.close()
+                self.start()  # waits until it is ready, connected
+                return True
+            return self.log().count("Connected to redis") > self._connected
+
+        wait_for(back, timeout=timeout, what="the worker to be connected to Redis again", interval=0.2)
 
     def kill(self):
         """SIGKILL: no warm shutdown, no ack, no result; what an OOM kill or a lost machine does."""

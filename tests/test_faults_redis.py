@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from cs_platform.celery import app as celery_app
+from cs_platform.settings import redis_cache
 from cs_platform.tasks import schedule_nightly
 from healthscore.models import HealthSnapshot
 from usage.models import DailyAccountUsage, DirtyUsageDay, UsageEvent
@@ -54,7 +55,7 @@ def private_redis(tmp_path, settings):
     require_postgresql(redis_server=True)
     server = PrivateRedis(tmp_path)
     server.start()
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": server.url}}
+    settings.CACHES = redis_cache(server.url)
     saved = {key: celery_app.conf[key] for key in ("broker_url", "result_backend", "task_always_eager")}
     _use_broker(celery_app, broker_url=server.url, result_backend=server.url, task_always_eager=False)
     yield server
@@ -78,8 +79,9 @@ def beat(private_redis):
 
 
 @pytest.mark.redis
+@pytest.mark.parametrize("outage", ["killed", "frozen"])
 def test_ingestion_keeps_accepting_while_redis_is_down_and_the_rollups_catch_up(
-    private_redis, worker, beat, ws, account, live_server, settings
+    outage, private_redis, worker, beat, ws, account, live_server, settings
 ):
     settings.USAGE_ROLLUP_DEBOUNCE_SECONDS = 1
     worker.start()
@@ -97,8 +99,9 @@ def test_ingestion_keeps_accepting_while_redis_is_down_and_the_rollups_catch_up(
         send("Before")
         wait_for(lambda: sum(rolled_up.values_list("events", flat=True)) == 5, timeout=30,
                  what="the rollup task, through the broker")
+        worker.mark_connections()
 
-        private_redis.stop()
+        private_redis.stop() if outage == "killed" else private_redis.freeze()
         started = time.monotonic()
         send("During")
         # Stored at once, no 500 for the SDK to retry and then drop, no request waiting on Redis.
@@ -107,7 +110,10 @@ def test_ingestion_keeps_accepting_while_redis_is_down_and_the_rollups_catch_up(
         assert UsageEvent.objects.for_workspace(ws).count() == 10
         assert DirtyUsageDay.objects.for_workspace(ws).exists()  # the day waits for its rollup
 
-        private_redis.start()  # empty: whatever was queued or cached is gone
+        # Killed, it comes back empty (whatever was queued or cached is gone); frozen, as it was.
+        private_redis.start() if outage == "killed" else private_redis.thaw()
+        if outage == "killed":
+            worker.wait_reconnected()
         # No batch arrives any more; the beat's sweep finds the days still marked.
         beat("usage.tasks.sweep_usage_rollups")
         wait_for(lambda: sum(rolled_up.values_list("events", flat=True)) == 10, timeout=60,
@@ -143,6 +149,7 @@ def test_a_recompute_outlives_redis_and_recompute_now_says_when_it_cannot_start(
         response = client.post(reverse("recompute"), follow=True)
         assert messages_of(response) == ["Recomputation started; refresh in a minute."]
         hold.wait_until_held()  # the worker is in the night's last step
+        worker.mark_connections()
         private_redis.stop()
 
         # Redis is down: the page says so, and that nothing was started; no 500, no long wait.
@@ -161,6 +168,7 @@ def test_a_recompute_outlives_redis_and_recompute_now_says_when_it_cannot_start(
     assert_same_nights(night, reference)
 
     private_redis.start()
+    worker.wait_reconnected()
     runs = f"nightly for workspace {night.slug} on {day}"
     response = client.post(reverse("recompute"), follow=True)
     assert messages_of(response) == ["Recomputation started; refresh in a minute."]

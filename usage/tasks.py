@@ -38,4 +38,4 @@ def sweep_usage_rollups():
 
     # The marks of every workspace, on purpose: the sweep is the platform's, not a tenant's.
     workspace_ids = DirtyUsageDay.all_workspaces.order_by("workspace_id").values_list("workspace_id", flat=True)
-    return sum(schedule_rollup(workspace_id, countdown=0) for workspace_id in workspace_ids.distinct())
+    return sum(schedule_rollup(workspace_id, countdown=0, force=True) for workspace_id in workspace_ids.distinct())

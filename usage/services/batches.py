@@ -345,7 +345,7 @@ def rollup_pending_key(workspace_id):
 ENQUEUE_ONCE = {"max_retries": 0, "interval_start": 0, "interval_step": 0, "interval_max": 0}
 
 
-def schedule_rollup(workspace_id, *, countdown=None):
+def schedule_rollup(workspace_id, *, countdown=None, force=False):
     """Enqueue one rollup per workspace per few seconds, however many batches arrive.
 
     With a broker, the flag is cleared when the task starts, before it reads the dirty days, so a
@@ -354,15 +354,20 @@ def schedule_rollup(workspace_id, *, countdown=None):
     window are rolled up by the first batch after it, or by the night.
 
     Never raises: the batch is already stored, and an unavailable cache or broker only delays the
-    rollup (the days stay marked). Returns whether a rollup was enqueued.
+    rollup (the days stay marked). Returns whether a rollup was enqueued. `force` enqueues even if
+    the flag says one is pending (the sweep: a flag can outlive its task, e.g. a write that reached
+    a frozen Redis after the client gave up on it).
     """
     from ..tasks import rollup_usage
 
     eager = rollup_usage.app.conf.task_always_eager
     debounce = _rollup_debounce_seconds()
     key = rollup_pending_key(workspace_id)
+    timeout = debounce if eager else debounce * 4 + 60
     try:
-        if not cache.add(key, 1, timeout=debounce if eager else debounce * 4 + 60):
+        if force:
+            cache.set(key, 1, timeout=timeout)
+        elif not cache.add(key, 1, timeout=timeout):
             return False
     except Exception:  # the cache backend's own connection errors (e.g. Redis down)
         logger.warning("usage rollup of workspace %s not enqueued: the cache is unavailable; its days stay marked",
