@@ -114,10 +114,7 @@ TEMPLATES = [
 ]
 
 if DATABASE_URL:
-    # Connections are kept between requests; a health check before reusing one means a connection
-    # the database ended meanwhile (restart, failover, idle timeout) costs a reconnect, not an error.
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
-                                                  conn_health_checks=True)}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
 else:
     DATABASES = {
         "default": {
@@ -129,21 +126,8 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# A Redis that stops answering without closing its connections (a hung host, a network partition)
-# must delay a request by seconds, not hold it forever: short socket timeouts on the cache, the
-# broker and the result store. What needs Redis then fails fast and the callers fall back.
-REDIS_SOCKET_TIMEOUT = 2
-
-
-def redis_cache(url):
-    return {"default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
-        "OPTIONS": {"socket_connect_timeout": REDIS_SOCKET_TIMEOUT, "socket_timeout": REDIS_SOCKET_TIMEOUT},
-    }}
-
-
 if REDIS_URL:
-    CACHES = redis_cache(REDIS_URL)
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -228,9 +212,6 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 5, "socket_connect_timeout": REDIS_SOCKET_TIMEOUT}
-CELERY_REDIS_SOCKET_TIMEOUT = 5
-CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_SOCKET_TIMEOUT
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -248,12 +229,24 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=15),
         "options": {"expires": 50 * 60},
     },
-    # Every five minutes: usage rollups that a batch could not enqueue (broker or cache down) catch up.
-    "usage-rollup-sweep": {
-        "task": "usage.tasks.sweep_usage_rollups",
-        "schedule": 5 * 60,
-        "options": {"expires": 4 * 60},
-    },
+}
+
+# --- Faults a deployment meets (README, "When Redis, a worker or the database fails") ----------------
+# Kept database connections are health-checked before reuse: one the database ended while idle
+# (restart, failover, a pooler's timeout) costs a reconnect, not the next request's error.
+if DATABASE_URL:
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A Redis that stops answering without closing its connections (a hung host, a partition) delays a
+# request by seconds, not forever: short socket timeouts for the cache, the broker, the result store.
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
+if REDIS_URL:
+    CACHES["default"]["OPTIONS"] = REDIS_CACHE_OPTIONS
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+CELERY_REDIS_SOCKET_TIMEOUT = 5
+# Every five minutes: usage rollups that a batch could not enqueue (broker or cache down) catch up.
+CELERY_BEAT_SCHEDULE["usage-rollup-sweep"] = {
+    "task": "usage.tasks.sweep_usage_rollups", "schedule": 5 * 60, "options": {"expires": 4 * 60},
 }
 
 LOGGING = {

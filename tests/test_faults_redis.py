@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from cs_platform.celery import app as celery_app
-from cs_platform.settings import redis_cache
+from cs_platform.settings import REDIS_CACHE_OPTIONS
 from cs_platform.tasks import schedule_nightly
 from healthscore.models import HealthSnapshot
 from usage.models import DailyAccountUsage, DirtyUsageDay, UsageEvent
@@ -55,7 +55,8 @@ def private_redis(tmp_path, settings):
     require_postgresql(redis_server=True)
     server = PrivateRedis(tmp_path)
     server.start()
-    settings.CACHES = redis_cache(server.url)
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": server.url,
+                                   "OPTIONS": REDIS_CACHE_OPTIONS}}
     saved = {key: celery_app.conf[key] for key in ("broker_url", "result_backend", "task_always_eager")}
     _use_broker(celery_app, broker_url=server.url, result_backend=server.url, task_always_eager=False)
     yield server
