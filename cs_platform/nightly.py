@@ -12,6 +12,7 @@ runs under one lock (`workspace_lock`), so the beat, a manual "recompute now" an
 recompute` never overlap on the same workspace; a second one skips and says so.
 """
 
+import datetime as dt
 import logging
 from contextlib import contextmanager
 from typing import NamedTuple
@@ -94,13 +95,20 @@ def workspace_lock(workspace):
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
+# A night queued this long ago and still not done is queued again: its task was lost (a broker
+# restarted without persistence) or its worker died. Longer than a queue backlog should last; a
+# night still running then is not disturbed (the second one skips on the workspace's lock).
+REQUEUE_AFTER = dt.timedelta(hours=2)
+
+
 def workspaces_due(*, now):
     """[(workspace, its local date)] of the workspaces whose night should start now.
 
     A workspace's night starts once its local time has reached its `nightly_hour`, once per local
     date, computed as of that date: so a Tokyo and a New York workspace each get their night at
     about 2:00 where they work. Each is claimed with a conditional update (only one beat can claim
-    a workspace's date, even if two ran), so a slow queue never starts the same night twice.
+    a workspace's date, even if two ran), so a slow queue never starts the same night twice; a night
+    claimed but not done within REQUEUE_AFTER is claimed again, so a lost task loses no night.
     """
     due = []
     for workspace in Workspace.objects.order_by("pk"):
@@ -110,9 +118,21 @@ def workspaces_due(*, now):
         today = local.date()
         claimed = (
             Workspace.objects.filter(pk=workspace.pk)
-            .filter(Q(nightly_queued_on__isnull=True) | Q(nightly_queued_on__lt=today))
-            .update(nightly_queued_on=today)
+            .filter(Q(nightly_done_on__isnull=True) | Q(nightly_done_on__lt=today))
+            .filter(Q(nightly_queued_on__isnull=True) | Q(nightly_queued_on__lt=today)
+                    | Q(nightly_queued_at__lte=now - REQUEUE_AFTER))
+            .update(nightly_queued_on=today, nightly_queued_at=now)
         )
         if claimed:
             due.append((workspace, today))
     return due
+
+
+def mark_night_done(workspace, day):
+    """The night of `day` ran to its end: the beat need not queue it again."""
+    Workspace.objects.filter(pk=workspace.pk).filter(
+        Q(nightly_done_on__isnull=True) | Q(nightly_done_on__lt=day)).update(nightly_done_on=day)
+
+
+def night_done(workspace, day):
+    return workspace.nightly_done_on is not None and workspace.nightly_done_on >= day

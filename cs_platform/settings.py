@@ -338,6 +338,24 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Faults a deployment meets (README, "When Redis, a worker or the database fails") ----------------
+# Kept database connections are health-checked before reuse: one the database ended while idle
+# (restart, failover, a pooler's timeout) costs a reconnect, not the next request's error.
+if DATABASE_URL:
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A Redis that stops answering without closing its connections (a hung host, a partition) delays a
+# request by seconds, not forever: short socket timeouts for the cache, the broker, the result store.
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
+if REDIS_URL:
+    CACHES["default"]["OPTIONS"] = REDIS_CACHE_OPTIONS
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+CELERY_REDIS_SOCKET_TIMEOUT = 5
+# Every five minutes: usage rollups that a batch could not enqueue (broker or cache down) catch up.
+CELERY_BEAT_SCHEDULE["usage-rollup-sweep"] = {
+    "task": "usage.tasks.sweep_usage_rollups", "schedule": 5 * 60, "options": {"expires": 4 * 60},
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

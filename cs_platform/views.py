@@ -1,15 +1,24 @@
 """Pages of the composition floor: the home page and actions that span every capability."""
 
+import logging
+
 from django.contrib import messages
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
+from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from workspaces.pages import WorkspaceMixin
 
 from .homes import my_book
 from .tasks import recompute_workspace
 
+logger = logging.getLogger(__name__)
+
+# Queueing from a page: one try at the broker, no reconnect loop, so that with Redis down the page
+# answers at once (the task would wait for no one anyway: nightly steps are idempotent, the beat
+# runs the night regardless, and the member can press the button again).
+ENQUEUE_ONCE = {"max_retries": 0, "interval_start": 0, "interval_step": 0, "interval_max": 0}
 
 class HomeView(WorkspaceMixin, TemplateView):
     """My book: the member's morning page (due touches, risks, renewals, alerts)."""
@@ -26,8 +35,19 @@ class RecomputeView(WorkspaceMixin, View):
     required_action = "pipeline.recompute"
 
     def post(self, request):
-        result = recompute_workspace.delay(self.workspace.pk, requested_by=self.membership.pk)
-        if not result.ready():
+        eager = recompute_workspace.app.conf.task_always_eager
+        try:
+            # With a broker no result is kept: the page does not wait for it, and asking the result
+            # store for it would hang while Redis is down. In-process, the result is right here.
+            result = recompute_workspace.apply_async((self.workspace.pk,), {"requested_by": self.membership.pk},
+                                                     ignore_result=not eager, retry_policy=ENQUEUE_ONCE)
+        except BrokerUnavailable:
+            logger.warning("recompute of workspace %s not started: the broker is unavailable", self.workspace.slug,
+                           exc_info=True)
+            messages.error(request, _("The task queue is unavailable, so the recomputation was not started. "
+                                      "Try again in a few minutes."))
+            return self.redirect_back("coverage:report")
+        if not eager:
             messages.info(request, _("Recomputation started; refresh in a minute."))
         elif result.get()["skipped"]:
             messages.info(request, _("A recomputation of this workspace is already running; refresh in a minute."))

@@ -70,7 +70,8 @@ def _upsert_snapshots_with_values(*, workspace, as_of, rows):
     """
     values = [(workspace.pk, as_of, account_id, version_id, total, band, weight, Json(groups), Json(measures))
               for account_id, version_id, total, band, weight, groups, measures in rows]
-    with connection.cursor() as cursor:
+    # The driver's cursor, with Django's error translation (and its note that the connection broke).
+    with connection.cursor() as cursor, connection.wrap_database_errors:
         execute_values(cursor.cursor, sql, values, page_size=CHUNK)
 
 

@@ -467,6 +467,7 @@ SYSTEM_WRITERS = {
 # Writers that only derive, set aside or keep books (no event required; all they change must be so).
 UNAUDITED_WRITERS = {
     "task:usage.tasks.rollup_usage": "rolls up tracked events into daily usage (derived from telemetry)",
+    "task:usage.tasks.sweep_usage_rollups": "queues the rollups that a broker outage left pending (derived)",
     "command:seed_demo": "generates the demo workspace from scratch (its history restarts with it)",
 }
 

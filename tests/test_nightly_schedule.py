@@ -6,7 +6,14 @@ import threading
 import pytest
 from django.db import connection
 
-from cs_platform.nightly import NIGHTLY_STEPS, run_nightly, workspace_lock, workspaces_due
+from cs_platform.nightly import (
+    NIGHTLY_STEPS,
+    REQUEUE_AFTER,
+    mark_night_done,
+    run_nightly,
+    workspace_lock,
+    workspaces_due,
+)
 from cs_platform.tasks import recompute_workspace
 from tests.factories import WorkspaceFactory
 
@@ -37,23 +44,44 @@ def test_each_workspace_starts_at_its_own_hour_with_its_own_date():
     # 2026-03-09 17:15 UTC = 03-10 02:15 in Tokyo, 03-09 13:15 in New York (daylight time).
     due = workspaces_due(now=dt.datetime(2026, 3, 9, 17, 15, tzinfo=UTC))
     assert [(w.slug, day) for w, day in due] == [("tokyo", dt.date(2026, 3, 10)), ("new-york", dt.date(2026, 3, 9))]
+    for workspace, day in due:
+        mark_night_done(workspace, day)  # as their nights do when they run to the end
     # An hour later nothing is queued twice; Tokyo's late workspace waits for 05:00.
     assert workspaces_due(now=dt.datetime(2026, 3, 9, 18, 15, tzinfo=UTC)) == []
     due = workspaces_due(now=dt.datetime(2026, 3, 9, 20, 15, tzinfo=UTC))  # 05:15 in Tokyo
     assert [(w.slug, day) for w, day in due] == [("late", dt.date(2026, 3, 10))]
+    mark_night_done(*due[0])
     # New York's next night: its 02:15 on 03-10 is 06:15 UTC.
     due = workspaces_due(now=dt.datetime(2026, 3, 10, 6, 15, tzinfo=UTC))
     assert [(w.slug, day) for w, day in due] == [("new-york", dt.date(2026, 3, 10))]
 
 
+def test_a_night_queued_but_never_done_is_queued_again_later_and_a_done_one_is_not():
+    WorkspaceFactory(slug="tokyo", time_zone="Asia/Tokyo")
+    queued_at = dt.datetime(2026, 3, 9, 17, 15, tzinfo=UTC)  # 02:15 on 03-10 in Tokyo
+    assert [w.slug for w, _day in workspaces_due(now=queued_at)] == ["tokyo"]
+    assert workspaces_due(now=queued_at + REQUEUE_AFTER - dt.timedelta(minutes=1)) == []
+    due = workspaces_due(now=queued_at + REQUEUE_AFTER)  # its task was lost: queued again
+    assert [(w.slug, day) for w, day in due] == [("tokyo", dt.date(2026, 3, 10))]
+    mark_night_done(due[0][0], dt.date(2026, 3, 10))
+    assert workspaces_due(now=queued_at + 3 * REQUEUE_AFTER) == []
+
+
+def test_a_night_queued_twice_runs_once(ws):
+    day = ws.today().isoformat()
+    first = recompute_workspace.apply(args=[ws.pk, day], kwargs={"nightly": True}).get()
+    second = recompute_workspace.apply(args=[ws.pk, day], kwargs={"nightly": True}).get()
+    assert first["skipped"] is False and second == {**first, "skipped": True, "steps": []}
+
+
 def test_the_beat_enqueues_the_due_nights(ws, monkeypatch):
     queued = []
-    monkeypatch.setattr(recompute_workspace, "delay", lambda *args: queued.append(args))
+    monkeypatch.setattr(recompute_workspace, "delay", lambda *args, **kwargs: queued.append((args, kwargs)))
     from cs_platform.tasks import schedule_nightly
 
     schedule_nightly()
     schedule_nightly()
-    assert queued == [(ws.pk, ws.today().isoformat())]
+    assert queued == [((ws.pk, ws.today().isoformat()), {"nightly": True})]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -5,8 +5,11 @@ from django.core.cache import cache
 
 from workspaces.models import Workspace
 
+from .models import DirtyUsageDay
 
-@shared_task(bind=True, acks_late=True)
+
+# No result: nothing reads it, and enqueueing one would wait on the result store when Redis is down.
+@shared_task(bind=True, acks_late=True, ignore_result=True)
 def rollup_usage(self, workspace_id):
     """Roll up the days batches marked dirty. Not retried: the marks stay until a run covers them,
     so the next batch's task or the nightly step repairs a failed run."""
@@ -21,3 +24,18 @@ def rollup_usage(self, workspace_id):
     if workspace is None:
         return []
     return [d.isoformat() for d in rollup_dirty_days(workspace=workspace)]
+
+
+@shared_task(ignore_result=True)
+def sweep_usage_rollups():
+    """Beat entry, every few minutes: enqueue the rollup of every workspace that has days still marked.
+
+    Batches enqueue their own rollup; this catches up the ones they could not (the broker or the
+    cache was down, or a restarted Redis lost the queued task), even when no batch follows. The
+    marks are rows in the database, so nothing is lost meanwhile: only late.
+    """
+    from .services import schedule_rollup
+
+    # The marks of every workspace, on purpose: the sweep is the platform's, not a tenant's.
+    workspace_ids = DirtyUsageDay.all_workspaces.order_by("workspace_id").values_list("workspace_id", flat=True)
+    return sum(schedule_rollup(workspace_id, countdown=0, force=True) for workspace_id in workspace_ids.distinct())

@@ -49,8 +49,12 @@ class Workspace(models.Model):
         _("nightly recomputation hour"), default=2, validators=[MaxValueValidator(23)],
         help_text=_("Local hour (0-23) after which the night's recomputation of the day starts."),
     )
-    # The local date whose night was last queued (see cs_platform.nightly.workspaces_due).
+    # The local date whose night was last queued, and when; the last local date whose night was done.
+    # A night queued but not done a while later (its task lost with a restarted broker, its worker
+    # killed) is queued again (see cs_platform.nightly.workspaces_due).
     nightly_queued_on = models.DateField(null=True, blank=True, editable=False)
+    nightly_queued_at = models.DateTimeField(null=True, blank=True, editable=False)
+    nightly_done_on = models.DateField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = WorkspaceManagerQuerySet.as_manager()

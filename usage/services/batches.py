@@ -306,7 +306,9 @@ def insert_events(rows):
     if connection.vendor == "postgresql" and connection.Database.__name__ == "psycopg2":
         from psycopg2.extras import execute_values
 
-        with connection.cursor() as cursor:
+        # The driver's own cursor skips Django's error translation: without the wrapper a dropped
+        # connection would escape as psycopg2's OperationalError, a 500 instead of the API's 503.
+        with connection.cursor() as cursor, connection.wrap_database_errors:
             execute_values(
                 cursor.cursor, f"INSERT INTO {table} ({columns}) VALUES %s ON CONFLICT DO NOTHING", values,
                 page_size=1000,
@@ -359,26 +361,53 @@ def rollup_pending_key(workspace_id):
     return f"usage:rollup-pending:{workspace_id}"
 
 
-def schedule_rollup(workspace_id):
+# Enqueueing happens after a batch is committed, inside the tracking API's request: with the broker
+# down it must cost the request nothing, so the broker is tried once (no reconnect loop) and the
+# task stores no result (no wait on the result store). The days stay marked in the database; the
+# next batch, the periodic sweep (usage.tasks.sweep_usage_rollups) or the night rolls them up.
+ENQUEUE_ONCE = {"max_retries": 0, "interval_start": 0, "interval_step": 0, "interval_max": 0}
+
+
+def schedule_rollup(workspace_id, *, countdown=None, force=False):
     """Enqueue one rollup per workspace per few seconds, however many batches arrive.
 
     With a broker, the flag is cleared when the task starts, before it reads the dirty days, so a
     batch that lands while it runs enqueues the next one: nothing marked dirty waits for the night.
     Without one (tasks run in-process), at most one rollup runs per window; days marked in the
     window are rolled up by the first batch after it, or by the night.
+
+    Never raises: the batch is already stored, and an unavailable cache or broker only delays the
+    rollup (the days stay marked). Returns whether a rollup was enqueued. `force` enqueues even if
+    the flag says one is pending (the sweep: a flag can outlive its task, e.g. a write that reached
+    a frozen Redis after the client gave up on it).
     """
     from ..tasks import rollup_usage
 
     eager = rollup_usage.app.conf.task_always_eager
     debounce = _rollup_debounce_seconds()
-    if not cache.add(rollup_pending_key(workspace_id), 1, timeout=debounce if eager else debounce * 4 + 60):
-        return
+    key = rollup_pending_key(workspace_id)
+    timeout = debounce if eager else debounce * 4 + 60
     try:
-        rollup_usage.apply_async((workspace_id,), countdown=debounce)
-    except Exception:
-        # The broker is down. The days stay marked; the next batch or the night rolls them up.
-        cache.delete(rollup_pending_key(workspace_id))
-        logger.exception("could not enqueue the usage rollup for workspace %s", workspace_id)
+        if force:
+            cache.set(key, 1, timeout=timeout)
+        elif not cache.add(key, 1, timeout=timeout):
+            return False
+    except Exception:  # the cache backend's own connection errors (e.g. Redis down)
+        logger.warning("usage rollup of workspace %s not enqueued: the cache is unavailable; its days stay marked",
+                       workspace_id, exc_info=True)
+        return False
+    try:
+        rollup_usage.apply_async((workspace_id,), countdown=debounce if countdown is None else countdown,
+                                 retry_policy=ENQUEUE_ONCE)
+    except Exception:  # kombu.exceptions.OperationalError (or, run in-process, the rollup's own error)
+        logger.warning("usage rollup of workspace %s not enqueued (broker unavailable?); its days stay marked",
+                       workspace_id, exc_info=True)
+        try:
+            cache.delete(key)
+        except Exception:
+            pass  # it expires on its own
+        return False
+    return True
 
 
 def ingest_batch(*, workspace, settings, parsed, received_at):
@@ -406,5 +435,6 @@ def ingest_batch(*, workspace, settings, parsed, received_at):
             days |= _store_events(workspace, parsed.events, users, accounts_by_group, received_at, tz)
         if days:
             _mark_dirty(workspace, days)
-            transaction.on_commit(partial(schedule_rollup, workspace.pk))
+            # robust: the batch is committed whatever happens to the enqueueing (see schedule_rollup).
+            transaction.on_commit(partial(schedule_rollup, workspace.pk), robust=True)
     return {"accepted": parsed.accepted, "set_aside": len(parsed.rejected)}
