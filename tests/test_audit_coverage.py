@@ -462,6 +462,10 @@ SYSTEM_WRITERS = {
                           "recompute", workspace=w["ws"].slug, stdout=__import__("io").StringIO()))[1],
         lambda w: by_system("nightly")),
     "command:import_data": (None, None),  # see IMPORT_DATA below: it needs a file on disk
+    # An archive's export and import each write one event (workspace.exported / workspace.imported)
+    # naming the command; tests/test_portability_archive.py checks them.
+    "command:export_workspace": (None, None),
+    "command:import_workspace": (None, None),
     "tracking:batch": (lambda w, c: track_batch(w, c), lambda w: by_system("tracking API")),
 }
 # Writers that only derive, set aside or keep books (no event required; all they change must be so).
