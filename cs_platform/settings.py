@@ -287,10 +287,10 @@ API_THROTTLE_RATES = {
     "anon": env_throttle_rate("API_THROTTLE_ANON", "60/minute"),
     "failed_auth": env_throttle_rate("API_THROTTLE_FAILED_AUTH", "20/minute"),
 }
-# Tracking API (/v1/batch): requests per write key, in DRF's rate syntax ("200/s", "6000/m"; empty
-# turns the limit off). Over it: 429 with Retry-After, which every SDK retries. Counted on the default
+# Tracking API (/v1/batch): requests per write key, in DRF's rate syntax ("200/s", "6000/m"; "off"
+# turns the limit off, as for the API throttles). Over it: 429 with Retry-After, which every SDK retries. Counted on the default
 # cache, so shared by all processes when REDIS_URL is set (per process without it).
-USAGE_INGEST_RATE_LIMIT = env_str("USAGE_INGEST_RATE_LIMIT", "200/s")
+USAGE_INGEST_RATE_LIMIT = env_throttle_rate("USAGE_INGEST_RATE_LIMIT", "200/s")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Customer-success platform API",

@@ -13,6 +13,8 @@ from rest_framework.test import APIClient
 
 from workspaces.services import issue_token
 
+from .fault_helpers import free_port
+
 pytestmark = pytest.mark.django_db
 
 ME = "/api/v1/me/"
@@ -111,3 +113,24 @@ def test_pages_are_not_api_calls(login, csm, rates):
     session = login(csm)
     assert [session.get("/accounts/").status_code for _ in range(3)] == [200] * 3
     assert [Client().get("/login/").status_code for _ in range(3)] == [200] * 3
+
+
+@pytest.fixture
+def unreachable_cache(settings):
+    """The cache is a Redis that does not answer (nothing listens on its port), as when Redis restarts."""
+    settings.CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }}
+
+
+def test_the_api_keeps_answering_when_the_cache_is_down(api_for, csm, rates, unreachable_cache, caplog):
+    """A limit protects the service; refusing every call because Redis is gone would be the outage."""
+    rates(token="3/minute", anon="3/minute", failed_auth="3/minute")
+    api = api_for(csm)
+    assert [api.get(ACCOUNTS).status_code for _ in range(5)] == [200] * 5
+    address = an_address()
+    assert [with_token("wrong-" + secrets.token_hex(8), address).get(ME).status_code for _ in range(5)] == [401] * 5
+    assert {APIClient(REMOTE_ADDR=address).get(ME).status_code for _ in range(5)} == {401}
+    assert "cache is unreachable" in caplog.text

@@ -64,7 +64,7 @@ def _basic_user(request):
 class WriteKeyRateThrottle(SimpleRateThrottle):
     """Requests per write key, DRF's sliding window on Django's cache (Redis in production, so
     every process counts together). The rate is the USAGE_INGEST_RATE_LIMIT setting, e.g. "200/s";
-    empty turns the limit off. Keyed on the key's hash, never the plaintext."""
+    None ("off" in the environment) turns the limit off. Keyed on the key's hash, never the plaintext."""
 
     scope = "tracking"
 

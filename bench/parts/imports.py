@@ -60,8 +60,13 @@ def delete_workspace_rows(url, workspace_id):
     deletes does not matter inside the transaction. Link tables without a workspace column (M2M)
     are cleared through their foreign key to a workspace-owned table first.
     """
+    from workspaces.models import AUDIT_ERASURE_SETTING
+
     conn = psycopg2.connect(url)
     with conn, conn.cursor() as cur:
+        # The audit log is append-only; deleting a whole workspace is the one exception, and this
+        # transaction says so the way workspaces.models.audit_erasure does.
+        cur.execute("SELECT set_config(%s, 'on', true)", [AUDIT_ERASURE_SETTING])
         cur.execute("""
             SELECT c.table_name FROM information_schema.columns c
             JOIN information_schema.tables t ON t.table_name = c.table_name AND t.table_schema = c.table_schema
