@@ -7,6 +7,7 @@ Workspace A ("acme-cs") has admin, manager, csm, csm2 and viewer; workspace B ("
 import os
 
 import pytest
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from cs_platform.celery import app as celery_app
@@ -36,6 +37,14 @@ def _no_api_throttles(settings):
     """API throttles count in the cache, which outlives a test (and, in Redis, the run): the suite runs
     without them; tests/test_api_throttles.py sets its own rates."""
     settings.API_THROTTLE_RATES = {scope: None for scope in settings.API_THROTTLE_RATES}
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """A request through the test client leaves its language (a Japanese workspace's, say) active in
+    this thread; the next test must start from the default, as a new request would."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
