@@ -20,6 +20,7 @@ from .readers import FileError
 from .values import clean_text
 
 PREVIEW_ROWS = 5
+PREVIEW_CHARS = 80
 SHOWN_ERRORS = 200
 
 
@@ -90,7 +91,7 @@ class MapColumnsView(JobMixin, View):
     def get(self, request, pk):
         job = self.get_job(pk)
         try:
-            sheet = services.job_sheet(job)
+            sheet = services.job_head(job)
         except FileError as exc:
             messages.error(request, exc.message)
             return redirect("imports:index")
@@ -103,7 +104,11 @@ class MapColumnsView(JobMixin, View):
 
     def post(self, request, pk):
         job = self.get_job(pk)
-        sheet = services.job_sheet(job)
+        try:
+            sheet = services.job_head(job)
+        except FileError as exc:
+            messages.error(request, exc.message)
+            return redirect("imports:index")
         valid = {column.name for column in columns_for(job.object_type)}
         mapping = {}
         for index in range(len(sheet.headers)):
@@ -122,15 +127,21 @@ class MapColumnsView(JobMixin, View):
     def render(self, job, sheet, mapping, status=200):
         columns = [
             {"index": index, "header": header, "selected": mapping.get(index, ""),
-             "samples": [clean_text(cells[index]) if index < len(cells) else "" for _row, cells in
+             "samples": [preview_text(cells[index]) if index < len(cells) else "" for _row, cells in
                          sheet.rows[:PREVIEW_ROWS]]}
             for index, header in enumerate(sheet.headers)
         ]
         return render(self.request, self.template_name, {
             "job": job, "columns": columns, "targets": columns_for(job.object_type),
-            "preview": [[clean_text(cell) for cell in cells] for _row, cells in sheet.rows[:PREVIEW_ROWS]],
-            "row_count": len(sheet),
+            "preview": [[preview_text(cell) for cell in cells] for _row, cells in sheet.rows[:PREVIEW_ROWS]],
+            "row_count": len(sheet) if sheet.complete else None,
         }, status=status)
+
+
+def preview_text(cell):
+    """A cell as the mapping page shows it: enough to recognise the column, never a whole long text."""
+    text = clean_text(cell).replace("\x00", "")
+    return text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS] + "…"
 
 
 class JobView(JobMixin, View):
