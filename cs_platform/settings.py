@@ -355,6 +355,10 @@ CELERY_REDIS_SOCKET_TIMEOUT = 5
 CELERY_BEAT_SCHEDULE["usage-rollup-sweep"] = {
     "task": "usage.tasks.sweep_usage_rollups", "schedule": 5 * 60, "options": {"expires": 4 * 60},
 }
+# Every five minutes: imports that a page could not enqueue (broker down), or whose message was lost, run.
+CELERY_BEAT_SCHEDULE["imports-queued-sweep"] = {
+    "task": "imports.tasks.sweep_queued_imports", "schedule": 5 * 60, "options": {"expires": 4 * 60},
+}
 
 LOGGING = {
     "version": 1,

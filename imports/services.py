@@ -182,10 +182,47 @@ def start_job(*, job, actor, mapping=None, commit=False, valid_only=False):
     job.processed_rows = 0
     job.failure = ""
     job.save()
+    job.enqueued = None  # known once committed: see enqueue_job
+
+    def send():
+        job.enqueued = enqueue_job(job.pk)
+
+    transaction.on_commit(send)
+    return job
+
+
+# Enqueueing happens in the page's request, once the job is saved: with the broker down it must cost
+# the request nothing (one try, no reconnect loop, no result to wait for) and lose nothing: the job
+# stays queued in the database, and the beat's sweep (imports.tasks.sweep_queued_imports) sends it
+# again once the broker is back. A job sent twice runs once (process_job claims it).
+ENQUEUE_ONCE = {"max_retries": 0, "interval_start": 0, "interval_step": 0, "interval_max": 0}
+
+
+def enqueue_job(job_id):
+    """Send a queued job to the workers (in-process without a broker). Never raises; returns whether
+    the broker took it."""
+    from kombu.exceptions import OperationalError as BrokerUnavailable
+
     from .tasks import process_import_job
 
-    transaction.on_commit(lambda: process_import_job.delay(job.pk))
-    return job
+    try:
+        process_import_job.apply_async((job_id,), retry_policy=ENQUEUE_ONCE)
+    except BrokerUnavailable:
+        logger.warning("import job %s not enqueued (broker unavailable); it stays queued for the sweep", job_id,
+                       exc_info=True)
+        return False
+    return True
+
+
+def requeue_queued_jobs():
+    """Send every job still marked queued again (all workspaces: the sweep is the platform's).
+
+    Catches up the jobs whose enqueueing failed (broker down) or whose message was lost (a Redis
+    restarted without persistence). A job whose message is still waiting gets a second one, which
+    finds it claimed and does nothing.
+    """
+    queued = ImportJob.all_workspaces.filter(status=ImportStatus.QUEUED).order_by("pk").values_list("pk", flat=True)
+    return sum(enqueue_job(job_id) for job_id in queued)
 
 
 def process_job(*, job_id):

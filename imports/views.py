@@ -118,10 +118,11 @@ class MapColumnsView(JobMixin, View):
             if name:
                 mapping[index] = name
         try:
-            services.start_job(job=job, actor=self.actor, mapping=mapping)
+            started = services.start_job(job=job, actor=self.actor, mapping=mapping)
         except DomainError as exc:
             messages.error(request, exc.message)
             return self.render(job, sheet, mapping, status=400)
+        queue_note(request, started)
         return redirect("imports:job", pk=job.pk)
 
     def render(self, job, sheet, mapping, status=200):
@@ -161,11 +162,20 @@ class JobView(JobMixin, View):
         if action not in ("check", "commit", "commit_valid_only"):
             return HttpResponseBadRequest(_("Unknown action."))
         try:
-            services.start_job(job=job, actor=self.actor, commit=action != "check",
-                               valid_only=action == "commit_valid_only")
+            started = services.start_job(job=job, actor=self.actor, commit=action != "check",
+                                         valid_only=action == "commit_valid_only")
         except DomainError as exc:
             messages.error(request, exc.message)
+        else:
+            queue_note(request, started)
         return redirect("imports:job", pk=job.pk)
+
+
+def queue_note(request, job):
+    if job.enqueued is False:
+        messages.warning(request, _("The task queue is unavailable right now. This import is saved and queued: it "
+                                    "runs by itself within a few minutes of the queue coming back, and this page "
+                                    "shows its outcome."))
 
 
 class JobProgressView(JobMixin, View):
