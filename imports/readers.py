@@ -110,9 +110,34 @@ def _check_zip(data):
                           "and upload it again.") % {"mb": MAX_XLSX_UNPACKED_BYTES // (1024 * 1024)})
 
 
+def _size_from_the_head_of_the_sheet(worksheet):
+    """A read-only sheet's <dimension>, found in the head of its XML.
+
+    openpyxl looks for it with "end" events, and a sheet without one (files not made by Excel, our
+    own exports) has no end event before its whole <sheetData> is parsed: opening a 100,000-row
+    sheet to show its first rows took seconds. The dimension comes before the data, so "start"
+    events find it, or its absence, at once.
+    """
+    from openpyxl.worksheet._reader import DATA_TAG, DIMENSION_TAG, SheetDimension, iterparse
+
+    source = worksheet._get_source()
+    try:
+        for _event, element in iterparse(source, events=("start",)):
+            if element.tag == DIMENSION_TAG:
+                boundaries = SheetDimension(ref=element.get("ref")).boundaries
+                worksheet._min_column, worksheet._min_row, worksheet._max_column, worksheet._max_row = boundaries
+                return
+            if element.tag == DATA_TAG:
+                return
+    finally:
+        source.close()
+
+
 def _xlsx_records(data):
     from openpyxl import load_workbook
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
+    ReadOnlyWorksheet._get_size = _size_from_the_head_of_the_sheet
     _check_zip(data)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)

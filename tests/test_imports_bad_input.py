@@ -298,3 +298,17 @@ def test_a_tab_or_carriage_return_before_a_formula_is_neutralised_too():
     """Stored by another way in (the API keeps a leading tab), exported by every CSV download."""
     body = write_csv(["plan"], [["\t=cmd|' /C calc'!A0"], ["\r=1+1"], ["-5"], ["plain"]]).decode("utf-8-sig")
     assert [row[0] for row in csv.reader(io.StringIO(body))][1:] == ["'\t=cmd|' /C calc'!A0", "'\r=1+1", "-5", "plain"]
+
+
+def test_the_pages_of_a_big_xlsx_answer_within_a_second(ws, manager, login, media):
+    """A sheet of the row limit, written without a <dimension> (as our exports and many programs do):
+    upload and mapping read its head only; the dry run, on the worker, reads it all."""
+    data = write_xlsx(["external_id", "name", "plan"], ([f"b-{n}", f"Big {n}", "Pro"] for n in range(MAX_ROWS)))
+    assert b"<dimension" not in zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")[:2000]
+    client = login(manager)
+    upload = SimpleUploadedFile("big.xlsx", data, "application/octet-stream")
+    response = timed(lambda: client.post(reverse("imports:index"), {"object_type": "accounts", "file": upload}))
+    job = ImportJob.all_workspaces.get()
+    assert response.url == reverse("imports:map", args=[job.pk])
+    page = timed(lambda: client.get(response.url))
+    assert "Big 4" in page.content.decode() and page.context["row_count"] is None  # counted by the dry run
