@@ -208,6 +208,10 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+# What one import file may hold (README, "Spreadsheets and CRMs"): bigger files are refused whole, saying why.
+IMPORTS_MAX_UPLOAD_BYTES = env_int("IMPORTS_MAX_UPLOAD_MB", 50) * 1024 * 1024
+IMPORTS_MAX_ROWS = env_int("IMPORTS_MAX_ROWS", 100_000)
+IMPORTS_MAX_COLUMNS = env_int("IMPORTS_MAX_COLUMNS", 200)
 
 # --- Deployment: HTTPS, cookies, proxies, e-mail. Each is an environment variable (README, "Configuration");
 # `manage.py check --deploy` reports what is still unsafe (Django's checks and cs_platform/checks.py).
@@ -354,6 +358,10 @@ CELERY_REDIS_SOCKET_TIMEOUT = 5
 # Every five minutes: usage rollups that a batch could not enqueue (broker or cache down) catch up.
 CELERY_BEAT_SCHEDULE["usage-rollup-sweep"] = {
     "task": "usage.tasks.sweep_usage_rollups", "schedule": 5 * 60, "options": {"expires": 4 * 60},
+}
+# Every five minutes: imports that a page could not enqueue (broker down), or whose message was lost, run.
+CELERY_BEAT_SCHEDULE["imports-queued-sweep"] = {
+    "task": "imports.tasks.sweep_queued_imports", "schedule": 5 * 60, "options": {"expires": 4 * 60},
 }
 
 LOGGING = {

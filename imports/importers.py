@@ -13,6 +13,7 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, LifecycleStage
@@ -20,6 +21,7 @@ from accounts.writes import BY_EXTERNAL_ID_OR_NATURAL_KEY, WRITERS, Row, chunks
 from workspaces.models import Membership
 
 from .columns import ACCOUNTS, CONTACTS, CONTRACTS, TOUCHPOINTS, columns_for, normalise_header
+from .readers import MAX_CELL_CHARS, OversizeCell
 from .values import (
     CellError,
     choice_lookup,
@@ -33,6 +35,7 @@ from .values import (
     parse_int,
     parse_json,
     parse_tags,
+    shown,
 )
 
 PROGRESS_EVERY = 1000
@@ -56,9 +59,9 @@ class MemberDirectory:
         found = self.by_key.get(normalise_header(text), set())
         if not found:
             raise CellError(_("“%(value)s” is not an active member of this workspace (use their email or name).")
-                            % {"value": text})
+                            % {"value": shown(text)})
         if len(found) > 1:
-            raise CellError(_("“%(value)s” matches several members; use their email.") % {"value": text})
+            raise CellError(_("“%(value)s” matches several members; use their email.") % {"value": shown(text)})
         return self.members[next(iter(found))]
 
     @staticmethod
@@ -66,6 +69,19 @@ class MemberDirectory:
         if member is None:
             return ""
         return member.user.email or member.user.username
+
+
+def cell_problem(raw):
+    """Why a cell cannot be read whatever its column, or None. Neither kind may reach the database:
+    PostgreSQL refuses NUL in text, and a cell longer than Excel's own limit is no one's data."""
+    if isinstance(raw, OversizeCell):
+        return _("This cell holds %(count)s characters; at most %(max)s are imported.") % {
+            "count": number_format(raw.length, force_grouping=True),
+            "max": number_format(MAX_CELL_CHARS, force_grouping=True)}
+    if isinstance(raw, str) and "\x00" in raw:
+        return _("This cell contains a NUL character (an invisible control character). Remove it and import "
+                 "the file again.")
+    return None
 
 
 class BaseImporter:
@@ -149,7 +165,7 @@ class BaseImporter:
             value = self.choice_lookups[column.name].get(normalise_header(clean_text(raw)))
             if value is None:
                 allowed = ", ".join(str(label) for label in column.choices.labels)
-                raise CellError(_("“%(value)s” is not one of: %(allowed)s.") % {"value": clean_text(raw),
+                raise CellError(_("“%(value)s” is not one of: %(allowed)s.") % {"value": shown(raw),
                                                                               "allowed": allowed})
             return value
         if kind == "member":
@@ -190,6 +206,11 @@ class BaseImporter:
                     ok = False
                 values[name] = self.blank_value(name)
                 continue
+            problem = cell_problem(raw)
+            if problem:
+                self.add_error(row, name, problem)
+                ok = False
+                continue
             column = self.columns[name]
             cache = self._cache.setdefault(name, {}) if column.kind in self.CACHED_KINDS else None
             try:
@@ -219,7 +240,7 @@ class BaseImporter:
         if stage is None:
             known = ", ".join(stage.name for stage in self._stages.values())
             raise CellError(_("“%(value)s” is not a lifecycle stage of this workspace (%(known)s).")
-                            % {"value": text, "known": known})
+                            % {"value": shown(text), "known": known})
         return stage
 
     # --- passes 2 and 3: the writer ---------------------------------------------------------------

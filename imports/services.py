@@ -21,13 +21,15 @@ from workspaces.policy import allows, authorize
 from .columns import OBJECT_TYPES, normalise_header
 from .importers import IMPORTERS
 from .models import ImportJob, ImportMapping, ImportStatus
-from .readers import FileError, read_file
+from .readers import FileError, read_file, read_head
 
 logger = logging.getLogger(__name__)
 
 # Errors kept on a job and shown on the page; the count is always exact.
 MAX_ERRORS = 1000
 MAX_UPLOAD_BYTES = getattr(settings, "IMPORTS_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
+# Rows a page reads from an upload: enough to count a small file, few enough to stay quick on a big one.
+HEAD_ROWS = 1000
 
 
 @dataclass
@@ -134,12 +136,15 @@ def create_job(*, workspace, actor, object_type, upload):
                           field="file")
     data = upload.read()
     try:
-        sheet = read_file(data, filename=upload.name)
+        # The head only: a request never waits on a big sheet; the dry run reads (and counts) it all.
+        head = read_head(data, filename=upload.name, rows=HEAD_ROWS)
     except FileError as exc:
         raise DomainError(exc.message, field="file") from None
-    filename = os.path.basename(upload.name)[:200]
+    if not head.rows:
+        raise DomainError(_("The file has column headers but no rows under them."), field="file")
+    filename = os.path.basename(upload.name)[:200].replace("\x00", "")
     job = ImportJob(workspace=workspace, created_by=actor, object_type=object_type, filename=filename,
-                    total_rows=len(sheet))
+                    total_rows=len(head) if head.complete else 0)
     job.file.save(f"{timezone.now():%Y%m%d%H%M%S}-{get_valid_filename(filename) or 'upload'}", ContentFile(data),
                   save=False)
     job.save()
@@ -147,8 +152,15 @@ def create_job(*, workspace, actor, object_type, upload):
 
 
 def job_sheet(job):
+    """The whole sheet of a job (for the background job: it may take seconds)."""
     with job.file.open("rb") as handle:
         return read_file(handle.read(), filename=job.filename)
+
+
+def job_head(job, *, rows=HEAD_ROWS):
+    """The header and first rows of a job's file (for pages). `complete` says whether that is all of it."""
+    with job.file.open("rb") as handle:
+        return read_head(handle.read(), filename=job.filename, rows=rows)
 
 
 @transaction.atomic
@@ -162,7 +174,7 @@ def start_job(*, job, actor, mapping=None, commit=False, valid_only=False):
         raise DomainError(_("This file has already been imported. Upload it again to re-import it."))
     if mapping is not None:
         job.mapping = {str(index): name for index, name in mapping.items() if name}
-        save_mapping(workspace=job.workspace, object_type=job.object_type, headers=job_sheet(job).headers,
+        save_mapping(workspace=job.workspace, object_type=job.object_type, headers=job_head(job, rows=0).headers,
                      mapping=mapping)
     job.status = ImportStatus.QUEUED
     job.commit_requested = commit
@@ -170,10 +182,47 @@ def start_job(*, job, actor, mapping=None, commit=False, valid_only=False):
     job.processed_rows = 0
     job.failure = ""
     job.save()
+    job.enqueued = None  # known once committed: see enqueue_job
+
+    def send():
+        job.enqueued = enqueue_job(job.pk)
+
+    transaction.on_commit(send)
+    return job
+
+
+# Enqueueing happens in the page's request, once the job is saved: with the broker down it must cost
+# the request nothing (one try, no reconnect loop, no result to wait for) and lose nothing: the job
+# stays queued in the database, and the beat's sweep (imports.tasks.sweep_queued_imports) sends it
+# again once the broker is back. A job sent twice runs once (process_job claims it).
+ENQUEUE_ONCE = {"max_retries": 0, "interval_start": 0, "interval_step": 0, "interval_max": 0}
+
+
+def enqueue_job(job_id):
+    """Send a queued job to the workers (in-process without a broker). Never raises; returns whether
+    the broker took it."""
+    from kombu.exceptions import OperationalError as BrokerUnavailable
+
     from .tasks import process_import_job
 
-    transaction.on_commit(lambda: process_import_job.delay(job.pk))
-    return job
+    try:
+        process_import_job.apply_async((job_id,), retry_policy=ENQUEUE_ONCE)
+    except BrokerUnavailable:
+        logger.warning("import job %s not enqueued (broker unavailable); it stays queued for the sweep", job_id,
+                       exc_info=True)
+        return False
+    return True
+
+
+def requeue_queued_jobs():
+    """Send every job still marked queued again (all workspaces: the sweep is the platform's).
+
+    Catches up the jobs whose enqueueing failed (broker down) or whose message was lost (a Redis
+    restarted without persistence). A job whose message is still waiting gets a second one, which
+    finds it claimed and does nothing.
+    """
+    queued = ImportJob.all_workspaces.filter(status=ImportStatus.QUEUED).order_by("pk").values_list("pk", flat=True)
+    return sum(enqueue_job(job_id) for job_id in queued)
 
 
 def process_job(*, job_id):
@@ -196,6 +245,8 @@ def process_job(*, job_id):
         return job
     try:
         sheet = job_sheet(job)
+        ImportJob.objects.for_workspace(job.workspace).filter(pk=job_id).update(total_rows=len(sheet))
+        job.total_rows = len(sheet)
         result = import_sheet(
             workspace=job.workspace, actor=job.created_by, object_type=job.object_type, sheet=sheet,
             mapping=job.mapping, commit=job.commit_requested, valid_only=job.valid_only, progress=progress, job=job,

@@ -33,8 +33,8 @@ def clean_text(value):
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     text = str(value).strip()
-    if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@"):
-        text = text[1:]
+    if text[:1] == "'" and text[1:2] in ("=", "+", "-", "@", "\t", "\r"):
+        text = text[1:].strip()
     return text
 
 
@@ -54,17 +54,18 @@ _NUMBER_NOISE = re.compile(r"[,\s¥$€円]|JPY|USD|EUR", re.IGNORECASE)
 MONEY_MAX = Decimal("99999999999999.99")
 
 
-def _shown(value):
+def shown(value):
+    """A cell as an error message quotes it: at most 40 characters."""
     text = clean_text(value)
     return text if len(text) <= 40 else text[:40] + "…"
 
 
 def _number_error(value, error):
     if error.code in ("not_a_number", "too_long"):
-        return CellError(_("“%(value)s” is not a number.") % {"value": _shown(value)})
+        return CellError(_("“%(value)s” is not a number.") % {"value": shown(value)})
     if error.code == "not_whole":
-        return CellError(_("“%(value)s” is not a whole number.") % {"value": _shown(value)})
-    return CellError(_("“%(value)s”: %(reason)s") % {"value": _shown(value), "reason": error.message})
+        return CellError(_("“%(value)s” is not a whole number.") % {"value": shown(value)})
+    return CellError(_("“%(value)s”: %(reason)s") % {"value": shown(value), "reason": error.message})
 
 
 def parse_decimal(value, *, min_value=-MONEY_MAX, max_value=MONEY_MAX):
@@ -102,7 +103,20 @@ def _excel_serial(number):
     return EXCEL_EPOCH + dt.timedelta(days=float(number))
 
 
+# Dates an import accepts: a year outside these is a typo ("0024", "20244"), and the far ends of
+# Python's calendar break date arithmetic (a renewal "9999-12-31" plus a notice period).
+FIRST_DATE, LAST_DATE = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
+
+
 def parse_date(value):
+    day = _parse_date(value)
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise CellError(_("“%(value)s” is not a date between %(first)s and %(last)s.")
+                        % {"value": shown(value), "first": FIRST_DATE.isoformat(), "last": LAST_DATE.isoformat()})
+    return day
+
+
+def _parse_date(value):
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -111,7 +125,7 @@ def parse_date(value):
         try:
             return _excel_serial(value).date()
         except (ValueError, OverflowError):
-            raise CellError(_("“%(value)s” is not a date.") % {"value": value}) from None
+            raise CellError(_("“%(value)s” is not a date.") % {"value": shown(value)}) from None
     text = nfkc(clean_text(value))
     # A time part after the date ("2024/04/01 0:00:00", as Excel writes dates to CSV) is ignored.
     date_part = re.split(r"[ T]", text, maxsplit=1)[0]
@@ -124,8 +138,8 @@ def parse_date(value):
                 break
     else:
         if re.fullmatch(r"\d{4,5}(\.\d+)?", text):
-            return parse_date(float(text))
-    raise CellError(_("“%(value)s” is not a date; use e.g. 2024-04-01 or 2024/4/1.") % {"value": clean_text(value)})
+            return _parse_date(float(text))
+    raise CellError(_("“%(value)s” is not a date; use e.g. 2024-04-01 or 2024/4/1.") % {"value": shown(value)})
 
 
 _TIME = re.compile(r"^(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d{1,6}))?)?$")
@@ -141,7 +155,7 @@ def parse_datetime(value, *, tz):
         try:
             moment = _excel_serial(value)
         except (ValueError, OverflowError):
-            raise CellError(_("“%(value)s” is not a date and time.") % {"value": value}) from None
+            raise CellError(_("“%(value)s” is not a date and time.") % {"value": shown(value)}) from None
     else:
         text = nfkc(clean_text(value))
         try:
@@ -155,14 +169,17 @@ def parse_datetime(value, *, tz):
                                     .replace("秒", "").rstrip(":"))
                 if not match:
                     raise CellError(
-                        _("“%(value)s” is not a date and time; use e.g. 2024-04-01 14:30.") % {"value": text}
+                        _("“%(value)s” is not a date and time; use e.g. 2024-04-01 14:30.") % {"value": shown(text)}
                     ) from None
                 hour, minute, second, fraction = match.groups()
                 try:
                     time = dt.time(int(hour), int(minute), int(second or 0), int((fraction or "0").ljust(6, "0")))
                 except ValueError:
-                    raise CellError(_("“%(value)s” is not a valid time.") % {"value": text}) from None
+                    raise CellError(_("“%(value)s” is not a valid time.") % {"value": shown(text)}) from None
             moment = dt.datetime.combine(day, time)
+    if not FIRST_DATE <= moment.date() <= LAST_DATE:
+        raise CellError(_("“%(value)s” is not a date between %(first)s and %(last)s.")
+                        % {"value": shown(value), "first": FIRST_DATE.isoformat(), "last": LAST_DATE.isoformat()})
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return moment
@@ -180,7 +197,7 @@ def parse_bool(value):
         return True
     if text in _FALSE:
         return False
-    raise CellError(_("“%(value)s” is not yes or no.") % {"value": clean_text(value)})
+    raise CellError(_("“%(value)s” is not yes or no.") % {"value": shown(value)})
 
 
 def parse_tags(value):
@@ -192,11 +209,23 @@ def parse_json(value):
     text = clean_text(value)
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested thousands deep
         raise CellError(_("This is not valid JSON, e.g. {\"nps\": 42}.")) from None
     if not isinstance(data, dict):
         raise CellError(_("This must be a JSON object, e.g. {\"nps\": 42}."))
+    if _holds_nul(data):
+        raise CellError(_("This JSON contains a NUL character (\\u0000), which cannot be stored."))
     return data
+
+
+def _holds_nul(data):
+    if isinstance(data, str):
+        return "\x00" in data
+    if isinstance(data, dict):
+        return any(_holds_nul(key) or _holds_nul(value) for key, value in data.items())
+    if isinstance(data, list):
+        return any(_holds_nul(item) for item in data)
+    return False
 
 
 # Japanese (and common English) words for choice values, beyond each choice's value and label.

@@ -20,6 +20,7 @@ from .readers import FileError
 from .values import clean_text
 
 PREVIEW_ROWS = 5
+PREVIEW_CHARS = 80
 SHOWN_ERRORS = 200
 
 
@@ -90,7 +91,7 @@ class MapColumnsView(JobMixin, View):
     def get(self, request, pk):
         job = self.get_job(pk)
         try:
-            sheet = services.job_sheet(job)
+            sheet = services.job_head(job)
         except FileError as exc:
             messages.error(request, exc.message)
             return redirect("imports:index")
@@ -103,7 +104,11 @@ class MapColumnsView(JobMixin, View):
 
     def post(self, request, pk):
         job = self.get_job(pk)
-        sheet = services.job_sheet(job)
+        try:
+            sheet = services.job_head(job)
+        except FileError as exc:
+            messages.error(request, exc.message)
+            return redirect("imports:index")
         valid = {column.name for column in columns_for(job.object_type)}
         mapping = {}
         for index in range(len(sheet.headers)):
@@ -113,24 +118,31 @@ class MapColumnsView(JobMixin, View):
             if name:
                 mapping[index] = name
         try:
-            services.start_job(job=job, actor=self.actor, mapping=mapping)
+            started = services.start_job(job=job, actor=self.actor, mapping=mapping)
         except DomainError as exc:
             messages.error(request, exc.message)
             return self.render(job, sheet, mapping, status=400)
+        queue_note(request, started)
         return redirect("imports:job", pk=job.pk)
 
     def render(self, job, sheet, mapping, status=200):
         columns = [
             {"index": index, "header": header, "selected": mapping.get(index, ""),
-             "samples": [clean_text(cells[index]) if index < len(cells) else "" for _row, cells in
+             "samples": [preview_text(cells[index]) if index < len(cells) else "" for _row, cells in
                          sheet.rows[:PREVIEW_ROWS]]}
             for index, header in enumerate(sheet.headers)
         ]
         return render(self.request, self.template_name, {
             "job": job, "columns": columns, "targets": columns_for(job.object_type),
-            "preview": [[clean_text(cell) for cell in cells] for _row, cells in sheet.rows[:PREVIEW_ROWS]],
-            "row_count": len(sheet),
+            "preview": [[preview_text(cell) for cell in cells] for _row, cells in sheet.rows[:PREVIEW_ROWS]],
+            "row_count": len(sheet) if sheet.complete else None,
         }, status=status)
+
+
+def preview_text(cell):
+    """A cell as the mapping page shows it: enough to recognise the column, never a whole long text."""
+    text = clean_text(cell).replace("\x00", "")
+    return text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS] + "…"
 
 
 class JobView(JobMixin, View):
@@ -150,11 +162,20 @@ class JobView(JobMixin, View):
         if action not in ("check", "commit", "commit_valid_only"):
             return HttpResponseBadRequest(_("Unknown action."))
         try:
-            services.start_job(job=job, actor=self.actor, commit=action != "check",
-                               valid_only=action == "commit_valid_only")
+            started = services.start_job(job=job, actor=self.actor, commit=action != "check",
+                                         valid_only=action == "commit_valid_only")
         except DomainError as exc:
             messages.error(request, exc.message)
+        else:
+            queue_note(request, started)
         return redirect("imports:job", pk=job.pk)
+
+
+def queue_note(request, job):
+    if job.enqueued is False:
+        messages.warning(request, _("The task queue is unavailable right now. This import is saved and queued: it "
+                                    "runs by itself within a few minutes of the queue coming back, and this page "
+                                    "shows its outcome."))
 
 
 class JobProgressView(JobMixin, View):

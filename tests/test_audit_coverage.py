@@ -472,6 +472,8 @@ SYSTEM_WRITERS = {
 UNAUDITED_WRITERS = {
     "task:usage.tasks.rollup_usage": "rolls up tracked events into daily usage (derived from telemetry)",
     "task:usage.tasks.sweep_usage_rollups": "queues the rollups that a broker outage left pending (derived)",
+    "task:imports.tasks.sweep_queued_imports": "sends again the import jobs a broker outage left queued (the jobs "
+                                               "audit their own writes, as the member who started them)",
     "command:seed_demo": "generates the demo workspace from scratch (its history restarts with it)",
 }
 

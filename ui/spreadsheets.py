@@ -14,7 +14,9 @@ CSV_MEDIA_TYPE = "text/csv"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-FORMULA_PREFIXES = ("=", "+", "-", "@")
+# What a spreadsheet may take for the start of a formula; a tab or carriage return first is skipped
+# by some (OWASP's list for CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _csv_cell(value):
