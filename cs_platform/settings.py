@@ -278,6 +278,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "workspaces.api.exceptions.api_exception_handler",
+    "DEFAULT_METADATA_CLASS": "workspaces.api.metadata.WorkspaceMetadata",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 # REST API rate limits, "<requests>/<second|minute|hour|day>" or "off": per API token, per client address

@@ -5,7 +5,6 @@ alert outcomes on their own accounts (the services enforce it); everyone reads s
 """
 
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -129,7 +128,7 @@ class AccountHealthViewSet(WorkspaceScopedMixin, viewsets.GenericViewSet):
     filter_backends = []
 
     def retrieve(self, request, pk=None):
-        account = get_object_or_404(self.get_queryset(), pk=pk)
+        account = self.get_object()  # DRF's lookup: an id that is no number is a 404 too
         health = account_health(account=account)
         current = health["current"]
         sentiment = health["sentiment"]

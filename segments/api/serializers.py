@@ -14,8 +14,9 @@ class BriefSegmentSerializer(serializers.ModelSerializer):
 
 
 class SegmentSerializer(serializers.ModelSerializer):
-    # Rules are validated (strictly, naming the bad condition) by services.save_segment.
-    rules = serializers.JSONField(required=False)
+    # Rules are validated (strictly, naming the bad condition) by services.save_segment; a new
+    # segment (or a PUT) must send them, a PATCH may leave them out.
+    rules = serializers.JSONField()
 
     class Meta:
         model = Segment

@@ -13,6 +13,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from ..errors import RowErrors
@@ -69,6 +70,15 @@ class ExternalIdUpsertMixin:
         if self.lookup_cache is not None:
             context["lookup_cache"] = self.lookup_cache
         return context
+
+    def get_object(self):
+        # On the by-external-id route (e.g. its OPTIONS, which asks whether the caller could PUT it),
+        # the object is the one with that external ID.
+        if "external_id" not in self.kwargs:
+            return super().get_object()
+        obj = get_object_or_404(self.get_queryset(), external_id=self.kwargs["external_id"])
+        self.check_object_permissions(self.request, obj)
+        return obj
 
     def _upsert_serializer(self, instance, data, external_id):
         if not isinstance(data, dict):
