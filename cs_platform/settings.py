@@ -303,6 +303,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "workspaces.api.schema.document_error_responses",  # the 4xx answers of every operation
+    ],
     # Choice sets used by several apps' serializers get one stable name each in the schema.
     "ENUM_NAME_OVERRIDES": {
         "MembershipRoleEnum": "workspaces.models.Role",

@@ -104,3 +104,33 @@ def test_touchpoint_date_filter_with_an_offset_beyond_14_hours_is_a_400(api_for,
 def test_touchpoint_date_filter_with_a_real_offset_still_works(api_for, viewer, value):
     response = api_for(viewer).get("/api/v1/touchpoints/", {"occurred_after": value})
     assert response.status_code == 200
+
+
+def test_scorecard_with_a_segment_id_too_big_for_the_database_is_a_400(api_for, manager):
+    response = api_for(manager).post("/api/v1/health/scorecards/", {
+        "name": "Big ids", "segments": [2**64, 17]}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()) == ["segments"]
+
+
+@pytest.mark.parametrize("value", ["0895-07-27T13:34:04+09:00", "3000-01-01T00:00:00Z"])
+def test_touchpoint_at_an_impossible_moment_is_a_400(api_for, manager, account, value):
+    # (The year 895 in Tokyo has an offset of +09:18:59, which is no RFC 3339 time to answer with.)
+    response = api_for(manager).post("/api/v1/touchpoints/", {
+        "account": account.pk, "channel": "phone", "summary": "Call", "occurred_at": value}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()) == ["occurred_at"]
+
+
+def test_an_unknown_api_path_is_a_json_404(api_for, viewer):
+    for path in ["/api/v1/nope/", "/api/v1/segments/1.5/members/", "/api/v1/touch-model/7/"]:
+        response = api_for(viewer).get(path)
+        assert response.status_code == 404
+        assert response["Content-Type"] == "application/json"
+        assert response.json() == {"detail": "Not found."}
+
+
+def test_an_unknown_page_path_is_still_the_html_404_page(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")

@@ -11,6 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import Account
+from workspaces.api.schema import SingleObjectListSchema
 from workspaces.api.viewsets import (
     WorkspaceAPIMixin,
     WorkspaceReadOnlyViewSet,
@@ -152,12 +153,14 @@ class BacktestViewSet(WorkspaceAPIMixin, viewsets.GenericViewSet):
     """`GET health/backtest/?start=&end=&step_days=` and `POST health/backtest/what-if/` (managers)."""
 
     policy_actions = {"list": "health.backtest", "what_if": "health.backtest"}
+    schema = SingleObjectListSchema()  # `list` answers one report
     serializer_class = BacktestQuerySerializer
     queryset = HealthSnapshot.objects.none()
     filter_backends = []
     pagination_class = None
 
-    @extend_schema(parameters=[BacktestQuerySerializer], responses=BacktestResultSerializer)
+    @extend_schema(parameters=[BacktestQuerySerializer], responses=BacktestResultSerializer,
+                   operation_id="health_backtest_list")
     def list(self, request):
         query = BacktestQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
