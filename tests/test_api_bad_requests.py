@@ -134,3 +134,49 @@ def test_an_unknown_page_path_is_still_the_html_404_page(client):
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("external_id", ["crm\x00nul", "x" * 101])
+def test_an_external_id_no_row_could_have_is_a_400_in_bulk(api_for, manager, account, kind, external_id):
+    # (PostgreSQL refuses NUL in text outright: before the row was validated, that was a 500.)
+    row = {"external_id": external_id, "name": "Row"}
+    if kind != "accounts":
+        row["account"] = account.pk
+    response = api_for(manager).post(f"/api/v1/{kind}/bulk-upsert/", [row], format="json")
+    assert response.status_code == 400
+    assert "external_id" in response.json()["errors"][0]["errors"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("external_id", ["crm%00nul", "x" * 101])
+def test_an_external_id_no_row_could_have_in_the_path(api_for, manager, kind, external_id):
+    api = api_for(manager)
+    assert api.get(f"/api/v1/{kind}/by-external-id/{external_id}/").status_code == 404
+    response = api.put(f"/api/v1/{kind}/by-external-id/{external_id}/", {"name": "Row"}, format="json")
+    assert response.status_code == 400
+    assert "external_id" in response.json()
+
+
+@pytest.mark.parametrize("method,path,body", [
+    ("post", "/api/v1/accounts/", {"name": "Nul", "attributes": {"note": "a\x00b"}}),
+    ("post", "/api/v1/accounts/", {"name": "Nul", "attributes": {"a\x00": 1}}),
+    ("post", "/api/v1/segments/", {"name": "Nul", "rules": {"conditions": [
+        {"field": "tags", "op": "any", "value": ["a\x00"]}]}}),
+    ("post", "/api/v1/segments/preview/", {"rules": {"conditions": [{"field": "tags", "op": "any", "value": ["\x00"]}]}}),
+    ("post", "/api/v1/health/scorecards/", {"name": "Nul", "definition": {"groups": [{"key": "\x00"}]}}),
+])
+def test_null_characters_in_free_json_are_a_400(api_for, admin, method, path, body):
+    # PostgreSQL cannot store NUL in JSON: that was a 500 there (and stored as sent on SQLite).
+    response = getattr(api_for(admin), method)(path, body, format="json")
+    assert response.status_code == 400
+    field = next(name for name in body if name != "name")
+    assert response.json()[field] == ["Null characters are not allowed."]
+
+
+def test_null_characters_in_health_settings_are_a_400(api_for, admin, ws):
+    api = api_for(admin)
+    settings_id = api.get("/api/v1/health/settings/").json()[0]["id"]
+    response = api.patch(f"/api/v1/health/settings/{settings_id}/", {"key_features": ["a\x00"]}, format="json")
+    assert response.status_code == 400
+    assert response.json()["key_features"] == ["Null characters are not allowed."]

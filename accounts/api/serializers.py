@@ -9,7 +9,7 @@ Serializers only parse and validate: related objects are looked up inside the ca
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from workspaces.api.fields import WorkspaceRelatedField
+from workspaces.api.fields import WorkspaceRelatedField, no_null_characters
 from workspaces.api.plain import PlainReadMixin
 from workspaces.api.serializers import BriefMembershipSerializer
 from workspaces.filtersets import sane_moment
@@ -149,6 +149,7 @@ class AccountSerializer(WorkspaceModelSerializer):
             "stage_entered_at", "touch_tier", "health_score", "health_band", "health_change_30d",
             "created_at", "updated_at",
         ]
+        extra_kwargs = {"attributes": {"validators": [no_null_characters]}}
 
     def validate_attributes(self, value):
         if not isinstance(value, dict):

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from accounts.api.serializers import BriefAccountSerializer
 from accounts.models import Account
-from workspaces.api.fields import IdField, WorkspaceRelatedField
+from workspaces.api.fields import IdField, WorkspaceRelatedField, no_null_characters
 from workspaces.api.serializers import BriefMembershipSerializer
 
 from ..models import HealthAlert, HealthSettings, HealthSnapshot, Scorecard, ScorecardVersion, SentimentRating
@@ -15,6 +15,7 @@ class HealthSettingsSerializer(serializers.ModelSerializer):
     class Meta:
         model = HealthSettings
         fields = ["id", "key_features", "sentiment_stale_days", "alert_drop_points", "alert_weekly_budget"]
+        extra_kwargs = {"key_features": {"validators": [no_null_characters]}}
 
 
 class ScorecardVersionSerializer(serializers.ModelSerializer):
@@ -27,7 +28,7 @@ class ScorecardVersionSerializer(serializers.ModelSerializer):
 
 class ScorecardSerializer(serializers.ModelSerializer):
     current_version = serializers.SerializerMethodField()
-    definition = serializers.JSONField(write_only=True, required=False,
+    definition = serializers.JSONField(write_only=True, required=False, validators=[no_null_characters],
                                        help_text=_("The full definition; a change makes a new version."))
     note = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=300)
     tiers = serializers.ListField(child=serializers.CharField(), required=False)
@@ -95,7 +96,7 @@ class BacktestQuerySerializer(serializers.Serializer):
 
 
 class WhatIfSerializer(BacktestQuerySerializer):
-    definition = serializers.JSONField()
+    definition = serializers.JSONField(validators=[no_null_characters])
     scorecard = serializers.IntegerField(required=False)
 
 

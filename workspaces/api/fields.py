@@ -59,6 +59,22 @@ class WorkspaceRelatedField(serializers.PrimaryKeyRelatedField):
         return self.brief.to_representation(value)
 
 
+def no_null_characters(value):
+    """A validator of free JSON (attributes, rules, definitions): no NUL in any key or text, which
+    PostgreSQL cannot store in JSON (a 500 there, stored on SQLite)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise serializers.ValidationError(_("Null characters are not allowed."))
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
 MAX_ID = 2**63 - 1  # ids are 64-bit (DEFAULT_AUTO_FIELD); a bigger number would overflow the database
 
 
