@@ -7,6 +7,7 @@ Workspace A ("acme-cs") has admin, manager, csm, csm2 and viewer; workspace B ("
 import os
 
 import pytest
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from cs_platform.celery import app as celery_app
@@ -29,6 +30,14 @@ celery_app.conf.task_always_eager = True
 def _fast_password_hashing(settings):
     """Full-strength password hashing is the slowest thing in page tests and proves nothing here."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A test request with Accept-Language activates that language in the test's own thread, where it
+    would outlive the test (and turn a later test's English messages Japanese)."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
