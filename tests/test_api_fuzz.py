@@ -12,6 +12,11 @@ Checks (every response):
 - response_schema_conformance: the body matches the documented schema of its status code.
 - content_type_conformance: the Content-Type is the documented one.
 - status_code_conformance: only documented status codes (the error answers are documented too).
+Left out: positive_data_acceptance and negative_data_rejection (the schema cannot say what the
+services refuse — a duplicate name, a role rule — nor every lenient parse DRF does, e.g. "12" for 12),
+ignored_auth (who may call what, and that a missing or foreign token is refused, is
+tests/test_access_matrix.py's and tests/test_api_tenancy.py's), max_response_time (not a figure for a
+shared CI machine), and the stateful checks (a run per operation, not a scenario).
 
 A second workspace with its own rows is left untouched by all of it: each operation ends by
 comparing its rows with what they were.
