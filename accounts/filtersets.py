@@ -8,6 +8,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from workspaces.filtersets import sane_moment
 from workspaces.models import Membership
 
 from .models import (
@@ -96,9 +97,9 @@ class TouchpointFilterSet(django_filters.FilterSet):
     author = django_filters.ModelChoiceFilter(queryset=workspace_members, label=_("Author"))
     channel = django_filters.MultipleChoiceFilter(choices=Channel.choices, label=_("Channel"))
     occurred_after = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte",
-                                                     label=_("From"))
+                                                     label=_("From"), validators=[sane_moment])
     occurred_before = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt",
-                                                      label=_("Until"))
+                                                      label=_("Until"), validators=[sane_moment])
 
     class Meta:
         model = Touchpoint

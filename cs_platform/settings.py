@@ -282,6 +282,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "workspaces.api.exceptions.api_exception_handler",
+    "DEFAULT_METADATA_CLASS": "workspaces.api.metadata.WorkspaceMetadata",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 # REST API rate limits, "<requests>/<second|minute|hour|day>" or "off": per API token, per client address
@@ -306,6 +307,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "workspaces.api.schema.document_error_responses",  # the 4xx answers of every operation
+    ],
     # Choice sets used by several apps' serializers get one stable name each in the schema.
     "ENUM_NAME_OVERRIDES": {
         "MembershipRoleEnum": "workspaces.models.Role",

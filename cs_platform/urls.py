@@ -8,6 +8,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from .audit_views import AuditLogExportView, AuditLogView
 from .views import HomeView, RecomputeView
 
+handler404 = "cs_platform.views.not_found"
+
 # The API documentation pages run third-party viewers under the site's strict Content-Security-Policy,
 # relaxed only for what each needs. Both show the public API schema and no data of anyone's.
 # Swagger UI: its icons are data: images. (Its start-up script is served as a file by the split view.)

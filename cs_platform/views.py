@@ -3,8 +3,10 @@
 import logging
 
 from django.contrib import messages
+from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.views import View
+from django.views.defaults import page_not_found
 from django.views.generic import TemplateView
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
@@ -54,3 +56,10 @@ class RecomputeView(WorkspaceMixin, View):
         else:
             messages.success(request, _("Recomputed: coverage, segments and tiers are up to date."))
         return self.redirect_back("coverage:report")
+
+
+def not_found(request, exception=None):
+    """A path no route matches: the REST API answers in its own JSON shape, the pages with the 404 page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": _("Not found.")}, status=404)
+    return page_not_found(request, exception)

@@ -33,6 +33,14 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """A test request with Accept-Language activates that language in the test's own thread, where it
+    would outlive the test (and turn a later test's English messages Japanese)."""
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _no_api_throttles(settings):
     """API throttles count in the cache, which outlives a test (and, in Redis, the run): the suite runs
     without them; tests/test_api_throttles.py sets its own rates."""

@@ -56,3 +56,33 @@ def test_docs_page_loads_with_local_assets_only(client):
     for asset in static_assets:
         assert finders.find(asset.removeprefix("/static/")), asset
         assert client.get(asset).status_code == 200, asset
+
+
+def test_every_operation_documents_its_error_answers(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            assert {"401", "403", "429"} <= set(responses), (method, path)
+            if "{" in path:
+                assert "404" in responses, (method, path)
+            if method != "get":
+                assert {"400", "409"} <= set(responses), (method, path)
+    bulk_400 = schema["paths"]["/api/v1/accounts/bulk-upsert/"]["post"]["responses"]["400"]
+    assert "BulkUpsertError" in str(bulk_400) and "FieldErrors" in str(bulk_400)
+
+
+def test_answers_are_documented_as_given(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    paths, components = schema["paths"], schema["components"]["schemas"]
+    # `/me/` and the back-test answer one object, not a list.
+    for path in ["/api/v1/me/", "/api/v1/health/backtest/"]:
+        body = paths[path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert "$ref" in body, path
+    # Computed fields are blank before the first computation.
+    for name in ["touch_tier", "health_band"]:
+        assert "BlankEnum" in str(components["Account"]["properties"][name]), name
+    # A deleted member's rows keep a null author or owner; a write still names a member or leaves it out.
+    assert components["Touchpoint"]["properties"]["author"]["nullable"] is True
+    assert "nullable" not in components["TouchpointRequest"]["properties"]["author"]
+    assert components["HealthAlert"]["properties"]["owner"]["nullable"] is True

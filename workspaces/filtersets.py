@@ -26,6 +26,18 @@ def sane_day(value):
         raise ValidationError(_("Choose a date between 1970 and 2999."), code="out_of_range")
 
 
+MAX_UTC_OFFSET = dt.timedelta(hours=14)  # the widest real time zones: UTC-12:00 to UTC+14:00
+
+
+def sane_moment(value):
+    # Offsets past any real time zone's are refused before the database sees them (PostgreSQL
+    # refuses some, SQLite would compare them wrongly); far years would overflow in UTC.
+    offset = value.utcoffset()
+    if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+        raise ValidationError(_("Use a UTC offset between -14:00 and +14:00."), code="offset_out_of_range")
+    sane_day(value.date())
+
+
 class ActorKind:
     MEMBER, TOKEN, SYSTEM = "member", "token", "system"
     choices = [(MEMBER, _("A member")), (TOKEN, _("A member's API token")), (SYSTEM, _("The platform (rules, nightly)"))]

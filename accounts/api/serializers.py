@@ -9,12 +9,13 @@ Serializers only parse and validate: related objects are looked up inside the ca
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from workspaces.api.fields import WorkspaceRelatedField
+from workspaces.api.fields import WorkspaceRelatedField, no_null_characters
 from workspaces.api.plain import PlainReadMixin
 from workspaces.api.serializers import BriefMembershipSerializer
+from workspaces.filtersets import sane_moment
 from workspaces.models import Membership
 
-from ..models import Account, Contact, Contract, LifecycleStage, Tag, Touchpoint
+from ..models import Account, Contact, Contract, HealthBand, LifecycleStage, Tag, Touchpoint, TouchTier
 
 
 class BriefStageSerializer(PlainReadMixin, serializers.ModelSerializer):
@@ -132,6 +133,9 @@ class AccountSerializer(WorkspaceModelSerializer):
         write_only=True, required=False, help_text=_("Alternative to stage: the stage's name (case-insensitive)."),
     )
     tags = TagNamesField(required=False, help_text=_("Tag names; replaces the account's tags when given."))
+    # Computed nightly: blank until the first computation (or outside every tier).
+    touch_tier = serializers.ChoiceField(choices=TouchTier.choices, allow_blank=True, read_only=True)
+    health_band = serializers.ChoiceField(choices=HealthBand.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = Account
@@ -145,6 +149,7 @@ class AccountSerializer(WorkspaceModelSerializer):
             "stage_entered_at", "touch_tier", "health_score", "health_band", "health_change_30d",
             "created_at", "updated_at",
         ]
+        extra_kwargs = {"attributes": {"validators": [no_null_characters]}}
 
     def validate_attributes(self, value):
         if not isinstance(value, dict):
@@ -202,7 +207,8 @@ class TouchpointSerializer(WorkspaceModelSerializer):
     account_external_id = serializers.CharField(
         write_only=True, required=False, help_text=_("Alternative to account: the account's external ID."),
     )
-    author = member_field(required=False, help_text=_("Membership id; defaults to the caller."))
+    # Null once the author's membership is deleted; a write leaves it out to mean the caller.
+    author = member_field(required=False, reads_null=True, help_text=_("Membership id; defaults to the caller."))
     author_email = serializers.EmailField(
         write_only=True, required=False, help_text=_("Alternative to author: the email of an active member."),
     )
@@ -210,6 +216,8 @@ class TouchpointSerializer(WorkspaceModelSerializer):
         queryset=Contact.objects.all(), brief_serializer=BriefContactSerializer, many=True, required=False,
         help_text=_("Ids of the account's contacts who took part."),
     )
+
+    occurred_at = serializers.DateTimeField(required=False, validators=[sane_moment])
 
     class Meta:
         model = Touchpoint

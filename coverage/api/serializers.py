@@ -43,7 +43,7 @@ class CadencePolicySerializer(serializers.ModelSerializer):
 
 class TierPinSerializer(serializers.ModelSerializer):
     account = WorkspaceRelatedField(queryset=Account.objects.all(), brief_serializer=BriefAccountSerializer)
-    pinned_by = BriefMembershipSerializer(read_only=True)
+    pinned_by = BriefMembershipSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = TierPin
@@ -69,7 +69,7 @@ class TouchModelSerializer(serializers.ModelSerializer):
 
 class CoverageRowSerializer(serializers.ModelSerializer):
     account = BriefAccountSerializer(read_only=True)
-    owner = BriefMembershipSerializer(read_only=True)
+    owner = BriefMembershipSerializer(read_only=True, allow_null=True)
     segments = serializers.ListField(source="segment_ids", child=serializers.IntegerField(), read_only=True)
 
     class Meta:

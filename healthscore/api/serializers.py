@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from accounts.api.serializers import BriefAccountSerializer
 from accounts.models import Account
-from workspaces.api.fields import WorkspaceRelatedField
+from workspaces.api.fields import IdField, WorkspaceRelatedField, no_null_characters
 from workspaces.api.serializers import BriefMembershipSerializer
 
 from ..models import HealthAlert, HealthSettings, HealthSnapshot, Scorecard, ScorecardVersion, SentimentRating
@@ -15,10 +15,11 @@ class HealthSettingsSerializer(serializers.ModelSerializer):
     class Meta:
         model = HealthSettings
         fields = ["id", "key_features", "sentiment_stale_days", "alert_drop_points", "alert_weekly_budget"]
+        extra_kwargs = {"key_features": {"validators": [no_null_characters]}}
 
 
 class ScorecardVersionSerializer(serializers.ModelSerializer):
-    created_by = BriefMembershipSerializer(read_only=True)
+    created_by = BriefMembershipSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = ScorecardVersion
@@ -27,11 +28,11 @@ class ScorecardVersionSerializer(serializers.ModelSerializer):
 
 class ScorecardSerializer(serializers.ModelSerializer):
     current_version = serializers.SerializerMethodField()
-    definition = serializers.JSONField(write_only=True, required=False,
+    definition = serializers.JSONField(write_only=True, required=False, validators=[no_null_characters],
                                        help_text=_("The full definition; a change makes a new version."))
     note = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=300)
     tiers = serializers.ListField(child=serializers.CharField(), required=False)
-    segments = serializers.ListField(child=serializers.IntegerField(), required=False)
+    segments = serializers.ListField(child=IdField(), required=False)
 
     class Meta:
         model = Scorecard
@@ -57,7 +58,7 @@ class HealthSnapshotSerializer(serializers.ModelSerializer):
 class SentimentRatingSerializer(serializers.ModelSerializer):
     account = WorkspaceRelatedField(queryset=Account.objects.all(), brief_serializer=BriefAccountSerializer)
     reasons = serializers.ListField(child=serializers.CharField(), required=False)
-    rated_by = BriefMembershipSerializer(read_only=True)
+    rated_by = BriefMembershipSerializer(read_only=True, allow_null=True)
     rating = serializers.IntegerField()
 
     class Meta:
@@ -68,7 +69,7 @@ class SentimentRatingSerializer(serializers.ModelSerializer):
 
 class HealthAlertSerializer(serializers.ModelSerializer):
     account = BriefAccountSerializer(read_only=True)
-    owner = BriefMembershipSerializer(read_only=True)
+    owner = BriefMembershipSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = HealthAlert
@@ -95,7 +96,7 @@ class BacktestQuerySerializer(serializers.Serializer):
 
 
 class WhatIfSerializer(BacktestQuerySerializer):
-    definition = serializers.JSONField()
+    definition = serializers.JSONField(validators=[no_null_characters])
     scorecard = serializers.IntegerField(required=False)
 
 

@@ -5,13 +5,13 @@ alert outcomes on their own accounts (the services enforce it); everyone reads s
 """
 
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.models import Account
+from workspaces.api.schema import SingleObjectListSchema
 from workspaces.api.viewsets import (
     WorkspaceAPIMixin,
     WorkspaceReadOnlyViewSet,
@@ -129,7 +129,7 @@ class AccountHealthViewSet(WorkspaceScopedMixin, viewsets.GenericViewSet):
     filter_backends = []
 
     def retrieve(self, request, pk=None):
-        account = get_object_or_404(self.get_queryset(), pk=pk)
+        account = self.get_object()  # DRF's lookup: an id that is no number is a 404 too
         health = account_health(account=account)
         current = health["current"]
         sentiment = health["sentiment"]
@@ -153,12 +153,14 @@ class BacktestViewSet(WorkspaceAPIMixin, viewsets.GenericViewSet):
     """`GET health/backtest/?start=&end=&step_days=` and `POST health/backtest/what-if/` (managers)."""
 
     policy_actions = {"list": "health.backtest", "what_if": "health.backtest"}
+    schema = SingleObjectListSchema()  # `list` answers one report
     serializer_class = BacktestQuerySerializer
     queryset = HealthSnapshot.objects.none()
     filter_backends = []
     pagination_class = None
 
-    @extend_schema(parameters=[BacktestQuerySerializer], responses=BacktestResultSerializer)
+    @extend_schema(parameters=[BacktestQuerySerializer], responses=BacktestResultSerializer,
+                   operation_id="health_backtest_list")
     def list(self, request):
         query = BacktestQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)

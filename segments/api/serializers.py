@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from accounts.api.serializers import BriefAccountSerializer
+from workspaces.api.fields import no_null_characters
 
 from ..models import Segment, SegmentMembership, SegmentMembershipEvent
 
@@ -14,8 +15,9 @@ class BriefSegmentSerializer(serializers.ModelSerializer):
 
 
 class SegmentSerializer(serializers.ModelSerializer):
-    # Rules are validated (strictly, naming the bad condition) by services.save_segment.
-    rules = serializers.JSONField(required=False)
+    # Rules are validated (strictly, naming the bad condition) by services.save_segment; a new
+    # segment (or a PUT) must send them, a PATCH may leave them out.
+    rules = serializers.JSONField(validators=[no_null_characters])
 
     class Meta:
         model = Segment
@@ -24,7 +26,7 @@ class SegmentSerializer(serializers.ModelSerializer):
 
 
 class PreviewRequestSerializer(serializers.Serializer):
-    rules = serializers.JSONField()
+    rules = serializers.JSONField(validators=[no_null_characters])
 
 
 class PreviewResultSerializer(serializers.Serializer):

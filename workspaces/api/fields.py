@@ -20,11 +20,13 @@ class WorkspaceRelatedField(serializers.PrimaryKeyRelatedField):
         "incorrect_type": _("Expected an id (a number), got {data_type}."),
     }
 
-    def __init__(self, *, brief_serializer, choices_of=None, **kwargs):
+    def __init__(self, *, brief_serializer, choices_of=None, reads_null=False, **kwargs):
         """`queryset` is narrowed to the caller's workspace; or `choices_of(workspace=)` gives the
-        workspace's choices, for another app's rows that are read through its selectors."""
+        workspace's choices, for another app's rows that are read through its selectors.
+        `reads_null`: null in answers (the related row was deleted) though a write may not send it."""
         self.brief_serializer = brief_serializer
         self.choices_of = choices_of
+        self.reads_null = reads_null or kwargs.get("allow_null", False)
         super().__init__(**kwargs)
 
     def get_queryset(self):
@@ -57,6 +59,34 @@ class WorkspaceRelatedField(serializers.PrimaryKeyRelatedField):
         return self.brief.to_representation(value)
 
 
+def no_null_characters(value):
+    """A validator of free JSON (attributes, rules, definitions): no NUL in any key or text, which
+    PostgreSQL cannot store in JSON (a 500 there, stored on SQLite)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise serializers.ValidationError(_("Null characters are not allowed."))
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+MAX_ID = 2**63 - 1  # ids are 64-bit (DEFAULT_AUTO_FIELD); a bigger number would overflow the database
+
+
+class IdField(serializers.IntegerField):
+    """An id in a list of ids: a positive number the database can hold (a larger one is a 400, not a 500)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(**kwargs)
+
+
 class WorkspaceRelatedFieldSchema(OpenApiSerializerFieldExtension):
     """Documents the two faces of WorkspaceRelatedField: an integer in, the brief object out."""
 
@@ -64,10 +94,12 @@ class WorkspaceRelatedFieldSchema(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema, direction):
         if direction == "request":
-            schema = build_basic_type(OpenApiTypes.INT)
+            schema, nullable = build_basic_type(OpenApiTypes.INT), self.target.allow_null
         else:
             component = auto_schema.resolve_serializer(self.target.brief_serializer, direction)
-            schema = {"allOf": [component.ref]} if self.target.allow_null else component.ref
-        if self.target.allow_null:
+            schema, nullable = component.ref, self.target.reads_null
+            if nullable:
+                schema = {"allOf": [schema]}
+        if nullable:
             schema["nullable"] = True
         return schema

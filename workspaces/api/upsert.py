@@ -7,12 +7,16 @@ A viewset declares `upsert_service` and `bulk_upsert_service` (the app's service
 may and write) and gets both routes, documented, from `upsert_actions(serializer_class, noun)`.
 """
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
+from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from ..errors import RowErrors
@@ -70,6 +74,17 @@ class ExternalIdUpsertMixin:
             context["lookup_cache"] = self.lookup_cache
         return context
 
+    def get_object(self):
+        # On the by-external-id route (e.g. its OPTIONS, which asks whether the caller could PUT it),
+        # the object is the one with that external ID.
+        if "external_id" not in self.kwargs:
+            return super().get_object()
+        if self.external_id_errors(self.kwargs["external_id"]):
+            raise Http404
+        obj = get_object_or_404(self.get_queryset(), external_id=self.kwargs["external_id"])
+        self.check_object_permissions(self.request, obj)
+        return obj
+
     def _upsert_serializer(self, instance, data, external_id):
         if not isinstance(data, dict):
             raise ValidationError({"non_field_errors": [_("Send an object.")]})
@@ -79,8 +94,22 @@ class ExternalIdUpsertMixin:
         data = {key: value for key, value in data.items() if key != "external_id"}
         return self.get_serializer(instance, data=data, partial=instance is not None)
 
+    def external_id_errors(self, external_id):
+        """Why no row could have this external ID (too long, a NUL, which PostgreSQL refuses): [] if none."""
+        max_length = self.get_queryset().model._meta.get_field("external_id").max_length
+        errors = []
+        for validator in (ProhibitNullCharactersValidator(), MaxLengthValidator(max_length)):
+            try:
+                validator(external_id)
+            except DjangoValidationError as exc:
+                errors.extend(exc.messages)
+        return errors
+
     def upsert_one(self, request, external_id):
-        instance = self.get_queryset().filter(external_id=external_id).first()
+        problems = self.external_id_errors(external_id)
+        if problems and request.method != "GET":
+            raise ValidationError({"external_id": problems})
+        instance = None if problems else self.get_queryset().filter(external_id=external_id).first()
         if request.method == "GET":
             if instance is None:
                 return Response({"detail": _("No such record.")}, status=status.HTTP_404_NOT_FOUND)
@@ -107,7 +136,8 @@ class ExternalIdUpsertMixin:
         external_ids = [row.get("external_id") if isinstance(row, dict) else None for row in rows]
         existing = {
             obj.external_id: obj
-            for obj in self.get_queryset().filter(external_id__in=[e for e in external_ids if e])
+            for obj in self.get_queryset().filter(external_id__in=[
+                e for e in external_ids if e and isinstance(e, str) and not self.external_id_errors(e)])
         }
         self.lookup_cache = {}
         errors, parsed, seen = [], [], {}
@@ -146,6 +176,8 @@ class ExternalIdUpsertMixin:
             return {"non_field_errors": [_("Each row must be an object.")]}
         if not external_id or not isinstance(external_id, str):
             return {"external_id": [_("This field is required to upsert.")]}
+        if problems := self.external_id_errors(external_id):
+            return {"external_id": problems}
         if external_id in seen:
             return {"external_id": [_("Also at index %(index)d of this list.") % {"index": seen[external_id]}]}
         seen[external_id] = index

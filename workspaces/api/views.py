@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from ..models import ApiToken, Membership
+from .schema import SingleObjectListSchema
 from .serializers import MembershipSerializer, MeSerializer
 from .viewsets import WorkspaceAPIViewSet, WorkspaceReadOnlyViewSet
 
@@ -17,6 +18,8 @@ class MemberViewSet(WorkspaceReadOnlyViewSet):
 
 class MeViewSet(WorkspaceAPIViewSet):
     """`GET /api/v1/me/`: the caller's membership, role rules and workspace."""
+
+    schema = SingleObjectListSchema()
 
     @extend_schema(responses=MeSerializer, operation_id="me_retrieve")
     def list(self, request):
