@@ -47,14 +47,6 @@ def _no_api_throttles(settings):
     settings.API_THROTTLE_RATES = {scope: None for scope in settings.API_THROTTLE_RATES}
 
 
-@pytest.fixture(autouse=True)
-def _default_language_after_each_test():
-    """A request through the test client leaves its language (a Japanese workspace's, say) active in
-    this thread; the next test must start from the default, as a new request would."""
-    yield
-    translation.deactivate()
-
-
 @pytest.fixture
 def ws(db):
     return WorkspaceFactory(name="Acme CS", slug="acme-cs")

@@ -113,13 +113,22 @@ def test_scorecard_with_a_segment_id_too_big_for_the_database_is_a_400(api_for, 
     assert list(response.json()) == ["segments"]
 
 
-@pytest.mark.parametrize("value", ["0895-07-27T13:34:04+09:00", "3000-01-01T00:00:00Z"])
+@pytest.mark.parametrize("value", ["0895-07-27T13:34:04+09:00", "3000-01-01T00:00:00Z",
+                                   "2026-11-20T10:00:00+21:43", "2026-11-20T10:00:00-14:30"])
 def test_touchpoint_at_an_impossible_moment_is_a_400(api_for, manager, account, value):
     # (The year 895 in Tokyo has an offset of +09:18:59, which is no RFC 3339 time to answer with.)
     response = api_for(manager).post("/api/v1/touchpoints/", {
         "account": account.pk, "channel": "phone", "summary": "Call", "occurred_at": value}, format="json")
     assert response.status_code == 400
     assert list(response.json()) == ["occurred_at"]
+
+
+def test_touchpoint_with_a_real_offset_is_stored_at_that_moment(api_for, manager, account):
+    response = api_for(manager).post("/api/v1/touchpoints/", {
+        "account": account.pk, "channel": "phone", "summary": "Call", "occurred_at": "2026-11-20T10:00:00+14:00"},
+        format="json")
+    assert response.status_code == 201
+    assert response.json()["occurred_at"].startswith("2026-11-20T05:00:00")  # the suite's zone is Asia/Tokyo
 
 
 def test_an_unknown_api_path_is_a_json_404(api_for, viewer):

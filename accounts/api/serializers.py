@@ -9,10 +9,9 @@ Serializers only parse and validate: related objects are looked up inside the ca
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from workspaces.api.fields import WorkspaceRelatedField, no_null_characters
+from workspaces.api.fields import SaneDateTimeField, WorkspaceRelatedField, no_null_characters
 from workspaces.api.plain import PlainReadMixin
 from workspaces.api.serializers import BriefMembershipSerializer
-from workspaces.filtersets import sane_moment
 from workspaces.models import Membership
 
 from ..models import Account, Contact, Contract, HealthBand, LifecycleStage, Tag, Touchpoint, TouchTier
@@ -217,7 +216,7 @@ class TouchpointSerializer(WorkspaceModelSerializer):
         help_text=_("Ids of the account's contacts who took part."),
     )
 
-    occurred_at = serializers.DateTimeField(required=False, validators=[sane_moment])
+    occurred_at = SaneDateTimeField(required=False)
 
     class Meta:
         model = Touchpoint

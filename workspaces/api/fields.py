@@ -103,3 +103,17 @@ class WorkspaceRelatedFieldSchema(OpenApiSerializerFieldExtension):
         if nullable:
             schema["nullable"] = True
         return schema
+
+
+class SaneDateTimeField(serializers.DateTimeField):
+    """A moment a real clock could show: years 1970–2999 and a UTC offset within ±14:00.
+
+    The offset is checked as sent, before DRF converts the value to the server's zone (a validator
+    would only see the converted value), so `+21:43` is refused here as it is in the filters.
+    """
+
+    def enforce_timezone(self, value):
+        from ..filtersets import sane_moment
+
+        sane_moment(value)
+        return super().enforce_timezone(value)
