@@ -14,10 +14,8 @@ recompute` never overlap on the same workspace; a second one skips and says so.
 
 import datetime as dt
 import logging
-from contextlib import contextmanager
 from typing import NamedTuple
 
-from django.db import connection
 from django.db.models import Q
 
 from coverage import nightly as coverage_nightly
@@ -25,6 +23,7 @@ from healthscore import nightly as health_nightly
 from segments import nightly as segments_nightly
 from usage import nightly as usage_nightly
 from workspaces.audit import record_audit
+from workspaces.locks import advisory_lock
 from workspaces.models import Workspace
 from workspaces.policy import SystemActor
 
@@ -71,28 +70,14 @@ def run_nightly(*, workspace, as_of, only=None, actor=NIGHTLY):
     return ran
 
 
-# Advisory lock keys of this pipeline: (this namespace << 32) + the workspace's id.
+# Advisory lock keys of this pipeline: this namespace and the workspace's id (workspaces.locks).
 LOCK_NAMESPACE = 0x6E696768  # "nigh"
 
 
-@contextmanager
 def workspace_lock(workspace):
     """Hold the workspace's nightly lock for the block; yields False (and holds nothing) when
-    another run holds it. A PostgreSQL session advisory lock: released at the end of the block, or
-    by the database if the worker dies. SQLite serialises writers itself: there it always yields True."""
-    if connection.vendor != "postgresql":
-        yield True
-        return
-    key = (LOCK_NAMESPACE << 32) + workspace.pk
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-        acquired = cursor.fetchone()[0]
-    try:
-        yield acquired
-    finally:
-        if acquired:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+    another run holds it; released at the end of the block, or by the database if the worker dies."""
+    return advisory_lock(LOCK_NAMESPACE, workspace.pk)
 
 
 # A night queued this long ago and still not done is queued again: its task was lost (a broker

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from workspaces.audit import record_audit
 from workspaces.errors import DomainError, NotAllowed
+from workspaces.locks import advisory_lock
 from workspaces.policy import allows, authorize
 
 from .columns import OBJECT_TYPES, normalise_header
@@ -218,19 +219,57 @@ def requeue_queued_jobs():
     """Send every job still marked queued again (all workspaces: the sweep is the platform's).
 
     Catches up the jobs whose enqueueing failed (broker down) or whose message was lost (a Redis
-    restarted without persistence). A job whose message is still waiting gets a second one, which
-    finds it claimed and does nothing.
+    restarted without persistence), and first puts back in the queue the jobs whose worker died
+    (requeue_abandoned_jobs). A job whose message is still waiting gets a second one, which finds it
+    claimed and does nothing.
     """
+    requeue_abandoned_jobs()
     queued = ImportJob.all_workspaces.filter(status=ImportStatus.QUEUED).order_by("pk").values_list("pk", flat=True)
     return sum(enqueue_job(job_id) for job_id in queued)
 
 
+# A running job holds this advisory lock (workspaces.locks) from before it is claimed until it is
+# finished; the database releases it when the worker dies.
+JOB_LOCK_NAMESPACE = 0x696D7074  # "impt"
+
+
+def requeue_abandoned_jobs():
+    """Jobs marked as checking whose worker died (killed, out of memory, its machine gone) back to
+    queued; returns how many.
+
+    Such a job wrote nothing (a job writes in one transaction, which died with its session), and
+    its message is gone or finds the job claimed. A job is abandoned when nobody holds its lock: a
+    running job holds it from before its claim to after its outcome is recorded.
+    """
+    abandoned = 0
+    checking = ImportJob.all_workspaces.filter(status=ImportStatus.CHECKING).values_list("pk", flat=True)
+    for job_id in checking:
+        with job_lock(job_id) as nobody_runs_it:
+            if nobody_runs_it and ImportJob.all_workspaces.filter(pk=job_id, status=ImportStatus.CHECKING).update(
+                    status=ImportStatus.QUEUED, processed_rows=0):
+                logger.warning("import job %s was abandoned by its worker; queued again", job_id)
+                abandoned += 1
+    return abandoned
+
+
+def job_lock(job_id):
+    return advisory_lock(JOB_LOCK_NAMESPACE, job_id)
+
+
 def process_job(*, job_id):
     """Run a queued job: check every row and, if asked, write. Records the outcome on the job."""
+    with job_lock(job_id) as mine:
+        if not mine:
+            logger.info("import job %s is running elsewhere; skipped", job_id)
+            return None
+        return _process_claimed_job(job_id)
+
+
+def _process_claimed_job(job_id):
     # The task carries only the job's id; the job row names its workspace, which scopes all that follows.
     claimed = ImportJob.all_workspaces.filter(pk=job_id, status=ImportStatus.QUEUED).update(status=ImportStatus.CHECKING)
     if not claimed:
-        # Already taken by another worker (a redelivered message), or cancelled: nothing to do.
+        # Already done by another worker (a redelivered message), or cancelled: nothing to do.
         logger.info("import job %s is not queued; skipped", job_id)
         return None
     job = ImportJob.all_workspaces.select_related("workspace", "created_by__user").get(pk=job_id)

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
+import kombu.pools
 import pytest
 import redis
 from django.db import connection, models
@@ -56,6 +57,22 @@ def wait_for(condition, *, timeout, what, interval=0.1):
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout} s waiting for {what}")
         time.sleep(interval)
+
+
+def use_broker(app, **conf):
+    """Point this process's Celery app at another broker (and result store), e.g. one that is down.
+
+    kombu keeps one connection pool per broker URL in a process-wide registry. A pool that an earlier
+    test left closed, or bound to a Redis since stopped, would be handed out again for the same URL
+    (the suite's own Redis, or a port the OS gives out again): "Acquire on closed pool". So the
+    registry is emptied and the app's own caches dropped; the next task opens fresh connections.
+    """
+    kombu.pools.reset()
+    app.conf.update(conf)
+    app._pool = None
+    app.amqp._producer_pool = None
+    app._backend_cache = None
+    app._local.__dict__.pop("backend", None)
 
 
 def free_port():

@@ -30,23 +30,12 @@ from .fault_helpers import (
     hold_first_insert,
     require_postgresql,
     twin_workspace,
+    use_broker,
     wait_for,
 )
 from .ingest_helpers import make_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _use_broker(app, **conf):
-    """Point the Celery app of this process elsewhere: the connections it pooled for the old broker
-    and result store are dropped, so the next task goes to the new ones."""
-    if app._pool is not None:
-        app._pool.force_close_all()
-    app.conf.update(conf)
-    app._pool = None
-    app.amqp._producer_pool = None
-    app._backend_cache = None
-    app._local.__dict__.pop("backend", None)
 
 
 @pytest.fixture
@@ -58,9 +47,9 @@ def private_redis(tmp_path, settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": server.url,
                                    "OPTIONS": REDIS_CACHE_OPTIONS}}
     saved = {key: celery_app.conf[key] for key in ("broker_url", "result_backend", "task_always_eager")}
-    _use_broker(celery_app, broker_url=server.url, result_backend=server.url, task_always_eager=False)
+    use_broker(celery_app, broker_url=server.url, result_backend=server.url, task_always_eager=False)
     yield server
-    _use_broker(celery_app, **saved)
+    use_broker(celery_app, **saved)
     server.stop()
 
 

@@ -17,23 +17,22 @@ from django.urls import reverse
 from accounts.models import Account
 from cs_platform.celery import app as celery_app
 from imports.models import ImportJob
+from imports.services import requeue_abandoned_jobs
 from imports.tasks import sweep_queued_imports
 
-from .fault_helpers import CeleryWorker, PrivateRedis, free_port, require_postgresql, wait_for
+from .fault_helpers import (
+    CeleryWorker,
+    PrivateRedis,
+    free_port,
+    hold_first_insert,
+    require_postgresql,
+    use_broker,
+    wait_for,
+)
 from .imports_helpers import csv_bytes
 
 QUEUE_DOWN = "The task queue is unavailable right now."
 DATA = csv_bytes([["external_id", "name"], ["q-1", "Queued One KK"], ["q-2", "Queued Two KK"]])
-
-
-def use_broker(app, **conf):
-    """Point this process's Celery app elsewhere: the next task goes to the new broker. (The old pools
-    are dropped, not closed: kombu's registry may hand them out again for the same broker.)"""
-    app.conf.update(conf)
-    app._pool = None
-    app.amqp._producer_pool = None
-    app._backend_cache = None
-    app._local.__dict__.pop("backend", None)
 
 
 @pytest.fixture
@@ -143,6 +142,46 @@ def test_a_real_worker_runs_the_job_once_redis_is_back(ws, manager, login, broke
                  what="the swept job, run by the worker")
         job.refresh_from_db()
         assert job.status == "checked" and job.total_rows == 2, (job.failure, worker.log()[-3000:])
+    finally:
+        worker.stop()
+        redis.stop()
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_a_job_whose_worker_is_killed_runs_again_from_the_sweep_and_writes_once(ws, manager, login, broker, tmp_path):
+    """A worker SIGKILLed in the middle of an import: nothing of it is written, the job is not left
+    "checking" for good — the sweep sees that nobody holds the job any more and queues it again —
+    and the rerun writes every row once. While the worker is alive, the sweep leaves its job alone."""
+    require_postgresql(redis_server=True)
+    redis = PrivateRedis(tmp_path)
+    worker = CeleryWorker(redis_url=redis.url, logfile=tmp_path / "worker.log")
+    worker.env["MEDIA_ROOT"] = str(django_settings.MEDIA_ROOT)
+    client = login(manager)
+    client.post(reverse("imports:index"), {"object_type": "accounts", "file": SimpleUploadedFile("q.csv", DATA)})
+    job = ImportJob.all_workspaces.get()
+    start(client, reverse("imports:map", args=[job.pk]), {"col_0": "external_id", "col_1": "name"})  # in-process
+    job.refresh_from_db()
+    assert job.status == "checked"
+    try:
+        redis.start()
+        worker.start()
+        broker.use(redis.url)
+        with hold_first_insert("accounts_account", when="NEW.name = 'Queued One KK'", seconds=3) as hold:
+            start(client, reverse("imports:job", args=[job.pk]), {"action": "commit"})
+            backend = hold.wait_until_held()
+            assert requeue_abandoned_jobs() == 0  # its worker is alive and holds it
+            worker.kill()
+            hold.wait_until_gone(backend)
+        job.refresh_from_db()
+        assert job.status == "checking" and not Account.all_workspaces.exists()
+
+        broker.in_process()  # the beat's sweep; here the job then runs in this process
+        sweep_queued_imports()
+        job.refresh_from_db()
+        assert job.status == "done", job.failure
+        assert sorted(Account.objects.for_workspace(ws).values_list("name", flat=True)) == ["Queued One KK",
+                                                                                           "Queued Two KK"]
     finally:
         worker.stop()
         redis.stop()
