@@ -492,7 +492,7 @@ def test_pages_speak_japanese_when_the_browser_asks(login, csm, account):
     content = client.get(LIST, headers={"accept-language": "ja"}).content.decode()
     assert "新規アカウント" in content and "1 件" in content
     content = client.get(detail(account), headers={"accept-language": "ja"}).content.decode()
-    assert "タッチポイントを記録" in content and "オンライン会議" in content
+    assert "接触を記録" in content and "オンライン会議" in content
 
 
 def test_filter_selects_offer_any(login, viewer):
