@@ -132,7 +132,23 @@ def database_url_of_tests():
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
-class CeleryWorker:
+class _ServerProcess:
+    """A child process of the test that writes to its log file: stopped politely, then by force."""
+
+    def stop(self):
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        if self.process is not None:
+            self._log.close()
+        self.process = None
+
+
+class CeleryWorker(_ServerProcess):
     """`celery -A cs_platform worker` as its own process, on the test database and a given Redis."""
 
     def __init__(self, *, redis_url, logfile):
@@ -188,20 +204,8 @@ class CeleryWorker:
         os.kill(self.process.pid, signal.SIGKILL)
         self.process.wait(10)
 
-    def stop(self):
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-        if self.process is not None:
-            self._log.close()
-        self.process = None
 
-
-class WebServer:
+class WebServer(_ServerProcess):
     """The platform served by gunicorn (one sync worker, persistent database connections as
     configured) on the test database; embedded cache and in-process tasks (no REDIS_URL)."""
 
@@ -231,18 +235,6 @@ class WebServer:
                 return True
         except OSError:
             return False
-
-    def stop(self):
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-        if self.process is not None:
-            self._log.close()
-        self.process = None
 
 
 def end_other_sessions():
