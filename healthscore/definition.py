@@ -28,7 +28,7 @@ import math
 import numpy as np
 import pandas as pd
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from workspaces.errors import DomainError
 
@@ -222,13 +222,31 @@ def measure_label(measure):
 
 
 def describe_rule(rule):
+    """The rule as a sentence: "≥ 18 → 100 points, ≥ 10 → 70 points, otherwise 0 points"."""
     if rule["type"] == "linear":
-        return _("linear: %(low)s → 0 points, %(high)s → 100 points") % {
-            "low": _fmt(rule["low"]), "high": _fmt(rule["high"])}
-    sign = "≥" if rule["direction"] == "higher" else "≤"
-    steps = ", ".join(f"{sign} {_fmt(s['at'])}: {_fmt(s['points'])}" for s in rule["steps"])
-    other = rule.get("below", rule.get("above", 0))
-    return _("steps: %(steps)s; otherwise %(other)s") % {"steps": steps, "other": _fmt(other)}
+        low, high = rule["low"], rule["high"]
+        if low < high:  # higher is better
+            return _("%(low)s or less → 0 points, %(high)s or more → 100 points, in proportion between") % {
+                "low": _fmt(low), "high": _fmt(high)}
+        return _("%(high)s or less → 100 points, %(low)s or more → 0 points, in proportion between") % {
+            "low": _fmt(low), "high": _fmt(high)}
+    if rule["direction"] == "higher":
+        steps = sorted(rule["steps"], key=lambda s: -s["at"])  # the best step first
+        parts = [_("≥ %(value)s → %(points)s") % {"value": _fmt(s["at"]), "points": _points(s["points"])}
+                 for s in steps]
+        other = rule.get("below", 0)
+    else:
+        steps = sorted(rule["steps"], key=lambda s: s["at"])
+        parts = [_("≤ %(value)s → %(points)s") % {"value": _fmt(s["at"]), "points": _points(s["points"])}
+                 for s in steps]
+        other = rule.get("above", 0)
+    parts.append(_("otherwise %(points)s") % {"points": _points(other)})
+    return pgettext("list separator", ", ").join(parts)
+
+
+def _points(points):
+    number = float(points)
+    return ngettext("%(n)s point", "%(n)s points", int(number) if number.is_integer() else 2) % {"n": _fmt(number)}
 
 
 def _fmt(value):

@@ -16,6 +16,7 @@ from workspaces.pages import SERVICE_ERRORS, WorkspaceMixin, show_on_form
 from workspaces.policy import allows
 
 from . import selectors, services
+from .describe import describe_rules, rule_names, rules_sentence
 from .filtersets import SegmentMembershipFilterSet
 from .forms import SegmentForm
 from .models import Segment
@@ -28,10 +29,12 @@ class SegmentListView(WorkspaceMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(
-            segments=selectors.segment_list(workspace=self.workspace, filters=self.request.GET, request=self.request),
-            can_edit=allows(self.actor, "segments.manage"),
-        )
+        segments = list(selectors.segment_list(workspace=self.workspace, filters=self.request.GET,
+                                               request=self.request))
+        names = rule_names(self.workspace) if segments else {}
+        for segment in segments:
+            segment.rules_sentence = rules_sentence(segment.rules, names=names)
+        context.update(segments=segments, can_edit=allows(self.actor, "segments.manage"))
         return context
 
 
@@ -49,7 +52,7 @@ class SegmentDetailView(WorkspaceMixin, TemplateView):
             segment=segment, can_edit=allows(self.actor, "segments.manage"),
             page_obj=Paginator(members, 50).get_page(self.request.GET.get("page")),
             history=selectors.segment_history(segment=segment, limit=50),
-            rules_text=json.dumps(segment.rules, ensure_ascii=False, indent=1),
+            rules_tree=describe_rules(segment.rules, names=rule_names(self.workspace)),
         )
         return context
 
