@@ -3,7 +3,8 @@
 import logging
 
 from django.contrib import messages
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.defaults import page_not_found
@@ -63,3 +64,8 @@ def not_found(request, exception=None):
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": _("Not found.")}, status=404)
     return page_not_found(request, exception)
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page links: send them to the site's icon."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
