@@ -22,6 +22,7 @@ from workspaces.policy import allows
 from workspaces.selectors import audit_events
 
 from . import services
+from .attributes import attribute_rows
 from .filtersets import AccountFilterSet
 from .forms import AccountForm, ContactForm, StageForm, StageFormSet, TouchpointForm
 from .models import Account, Contact, LifecycleStage
@@ -104,6 +105,11 @@ class AccountListView(AccountMixin, ListView):
             else:
                 columns[key] = {"next": first, "arrow": ""}
         filter_keys = [k for k in self.filterset.form.fields if self.request.GET.get(k)]
+        # Other apps' actions on this list (settings.ACCOUNT_LIST_ACTIONS: the export) get its filters,
+        # without the page and the sort: imports.selectors applies them through the same FilterSet.
+        export_query = self.request.GET.copy()
+        for key in ("page", "sort"):
+            export_query.pop(key, None)
         context["accounts"] = with_labels(context["accounts"], "status", "touch_tier")
         context.update(
             filterset=self.filterset,
@@ -111,6 +117,8 @@ class AccountListView(AccountMixin, ListView):
             sort=sort,
             columns=columns,
             is_filtered=bool(filter_keys),
+            export_query=export_query.urlencode(),
+            account_list_actions=settings.ACCOUNT_LIST_ACTIONS,
             total=context["paginator"].count if context.get("paginator") else len(context["accounts"]),
             can_create=allows(self.actor, "accounts.create", Account(workspace=self.workspace, owner=self.membership)),
             can_manage_stages=allows(self.actor, "accounts.manage_stages"),
@@ -133,7 +141,7 @@ def account_page_context(*, account, membership, touchpoint_form=None):
         "can_delete": allows(membership, "accounts.delete", account),
         "tags": [t.name for t in account.tags.all()],
         "account_panels": settings.ACCOUNT_PAGE_PANELS,
-        "attributes": sorted((account.attributes or {}).items()),
+        "attributes": attribute_rows(account.attributes),
         "audit_events": [
             {"event": e, "label": AUDIT_ACTIONS.get(e.action, e.action)}
             for e in audit_events(workspace=account.workspace, object_type="account", object_id=account.pk)[:15]

@@ -21,3 +21,20 @@ def health_badge(account):
     return format_html(
         '<span class="badge band-{}" title="{}">{}</span>', band, account.health_band or "", f"{account.health_score:.0f}"
     )
+
+
+@register.filter
+def channel_label(code):
+    """A touchpoint channel's label ("phone" → "Phone" / 電話); an unknown code is shown as is."""
+    from accounts.models import Channel
+
+    labels = dict(Channel.choices)
+    return str(labels[code]) if code in labels else code
+
+
+@register.filter
+def channel_labels(codes):
+    """A list of channel codes as their labels, joined: ["phone", "email"] → "Phone, Email"."""
+    from django.utils.translation import pgettext
+
+    return pgettext("list separator", ", ").join(channel_label(code) for code in codes or [])
