@@ -111,8 +111,12 @@ class MyAlertsView(WorkspaceMixin, View):
         if may_see_any and owner_id.isdigit():
             owner = get_object_or_404(workspace_members(workspace=self.workspace), pk=owner_id)
         pushed, digest, week = my_alerts(membership=owner)
+        # The budget counts accounts pushed this week (open or since closed), as _apply_budget does.
+        pushed_this_week = (alerts(workspace=self.workspace).filter(owner=owner, week=week, pushed=True)
+                            .values("account_id").distinct().count())
         context = {"owner": owner, "pushed": pushed, "digest": digest, "week": week,
-                   "week_end": week + dt.timedelta(days=6),
+                   "week_end": week + dt.timedelta(days=6), "pushed_this_week": pushed_this_week,
+                   "digest_count": digest.count(),
                    "budget": health_settings(workspace=self.workspace).alert_weekly_budget}
         if may_see_any:
             rows, totals = alert_precision(workspace=self.workspace)
@@ -192,6 +196,10 @@ class ScorecardView(WorkspaceMixin, View):
                 start, end = default_period(workspace=self.workspace)
                 preview = what_if(workspace=self.workspace, definition=definition, start=start, end=end,
                                   scorecard=card)
+                # Before and after are drawn on one scale, so that their bars compare by height.
+                preview["chart_max"] = max(
+                    [b["value"] or 0 for b in preview["current_distribution"] + preview["new_distribution"]],
+                    default=0)
             except DomainError as error:
                 errors[error.field or "definition"] = error.message
         status = 400 if errors else 200

@@ -2,7 +2,7 @@
 
     {% load charts %}
     {% line_chart series labels=day_labels markers=version_marks y_max=100 %}
-    {% bar_chart bars %}
+    {% bar_chart bars %}  or  {% bar_chart bars y_max=100 %} (charts side by side on one scale)
 
 `series` is a list of {"name": str, "points": [number or None, ...]}: None is a day without a value;
 the line joins the values on either side (history is often sparse: weekly points on a daily axis).
@@ -81,10 +81,11 @@ def line_chart(series, labels=None, markers=None, y_min=None, y_max=None, height
 
 
 @register.simple_tag
-def bar_chart(bars, height=160, unit=""):
+def bar_chart(bars, height=160, unit="", y_max=None):
+    """`y_max` fixes the top of the scale, so that charts drawn side by side compare by their heights."""
     if not bars:
         return mark_safe('<div class="chart empty small">—</div>')
-    high = max((b["value"] or 0) for b in bars) or 1
+    high = max([(b["value"] or 0) for b in bars] + [y_max or 0]) or 1
     plot_w = WIDTH - PAD_LEFT - PAD_RIGHT
     plot_h = height - PAD_TOP - PAD_BOTTOM
     slot = plot_w / len(bars)
