@@ -29,6 +29,7 @@ NOT_IN_THE_MATRIX = {
     "api-schema": "the OpenAPI document: the shape of the API, no data",
     "api-docs": "the interactive API documentation: static pages",
     "api-redoc": "the API reference: static pages",
+    "favicon": "a redirect to the site's icon, a static file: no data, asked for before any sign-in",
 }
 # Route prefixes that are not for members, and why.
 NOT_FOR_MEMBERS = {
