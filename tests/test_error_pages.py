@@ -38,6 +38,7 @@ def test_403_page_says_why_and_links_home(login, csm):
     assert response.status_code == 403
     page = response.content.decode()
     assert "You do not have access to this page" in page and 'href="/"' in page and "css/app.css" in page
+    assert "Only managers change segments." in page  # the policy's reason
 
 
 def test_403_page_in_japanese(login, csm):
@@ -45,9 +46,10 @@ def test_403_page_in_japanese(login, csm):
     assert response.status_code == 403
     page = response.content.decode()
     assert '<html lang="ja">' in page
-    # The page's own sentences are translated once the integrator compiles this branch's messages;
-    # the navigation, already in the catalogue, shows the page is rendered in Japanese.
-    assert "セグメント" in page
+    # The policy's reason is already in the catalogue; the page's own sentences are translated once
+    # the integrator compiles this branch's messages.
+    assert "セグメントを変更できるのはマネージャーだけです。" in page
+    assert "Only managers change segments." not in page
 
 
 def test_500_page_renders_without_the_database_or_context(settings, django_assert_num_queries):
