@@ -3,13 +3,14 @@
 import datetime as dt
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 
 from accounts.models import Account, AccountStatus
 from segments.selectors import segments_of
 from workspaces.errors import DomainError
+from workspaces.owners import choose_owner
 from workspaces.pages import WorkspaceMixin
 from workspaces.policy import allows
 from workspaces.selectors import workspace_members
@@ -25,7 +26,7 @@ from .selectors import (
     health_overview,
     health_settings,
     latest_version,
-    my_alerts,
+    open_alerts,
     scorecards,
     sentiment_disagreements,
 )
@@ -105,13 +106,11 @@ class MyAlertsView(WorkspaceMixin, View):
     template_name = "healthscore/alerts.html"
 
     def get(self, request):
-        owner = self.membership
+        # A manager sees the whole team's by default, or "Unassigned", or one member's (workspaces.owners).
         may_see_any = allows(self.actor, "health.see_any_alerts")
-        owner_id = request.GET.get("owner", "")
-        if may_see_any and owner_id.isdigit():
-            owner = get_object_or_404(workspace_members(workspace=self.workspace), pk=owner_id)
-        pushed, digest, week = my_alerts(membership=owner)
-        context = {"owner": owner, "pushed": pushed, "digest": digest, "week": week,
+        choice = choose_owner(request.GET.get("owner"), membership=self.membership, may_see_any=may_see_any)
+        pushed, digest, week = open_alerts(workspace=self.workspace, owner=choice.owner)
+        context = {"owner": choice.member, "owner_choice": choice, "pushed": pushed, "digest": digest, "week": week,
                    "week_end": week + dt.timedelta(days=6),
                    "budget": health_settings(workspace=self.workspace).alert_weekly_budget}
         if may_see_any:
