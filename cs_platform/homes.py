@@ -278,6 +278,9 @@ def team_home(*, workspace, period=DEFAULT_PERIOD, sort="name", today=None):
 
 
 # --- the CSM's home: My book ----------------------------------------------------------------------
+# Each source reads at most this many rows, the largest ARR first: a CSM's book is far smaller; the
+# whole team's book of a large workspace then lists what matters most and says it was cut.
+SOURCE_LIMIT = 500
 NEVER_TOUCHED_OVERDUE = 7  # an account never touched weighs as a week overdue
 BAND_RISK = {HealthBand.RED: 3.0, HealthBand.YELLOW: 2.0, HealthBand.GREEN: 1.0}
 UNSCORED_RISK = 1.5
@@ -339,6 +342,15 @@ class BookContext:
     coverage_day: dt.date | None
     alerts_link: str
 
+    capped: set = field(default_factory=set)
+
+    def biggest(self, rows, kind):
+        """The first SOURCE_LIMIT of `rows`, noting when there were more (the team's book at scale)."""
+        rows = list(rows[:SOURCE_LIMIT + 1])
+        if len(rows) > SOURCE_LIMIT:
+            self.capped.add(kind)
+        return rows[:SOURCE_LIMIT]
+
     @property
     def accounts(self):
         accounts = Account.objects.for_workspace(self.workspace).filter(status=AccountStatus.ACTIVE)
@@ -348,7 +360,8 @@ class BookContext:
 def _due_touches(ctx):
     if ctx.coverage_day is None:
         return
-    for row in due_list(workspace=ctx.workspace, owner=ctx.owner, day=ctx.coverage_day):
+    rows = due_list(workspace=ctx.workspace, owner=ctx.owner, day=ctx.coverage_day)
+    for row in ctx.biggest(rows.order_by("-arr", "account_id"), "touch"):
         channel = row.fix_channel_label or _("touch")
         if row.covered:
             text, overdue = _("Touch due %(date)s") % {"date": row.due_date.isoformat()}, 0
@@ -364,7 +377,7 @@ def _due_touches(ctx):
 
 def _open_alerts(ctx):
     pushed, digest, _week = open_alerts(workspace=ctx.workspace, owner=ctx.owner)
-    for alert in [*pushed, *digest]:
+    for alert in [*ctx.biggest(pushed, "alert"), *ctx.biggest(digest, "alert")]:
         if alert.account.status != AccountStatus.ACTIVE:
             continue
         text = _("Alert: %(kind)s") % {"kind": alert.get_kind_display()}
@@ -375,7 +388,7 @@ def _open_alerts(ctx):
 
 def _health_risks(ctx):
     at_risk = ctx.accounts.filter(Q(health_band=HealthBand.RED) | Q(health_change_30d__lte=-RISK_DROP))
-    for account in at_risk:
+    for account in ctx.biggest(at_risk.order_by("-arr", "id"), "health"):
         parts = []
         if account.health_band == HealthBand.RED:
             parts.append(_("Health red (%(score)s)") % {"score": _points(account.health_score)})
@@ -388,7 +401,7 @@ def _health_risks(ctx):
 def _renewals(ctx):
     window = ctx.accounts.filter(renewal_date__gte=ctx.today,
                                  renewal_date__lte=ctx.today + dt.timedelta(days=RENEWAL_DAYS))
-    for account in window:
+    for account in ctx.biggest(window.order_by("-arr", "id"), "renewal"):
         days = (account.renewal_date - ctx.today).days
         yield account, Reason("renewal", _("Renews in %(days)s days (%(date)s)") % {
             "days": days, "date": account.renewal_date.isoformat()},
@@ -440,4 +453,4 @@ def book(*, workspace, owner, today=None, limit=50):
         for row in ordered:
             row.owner_name = names.get(row.account.owner_id, "")
     return {"today": today, "coverage_day": ctx.coverage_day, "rows": ordered, "total": len(rows),
-            "counts": counts, "book_size": ctx.accounts.count()}
+            "counts": counts, "book_size": ctx.accounts.count(), "capped": bool(ctx.capped)}

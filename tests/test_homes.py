@@ -186,3 +186,17 @@ def test_the_team_book_and_the_unassigned_book(ws, csm, csm2):
     assert [r.kind for r in u1.reasons] == ["touch", "renewal"]
     assert u1.reasons[0].text == "Never touched" and u1.reasons[0].overdue_days == 7
     assert u1.action.action_url == f"/accounts/{data.u1.pk}/?channel=email#quicklog-title"
+
+
+def test_a_large_book_reads_the_largest_accounts_of_each_kind_and_says_so(ws, csm, csm2, monkeypatch):
+    from cs_platform import homes
+
+    team(ws, csm, csm2)
+    assert not book(workspace=ws, owner=owners.ALL)["capped"]
+    monkeypatch.setattr(homes, "SOURCE_LIMIT", 1)  # a workspace far larger than this fixture
+    result = book(workspace=ws, owner=owners.ALL)
+    assert result["capped"]
+    # The biggest due touch (B2 is covered and not due; A1's 1M beats B1's 0.5M and U1's 0.4M), the
+    # biggest red or falling account (B2, 3M) and the biggest renewal (A1, 1M) are kept.
+    assert {r.account.name: [x.kind for x in r.reasons] for r in result["rows"]} == {
+        "A1 Red Renewing KK": ["touch", "alert", "renewal"], "B2 Big Red KK": ["health"]}

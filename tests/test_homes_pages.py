@@ -179,3 +179,23 @@ def test_a_manager_never_sees_another_workspaces_figures_or_members(ws, other_ws
     for path in (f"/my-book/?owner={other_csm.pk}", f"/coverage/due/?owner={other_csm.pk}",
                  f"/health/alerts/?owner={outsider.pk}"):
         assert client.get(path).status_code == 404, path
+
+
+def test_the_account_list_filters_the_accounts_nobody_owns(ws, manager, csm, csm2, login):
+    team(ws, csm, csm2)
+    client = login(manager)
+    html = text(client.get("/accounts/"))
+    assert '<option value="true">Unassigned</option>' in html
+    nobody = text(client.get("/accounts/?status=active&unowned=true"))
+    assert "U1 Nobody" in nobody and "A1 Red Renewing KK" not in nobody
+    assert '<option value="true" selected>Unassigned</option>' in nobody
+
+
+def test_a_deactivated_members_accounts_stay_reachable_from_the_team_home(ws, manager, csm, csm2, login):
+    team(ws, csm, csm2)
+    csm2.is_active = False
+    csm2.save()
+    client = login(manager)
+    assert "Yui Test" in text(client.get("/"))  # still owns accounts: still a row
+    html = text(client.get(f"/my-book/?owner={csm2.pk}"))
+    assert "B1 Falling KK" in html and "A1 Red Renewing KK" not in html

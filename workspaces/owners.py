@@ -16,7 +16,6 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from .models import Membership
-from .selectors import workspace_members
 
 ALL = "all"  # as a selector's `owner`: every account, owned or not
 UNASSIGNED = "none"  # as the picker's value; a selector's `owner` is then None (owner IS NULL)
@@ -68,7 +67,10 @@ def choose_owner(raw, *, membership, may_see_any, default=ALL):
         return own(membership)
     raw = (raw or "").strip().lower()
     if raw.isdigit():
-        member = workspace_members(workspace=membership.workspace).filter(pk=int(raw)).first()
+        # Deactivated members too: their accounts still need someone to look at them (the picker
+        # lists the active ones; the team home links to every owner).
+        member = Membership.objects.for_workspace(membership.workspace).select_related("user").filter(
+            pk=int(raw)).first()
         if member is None:
             raise Http404(_("No such member in this workspace."))
         return OwnerChoice(raw, member)
