@@ -83,6 +83,9 @@ class AccountListView(AccountMixin, ListView):
         form.fields["owner"].label_from_instance = lambda m: m.display_name
         for name in ("owner", "stage", "status", "touch_tier", "health_band"):
             form.fields[name].empty_label = _("Any")
+        # Beside the owner: every account ("Any", the default), or only those nobody owns, or only owned ones.
+        form.fields["unowned"].widget.choices = [("unknown", _("Any")), ("true", _("Unassigned")),
+                                                 ("false", _("With an owner"))]
         for name in ("status", "touch_tier", "health_band"):
             form.fields[name].widget.choices = list(form.fields[name].choices)
         for name in ("arr_min", "arr_max"):

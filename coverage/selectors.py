@@ -16,6 +16,7 @@ from django_filters.constants import EMPTY_VALUES
 
 from accounts.models import TouchTier
 from segments.selectors import segment_names
+from workspaces import owners
 from workspaces.models import Membership
 
 from .filtersets import CoverageSnapshotFilterSet
@@ -233,11 +234,16 @@ def breaking_accounts(*, workspace, day, filters=None, request=None):
 
 
 def due_list(*, workspace, owner, day, horizon_days=14):
-    """The owner's in-scope accounts that are overdue, or fall due within `horizon_days` of `day`."""
-    rows = CoverageSnapshot.objects.for_workspace(workspace).filter(day=day, in_scope=True, owner=owner)
+    """The owner's in-scope accounts that are overdue, or fall due within `horizon_days` of `day`.
+
+    `owner`: a member, None for the accounts nobody owns, or workspaces.owners.ALL for everyone's.
+    """
+    rows = CoverageSnapshot.objects.for_workspace(workspace).filter(day=day, in_scope=True)
+    if owner != owners.ALL:
+        rows = rows.filter(owner=owner)
     due_soon = Q(covered=False) | Q(due_date__lte=day + dt.timedelta(days=horizon_days))
     return (
-        rows.filter(due_soon).select_related("account")
+        rows.filter(due_soon).select_related("account", "owner__user")
         .order_by(F("due_date").asc(nulls_first=True), F("arr").desc(), "account_id")
     )
 

@@ -7,7 +7,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
@@ -16,6 +16,7 @@ from django.views.generic import TemplateView
 from accounts.models import Account, Channel
 from ui.spreadsheets import spreadsheet_response
 from workspaces.errors import DomainError
+from workspaces.owners import choose_owner
 from workspaces.pages import SERVICE_ERRORS, WorkspaceMixin, show_on_form
 from workspaces.policy import allows
 from workspaces.selectors import workspace_members
@@ -102,22 +103,21 @@ class CoverageAccountsView(WorkspaceMixin, TemplateView):
 
 
 class DueListView(WorkspaceMixin, TemplateView):
-    """A CSM's morning list: my accounts overdue or falling due within two weeks."""
+    """A CSM's morning list: my accounts overdue or falling due within two weeks.
+
+    A manager sees the whole team's by default, and may pick "Unassigned" or one member
+    (workspaces.owners); everyone else sees their own.
+    """
 
     template_name = "coverage/due_list.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         day = parse_as_of(self.request, self.workspace)
-        owner = self.membership
-        # Managers may look at any CSM's list; everyone else sees their own.
         may_see_any = allows(self.actor, "coverage.see_any_due_list")
-        owner_id = self.request.GET.get("owner", "")
-        if owner_id and may_see_any:
-            members = workspace_members(workspace=self.workspace)
-            owner = get_object_or_404(members, pk=owner_id) if owner_id.isdigit() else owner
-        rows = list(selectors.due_list(workspace=self.workspace, owner=owner, day=day)) if day else []
-        context.update(day=day, owner=owner, rows=rows,
+        choice = choose_owner(self.request.GET.get("owner"), membership=self.membership, may_see_any=may_see_any)
+        rows = list(selectors.due_list(workspace=self.workspace, owner=choice.owner, day=day)) if day else []
+        context.update(day=day, owner=choice.member, owner_choice=choice, rows=rows,
                        members=workspace_members(workspace=self.workspace) if may_see_any else None,
                        overdue=sum(1 for r in rows if not r.covered))
         return context

@@ -6,7 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from .audit_views import AuditLogExportView, AuditLogView
-from .views import HomeView, RecomputeView, favicon
+from .views import BookView, HomeView, RecomputeView, favicon
 
 handler404 = "cs_platform.views.not_found"
 
@@ -23,6 +23,7 @@ api_redoc = csp_update({"style-src": [UNSAFE_INLINE], "img-src": ["data:"], "wor
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
     path("favicon.ico", favicon, name="favicon"),
+    path("my-book/", BookView.as_view(), name="my_book"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("workspace/audit/", AuditLogView.as_view(), name="audit_log"),

@@ -11,9 +11,12 @@ from django.views.defaults import page_not_found
 from django.views.generic import TemplateView
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
+from workspaces.owners import choose_owner
 from workspaces.pages import WorkspaceMixin
+from workspaces.policy import allows
+from workspaces.selectors import workspace_members
 
-from .homes import my_book
+from .homes import DEFAULT_PERIOD, book, team_home
 from .tasks import recompute_workspace
 
 logger = logging.getLogger(__name__)
@@ -23,13 +26,44 @@ logger = logging.getLogger(__name__)
 # runs the night regardless, and the member can press the button again).
 ENQUEUE_ONCE = {"max_retries": 0, "interval_start": 0, "interval_step": 0, "interval_max": 0}
 
-class HomeView(WorkspaceMixin, TemplateView):
-    """My book: the member's morning page (due touches, risks, renewals, alerts)."""
+class BookView(WorkspaceMixin, TemplateView):
+    """My book: the accounts that need their CSM today, in one prioritised list (cs_platform.homes.book).
+
+    A CSM sees their own. A manager sees the whole team's by default and may pick one member or the
+    accounts nobody owns (workspaces.owners), as on every per-CSM page.
+    """
 
     template_name = "homes/my_book.html"
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), **my_book(membership=self.membership)}
+        may_see_any = allows(self.actor, "coverage.see_any_due_list")
+        choice = choose_owner(self.request.GET.get("owner"), membership=self.membership, may_see_any=may_see_any)
+        return {
+            **super().get_context_data(**kwargs),
+            **book(workspace=self.workspace, owner=choice.owner),
+            "owner": choice.member, "owner_choice": choice,
+            "members": workspace_members(workspace=self.workspace) if may_see_any else None,
+        }
+
+
+class HomeView(BookView):
+    """The first page: the team home for managers and admins (KPIs and one row per CSM), My book for
+    everyone else. `?view=book` opens a manager's My book (of the team, or of `?owner=`)."""
+
+    team_template_name = "homes/team.html"
+
+    def shows_team(self):
+        return self.request.GET.get("view") != "book" and allows(self.actor, "coverage.see_any_due_list")
+
+    def get_template_names(self):
+        return [self.team_template_name] if self.shows_team() else super().get_template_names()
+
+    def get_context_data(self, **kwargs):
+        if not self.shows_team():
+            return super().get_context_data(**kwargs)
+        return {**super(BookView, self).get_context_data(**kwargs),
+                **team_home(workspace=self.workspace, period=self.request.GET.get("period", DEFAULT_PERIOD),
+                            sort=self.request.GET.get("sort", "name"))}
 
 
 class RecomputeView(WorkspaceMixin, View):

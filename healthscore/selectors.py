@@ -7,6 +7,7 @@ from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, AccountStatus, HealthBand
+from workspaces import owners
 
 from .definition import MEASURE_KINDS
 from .filtersets import HealthAlertFilterSet
@@ -264,8 +265,16 @@ def alerts(*, workspace, filters=None, request=None):
 
 def my_alerts(*, membership, week=None):
     """(pushed, digest): this week's pushed open alerts of the CSM, and the rest of their open ones."""
-    week = week or week_of(membership.workspace.today())
-    mine = alerts(workspace=membership.workspace).filter(owner=membership, status=AlertStatus.OPEN)
+    return open_alerts(workspace=membership.workspace, owner=membership, week=week)
+
+
+def open_alerts(*, workspace, owner, week=None):
+    """(pushed, digest, week) of the open alerts of `owner`: a member, None for the accounts nobody
+    owns, or workspaces.owners.ALL for the whole team's."""
+    week = week or week_of(workspace.today())
+    mine = alerts(workspace=workspace).filter(status=AlertStatus.OPEN)
+    if owner != owners.ALL:
+        mine = mine.filter(owner=owner)
     pushed = mine.filter(pushed=True).order_by("-priority", "-id")
     digest = mine.filter(pushed=False).order_by("-priority", "-id")
     return pushed, digest, week
@@ -303,3 +312,20 @@ def health_overview(*, workspace):
         .values_list("health_band").annotate(n=Count("id")).values_list("health_band", "n")
     )
     return {band: counts.get(band, 0) for band in [b.value for b in HealthBand]} | {"unscored": counts.get("", 0)}
+
+
+def band_counts(*, workspace, days):
+    """{day: {band: accounts}} from the stored snapshots of `days`: what each day's nightly run scored
+    then (a past day never reads today's scores). Days without a snapshot are absent. One query."""
+    counts = {}
+    rows = (HealthSnapshot.objects.for_workspace(workspace).filter(day__in=list(days))
+            .order_by().values_list("day", "band").annotate(n=Count("id")))
+    for day, band, n in rows:
+        counts.setdefault(day, {})[band] = n
+    return counts
+
+
+def latest_snapshot_day(*, workspace, on_or_before):
+    """The newest day with health snapshots, not after `on_or_before`; None before the first run."""
+    return (HealthSnapshot.objects.for_workspace(workspace).filter(day__lte=on_or_before)
+            .order_by("-day").values_list("day", flat=True).first())

@@ -3,13 +3,15 @@
 import datetime as dt
 
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 
 from accounts.models import Account, AccountStatus
 from segments.selectors import segments_of
+from workspaces import owners
 from workspaces.errors import DomainError
+from workspaces.owners import choose_owner
 from workspaces.pages import WorkspaceMixin
 from workspaces.policy import allows
 from workspaces.selectors import workspace_members
@@ -25,7 +27,7 @@ from .selectors import (
     health_overview,
     health_settings,
     latest_version,
-    my_alerts,
+    open_alerts,
     scorecards,
     sentiment_disagreements,
 )
@@ -105,16 +107,16 @@ class MyAlertsView(WorkspaceMixin, View):
     template_name = "healthscore/alerts.html"
 
     def get(self, request):
-        owner = self.membership
+        # A manager sees the whole team's by default, or "Unassigned", or one member's (workspaces.owners).
         may_see_any = allows(self.actor, "health.see_any_alerts")
-        owner_id = request.GET.get("owner", "")
-        if may_see_any and owner_id.isdigit():
-            owner = get_object_or_404(workspace_members(workspace=self.workspace), pk=owner_id)
-        pushed, digest, week = my_alerts(membership=owner)
+        choice = choose_owner(request.GET.get("owner"), membership=self.membership, may_see_any=may_see_any)
+        pushed, digest, week = open_alerts(workspace=self.workspace, owner=choice.owner)
         # The budget counts accounts pushed this week (open or since closed), as _apply_budget does.
-        pushed_this_week = (alerts(workspace=self.workspace).filter(owner=owner, week=week, pushed=True)
-                            .values("account_id").distinct().count())
-        context = {"owner": owner, "pushed": pushed, "digest": digest, "week": week,
+        this_week = alerts(workspace=self.workspace).filter(week=week, pushed=True)
+        if choice.owner != owners.ALL:
+            this_week = this_week.filter(owner=choice.owner)
+        pushed_this_week = this_week.values("account_id", "owner_id").distinct().count()
+        context = {"owner": choice.member, "owner_choice": choice, "pushed": pushed, "digest": digest, "week": week,
                    "week_end": week + dt.timedelta(days=6), "pushed_this_week": pushed_this_week,
                    "digest_count": digest.count(),
                    "budget": health_settings(workspace=self.workspace).alert_weekly_budget}

@@ -19,7 +19,7 @@ from accounts.models import Account, AccountStatus, Contact, Contract, HealthBan
 from accounts.selectors import ACCOUNT_ORDERINGS, account_contacts, account_list, account_timeline, stages
 from coverage import selectors as coverage
 from coverage.models import CoverageSnapshot
-from cs_platform.homes import my_book
+from cs_platform.homes import book as book_of
 from healthscore import backtest
 from healthscore import selectors as health
 from healthscore.models import HealthSnapshot, Scorecard
@@ -222,13 +222,11 @@ def account_figures(workspace, names):
 def book_figures(workspace, names):
     books = {}
     for member in Membership.objects.for_workspace(workspace):
-        book = my_book(membership=member)
+        book = book_of(workspace=workspace, owner=member)
         books[names.member(member.pk)] = {
-            "coverage_day": book["coverage_day"], "book_size": book["book_size"],
-            "due": [names.account(r.account_id) for r in book["due"]], "overdue": book["overdue_count"],
-            "at_risk": [names.account(a.pk) for a in book["at_risk"]],
-            "renewals": [names.account(a.pk) for a in book["renewals"]],
-            "alerts": [names.account(a.account_id) for a in book["alerts"]], "digest": book["digest_count"],
+            "coverage_day": book["coverage_day"], "book_size": book["book_size"], "counts": book["counts"],
+            "rows": [(names.account(r.account.pk), [reason.text for reason in r.reasons], round(r.score, 2))
+                     for r in book["rows"]],
         }
     return books
 
