@@ -1,6 +1,7 @@
 """API shapes of the health capability. Writes go through `healthscore.services`."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.api.serializers import BriefAccountSerializer
@@ -100,8 +101,10 @@ class WhatIfSerializer(BacktestQuerySerializer):
     scorecard = serializers.IntegerField(required=False)
 
 
+@extend_schema_serializer(description=_(
+    "The account's score, explanation, what moved since last week and the 90-day trend (read only)."
+))
 class AccountHealthSerializer(serializers.Serializer):
-    """The account's score, explanation, what moved since last week and the 90-day trend (read only)."""
 
     account = serializers.IntegerField()
     score = serializers.FloatField(allow_null=True)
