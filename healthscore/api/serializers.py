@@ -9,7 +9,15 @@ from accounts.models import Account
 from workspaces.api.fields import IdField, WorkspaceRelatedField, no_null_characters
 from workspaces.api.serializers import BriefMembershipSerializer
 
-from ..models import HealthAlert, HealthSettings, HealthSnapshot, Scorecard, ScorecardVersion, SentimentRating
+from ..models import (
+    AlertOutcome,
+    HealthAlert,
+    HealthSettings,
+    HealthSnapshot,
+    Scorecard,
+    ScorecardVersion,
+    SentimentRating,
+)
 
 
 class HealthSettingsSerializer(serializers.ModelSerializer):
@@ -81,7 +89,9 @@ class HealthAlertSerializer(serializers.ModelSerializer):
 
 
 class AlertOutcomeSerializer(serializers.Serializer):
-    outcome = serializers.ChoiceField(choices=["acted_on", "dismissed"])
+    outcome = serializers.ChoiceField(
+        choices=[(choice.value, choice.label) for choice in (AlertOutcome.ACTED_ON, AlertOutcome.DISMISSED)]
+    )
     outcome_reason = serializers.CharField(required=False, allow_blank=True, max_length=300)
 
 

@@ -28,6 +28,7 @@ LIBRARY_SCHEMA_TEXTS = [
     gettext_noop("unique integer value"),
     gettext_noop("unique value"),
     gettext_noop("No response body"),
+    gettext_noop('Token-based authentication with required prefix "%s"'),
 ]
 
 DETAIL = "ErrorDetail"
