@@ -119,7 +119,6 @@ def member_field(**kwargs):
     "A customer account. Health and touch tier are computed nightly and read-only."
 ))
 class AccountSerializer(WorkspaceModelSerializer):
-
     owner = member_field(
         allow_null=True, required=False, help_text=_("Membership id of the owning CSM (see /api/v1/members/).")
     )
@@ -202,7 +201,6 @@ class ContactSerializer(WorkspaceModelSerializer):
     "A call, meeting, email or one-to-many programme touch on an account's timeline."
 ))
 class TouchpointSerializer(WorkspaceModelSerializer):
-
     account = WorkspaceRelatedField(
         queryset=Account.objects.all(), brief_serializer=BriefAccountSerializer, required=False,
         help_text=_("Account id."),
@@ -272,7 +270,6 @@ class ContractSerializer(WorkspaceModelSerializer):
 
 @extend_schema_serializer(description=_("One step of the workspace's ordered customer lifecycle."))
 class LifecycleStageSerializer(WorkspaceModelSerializer):
-
     class Meta:
         model = LifecycleStage
         fields = ["id", "name", "position", "target_share"]

@@ -28,7 +28,6 @@ from .serializers import (
     "Customer accounts. Filters are those of the account list page; `ordering` sorts."
 ))
 class AccountViewSet(ExternalIdUpsertMixin, WorkspaceViewSet):
-
     queryset = Account.objects.select_related("owner__user", "stage").prefetch_related("tags")
     serializer_class = AccountSerializer
     # Upserting a new row is "accounts.create", a row of another owner "accounts.reassign": the writers check.
@@ -119,7 +118,6 @@ class ContactViewSet(AccountChildWritesMixin, ExternalIdUpsertMixin, WorkspaceVi
 
 @extend_schema(description=_("Contracts of the workspace's accounts. CSMs write them on accounts they own."))
 class ContractViewSet(AccountChildWritesMixin, ExternalIdUpsertMixin, WorkspaceViewSet):
-
     queryset = Contract.objects.select_related("account")
     serializer_class = ContractSerializer
     filterset_class = ContractFilterSet
@@ -176,7 +174,6 @@ class TouchpointViewSet(ExternalIdUpsertMixin, WorkspaceViewSet):
     "The workspace's ordered stages. Managers edit them; stages in use cannot be deleted here."
 ))
 class LifecycleStageViewSet(WorkspaceViewSet):
-
     queryset = LifecycleStage.objects.all()
     serializer_class = LifecycleStageSerializer
     policy_actions = {action: "accounts.manage_stages" for action in ("create", "update", "partial_update")}

@@ -17,7 +17,6 @@ from ..models import CadencePolicy, CadenceRule, CoverageSnapshot, TierPin, Touc
     "The segment a cadence policy applies to, in brief (the segments API has the rest)."
 ))
 class PolicySegmentSerializer(serializers.Serializer):
-
     id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(read_only=True)
 

@@ -115,7 +115,6 @@ class WhatIfSerializer(BacktestQuerySerializer):
     "The account's score, explanation, what moved since last week and the 90-day trend (read only)."
 ))
 class AccountHealthSerializer(serializers.Serializer):
-
     account = serializers.IntegerField()
     score = serializers.FloatField(allow_null=True)
     band = serializers.CharField()

@@ -170,7 +170,6 @@ class AccountHealthViewSet(WorkspaceScopedMixin, viewsets.GenericViewSet):
     "`GET health/backtest/?start=&end=&step_days=` and `POST health/backtest/what-if/` (managers)."
 ))
 class BacktestViewSet(WorkspaceAPIMixin, viewsets.GenericViewSet):
-
     policy_actions = {"list": "health.backtest", "what_if": "health.backtest"}
     schema = SingleObjectListSchema()  # `list` answers one report
     serializer_class = BacktestQuerySerializer

@@ -41,7 +41,6 @@ class AuditEventSerializer(serializers.ModelSerializer):
     "Who changed what in the caller's workspace, newest first (managers and admins)."
 ))
 class AuditEventViewSet(WorkspaceReadOnlyViewSet):
-
     queryset = AuditEvent.objects.select_related("actor__user", "token").order_by("-at", "-id")
     serializer_class = AuditEventSerializer
     policy_actions = {"list": "audit.view", "retrieve": "audit.view"}

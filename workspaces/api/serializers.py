@@ -9,7 +9,6 @@ from ..models import Membership, Workspace
     "How a member appears inside other objects (an account's owner, a touchpoint's author)."
 ))
 class BriefMembershipSerializer(serializers.ModelSerializer):
-
     name = serializers.CharField(source="display_name", read_only=True)
 
     class Meta:

@@ -12,7 +12,6 @@ from .viewsets import WorkspaceAPIViewSet, WorkspaceReadOnlyViewSet
     "The members of the caller's workspace (managed on the workspace's members page)."
 ))
 class MemberViewSet(WorkspaceReadOnlyViewSet):
-
     queryset = Membership.objects.select_related("user")
     serializer_class = MembershipSerializer
     filterset_fields = ["role", "is_active"]
