@@ -300,9 +300,11 @@ API_THROTTLE_RATES = {
 USAGE_INGEST_RATE_LIMIT = env_throttle_rate("USAGE_INGEST_RATE_LIMIT", "200/s")
 
 SPECTACULAR_SETTINGS = {
-    "TITLE": "Customer-success platform API",
-    "DESCRIPTION": "REST API v1: customer accounts, contacts, touchpoints and everything built on them. "
-    "Authenticate with `Authorization: Token <key>` (a personal token bound to one workspace membership).",
+    "TITLE": "Customer-success platform API",  # a name, and the downloaded schema's file name
+    "DESCRIPTION": _("REST API v1: customer accounts, contacts, touchpoints and everything built on them. "
+                     "Authenticate with `Authorization: Token <key>` (a personal token bound to one workspace "
+                     "membership). Send `Accept-Language: ja` for messages in Japanese; `?lang=ja` gives this "
+                     "schema in Japanese."),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

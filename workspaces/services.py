@@ -144,7 +144,10 @@ def invite_member(*, workspace, email, role, actor):
 
 def send_invitation(*, invitation, link):
     """E-mail the link to the invitee. False when the mail could not be handed over: the admin's page
-    shows the link, to pass on another way."""
+    shows the link, to pass on another way.
+
+    The e-mail speaks the language active when it is sent, the inviter's: they write to a colleague,
+    who most likely reads what they read (the invitee has no language of their own here yet)."""
     context = {"invitation": invitation, "link": link, "workspace": invitation.workspace,
                "inviter": invitation.invited_by.display_name if invitation.invited_by else ""}
     subject = _("Invitation to %(workspace)s") % {"workspace": invitation.workspace.name}

@@ -7,6 +7,7 @@ Serializers only parse and validate: related objects are looked up inside the ca
 
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from workspaces.api.fields import SaneDateTimeField, WorkspaceRelatedField, no_null_characters
@@ -114,9 +115,10 @@ def member_field(**kwargs):
     )
 
 
+@extend_schema_serializer(description=_(
+    "A customer account. Health and touch tier are computed nightly and read-only."
+))
 class AccountSerializer(WorkspaceModelSerializer):
-    """A customer account. Health and touch tier are computed nightly and read-only."""
-
     owner = member_field(
         allow_null=True, required=False, help_text=_("Membership id of the owning CSM (see /api/v1/members/).")
     )
@@ -171,9 +173,8 @@ class AccountSerializer(WorkspaceModelSerializer):
         return attrs
 
 
+@extend_schema_serializer(description=_("A person at a customer account."))
 class ContactSerializer(WorkspaceModelSerializer):
-    """A person at a customer account."""
-
     account = WorkspaceRelatedField(
         queryset=Account.objects.all(), brief_serializer=BriefAccountSerializer, required=False,
         help_text=_("Account id."),
@@ -196,9 +197,10 @@ class ContactSerializer(WorkspaceModelSerializer):
         return attrs
 
 
+@extend_schema_serializer(description=_(
+    "A call, meeting, email or one-to-many programme touch on an account's timeline."
+))
 class TouchpointSerializer(WorkspaceModelSerializer):
-    """A call, meeting, email or one-to-many programme touch on an account's timeline."""
-
     account = WorkspaceRelatedField(
         queryset=Account.objects.all(), brief_serializer=BriefAccountSerializer, required=False,
         help_text=_("Account id."),
@@ -237,9 +239,8 @@ class TouchpointSerializer(WorkspaceModelSerializer):
         return attrs
 
 
+@extend_schema_serializer(description=_("A commercial line of an account: product, MRR, seats and term."))
 class ContractSerializer(WorkspaceModelSerializer):
-    """A commercial line of an account: product, MRR, seats and term."""
-
     account = WorkspaceRelatedField(
         queryset=Account.objects.all(), brief_serializer=BriefAccountSerializer, required=False,
         help_text=_("Account id."),
@@ -267,9 +268,8 @@ class ContractSerializer(WorkspaceModelSerializer):
         return attrs
 
 
+@extend_schema_serializer(description=_("One step of the workspace's ordered customer lifecycle."))
 class LifecycleStageSerializer(WorkspaceModelSerializer):
-    """One step of the workspace's ordered customer lifecycle."""
-
     class Meta:
         model = LifecycleStage
         fields = ["id", "name", "position", "target_share"]

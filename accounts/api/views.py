@@ -4,6 +4,8 @@ Every write goes through `accounts.services`, which also decide who may do what 
 the viewsets parse, call and answer.
 """
 
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
 
 from workspaces.api.upsert import ExternalIdUpsertMixin, upsert_actions
 from workspaces.api.viewsets import WorkspaceReadOnlyViewSet, WorkspaceViewSet
@@ -22,9 +24,10 @@ from .serializers import (
 )
 
 
+@extend_schema(description=_(
+    "Customer accounts. Filters are those of the account list page; `ordering` sorts."
+))
 class AccountViewSet(ExternalIdUpsertMixin, WorkspaceViewSet):
-    """Customer accounts. Filters are those of the account list page; `ordering` sorts."""
-
     queryset = Account.objects.select_related("owner__user", "stage").prefetch_related("tags")
     serializer_class = AccountSerializer
     # Upserting a new row is "accounts.create", a row of another owner "accounts.reassign": the writers check.
@@ -36,7 +39,12 @@ class AccountViewSet(ExternalIdUpsertMixin, WorkspaceViewSet):
     ordering = ["name"]
     upsert_service = services.upsert_account
     bulk_upsert_service = services.bulk_upsert_accounts
-    by_external_id, bulk_upsert = upsert_actions(AccountSerializer, "account")
+    by_external_id, bulk_upsert = upsert_actions(
+        AccountSerializer,
+        read=_("Read the account with this external ID"),
+        write=_("Create or update the account with this external ID"),
+        bulk=_("Create or update up to %(max)d accounts by external ID, all or nothing"),
+    )
 
     def list(self, request, *args, **kwargs):
         # Count and page through ids alone (an index-only scan), then read that page as plain rows:
@@ -89,9 +97,8 @@ class AccountChildWritesMixin:
         type(self).delete_service(**{self._model_name(): instance}, actor=self.request.actor)
 
 
+@extend_schema(description=_("Contacts of the workspace's accounts. CSMs write them on accounts they own."))
 class ContactViewSet(AccountChildWritesMixin, ExternalIdUpsertMixin, WorkspaceViewSet):
-    """Contacts of the workspace's accounts. CSMs write them on accounts they own."""
-
     queryset = Contact.objects.select_related("account")
     serializer_class = ContactSerializer
     filterset_class = ContactFilterSet
@@ -99,14 +106,18 @@ class ContactViewSet(AccountChildWritesMixin, ExternalIdUpsertMixin, WorkspaceVi
     ordering = ["-is_key_person", "name"]
     upsert_service = services.upsert_contact
     bulk_upsert_service = services.bulk_upsert_contacts
-    by_external_id, bulk_upsert = upsert_actions(ContactSerializer, "contact")
+    by_external_id, bulk_upsert = upsert_actions(
+        ContactSerializer,
+        read=_("Read the contact with this external ID"),
+        write=_("Create or update the contact with this external ID"),
+        bulk=_("Create or update up to %(max)d contacts by external ID, all or nothing"),
+    )
     save_service = services.save_contact
     delete_service = services.delete_contact
 
 
+@extend_schema(description=_("Contracts of the workspace's accounts. CSMs write them on accounts they own."))
 class ContractViewSet(AccountChildWritesMixin, ExternalIdUpsertMixin, WorkspaceViewSet):
-    """Contracts of the workspace's accounts. CSMs write them on accounts they own."""
-
     queryset = Contract.objects.select_related("account")
     serializer_class = ContractSerializer
     filterset_class = ContractFilterSet
@@ -114,14 +125,20 @@ class ContractViewSet(AccountChildWritesMixin, ExternalIdUpsertMixin, WorkspaceV
     ordering = ["-start_date"]
     upsert_service = services.upsert_contract
     bulk_upsert_service = services.bulk_upsert_contracts
-    by_external_id, bulk_upsert = upsert_actions(ContractSerializer, "contract")
+    by_external_id, bulk_upsert = upsert_actions(
+        ContractSerializer,
+        read=_("Read the contract with this external ID"),
+        write=_("Create or update the contract with this external ID"),
+        bulk=_("Create or update up to %(max)d contracts by external ID, all or nothing"),
+    )
     save_service = services.save_contract
     delete_service = services.delete_contract
 
 
+@extend_schema(description=_(
+    "CSMs log and edit touchpoints on any account of the workspace, not only their own."
+))
 class TouchpointViewSet(ExternalIdUpsertMixin, WorkspaceViewSet):
-    """CSMs log and edit touchpoints on any account of the workspace, not only their own."""
-
     queryset = Touchpoint.objects.select_related("account", "author__user").prefetch_related("contacts")
     serializer_class = TouchpointSerializer
     # Another author is "touchpoints.log_for_others": the writers check.
@@ -133,7 +150,12 @@ class TouchpointViewSet(ExternalIdUpsertMixin, WorkspaceViewSet):
     ordering = ["-occurred_at"]
     upsert_service = services.upsert_touchpoint
     bulk_upsert_service = services.bulk_upsert_touchpoints
-    by_external_id, bulk_upsert = upsert_actions(TouchpointSerializer, "touchpoint")
+    by_external_id, bulk_upsert = upsert_actions(
+        TouchpointSerializer,
+        read=_("Read the touchpoint with this external ID"),
+        write=_("Create or update the touchpoint with this external ID"),
+        bulk=_("Create or update up to %(max)d touchpoints by external ID, all or nothing"),
+    )
 
     def perform_create(self, serializer):
         touchpoint = services.log_touchpoint(actor=self.request.actor, **serializer.validated_data)
@@ -148,9 +170,10 @@ class TouchpointViewSet(ExternalIdUpsertMixin, WorkspaceViewSet):
         services.delete_touchpoint(touchpoint=instance, actor=self.request.actor)
 
 
+@extend_schema(description=_(
+    "The workspace's ordered stages. Managers edit them; stages in use cannot be deleted here."
+))
 class LifecycleStageViewSet(WorkspaceViewSet):
-    """The workspace's ordered stages. Managers edit them; stages in use cannot be deleted here."""
-
     queryset = LifecycleStage.objects.all()
     serializer_class = LifecycleStageSerializer
     policy_actions = {action: "accounts.manage_stages" for action in ("create", "update", "partial_update")}
@@ -171,9 +194,8 @@ class LifecycleStageViewSet(WorkspaceViewSet):
         )
 
 
+@extend_schema(description=_("Tags are created by naming them on an account."))
 class TagViewSet(WorkspaceReadOnlyViewSet):
-    """Tags are created by naming them on an account."""
-
     queryset = Tag.objects.all()
     serializer_class = TagSerializer
     ordering_fields = ["name", "id"]

@@ -1,5 +1,7 @@
 """API shapes of the touch model and coverage. Parsing only; writes go to services."""
 
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.api.serializers import BriefAccountSerializer
@@ -11,9 +13,10 @@ from workspaces.api.serializers import BriefMembershipSerializer
 from ..models import CadencePolicy, CadenceRule, CoverageSnapshot, TierPin, TouchModel
 
 
+@extend_schema_serializer(description=_(
+    "The segment a cadence policy applies to, in brief (the segments API has the rest)."
+))
 class PolicySegmentSerializer(serializers.Serializer):
-    """The segment a cadence policy applies to, in brief (the segments API has the rest)."""
-
     id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(read_only=True)
 

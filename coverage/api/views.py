@@ -8,6 +8,7 @@ import datetime as dt
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, viewsets
@@ -33,7 +34,9 @@ from .serializers import (
     TouchModelSerializer,
 )
 
-AS_OF = OpenApiParameter("as_of", OpenApiTypes.DATE, description="Day (YYYY-MM-DD); default: the latest computed day.")
+AS_OF = OpenApiParameter(
+    "as_of", OpenApiTypes.DATE, description=gettext_lazy("Day (YYYY-MM-DD); default: the latest computed day.")
+)
 GROUP_BY = OpenApiParameter("group_by", OpenApiTypes.STR, enum=list(selectors.GROUPS))
 
 
@@ -47,6 +50,10 @@ def api_as_of(request):
     return selectors.latest_day(workspace=request.workspace, on_or_before=request.workspace.today())
 
 
+@extend_schema(description=gettext_lazy(
+    "Cadence policies: how often the accounts of a touch tier or segment need a touch, and which "
+    "channels count. Everyone reads; managers write."
+))
 class CadencePolicyViewSet(WorkspaceViewSet):
     queryset = CadencePolicy.objects.select_related("segment").prefetch_related("rules")
     serializer_class = CadencePolicySerializer
@@ -76,6 +83,9 @@ class CadencePolicyViewSet(WorkspaceViewSet):
         services.delete_cadence_policy(policy=instance, actor=self.request.actor)
 
 
+@extend_schema(description=gettext_lazy(
+    "Accounts pinned to a touch tier whatever their ARR says. Everyone reads; managers pin and unpin."
+))
 class TierPinViewSet(WorkspaceScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                      mixins.DestroyModelMixin, viewsets.GenericViewSet):
     queryset = TierPin.objects.select_related("account", "pinned_by__user")
@@ -89,9 +99,10 @@ class TierPinViewSet(WorkspaceScopedMixin, mixins.ListModelMixin, mixins.Retriev
         services.unpin_tier(account=instance.account, actor=self.request.actor)
 
 
+@extend_schema(description=gettext_lazy(
+    "The workspace's tier thresholds and matrix bands: `GET|PATCH /api/v1/touch-model/current/`."
+))
 class TouchModelViewSet(WorkspaceAPIMixin, viewsets.GenericViewSet):
-    """The workspace's tier thresholds and matrix bands: `GET|PATCH /api/v1/touch-model/current/`."""
-
     serializer_class = TouchModelSerializer
     lookup_value_regex = "current"
     policy_actions = {"update": "coverage.manage", "partial_update": "coverage.manage"}
@@ -118,6 +129,9 @@ class TouchModelViewSet(WorkspaceAPIMixin, viewsets.GenericViewSet):
         return self.partial_update(request, pk)
 
 
+@extend_schema(description=gettext_lazy(
+    "Coverage rows of one day (`as_of`, default the latest computed day), plus the reports on them."
+))
 class CoverageViewSet(WorkspaceScopedMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Coverage rows of one day (`as_of`, default the latest computed day), plus the reports on them.
 
@@ -143,10 +157,11 @@ class CoverageViewSet(WorkspaceScopedMixin, mixins.ListModelMixin, viewsets.Gene
             raise ValidationError({"group_by": [_("Use one of: %(groups)s.") % {"groups": ", ".join(selectors.GROUPS)}]})
         return group_by
 
-    @extend_schema(parameters=[AS_OF, GROUP_BY], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[AS_OF, GROUP_BY], responses=OpenApiTypes.OBJECT, description=gettext_lazy(
+        "Coverage rate and ARR-weighted rate, overall and per group, with the change vs 7 days before."
+    ))
     @action(detail=False, methods=["get"])
     def report(self, request):
-        """Coverage rate and ARR-weighted rate, overall and per group, with the change vs 7 days before."""
         group_by = self._group_by()
         day = api_as_of(request)
         if day is None:
@@ -156,10 +171,11 @@ class CoverageViewSet(WorkspaceScopedMixin, mixins.ListModelMixin, viewsets.Gene
         ))
 
     @extend_schema(parameters=[AS_OF, GROUP_BY, OpenApiParameter("weeks", OpenApiTypes.INT)],
-                   responses=OpenApiTypes.OBJECT)
+                   responses=OpenApiTypes.OBJECT, description=gettext_lazy(
+                       "Weekly points (same weekday as `as_of`) of the rate, overall and per group, oldest first."
+                   ))
     @action(detail=False, methods=["get"])
     def history(self, request):
-        """Weekly points (same weekday as `as_of`) of the rate, overall and per group, oldest first."""
         group_by = self._group_by()
         try:
             weeks = int(request.query_params.get("weeks", 12))
@@ -174,20 +190,21 @@ class CoverageViewSet(WorkspaceScopedMixin, mixins.ListModelMixin, viewsets.Gene
                                          filters=request.query_params, request=request)
         return Response({"days": trend["days"], "series": trend["series"]})
 
-    @extend_schema(parameters=[AS_OF], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[AS_OF], responses=OpenApiTypes.OBJECT, description=gettext_lazy(
+        "The priority matrix: per cell accounts in scope, ARR, coverage and their change."
+    ))
     @action(detail=False, methods=["get"])
     def matrix(self, request):
-        """The priority matrix: per cell accounts in scope, ARR, coverage and their change."""
         day = api_as_of(request)
         if day is None:
             return Response({"day": None, "rows": []})
         return Response(selectors.matrix(workspace=request.workspace, day=day))
 
     @extend_schema(parameters=[AS_OF, OpenApiParameter("owner", OpenApiTypes.INT)],
-                   responses=CoverageRowSerializer(many=True))
+                   responses=CoverageRowSerializer(many=True),
+                   description=gettext_lazy("The caller's due and overdue accounts (managers may pass `owner`)."))
     @action(detail=False, methods=["get"])
     def due(self, request):
-        """The caller's due and overdue accounts (managers may pass `owner`)."""
         owner, owner_id = request.membership, request.query_params.get("owner", "")
         if owner_id and allows(request.actor, "coverage.see_any_due_list"):
             if not owner_id.isdigit():

@@ -1,6 +1,7 @@
 """API shapes of the health capability. Writes go through `healthscore.services`."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.api.serializers import BriefAccountSerializer
@@ -8,7 +9,15 @@ from accounts.models import Account
 from workspaces.api.fields import IdField, WorkspaceRelatedField, no_null_characters
 from workspaces.api.serializers import BriefMembershipSerializer
 
-from ..models import HealthAlert, HealthSettings, HealthSnapshot, Scorecard, ScorecardVersion, SentimentRating
+from ..models import (
+    AlertOutcome,
+    HealthAlert,
+    HealthSettings,
+    HealthSnapshot,
+    Scorecard,
+    ScorecardVersion,
+    SentimentRating,
+)
 
 
 class HealthSettingsSerializer(serializers.ModelSerializer):
@@ -80,7 +89,9 @@ class HealthAlertSerializer(serializers.ModelSerializer):
 
 
 class AlertOutcomeSerializer(serializers.Serializer):
-    outcome = serializers.ChoiceField(choices=["acted_on", "dismissed"])
+    outcome = serializers.ChoiceField(
+        choices=[(choice.value, choice.label) for choice in (AlertOutcome.ACTED_ON, AlertOutcome.DISMISSED)]
+    )
     outcome_reason = serializers.CharField(required=False, allow_blank=True, max_length=300)
 
 
@@ -100,9 +111,10 @@ class WhatIfSerializer(BacktestQuerySerializer):
     scorecard = serializers.IntegerField(required=False)
 
 
+@extend_schema_serializer(description=_(
+    "The account's score, explanation, what moved since last week and the 90-day trend (read only)."
+))
 class AccountHealthSerializer(serializers.Serializer):
-    """The account's score, explanation, what moved since last week and the 90-day trend (read only)."""
-
     account = serializers.IntegerField()
     score = serializers.FloatField(allow_null=True)
     band = serializers.CharField()

@@ -5,6 +5,7 @@ alert outcomes on their own accounts (the services enforce it); everyone reads s
 """
 
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -40,6 +41,7 @@ from .serializers import (
 )
 
 
+@extend_schema(description=_("The workspace's health settings (one row). Managers change them."))
 class HealthSettingsViewSet(WorkspaceScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                             mixins.UpdateModelMixin, viewsets.GenericViewSet):
     queryset = HealthSettings.objects.all()
@@ -52,6 +54,10 @@ class HealthSettingsViewSet(WorkspaceScopedMixin, mixins.ListModelMixin, mixins.
             workspace=self.request.workspace, actor=self.request.actor, **serializer.validated_data)
 
 
+@extend_schema(description=_(
+    "Health scorecards: which rules apply to which accounts. Managers write; each change of the rules "
+    "is a new version."
+))
 class ScorecardViewSet(WorkspaceViewSet):
     queryset = Scorecard.objects.prefetch_related("versions__created_by__user")
     serializer_class = ScorecardSerializer
@@ -79,6 +85,9 @@ class ScorecardViewSet(WorkspaceViewSet):
         return Response(ScorecardVersionSerializer(card.versions.order_by("-number"), many=True).data)
 
 
+@extend_schema(description=_(
+    "Stored health scores: one account's score on one day, computed nightly (read-only)."
+))
 class HealthSnapshotViewSet(WorkspaceReadOnlyViewSet):
     queryset = HealthSnapshot.objects.select_related("version")
     serializer_class = HealthSnapshotSerializer
@@ -87,6 +96,10 @@ class HealthSnapshotViewSet(WorkspaceReadOnlyViewSet):
     ordering = ["-day"]
 
 
+@extend_schema(description=_(
+    "Qualitative health: ratings of an account against the shared rubric, kept apart from the "
+    "computed score."
+))
 class SentimentRatingViewSet(WorkspaceScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                              mixins.CreateModelMixin, viewsets.GenericViewSet):
     queryset = SentimentRating.objects.select_related("account", "rated_by__user")
@@ -100,6 +113,9 @@ class SentimentRatingViewSet(WorkspaceScopedMixin, mixins.ListModelMixin, mixins
         serializer.instance = services.rate_sentiment(actor=self.request.actor, **serializer.validated_data)
 
 
+@extend_schema(description=_(
+    "Health alerts: the caller's own, or everyone's for managers. `outcome` records what was done."
+))
 class HealthAlertViewSet(WorkspaceReadOnlyViewSet):
     queryset = HealthAlert.objects.select_related("account", "owner__user")
     serializer_class = HealthAlertSerializer
@@ -121,9 +137,10 @@ class HealthAlertViewSet(WorkspaceReadOnlyViewSet):
         return Response(HealthAlertSerializer(alert).data)
 
 
+@extend_schema(description=_(
+    "`GET health/accounts/{id}/`: the account's score, explanation, what moved and 90-day trend."
+))
 class AccountHealthViewSet(WorkspaceScopedMixin, viewsets.GenericViewSet):
-    """`GET health/accounts/{id}/`: the account's score, explanation, what moved and 90-day trend."""
-
     queryset = Account.objects.all()
     serializer_class = AccountHealthSerializer
     filter_backends = []
@@ -149,9 +166,10 @@ class AccountHealthViewSet(WorkspaceScopedMixin, viewsets.GenericViewSet):
         })
 
 
+@extend_schema(description=_(
+    "`GET health/backtest/?start=&end=&step_days=` and `POST health/backtest/what-if/` (managers)."
+))
 class BacktestViewSet(WorkspaceAPIMixin, viewsets.GenericViewSet):
-    """`GET health/backtest/?start=&end=&step_days=` and `POST health/backtest/what-if/` (managers)."""
-
     policy_actions = {"list": "health.backtest", "what_if": "health.backtest"}
     schema = SingleObjectListSchema()  # `list` answers one report
     serializer_class = BacktestQuerySerializer

@@ -1,12 +1,14 @@
 """`GET /api/v1/exports/{object_type}.csv|.xlsx`: the page export, for BI tools and scripts."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.filtersets import AccountFilterSet
+from workspaces.api.schema import interpolate_lazy
 from workspaces.api.viewsets import WorkspaceAPIViewSet
 
 from .. import selectors
@@ -16,7 +18,8 @@ from .renderers import CSVRenderer, ExportTable, XLSXRenderer
 
 ACCOUNT_FILTER_PARAMETERS = [
     OpenApiParameter(name, OpenApiTypes.STR, OpenApiParameter.QUERY, required=False,
-                     description=f"{filter_.label} (accounts only; the account list's filter)")
+                     description=interpolate_lazy(_("%(filter)s (accounts only; the account list's filter)"),
+                                                  {"filter": filter_.label}))
     for name, filter_ in AccountFilterSet.base_filters.items()
 ]
 
@@ -30,18 +33,19 @@ class ExportViewSet(WorkspaceAPIViewSet):
 
     @extend_schema(
         operation_id="exports_retrieve",
-        summary="Export accounts, contacts, touchpoints or contracts as CSV or XLSX",
-        description="Add `.csv` or `.xlsx` to the path (or send `Accept`). CSV is UTF-8 with a BOM. Account "
-        "exports take the same filters as `GET /api/v1/accounts/`; an invalid filter is a 400 naming it.",
+        summary=_("Export accounts, contacts, touchpoints or contracts as CSV or XLSX"),
+        description=_("Add `.csv` or `.xlsx` to the path (or send `Accept`). CSV is UTF-8 with a BOM. Account "
+                      "exports take the same filters as `GET /api/v1/accounts/`; an invalid filter is a 400 "
+                      "naming it."),
         parameters=[
             OpenApiParameter("object_type", OpenApiTypes.STR, OpenApiParameter.PATH, enum=list(OBJECT_TYPES)),
             *ACCOUNT_FILTER_PARAMETERS,
         ],
         responses={
-            (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="The export"),
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description=_("The export")),
             (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiResponse(
-                OpenApiTypes.BINARY, description="The export"),
-            400: OpenApiResponse(description="An invalid filter, named"),
+                OpenApiTypes.BINARY, description=_("The export")),
+            400: OpenApiResponse(description=_("An invalid filter, named")),
         },
     )
     def retrieve(self, request, object_type=None, format=None):

@@ -3,6 +3,7 @@
 Everyone in the workspace reads; only managers write (the services say so: workspaces.policy).
 """
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -21,6 +22,7 @@ from .serializers import (
 )
 
 
+@extend_schema(description=_("Segments: named rules that select accounts. Everyone reads; managers write."))
 class SegmentViewSet(WorkspaceViewSet):
     queryset = Segment.objects.all()
     serializer_class = SegmentSerializer
@@ -63,10 +65,11 @@ class SegmentViewSet(WorkspaceViewSet):
         page = self.paginate_queryset(events)
         return self.get_paginated_response(SegmentEventSerializer(page, many=True).data)
 
-    @extend_schema(request=PreviewRequestSerializer, responses=PreviewResultSerializer)
+    @extend_schema(request=PreviewRequestSerializer, responses=PreviewResultSerializer, description=_(
+        "Count (and the first names) of the accounts the rules would select today, without saving."
+    ))
     @action(detail=False, methods=["post"])
     def preview(self, request):
-        """Count (and the first names) of the accounts the rules would select today, without saving."""
         serializer = PreviewRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return Response(services.preview_segment(workspace=request.workspace, actor=request.actor,

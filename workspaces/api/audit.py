@@ -5,7 +5,9 @@ The same FilterSet as the page (workspaces.filtersets.AuditEventFilterSet): `act
 default, or `at`). There is no write operation: the log is append-only.
 """
 
+from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 
 from ..filtersets import ActorKind, AuditEventFilterSet
@@ -35,9 +37,10 @@ class AuditEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema(description=_(
+    "Who changed what in the caller's workspace, newest first (managers and admins)."
+))
 class AuditEventViewSet(WorkspaceReadOnlyViewSet):
-    """Who changed what in the caller's workspace, newest first (managers and admins)."""
-
     queryset = AuditEvent.objects.select_related("actor__user", "token").order_by("-at", "-id")
     serializer_class = AuditEventSerializer
     policy_actions = {"list": "audit.view", "retrieve": "audit.view"}

@@ -1,4 +1,5 @@
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions
 from rest_framework.filters import OrderingFilter
 
@@ -9,6 +10,8 @@ class StrictOrderingFilter(OrderingFilter):
     Unknown fields are a 400 naming `ordering` rather than silently ignored, and the primary key
     is appended so that pages never repeat or skip rows that tie on the sort field.
     """
+
+    ordering_description = gettext_lazy("Which field to use when ordering the results.")  # DRF's, in our catalogue
 
     def get_ordering(self, request, queryset, view):
         params = request.query_params.get(self.ordering_param)

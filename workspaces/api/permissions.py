@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from rest_framework import permissions
 
 from ..policy import authorize, authorize_role, needs_object
@@ -6,7 +7,7 @@ from ..policy import authorize, authorize_role, needs_object
 class IsWorkspaceMember(permissions.BasePermission):
     """Every API call acts inside one workspace: the caller's (set by the base views, see viewsets)."""
 
-    message = "You are not a member of any workspace."
+    message = _("You are not a member of any workspace.")
 
     def has_permission(self, request, view):
         return getattr(request, "membership", None) is not None

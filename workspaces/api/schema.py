@@ -6,8 +6,30 @@ the successes; this adds the error status codes each operation can really give, 
 documents its own (bulk upsert's 400 lists the failing rows).
 """
 
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from drf_spectacular.openapi import AutoSchema
+
+
+def _interpolate(text, values):
+    return str(text) % values
+
+
+# The schema is rendered in the reader's language (`?lang=ja`, or Accept-Language), so its texts are lazy
+# translations. `lazy_text % values` would translate at once, at import, in the default language: this
+# defers the whole, e.g. `interpolate_lazy(gettext_lazy("Up to %(max)d rows"), {"max": 1000})`.
+interpolate_lazy = lazy(_interpolate, str)
+
+# Texts DRF and drf-spectacular put into the schema that their Japanese catalogues lack: marked here so that
+# ours, which Django consults first, translates them.
+LIBRARY_SCHEMA_TEXTS = [
+    gettext_noop("A {value_type} identifying this {name}."),
+    gettext_noop("unique integer value"),
+    gettext_noop("unique value"),
+    gettext_noop("No response body"),
+    gettext_noop('Token-based authentication with required prefix "%s"'),
+]
 
 DETAIL = "ErrorDetail"
 FIELD_ERRORS = "FieldErrors"

@@ -1,11 +1,14 @@
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from ..models import Membership, Workspace
 
 
+@extend_schema_serializer(description=_(
+    "How a member appears inside other objects (an account's owner, a touchpoint's author)."
+))
 class BriefMembershipSerializer(serializers.ModelSerializer):
-    """How a member appears inside other objects (an account's owner, a touchpoint's author)."""
-
     name = serializers.CharField(source="display_name", read_only=True)
 
     class Meta:
@@ -37,9 +40,10 @@ class PermissionsSerializer(serializers.Serializer):
     is_admin = serializers.BooleanField()
 
 
+@extend_schema_serializer(description=_(
+    "Who the caller is and which workspace every call of theirs acts in."
+))
 class MeSerializer(serializers.Serializer):
-    """Who the caller is and which workspace every call of theirs acts in."""
-
     membership = MembershipSerializer(source="*")
     username = serializers.CharField(source="user.username")
     workspace = WorkspaceSerializer()

@@ -4,13 +4,16 @@
     POST    …/bulk-upsert/                    up to MAX_BULK_ROWS records, all or nothing
 
 A viewset declares `upsert_service` and `bulk_upsert_service` (the app's services, which check who
-may and write) and gets both routes, documented, from `upsert_actions(serializer_class, noun)`.
+may and write) and gets both routes, documented, from `upsert_actions(serializer_class, read=, write=, bulk=)`:
+the three summaries, each a whole translatable sentence naming the viewset's records (a noun put into
+a sentence reads wrongly in Japanese).
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import MaxLengthValidator, ProhibitNullCharactersValidator
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -20,6 +23,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from ..errors import RowErrors
+from .schema import interpolate_lazy
 
 MAX_BULK_ROWS = 1000
 
@@ -32,17 +36,17 @@ class BulkUpsertResultRowSerializer(serializers.Serializer):
 
 
 class BulkUpsertResultSerializer(serializers.Serializer):
-    created = serializers.IntegerField(help_text=_("Rows that did not exist before."))
-    updated = serializers.IntegerField(help_text=_("Rows that existed and were updated."))
+    created = serializers.IntegerField(help_text=gettext_lazy("Rows that did not exist before."))
+    updated = serializers.IntegerField(help_text=gettext_lazy("Rows that existed and were updated."))
     results = BulkUpsertResultRowSerializer(many=True)
 
 
 class BulkUpsertRowErrorSerializer(serializers.Serializer):
-    index = serializers.IntegerField(help_text=_("Position of the failing row in the request list."))
+    index = serializers.IntegerField(help_text=gettext_lazy("Position of the failing row in the request list."))
     external_id = serializers.CharField(allow_blank=True)
     errors = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
-        help_text=_("Messages per field name."),
+        help_text=gettext_lazy("Messages per field name."),
     )
 
 
@@ -52,7 +56,7 @@ class BulkUpsertErrorSerializer(serializers.Serializer):
 
 
 EXTERNAL_ID_PARAMETER = OpenApiParameter(
-    "external_id", OpenApiTypes.STR, OpenApiParameter.PATH, description="The CRM's ID of the record."
+    "external_id", OpenApiTypes.STR, OpenApiParameter.PATH, description=gettext_lazy("The CRM's ID of the record.")
 )
 
 
@@ -189,10 +193,12 @@ class ExternalIdUpsertMixin:
         return None
 
 
-def upsert_actions(serializer_class, noun):
+def upsert_actions(serializer_class, *, read, write, bulk):
     """The two CRM-sync routes of a viewset, documented for the OpenAPI schema.
 
-    Fresh functions per viewset: `action` and `extend_schema` annotate the function they wrap.
+    `read`, `write` and `bulk` are the summaries of GET and PUT by external ID and of bulk upsert, lazy
+    translations (`bulk` has `%(max)d`, the row limit). Fresh functions per viewset: `action` and
+    `extend_schema` annotate the function they wrap.
     """
 
     def by_external_id(self, request, external_id):
@@ -202,14 +208,13 @@ def upsert_actions(serializer_class, noun):
         return self.upsert_many(request)
 
     by_external_id = extend_schema(
-        methods=["GET"], parameters=[EXTERNAL_ID_PARAMETER], responses={200: serializer_class},
-        summary=_("Read the %(noun)s with this external ID") % {"noun": noun},
+        methods=["GET"], parameters=[EXTERNAL_ID_PARAMETER], responses={200: serializer_class}, summary=read,
     )(
         extend_schema(
             methods=["PUT"], parameters=[EXTERNAL_ID_PARAMETER], request=serializer_class,
             responses={200: serializer_class, 201: serializer_class},
-            summary=_("Create or update the %(noun)s with this external ID") % {"noun": noun},
-            description=_("201 when created, 200 when it existed. Fields left out keep their value."),
+            summary=write,
+            description=gettext_lazy("201 when created, 200 when it existed. Fields left out keep their value."),
         )(
             action(detail=False, methods=["get", "put"], url_path=r"by-external-id/(?P<external_id>[^/]+)",
                    url_name="by-external-id")(by_external_id)
@@ -219,9 +224,8 @@ def upsert_actions(serializer_class, noun):
         request=serializer_class(many=True),
         responses={
             200: BulkUpsertResultSerializer,
-            400: OpenApiResponse(BulkUpsertErrorSerializer, description=_("Nothing was saved.")),
+            400: OpenApiResponse(BulkUpsertErrorSerializer, description=gettext_lazy("Nothing was saved.")),
         },
-        summary=_("Create or update up to %(max)d %(noun)ss by external ID, all or nothing")
-        % {"max": MAX_BULK_ROWS, "noun": noun},
+        summary=interpolate_lazy(bulk, {"max": MAX_BULK_ROWS}),
     )(action(detail=False, methods=["post"], url_path="bulk-upsert", url_name="bulk-upsert")(bulk_upsert))
     return by_external_id, bulk_upsert

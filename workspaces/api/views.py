@@ -1,3 +1,4 @@
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
@@ -7,18 +8,18 @@ from .serializers import MembershipSerializer, MeSerializer
 from .viewsets import WorkspaceAPIViewSet, WorkspaceReadOnlyViewSet
 
 
+@extend_schema(description=_(
+    "The members of the caller's workspace (managed on the workspace's members page)."
+))
 class MemberViewSet(WorkspaceReadOnlyViewSet):
-    """The members of the caller's workspace (managed on the workspace's members page)."""
-
     queryset = Membership.objects.select_related("user")
     serializer_class = MembershipSerializer
     filterset_fields = ["role", "is_active"]
     ordering_fields = ["id", "role", "created_at"]
 
 
+@extend_schema(description=_("`GET /api/v1/me/`: the caller's membership, role rules and workspace."))
 class MeViewSet(WorkspaceAPIViewSet):
-    """`GET /api/v1/me/`: the caller's membership, role rules and workspace."""
-
     schema = SingleObjectListSchema()
 
     @extend_schema(responses=MeSerializer, operation_id="me_retrieve")
