@@ -1,4 +1,5 @@
-"""The manager's coverage path in a real browser: report → uncovered account → log a call → recompute."""
+"""The manager's coverage path in a real browser: report → uncovered account → log a call → the
+rate follows at once, and a recompute agrees."""
 
 import datetime as dt
 from decimal import Decimal
@@ -39,9 +40,11 @@ def test_manager_drills_into_an_uncovered_account_and_covers_it(browser_login, w
     form.locator("textarea[name=summary]").fill("Quarterly check-in call with the project lead")
     form.get_by_role("button", name="Log touchpoint").click()
     expect(page.locator(".message-success")).to_contain_text("Touchpoint logged.")
+    expect(page.locator("#coverage")).to_contain_text("Covered")  # today's row follows the touch at once
 
     page.goto("/coverage/")
-    expect(rate).to_have_text("50.0%")  # the snapshot is unchanged until recomputed
+    expect(rate).to_have_text("100.0%")  # and so do the day's rate and drill-down, before any recompute
+    expect(page.locator("#drill-down")).to_have_text("0")
     page.get_by_role("button", name="Recompute now").click()
     expect(page.locator(".message-success")).to_contain_text("Recomputed")
     expect(rate).to_have_text("100.0%")

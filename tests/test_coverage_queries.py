@@ -50,7 +50,7 @@ def history(ws, manager, csm, csm2):
     ]
     accounts = []
     for owner, arr, seats, start, touched in specs:
-        account = AccountFactory(workspace=ws, owner=owner, arr=Decimal(arr), licensed_seats=seats,
+        account = AccountFactory(workspace=ws, owner=owner, arr=Decimal(arr), licensed_seats=seats, active_users_30d=seats,
                                  contract_start=start)
         if touched is not None:
             TouchpointFactory(account=account, occurred_at=_noon(ws, today - dt.timedelta(days=touched)))

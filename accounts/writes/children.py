@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy
 from workspaces.policy import acting_member
 
 from ..models import Contact, Contract, Touchpoint
+from ..signals import touchpoints_changed
 from .base import BY_EXTERNAL_ID_OR_NATURAL_KEY, Plan, RecordWriter
 from .sql import chunks, insert_pairs
 
@@ -182,6 +183,13 @@ class TouchpointWriter(AccountChildWriter):
         return plan
 
     def after_write(self, plans):
+        # What depends on an account's touches (its coverage today) follows in this transaction.
+        accounts = {plan.instance.account_id for plan in plans}
+        accounts |= {getattr(plan.changed["account"], "pk", plan.changed["account"])
+                     for plan in plans if "account" in plan.changed}
+        if accounts:
+            touchpoints_changed.send(sender=Touchpoint, workspace=self.workspace,
+                                     account_ids=sorted(a for a in accounts if a))
         through = Touchpoint.contacts.through
         with_contacts = [plan for plan in plans if "contacts" in plan.extra]
         for chunk in chunks(with_contacts):
