@@ -121,6 +121,15 @@ def test_an_account_breaking_several_rules_lists_them_all(ws, csm, book):
     assert (row.due_date, row.overdue_days) == (None, None)
     assert row.last_touch_on == ws.today() - dt.timedelta(days=40)
 
+    # A meeting today with the decision maker (the rule reads who was met: the contacts are linked
+    # before coverage looks) and a call: everything is met at once.
+    boss = ContactFactory(account=book["gap"], role="decision_maker")
+    log_touchpoint(account=book["gap"], actor=csm, channel="onsite_meeting", contacts=[boss])
+    assert _row(ws, book["gap"]).broken_rules == ["Phone follow-up"]
+    log_touchpoint(account=book["gap"], actor=csm, channel="phone")
+    row = _row(ws, book["gap"])
+    assert (row.covered, row.broken_rules, row.due_date) == (True, [], ws.today() + dt.timedelta(days=30))
+
 
 # --- Page, API, import ------------------------------------------------------------------------------
 def test_a_touch_logged_on_the_account_page_leaves_the_due_list_and_lifts_the_rate(login, ws, csm, book):

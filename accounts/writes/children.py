@@ -183,16 +183,17 @@ class TouchpointWriter(AccountChildWriter):
         return plan
 
     def after_write(self, plans):
-        # What depends on an account's touches (its coverage today) follows in this transaction.
-        accounts = {plan.instance.account_id for plan in plans}
-        accounts |= {getattr(plan.changed["account"], "pk", plan.changed["account"])
-                     for plan in plans if "account" in plan.changed}
-        if accounts:
-            touchpoints_changed.send(sender=Touchpoint, workspace=self.workspace,
-                                     account_ids=sorted(a for a in accounts if a))
         through = Touchpoint.contacts.through
         with_contacts = [plan for plan in plans if "contacts" in plan.extra]
         for chunk in chunks(with_contacts):
             through.objects.filter(touchpoint_id__in=[p.instance.pk for p in chunk if not p.created]).delete()
             insert_pairs(through._meta.db_table, ["touchpoint_id", "contact_id"],
                          [(p.instance.pk, c.pk) for p in chunk for c in p.extra["contacts"]])
+        # What depends on an account's touches (its coverage today, whose rules may ask who was
+        # met: so after the contacts) follows in this transaction.
+        accounts = {plan.instance.account_id for plan in plans}
+        accounts |= {getattr(plan.changed["account"], "pk", plan.changed["account"])
+                     for plan in plans if "account" in plan.changed}
+        if accounts:
+            touchpoints_changed.send(sender=Touchpoint, workspace=self.workspace,
+                                     account_ids=sorted(a for a in accounts if a))
