@@ -199,6 +199,7 @@ class TouchModelView(WorkspaceMixin, View):
             "pins": selectors.tier_pins(workspace=self.workspace),
             "tier_counts": selectors.tier_counts(workspace=self.workspace),
             "suggested_rules": services.SUGGESTED_RULES,
+            "matrix_users_label": selectors.touch_model_of(workspace=self.workspace).get_matrix_users_display(),
         }, status=status)
 
     def get(self, request):

@@ -202,6 +202,7 @@ def test_the_matrix_page_shows_heat_band_ranges_a_legend_and_marked_cells(ws, se
 
 def test_the_ids_axis_counts_active_users_or_seats_as_the_touch_model_says(ws, manager, csm, login, api_for):
     assert TouchModel.objects.for_workspace(ws).get().matrix_users == MatrixUsers.ACTIVE_USERS  # the default
+    assert "Active users (30 days)" in login(csm).get(reverse("coverage:touch_model")).content.decode()
     account = AccountFactory(workspace=ws, owner=csm, licensed_seats=50, active_users_30d=4)
     _compute(ws, ws.today())
     assert CoverageSnapshot.objects.for_workspace(ws).get(account=account).cell == "D-d"
