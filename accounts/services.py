@@ -10,8 +10,8 @@ from django.db import connection, transaction
 from workspaces.audit import record_audit
 from workspaces.policy import authorize
 
-from .models import Account, LifecycleStage
-from .signals import account_deleting
+from .models import Account, LifecycleStage, Touchpoint
+from .signals import account_deleting, touchpoints_changed
 from .writes import (
     BY_EXTERNAL_ID,
     NEW,
@@ -155,6 +155,7 @@ def delete_touchpoint(*, touchpoint, actor):
     authorize(actor, "touchpoints.delete", touchpoint)
     record_audit(workspace=touchpoint.workspace, actor=actor, action="touchpoint.deleted", obj=touchpoint)
     touchpoint.delete()
+    touchpoints_changed.send(sender=Touchpoint, workspace=touchpoint.workspace, account_ids=[touchpoint.account_id])
 
 
 # --- contacts and contracts ------------------------------------------------------------------------

@@ -11,3 +11,9 @@ from django.dispatch import Signal
 # Sent by accounts.services.delete_account, in its transaction, before the account row goes
 # (its rows elsewhere are still there to read). Arguments: account.
 account_deleting = Signal()
+
+# Sent by the touchpoint writer (every page, API and import write of touchpoints) and by
+# accounts.services.delete_touchpoint, in the writing transaction, after the rows are written or
+# deleted. Arguments: workspace, account_ids (the accounts whose touches changed,
+# an edit that moves a touch names both accounts).
+touchpoints_changed = Signal()

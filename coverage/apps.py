@@ -9,8 +9,9 @@ class CoverageConfig(AppConfig):
     label = "coverage"
 
     def ready(self):
-        from accounts.signals import account_deleting
+        from accounts.signals import account_deleting, touchpoints_changed
 
-        from .computation import forget_coverage_of_deleted_account
+        from .computation import forget_coverage_of_deleted_account, refresh_coverage_after_touches
 
         account_deleting.connect(forget_coverage_of_deleted_account, dispatch_uid="coverage.forget_deleted_account")
+        touchpoints_changed.connect(refresh_coverage_after_touches, dispatch_uid="coverage.refresh_after_touches")

@@ -14,8 +14,9 @@ The rules, in one place:
 - Window: a policy of N days makes the next touch due N days after the last one. On the due day
   the account is still covered; the day after it is overdue. Never touched = not covered.
 - Extra rules (e.g. "decision-maker meeting every 180 days") must all be met as well: an account
-  is covered only when the cadence and every rule are, and `broken_rule` names what is broken
-  ("never", "cadence" or the rule's name). The due date is the earliest of all their due dates.
+  is covered only when the cadence and every rule are; `broken_rules` lists everything broken
+  ("never", "cadence" or the rule's name; `broken_rule` is the first). The due date is the
+  earliest of all their due dates, and empty ("due now") while any of them was never met.
 
 ARR, owner, seats and contract dates are the account's current values (they keep no history).
 Re-running a past day therefore gives identical rows as long as those did not change since.
@@ -27,13 +28,13 @@ With the day's rows, the same transaction writes their sums per owner, tier and 
 import datetime as dt
 import logging
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 
 from accounts.models import Account, AccountStatus, Channel, Touchpoint
 from segments.selectors import segment_ids_as_of
 
-from .models import SNAPSHOT_MEASURES, CadencePolicy, CoverageRollup, CoverageSnapshot
+from .models import SNAPSHOT_MEASURES, CadencePolicy, CoverageRollup, CoverageSnapshot, MatrixUsers
 from .selectors import tiers_as_of, touch_model_of
 
 logger = logging.getLogger(__name__)
@@ -62,8 +63,10 @@ def tenure_months(contract_start, on):
     return max(months, 0)
 
 
-def matrix_cell(*, seats, contract_start, day, touch_model):
-    seat_band = band_for(seats or None, touch_model.seat_bands)
+def matrix_cell(*, seats, contract_start, day, touch_model, active_users=None):
+    """(IDs band, tenure band, cell). IDs are the touch model's choice: active users or seats."""
+    ids = active_users if touch_model.matrix_users == MatrixUsers.ACTIVE_USERS else seats
+    seat_band = band_for(ids or None, touch_model.seat_bands)
     tenure_band = band_for(tenure_months(contract_start, day), touch_model.tenure_bands)
     cell = f"{seat_band}-{tenure_band}" if seat_band and tenure_band else ""
     return seat_band, tenure_band, cell
@@ -96,10 +99,10 @@ def _load_policies(workspace):
     return by_tier, [(segment_id, policy) for _priority, segment_id, policy in by_segment]
 
 
-def _last_touches(workspace, *, end, low, high, role=None):
-    """{(account_id, channel): local day of the last touch before `end`} for accounts low..high."""
-    touches = Touchpoint.objects.for_workspace(workspace).filter(occurred_at__lt=end, account_id__gte=low, account_id__lte=high
-    )
+def _last_touches(workspace, *, end, accounts, role=None):
+    """{(account_id, channel): local day of the last touch before `end`} of the accounts `accounts`
+    (a Q over account_id: a range of ids in the nightly run, a set of ids after a touch)."""
+    touches = Touchpoint.objects.for_workspace(workspace).filter(accounts, occurred_at__lt=end)
     if role:
         touches = touches.filter(contacts__role=role)
     rows = touches.order_by().values("account_id", "channel").annotate(last=Max("occurred_at"))
@@ -117,14 +120,59 @@ def _in_scope(*, status, churned_on, contract_start, day):
     return started and active_then
 
 
+ACCOUNT_COLUMNS = ("pk", "owner_id", "status", "churned_on", "contract_start", "arr", "licensed_seats",
+                   "active_users_30d", "touch_tier")
+
+
+class _Day:
+    """What one day's computation reads once (touch model, policies), and the rows it builds for a
+    batch of accounts: the same code for the night's every account and for a few after a touch."""
+
+    def __init__(self, workspace, day):
+        self.workspace, self.day = workspace, day
+        self.touch_model = touch_model_of(workspace=workspace)
+        self.by_tier, by_segment = _load_policies(workspace)
+        self.segment_policy = dict(by_segment)
+        self.segment_order = [segment_id for segment_id, _policy in by_segment]
+        self.roles = sorted({rule[2] for p in [*self.by_tier.values(), *self.segment_policy.values()]
+                             for rule in p.rules if rule[2]})
+        self.end = workspace.day_start(day + dt.timedelta(days=1))
+
+    def rows(self, *, tiers, segments, ids=None, low=None, high=None):
+        """Unsaved snapshot rows of the accounts `ids`, or of those with ids from `low` to `high`."""
+        workspace, day = self.workspace, self.day
+        if ids is not None:
+            accounts, of_accounts = Q(account_id__in=ids), Q(pk__in=ids)
+        else:
+            accounts, of_accounts = Q(account_id__gte=low, account_id__lte=high), Q(pk__gte=low, pk__lte=high)
+        values = Account.objects.for_workspace(workspace).filter(of_accounts).values_list(*ACCOUNT_COLUMNS)
+        last_any = _last_touches(workspace, end=self.end, accounts=accounts)
+        last_by_role = {role: _last_touches(workspace, end=self.end, accounts=accounts, role=role)
+                        for role in self.roles}
+        rows = []
+        for pk, owner_id, status, churned_on, contract_start, arr, seats, active_users, current_tier in values:
+            tier = tiers.get(pk) or current_tier or self.touch_model.tier_for_arr(arr)
+            member_of = segments.get(pk, [])
+            policy = (next((self.segment_policy[s] for s in self.segment_order if s in member_of), None)
+                      or self.by_tier[tier])
+            in_scope = _in_scope(status=status, churned_on=churned_on, contract_start=contract_start, day=day)
+            row = _evaluate(policy, pk, day, last_any, last_by_role)
+            seat_band, tenure_band, cell = matrix_cell(
+                seats=seats, active_users=active_users, contract_start=contract_start, day=day,
+                touch_model=self.touch_model,
+            )
+            rows.append(CoverageSnapshot(
+                workspace=workspace, day=day, account_id=pk, owner_id=owner_id, tier=tier,
+                segment_keys=f",{','.join(map(str, member_of))}," if member_of else "",
+                policy_name=policy.name[:120], seat_band=seat_band, tenure_band=tenure_band, cell=cell,
+                arr=arr, in_scope=in_scope, **row,
+            ))
+        return rows
+
+
 def compute_coverage(*, workspace, day):
     """Write the coverage snapshot of `day`: delete that day's rows and insert them anew, atomically."""
-    touch_model = touch_model_of(workspace=workspace)
-    by_tier, by_segment = _load_policies(workspace)
-    segment_policy = dict(by_segment)
-    segment_order = [segment_id for segment_id, _policy in by_segment]
-    roles = sorted({rule[2] for p in [*by_tier.values(), *segment_policy.values()] for rule in p.rules if rule[2]})
-    end = workspace.day_start(day + dt.timedelta(days=1))
+    run = _Day(workspace, day)
     written = covered_count = in_scope_count = 0
 
     # One transaction: readers never see half a day. Two runs of the same workspace never overlap:
@@ -136,36 +184,63 @@ def compute_coverage(*, workspace, day):
         account_ids = list(Account.objects.for_workspace(workspace).order_by("pk").values_list("pk", flat=True))
         for start in range(0, len(account_ids), CHUNK):
             ids = account_ids[start:start + CHUNK]
-            low, high = ids[0], ids[-1]
-            accounts = Account.objects.for_workspace(workspace).filter(pk__gte=low, pk__lte=high).values_list(
-                "pk", "owner_id", "status", "churned_on", "contract_start", "arr", "licensed_seats", "touch_tier"
-            )
-            last_any = _last_touches(workspace, end=end, low=low, high=high)
-            last_by_role = {role: _last_touches(workspace, end=end, low=low, high=high, role=role) for role in roles}
-            rows = []
-            for pk, owner_id, status, churned_on, contract_start, arr, seats, current_tier in accounts:
-                tier = tiers.get(pk) or current_tier or touch_model.tier_for_arr(arr)
-                member_of = segments.get(pk, [])
-                policy = next((segment_policy[s] for s in segment_order if s in member_of), None) or by_tier[tier]
-                in_scope = _in_scope(status=status, churned_on=churned_on, contract_start=contract_start, day=day)
-                row = _evaluate(policy, pk, day, last_any, last_by_role)
-                seat_band, tenure_band, cell = matrix_cell(
-                    seats=seats, contract_start=contract_start, day=day, touch_model=touch_model
-                )
-                rows.append(CoverageSnapshot(
-                    workspace=workspace, day=day, account_id=pk, owner_id=owner_id, tier=tier,
-                    segment_keys=f",{','.join(map(str, member_of))}," if member_of else "",
-                    policy_name=policy.name[:120], seat_band=seat_band, tenure_band=tenure_band, cell=cell,
-                    arr=arr, in_scope=in_scope, **row,
-                ))
-                in_scope_count += in_scope
-                covered_count += in_scope and row["covered"]
+            rows = run.rows(low=ids[0], high=ids[-1], tiers=tiers, segments=segments)
             CoverageSnapshot.objects.bulk_create(rows, batch_size=1000)
             written += len(rows)
+            in_scope_count += sum(r.in_scope for r in rows)
+            covered_count += sum(r.in_scope and r.covered for r in rows)
         rollup_coverage(workspace=workspace, day=day)
     logger.info("coverage of %s on %s: %s/%s in scope covered (%s rows)",
                 workspace.slug, day, covered_count, in_scope_count, written)
     return {"day": day.isoformat(), "rows": written, "in_scope": in_scope_count, "covered": covered_count}
+
+
+def refresh_accounts_today(*, workspace, account_ids):
+    """After touches of these accounts were logged, changed or deleted: rewrite their rows of today
+    (the workspace's today) and the sums of today's rollup groups they were and are counted in.
+
+    Only when today has been computed (the night ran, or a manager recomputed): before that the
+    reports show an earlier day, which a touch of today does not change, and the night's run
+    will count it. Tier and segments are today's as the night recorded them in the row (a pin
+    or segment change still waits for a recomputation, as the settings pages say); owner, ARR,
+    scope and cell are read now, as the night reads them. Set-based: a handful of queries for
+    one account or ten thousand. Runs in the caller's transaction, so a touch rolled back takes
+    its coverage with it.
+    """
+    account_ids = sorted(set(account_ids))
+    day = workspace.today()
+    snapshot = CoverageSnapshot.objects.for_workspace(workspace).filter(day=day)
+    if not account_ids or not snapshot.exists():
+        return 0
+    run = _Day(workspace, day)
+    try:
+        with transaction.atomic():  # a savepoint: a clash below leaves the touch written
+            _refresh(workspace, run, snapshot, account_ids)
+    except IntegrityError:
+        # A full run of today committed its rows meanwhile (the unique account-day row): it
+        # counted or will count these touches; the touch must not fail for it.
+        logger.warning("coverage of %s: today's rows changed under a touch; left to the run", workspace.slug)
+        return 0
+    return len(account_ids)
+
+
+def _refresh(workspace, run, snapshot, account_ids):
+    day = run.day
+    for start in range(0, len(account_ids), CHUNK):
+        ids = account_ids[start:start + CHUNK]
+        old = snapshot.filter(account_id__in=ids)
+        known = {pk: (tier, keys) for pk, tier, keys in old.values_list("account_id", "tier", "segment_keys")}
+        tiers = {pk: tier for pk, (tier, _keys) in known.items() if tier}
+        segments = {pk: [int(s) for s in keys.strip(",").split(",") if s] for pk, (_tier, keys) in known.items()}
+        if len(known) < len(ids):  # accounts created since the night: their tier and segments from history
+            tiers = {**tiers_as_of(workspace=workspace, day=day), **tiers}
+            segments = {**segment_ids_as_of(workspace=workspace, day=day), **segments}
+        groups = set(old.filter(in_scope=True).values_list("day", "owner_id", "tier", "cell"))
+        old.delete()
+        rows = run.rows(ids=ids, tiers=tiers, segments=segments)
+        CoverageSnapshot.objects.bulk_create(rows, batch_size=1000)
+        groups |= {(r.day, r.owner_id, r.tier, r.cell) for r in rows if r.in_scope}
+        _rewrite_groups(workspace, groups)
 
 
 def rollup_coverage(*, workspace, day):
@@ -199,13 +274,24 @@ def forget_account_coverage(*, account):
     which read the rollup, agree with the filtered ones, which read the rows)."""
     workspace = account.workspace
     rows = CoverageSnapshot.objects.for_workspace(workspace).filter(account=account)
-    groups = sorted(set(rows.filter(in_scope=True).values_list("day", "owner_id", "tier", "cell")), key=str)
+    groups = set(rows.filter(in_scope=True).values_list("day", "owner_id", "tier", "cell"))
     rows.delete()
+    _rewrite_groups(workspace, groups)
+
+
+def _rewrite_groups(workspace, groups):
+    """Rewrite these (day, owner, tier, cell) rollup groups from the snapshot rows."""
+    groups = sorted(groups, key=str)
     for start in range(0, len(groups), GROUPS_PER_STATEMENT):
         which = Q()
         for day, owner_id, tier, cell in groups[start:start + GROUPS_PER_STATEMENT]:
             which |= Q(day=day, owner_id=owner_id, tier=tier, cell=cell)
         _rewrite_rollups(workspace, which)
+
+
+def refresh_coverage_after_touches(sender, *, workspace, account_ids, **kwargs):
+    """Receiver of accounts.signals.touchpoints_changed (connected in coverage.apps)."""
+    refresh_accounts_today(workspace=workspace, account_ids=account_ids)
 
 
 def forget_coverage_of_deleted_account(sender, *, account, **kwargs):
@@ -225,17 +311,15 @@ def _evaluate(policy, account_id, day, last_any, last_by_role):
     broken = [(due, name, channel) for due, name, channel in dues if due is None or due < day]
     known = [due for due, _name, _channel in dues if due is not None]
     due_date = None if len(known) < len(dues) else min(known)
-    if broken:
-        due, name, channel = broken[0]
-        broken_rule = "never" if name == "cadence" and last is None else name
-    else:
-        broken_rule, channel = "", ""
+    names = [("never" if name == "cadence" and last is None else name)[:120] for _due, name, _channel in broken]
+    broken_rule, channel = (names[0], broken[0][2]) if broken else ("", "")
     return {
         "covered": not broken,
         "last_touch_on": last,
         "days_since_last_touch": (day - last).days if last else None,
         "due_date": due_date,
         "overdue_days": (day - due_date).days if due_date and due_date < day else None,
-        "broken_rule": broken_rule[:120],
+        "broken_rule": broken_rule,
+        "broken_rules": names,
         "fix_channel": channel,
     }

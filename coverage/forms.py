@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Channel, ContactRole, TouchTier
 from segments.selectors import segments_of
 
+from .models import MatrixUsers
+
 
 class TouchModelForm(forms.Form):
     high_min_arr = forms.DecimalField(label=_("High touch from ARR"), min_value=0, max_digits=16, decimal_places=2)
@@ -14,6 +16,10 @@ class TouchModelForm(forms.Form):
     )
     tenure_bands = forms.CharField(
         label=_("Tenure bands (label:minimum months)"), help_text=_("e.g. a:0, b:4, c:8, d:12"),
+    )
+    matrix_users = forms.ChoiceField(
+        label=_("The matrix's IDs count"), choices=MatrixUsers.choices, required=False,
+        help_text=_("Active users: distinct people with usage in the last 30 days. Licensed seats: what the contract allows."),
     )
 
     def clean(self):

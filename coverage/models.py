@@ -34,6 +34,13 @@ def default_tenure_bands():
     return [dict(b) for b in DEFAULT_TENURE_BANDS]
 
 
+class MatrixUsers(models.TextChoices):
+    """What the matrix's "IDs" (ID数) axis counts."""
+
+    ACTIVE_USERS = "active_users", _("Active users (30 days)")
+    SEATS = "seats", _("Licensed seats")
+
+
 class TouchModel(WorkspaceOwned):
     """One per workspace: tier thresholds by ARR and the priority-matrix bands."""
 
@@ -46,6 +53,10 @@ class TouchModel(WorkspaceOwned):
     seat_bands = models.JSONField(_("seat bands"), default=default_seat_bands)
     tenure_bands = models.JSONField(_("tenure bands (months)"), default=default_tenure_bands)
     must_not_lose = models.JSONField(_("must-not-lose cells"), default=list, blank=True)
+    # The people who use the product (distinct users with events in 30 days) by default: a seat
+    # nobody uses is not a user to keep. Workspaces created before this setting keep seats.
+    matrix_users = models.CharField(_("matrix IDs count"), max_length=20, choices=MatrixUsers.choices,
+                                    default=MatrixUsers.ACTIVE_USERS)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -177,6 +188,9 @@ class CoverageSnapshot(WorkspaceOwned):
     overdue_days = models.PositiveIntegerField(null=True, blank=True)
     # What breaks coverage: "cadence", "never", or the name of an overdue rule; blank when covered.
     broken_rule = models.CharField(max_length=120, blank=True)
+    # Everything that is broken, in the policy's order (cadence first, then the rules): the first is
+    # `broken_rule`. Empty when covered (and on rows computed before this list existed).
+    broken_rules = models.JSONField(default=list, blank=True)
     fix_channel = models.CharField(max_length=20, blank=True)
 
     class Meta:

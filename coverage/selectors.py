@@ -9,6 +9,7 @@ computed from those sums by the same code (`_sums` and below).
 
 import datetime as dt
 from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, F, Max, Q
 from django.utils.translation import gettext as _
@@ -31,6 +32,7 @@ from .models import (
     TouchModel,
 )
 
+ONE_DECIMAL = Decimal("0.1")
 GROUPS = ("csm", "tier", "segment", "cell")
 TIER_LABELS = dict(TouchTier.choices)
 # The snapshot column each group is keyed by (segments are a list per row: see _segment_sums).
@@ -73,10 +75,20 @@ def latest_day(*, workspace, on_or_before=None):
     return rows.aggregate(day=Max("day"))["day"]
 
 
-def _rate(part, whole):
+def _exact_rate(part, whole):
+    """The rate in percent, unrounded (a Decimal), or None without a whole."""
     if not whole:
         return None
-    return round(float(part) * 100 / float(whole), 1)
+    return Decimal(part) * 100 / Decimal(whole)
+
+
+def _half_up(value):
+    """One decimal, rounded half up (not to even, not through a binary float's error)."""
+    return None if value is None else float(value.quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP))
+
+
+def _rate(part, whole):
+    return _half_up(_exact_rate(part, whole))
 
 
 def _totals(n, covered, arr, arr_covered):
@@ -136,17 +148,21 @@ def _per_day(sums):
 
 
 def _segment_sums(*, workspace, days, filters=None, request=None):
-    """{(day, segment id): measures}: a row counts once in each segment it was in."""
-    groups = defaultdict(lambda: [0, 0, 0, 0])
+    """{(day, segment id): measures}: a row counts once in each segment it was in.
+
+    The database sums the rows per day and combination of segments (`segment_keys`: a few
+    hundred distinct values where there are 100,000 rows), and each combination's sums are added
+    to each of its segments here.
+    """
+    groups = defaultdict(lambda: (0, 0, 0, 0))
     rows = _snapshot_in_scope(workspace=workspace, days=days, filters=filters, request=request)
-    for day, keys, covered, arr in rows.values_list("day", "segment_keys", "covered", "arr").iterator(chunk_size=5000):
-        for segment_id in [int(s) for s in keys.strip(",").split(",") if s]:
-            g = groups[day, segment_id]
-            g[0] += 1
-            g[1] += covered
-            g[2] += arr
-            g[3] += arr if covered else 0
-    return {key: tuple(g) for key, g in groups.items()}
+    combinations = rows.exclude(segment_keys="").order_by().values("day", "segment_keys").annotate(**SNAPSHOT_MEASURES)
+    for r in combinations:
+        measures = (r["n"], r["c"], r["a"] or 0, r["ac"] or 0)
+        for segment_id in [int(s) for s in r["segment_keys"].strip(",").split(",") if s]:
+            groups[r["day"], segment_id] = tuple(a + b for a, b in zip(groups[r["day"], segment_id], measures,
+                                                                          strict=True))
+    return dict(groups)
 
 
 def _labels(workspace, key, keys):
@@ -164,10 +180,16 @@ def _labels(workspace, key, keys):
     return {k: _("All accounts") for k in keys}
 
 
-def _change(now, before):
+def _change(now, before, *, arr=False):
+    """Percentage points between two measures (n, covered, arr, arr covered): the difference of
+    the unrounded rates, rounded half up, so a change is not the difference of two roundings."""
     if now is None or before is None:
         return None
-    return round(now - before, 1)
+    part, whole = (3, 2) if arr else (1, 0)  # (covered ARR, ARR) or (covered, accounts)
+    a, b = _exact_rate(now[part], now[whole]), _exact_rate(before[part], before[whole])
+    if a is None or b is None:
+        return None
+    return _half_up(a - b)
 
 
 def coverage_report(*, workspace, day, group_by=None, filters=None, request=None, compare_days=7):
@@ -178,27 +200,27 @@ def coverage_report(*, workspace, day, group_by=None, filters=None, request=None
     scope = {"workspace": workspace, "days": [day, before_day], "filters": filters, "request": request}
     sums = _sums(**scope, by=GROUP_COLUMNS.get(group_by))
     per_day = _per_day(sums)
-    total = _totals(*per_day.get(day, (0, 0, 0, 0)))
-    total_before = _totals(*per_day.get(before_day, (0, 0, 0, 0)))
+    measures_now, measures_before = per_day.get(day, (0, 0, 0, 0)), per_day.get(before_day, (0, 0, 0, 0))
+    total, total_before = _totals(*measures_now), _totals(*measures_before)
     report = {
         "day": day, "compared_with": before_day, "group_by": group_by,
-        "total": {**total, "rate_before": total_before["rate"], "change": _change(total["rate"], total_before["rate"]),
+        "total": {**total, "rate_before": total_before["rate"], "change": _change(measures_now, measures_before),
                   "arr_rate_before": total_before["arr_rate"],
-                  "arr_change": _change(total["arr_rate"], total_before["arr_rate"])},
+                  "arr_change": _change(measures_now, measures_before, arr=True)},
         "groups": [],
     }
     if group_by:
         if group_by == "segment":
             sums = _segment_sums(**scope)
-        now = {key: _totals(*measures) for (on, key), measures in sums.items() if on == day}
-        then = {key: _totals(*measures) for (on, key), measures in sums.items() if on == before_day}
+        now = {key: measures for (on, key), measures in sums.items() if on == day}
+        then = {key: measures for (on, key), measures in sums.items() if on == before_day}
         labels = _labels(workspace, group_by, list(now))
-        for key, values in now.items():
-            prev = then.get(key, {})
+        for key, measures in now.items():
+            prev = then.get(key)
             report["groups"].append({
-                "key": key, "label": labels[key], **values,
-                "rate_before": prev.get("rate"), "change": _change(values["rate"], prev.get("rate")),
-                "arr_change": _change(values["arr_rate"], prev.get("arr_rate")),
+                "key": key, "label": labels[key], **_totals(*measures),
+                "rate_before": _totals(*prev)["rate"] if prev else None, "change": _change(measures, prev),
+                "arr_change": _change(measures, prev, arr=True),
             })
         report["groups"].sort(key=lambda g: (g["rate"] if g["rate"] is not None else 101, str(g["label"])))
     return report
@@ -248,15 +270,47 @@ def due_list(*, workspace, owner, day, horizon_days=14):
     )
 
 
-def matrix(*, workspace, day):
-    """The priority matrix on `day`: per cell counts, ARR, coverage and change vs yesterday / last week."""
+def band_ranges(bands, unit=""):
+    """[{"label", "min", "max", "range"}] of bands, lowest minimum first: "11–20", "≥ 21" (a band
+    reaches up to the next band's minimum less one; the top band is open)."""
+    ordered = sorted(bands, key=lambda b: b["min"])
+    out = []
+    for band, above in zip(ordered, [*ordered[1:], None], strict=True):
+        top = above["min"] - 1 if above else None
+        text = f"≥ {band['min']}" if top is None else (f"{band['min']}–{top}" if top > band["min"] else f"{top}")
+        out.append({"label": band["label"], "min": band["min"], "max": top,
+                    "range": f"{text} {unit}".strip()})
+    return out
+
+
+# Heat of a cell by its coverage rate: the lowest rate each step starts at, and its words.
+HEAT_STEPS = ((90, "heat-4"), (75, "heat-3"), (50, "heat-2"), (25, "heat-1"), (0, "heat-0"))
+
+
+def heat_of(rate):
+    if rate is None:
+        return "heat-none"
+    return next(name for floor, name in HEAT_STEPS if rate >= floor)
+
+
+def heat_legend():
+    tops = [100, *[floor - 0.1 for floor, _name in HEAT_STEPS[:-1]]]
+    return [{"class": name, "range": f"{floor}–{top:g}%" if top != 100 else f"≥ {floor}%"}
+            for (floor, name), top in zip(HEAT_STEPS, tops, strict=True)]
+
+
+def matrix(*, workspace, day, filters=None, request=None):
+    """The priority matrix on `day`: per cell counts, ARR, coverage and change vs yesterday / last
+    week, of the accounts the filters select (the report's filters: a CSM's own book, a segment…)."""
     touch_model = touch_model_of(workspace=workspace)
-    seat_labels = [b["label"] for b in sorted(touch_model.seat_bands, key=lambda b: -b["min"])]
-    tenure_labels = [b["label"] for b in sorted(touch_model.tenure_bands, key=lambda b: b["min"])]
+    seat_ranges = band_ranges(touch_model.seat_bands)[::-1]  # the largest accounts on top
+    tenure_ranges = band_ranges(touch_model.tenure_bands, unit=_("months"))
+    seat_labels = [b["label"] for b in seat_ranges]
+    tenure_labels = [b["label"] for b in tenure_ranges]
     compare = {"yesterday": day - dt.timedelta(days=1), "last_week": day - dt.timedelta(days=7)}
     on_days = {"now": day, **compare}
-    sums = _sums(workspace=workspace, days=list(on_days.values()), by="cell")
-    stats = {name: {key: _totals(*measures) for (d, key), measures in sums.items() if d == on}
+    sums = _sums(workspace=workspace, days=list(on_days.values()), by="cell", filters=filters, request=request)
+    stats = {name: {key: measures for (d, key), measures in sums.items() if d == on}
              for name, on in on_days.items()}
     must = set(touch_model.must_not_lose)
     rows = []
@@ -264,17 +318,20 @@ def matrix(*, workspace, day):
         cells = []
         for tenure in tenure_labels:
             key = f"{seat}-{tenure}"
-            now = stats["now"].get(key, _totals(0, 0, 0, 0))
-            cell = {"key": key, "must_not_lose": key in must, **now}
+            now = stats["now"].get(key, (0, 0, 0, 0))
+            cell = {"key": key, "must_not_lose": key in must, **_totals(*now)}
+            cell["heat"] = heat_of(cell["rate"])
             for name in compare:
                 then = stats[name].get(key)
-                cell[f"count_change_{name}"] = now["in_scope"] - then["in_scope"] if then else None
-                cell[f"rate_change_{name}"] = _change(now["rate"], then["rate"]) if then else None
+                cell[f"count_change_{name}"] = now[0] - then[0] if then else None
+                cell[f"rate_change_{name}"] = _change(now, then) if then else None
             cells.append(cell)
-        rows.append({"band": seat, "cells": cells})
-    unbanded = stats["now"].get("", _totals(0, 0, 0, 0))
+        rows.append({"band": seat, "range": seat_ranges[seat_labels.index(seat)]["range"], "cells": cells})
+    unbanded = _totals(*stats["now"].get("", (0, 0, 0, 0)))
     return {
         "day": day, "seat_bands": seat_labels, "tenure_bands": tenure_labels, "rows": rows,
+        "seat_ranges": seat_ranges, "tenure_ranges": tenure_ranges, "users": touch_model.matrix_users,
+        "users_label": str(touch_model.get_matrix_users_display()), "legend": heat_legend(),
         "unbanded": unbanded, "must_not_lose": sorted(must),
         "has_yesterday": bool(stats["yesterday"]), "has_last_week": bool(stats["last_week"]),
     }

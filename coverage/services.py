@@ -112,7 +112,7 @@ def update_touch_model(*, workspace, actor, **fields):
         if not isinstance(cells, list) or any(not isinstance(c, str) for c in cells):
             raise DomainError(_("List the cells as strings such as \"A-d\"."), field="must_not_lose")
         fields["must_not_lose"] = sorted(set(cells))
-    allowed = {"high_min_arr", "low_min_arr", "seat_bands", "tenure_bands", "must_not_lose"}
+    allowed = {"high_min_arr", "low_min_arr", "seat_bands", "tenure_bands", "must_not_lose", "matrix_users"}
     unknown = set(fields) - allowed
     if unknown:
         raise DomainError(_("Unknown setting %(names)s.") % {"names": sorted(unknown)}, field=sorted(unknown)[0])

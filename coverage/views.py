@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -27,6 +28,12 @@ from .forms import CadencePolicyForm, CadenceRuleFormSet, PinForm, TouchModelFor
 from .models import CadencePolicy
 
 
+def invalid_filters_text(filterset):
+    """"Segment: Select a valid choice…" per invalid filter, one a line."""
+    return "\n".join(f"{filterset.form.fields[name].label}: {' '.join(errors)}"
+                     for name, errors in filterset.errors.items())
+
+
 def parse_as_of(request, workspace):
     """The day a report shows: ?as_of=YYYY-MM-DD, else the newest computed day (not after today)."""
     raw = request.GET.get("as_of", "").strip()
@@ -40,7 +47,31 @@ def parse_as_of(request, workspace):
 
 
 # --- Coverage -------------------------------------------------------------------------------------
-class CoverageReportView(WorkspaceMixin, TemplateView):
+def coverage_filters(request):
+    """(filterset, filters): the report filters of the request, `filters` None when none is given.
+
+    A value that names nothing (a deleted segment, someone outside the workspace, an unknown
+    tier, "maybe" for a yes/no) is an error on the form — the page shows it and no figures —
+    never a silent "the whole workspace". `filterset.errors` is then non-empty.
+    """
+    filterset = CoverageSnapshotFilterSet(request.GET or None, queryset=None, request=request)
+    if not filterset.is_bound:
+        return filterset, None
+    filterset.is_valid()
+    return filterset, request.GET
+
+
+class FilteredPageMixin:
+    """Pages whose filters were invalid answer 400 with the form and its errors."""
+
+    def render_to_response(self, context, **kwargs):
+        form = context.get("filter_form")
+        if form is not None and form.errors:
+            kwargs.setdefault("status", 400)
+        return super().render_to_response(context, **kwargs)
+
+
+class CoverageReportView(FilteredPageMixin, WorkspaceMixin, TemplateView):
     template_name = "coverage/coverage_report.html"
 
     def get_context_data(self, **kwargs):
@@ -49,18 +80,22 @@ class CoverageReportView(WorkspaceMixin, TemplateView):
         context.update(day=day, can_recompute=allows(self.actor, "pipeline.recompute"))
         if day is None:
             return context
-        filterset = CoverageSnapshotFilterSet(self.request.GET or None, queryset=None, request=self.request)
-        filters = self.request.GET if filterset.is_bound else None
+        filterset, filters = coverage_filters(self.request)
+        context.update(filter_form=filterset.form, query=self.request.GET.urlencode())
+        if filterset.errors:
+            return context
         # The per-CSM report's total is the whole report: one read serves both.
         by_csm = selectors.coverage_report(workspace=self.workspace, day=day, group_by="csm", filters=filters,
                                            request=self.request)
         context.update(
-            filter_form=filterset.form,
-            query=self.request.GET.urlencode(),
             report=by_csm,
             by_csm=by_csm["groups"],
             by_tier=selectors.coverage_report(workspace=self.workspace, day=day, group_by="tier", filters=filters,
                                               request=self.request)["groups"],
+            # An account counts once in each segment it is in: these rows may add up to more than
+            # the total, and accounts in no segment are in none of them.
+            by_segment=selectors.coverage_report(workspace=self.workspace, day=day, group_by="segment",
+                                                 filters=filters, request=self.request)["groups"],
             trend=selectors.coverage_trend(workspace=self.workspace, day=day, filters=filters, request=self.request),
             breaking=selectors.breaking_accounts(workspace=self.workspace, day=day, filters=filters,
                                                  request=self.request)[:10],
@@ -72,18 +107,20 @@ CSV_COLUMNS = ["account", "account_id", "external_id", "owner", "tier", "cell", 
                "days_since_last_touch", "due_date", "overdue_days", "broken_rule", "policy"]
 
 
-class CoverageAccountsView(WorkspaceMixin, TemplateView):
+class CoverageAccountsView(FilteredPageMixin, WorkspaceMixin, TemplateView):
     """The accounts that break coverage on a day (drill-down), as a page or as CSV."""
 
     template_name = "coverage/coverage_accounts.html"
 
     def get(self, request, *args, **kwargs):
         day = parse_as_of(request, self.workspace)
-        rows = (selectors.breaking_accounts(workspace=self.workspace, day=day, filters=request.GET, request=request)
-                if day else None)
+        filterset, filters = coverage_filters(request)
+        rows = (selectors.breaking_accounts(workspace=self.workspace, day=day, filters=filters, request=request)
+                if day and not filterset.errors else None)
         if request.GET.get("format") == "csv":
+            if filterset.errors:
+                return HttpResponseBadRequest(invalid_filters_text(filterset), content_type="text/plain; charset=utf-8")
             return self.csv(rows, day)
-        filterset = CoverageSnapshotFilterSet(request.GET or None, queryset=None, request=request)
         page = Paginator(rows if rows is not None else [], 50).get_page(request.GET.get("page"))
         params = request.GET.copy()
         params.pop("page", None)
@@ -123,15 +160,19 @@ class DueListView(WorkspaceMixin, TemplateView):
         return context
 
 
-class MatrixView(WorkspaceMixin, TemplateView):
+class MatrixView(FilteredPageMixin, WorkspaceMixin, TemplateView):
     template_name = "coverage/matrix.html"
     policy_actions = {"post": "coverage.manage"}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         day = parse_as_of(self.request, self.workspace)
-        context.update(day=day, can_mark=allows(self.actor, "coverage.manage"),
-                       matrix=selectors.matrix(workspace=self.workspace, day=day) if day else None)
+        filterset, filters = coverage_filters(self.request)
+        context.update(day=day, can_mark=allows(self.actor, "coverage.manage"), filter_form=filterset.form,
+                       query=self.request.GET.urlencode())
+        if day and not filterset.errors:
+            context["matrix"] = selectors.matrix(workspace=self.workspace, day=day, filters=filters,
+                                                 request=self.request)
         return context
 
     def post(self, request):
@@ -158,6 +199,7 @@ class TouchModelView(WorkspaceMixin, View):
             "pins": selectors.tier_pins(workspace=self.workspace),
             "tier_counts": selectors.tier_counts(workspace=self.workspace),
             "suggested_rules": services.SUGGESTED_RULES,
+            "matrix_users_label": selectors.touch_model_of(workspace=self.workspace).get_matrix_users_display(),
         }, status=status)
 
     def get(self, request):
@@ -166,6 +208,7 @@ class TouchModelView(WorkspaceMixin, View):
             "high_min_arr": touch_model.high_min_arr, "low_min_arr": touch_model.low_min_arr,
             "seat_bands": services.format_bands(touch_model.seat_bands),
             "tenure_bands": services.format_bands(touch_model.tenure_bands),
+            "matrix_users": touch_model.matrix_users,
         }))
 
     def post(self, request):
@@ -178,6 +221,7 @@ class TouchModelView(WorkspaceMixin, View):
                     high_min_arr=data["high_min_arr"], low_min_arr=data["low_min_arr"],
                     seat_bands=services.parse_bands(data["seat_bands"], "seat_bands"),
                     tenure_bands=services.parse_bands(data["tenure_bands"], "tenure_bands"),
+                    **({"matrix_users": data["matrix_users"]} if data.get("matrix_users") else {}),
                 )
             except SERVICE_ERRORS as exc:
                 show_on_form(form, exc)

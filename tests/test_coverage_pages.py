@@ -22,13 +22,13 @@ def book(ws, csm, csm2):
     start = today - dt.timedelta(days=200)
     accounts = {
         "big_gap": AccountFactory(workspace=ws, owner=csm, name="Big Gap KK", arr=Decimal("30000000"),
-                                  contract_start=start, licensed_seats=25),
+                                  contract_start=start, licensed_seats=25, active_users_30d=25),
         "small_gap": AccountFactory(workspace=ws, owner=csm, name="Small Gap KK", arr=Decimal("2000000"),
-                                    contract_start=start, licensed_seats=8),
+                                    contract_start=start, licensed_seats=8, active_users_30d=8),
         "covered": AccountFactory(workspace=ws, owner=csm, name="Covered KK", arr=Decimal("2000000"),
-                                  contract_start=start, licensed_seats=8),
+                                  contract_start=start, licensed_seats=8, active_users_30d=8),
         "other_csm": AccountFactory(workspace=ws, owner=csm2, name="Yui Account KK", arr=Decimal("500000"),
-                                    contract_start=start, licensed_seats=3),
+                                    contract_start=start, licensed_seats=3, active_users_30d=3),
     }
     TouchpointFactory(account=accounts["covered"], occurred_at=_local_noon(ws, today - dt.timedelta(days=3)))
     TouchpointFactory(account=accounts["other_csm"], occurred_at=_local_noon(ws, today - dt.timedelta(days=3)),

@@ -18,8 +18,10 @@ from tests.factories import AccountFactory, TouchpointFactory
 @pytest.fixture
 def covered_book(ws, csm, csm2):
     today = ws.today()
-    a = AccountFactory(workspace=ws, owner=csm, name="Alpha KK", arr=Decimal("20000000"), licensed_seats=30)
-    b = AccountFactory(workspace=ws, owner=csm2, name="Beta KK", arr=Decimal("2000000"), licensed_seats=4)
+    a = AccountFactory(workspace=ws, owner=csm, name="Alpha KK", arr=Decimal("20000000"), licensed_seats=30,
+                       active_users_30d=30)
+    b = AccountFactory(workspace=ws, owner=csm2, name="Beta KK", arr=Decimal("2000000"), licensed_seats=4,
+                       active_users_30d=4)
     TouchpointFactory(account=b, occurred_at=dt.datetime.combine(today, dt.time(9), tzinfo=ws.tz))
     assign_tiers(workspace=ws, as_of=today)
     compute_coverage(workspace=ws, day=today)

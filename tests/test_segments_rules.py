@@ -206,9 +206,15 @@ def test_matrix_bands_default_and_configurable(ws, manager):
         "", "D", "D", "C", "C", "B", "B", "A", "A"]
     assert [band_for(n, model.tenure_bands) for n in (0, 3, 4, 7, 8, 11, 12, 40)] == [
         "a", "a", "b", "b", "c", "c", "d", "d"]
-    cell = matrix_cell(seats=21, contract_start=dt.date(2025, 3, 31), day=DAY, touch_model=model)
+    # IDs are active users by default; seats when the touch model says so.
+    cell = matrix_cell(seats=3, active_users=21, contract_start=dt.date(2025, 3, 31), day=DAY, touch_model=model)
     assert cell == ("A", "d", "A-d")
-    assert matrix_cell(seats=None, contract_start=dt.date(2025, 3, 31), day=DAY, touch_model=model)[2] == ""
+    assert matrix_cell(seats=21, active_users=None, contract_start=dt.date(2025, 3, 31), day=DAY,
+                       touch_model=model)[2] == ""
+    model.matrix_users = "seats"
+    assert matrix_cell(seats=21, active_users=3, contract_start=dt.date(2025, 3, 31), day=DAY,
+                       touch_model=model)[2] == "A-d"
+    model.matrix_users = "active_users"
     update_touch_model(workspace=ws, actor=manager, seat_bands=parse_bands("S:1, M:50, L:200", "seat_bands"))
     model.refresh_from_db()
     assert [b["label"] for b in model.seat_bands] == ["L", "M", "S"]

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy
 from workspaces.policy import acting_member
 
 from ..models import Contact, Contract, Touchpoint
+from ..signals import touchpoints_changed
 from .base import BY_EXTERNAL_ID_OR_NATURAL_KEY, Plan, RecordWriter
 from .sql import chunks, insert_pairs
 
@@ -188,3 +189,11 @@ class TouchpointWriter(AccountChildWriter):
             through.objects.filter(touchpoint_id__in=[p.instance.pk for p in chunk if not p.created]).delete()
             insert_pairs(through._meta.db_table, ["touchpoint_id", "contact_id"],
                          [(p.instance.pk, c.pk) for p in chunk for c in p.extra["contacts"]])
+        # What depends on an account's touches (its coverage today, whose rules may ask who was
+        # met: so after the contacts) follows in this transaction.
+        accounts = {plan.instance.account_id for plan in plans}
+        accounts |= {getattr(plan.changed["account"], "pk", plan.changed["account"])
+                     for plan in plans if "account" in plan.changed}
+        if accounts:
+            touchpoints_changed.send(sender=Touchpoint, workspace=self.workspace,
+                                     account_ids=sorted(a for a in accounts if a))

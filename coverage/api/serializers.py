@@ -66,7 +66,8 @@ class TouchModelSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = TouchModel
-        fields = ["high_min_arr", "low_min_arr", "seat_bands", "tenure_bands", "must_not_lose", "updated_at"]
+        fields = ["high_min_arr", "low_min_arr", "seat_bands", "tenure_bands", "must_not_lose", "matrix_users",
+                  "updated_at"]
         read_only_fields = ["updated_at"]
 
 
@@ -79,5 +80,5 @@ class CoverageRowSerializer(serializers.ModelSerializer):
         model = CoverageSnapshot
         fields = ["day", "account", "owner", "tier", "segments", "policy_name", "seat_band", "tenure_band", "cell",
                   "arr", "in_scope", "covered", "last_touch_on", "days_since_last_touch", "due_date",
-                  "overdue_days", "broken_rule", "fix_channel"]
+                  "overdue_days", "broken_rule", "broken_rules", "fix_channel"]
         read_only_fields = fields

@@ -6,7 +6,6 @@ Coverage endpoints read the stored daily snapshots through the same selectors as
 
 import datetime as dt
 
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -48,6 +47,15 @@ def api_as_of(request):
         except ValueError:
             raise ValidationError({"as_of": [_("Use a date such as 2026-03-31.")]}) from None
     return selectors.latest_day(workspace=request.workspace, on_or_before=request.workspace.today())
+
+
+def api_filters(request):
+    """The report filters of the query; a value naming nothing (a deleted segment, someone outside
+    the workspace, an unknown tier) is a 400 naming the field, not the whole workspace."""
+    filterset = CoverageSnapshotFilterSet(request.query_params, queryset=None, request=request)
+    if not filterset.is_valid():
+        raise ValidationError({name: list(errors) for name, errors in filterset.errors.items()})
+    return request.query_params
 
 
 @extend_schema(description=gettext_lazy(
@@ -163,11 +171,12 @@ class CoverageViewSet(WorkspaceScopedMixin, mixins.ListModelMixin, viewsets.Gene
     @action(detail=False, methods=["get"])
     def report(self, request):
         group_by = self._group_by()
+        filters = api_filters(request)
         day = api_as_of(request)
         if day is None:
             return Response({"day": None, "total": None, "groups": []})
         return Response(selectors.coverage_report(
-            workspace=request.workspace, day=day, group_by=group_by, filters=request.query_params, request=request
+            workspace=request.workspace, day=day, group_by=group_by, filters=filters, request=request
         ))
 
     @extend_schema(parameters=[AS_OF, GROUP_BY, OpenApiParameter("weeks", OpenApiTypes.INT)],
@@ -183,22 +192,25 @@ class CoverageViewSet(WorkspaceScopedMixin, mixins.ListModelMixin, viewsets.Gene
             raise ValidationError({"weeks": [_("Give a whole number of weeks.")]}) from None
         if not 1 <= weeks <= 104:
             raise ValidationError({"weeks": [_("Give between 1 and 104 weeks.")]})
+        filters = api_filters(request)
         day = api_as_of(request)
         if day is None:
             return Response({"days": [], "series": []})
         trend = selectors.coverage_trend(workspace=request.workspace, day=day, weeks=weeks, group_by=group_by,
-                                         filters=request.query_params, request=request)
+                                         filters=filters, request=request)
         return Response({"days": trend["days"], "series": trend["series"]})
 
     @extend_schema(parameters=[AS_OF], responses=OpenApiTypes.OBJECT, description=gettext_lazy(
-        "The priority matrix: per cell accounts in scope, ARR, coverage and their change."
+        "The priority matrix: per cell accounts in scope, ARR, coverage and their change, of the accounts "
+        "the report's filters select (e.g. `owner`: one CSM's book)."
     ))
     @action(detail=False, methods=["get"])
     def matrix(self, request):
+        filters = api_filters(request)
         day = api_as_of(request)
         if day is None:
             return Response({"day": None, "rows": []})
-        return Response(selectors.matrix(workspace=request.workspace, day=day))
+        return Response(selectors.matrix(workspace=request.workspace, day=day, filters=filters, request=request))
 
     @extend_schema(parameters=[AS_OF, OpenApiParameter("owner", OpenApiTypes.INT)],
                    responses=CoverageRowSerializer(many=True),
@@ -207,9 +219,10 @@ class CoverageViewSet(WorkspaceScopedMixin, mixins.ListModelMixin, viewsets.Gene
     def due(self, request):
         owner, owner_id = request.membership, request.query_params.get("owner", "")
         if owner_id and allows(request.actor, "coverage.see_any_due_list"):
-            if not owner_id.isdigit():
-                raise ValidationError({"owner": [_("Give a member id.")]})
-            owner = get_object_or_404(workspace_members(workspace=request.workspace), pk=owner_id)
+            owner = workspace_members(workspace=request.workspace).filter(pk=owner_id).first() \
+                if owner_id.isdigit() else None
+            if owner is None:
+                raise ValidationError({"owner": [_("Give the id of a member of this workspace.")]})
         day = api_as_of(request)
         rows = selectors.due_list(workspace=request.workspace, owner=owner, day=day) if day else []
         page = self.paginate_queryset(rows)

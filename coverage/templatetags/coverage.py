@@ -15,16 +15,29 @@ def log_url(row):
     return log_link(row.account_id, row.fix_channel)
 
 
+def _in_words(name):
+    if name == "never":
+        return _("Never touched")
+    if name == "cadence":
+        return _("Cadence overdue")
+    return name
+
+
 @register.filter
 def breaks(row):
-    """What breaks coverage, in words."""
+    """What breaks coverage first, in words."""
     if row.covered:
         return ""
-    if row.broken_rule == "never":
-        return _("Never touched")
-    if row.broken_rule == "cadence":
-        return _("Cadence overdue")
-    return row.broken_rule
+    return _in_words(row.broken_rule)
+
+
+@register.filter
+def all_breaks(row):
+    """Everything that breaks coverage, in words, cadence first then the rules (rows computed
+    before the list was kept name only the first)."""
+    if row.covered:
+        return []
+    return [_in_words(name) for name in (row.broken_rules or [row.broken_rule])]
 
 
 @register.inclusion_tag("coverage/_coverage_panel.html", takes_context=True)

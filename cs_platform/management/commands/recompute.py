@@ -18,7 +18,7 @@ class Command(BaseCommand):
                             help="Run only these steps")
         parser.add_argument(
             "--history", action="store_true",
-            help="Also fill the past that reports compare with: 12 weekly points and the day 30 days back",
+            help="Also fill the past that reports compare with: yesterday, 12 weekly points and the day 30 days back",
         )
 
     def handle(self, *args, workspace=None, as_of=None, days=1, only=None, history=False, **options):
@@ -40,9 +40,11 @@ class Command(BaseCommand):
 
 def days_to_compute(end, *, days=1, history=False):
     """The days to run, oldest first: the last `days` days, plus with `history` the points that
-    trend charts (weekly, 12 weeks), "vs last week" and "30-day change" read."""
+    trend charts (weekly, 12 weeks), "vs yesterday" (the matrix), "vs last week" and "30-day
+    change" read."""
     wanted = {end - dt.timedelta(days=back) for back in range(days)}
     if history:
+        wanted.add(end - dt.timedelta(days=1))
         wanted |= {end - dt.timedelta(weeks=week) for week in range(13)}
         wanted.add(end - dt.timedelta(days=30))
     return sorted(wanted)
