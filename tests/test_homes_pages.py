@@ -199,3 +199,13 @@ def test_a_deactivated_members_accounts_stay_reachable_from_the_team_home(ws, ma
     assert "Yui Test" in text(client.get("/"))  # still owns accounts: still a row
     html = text(client.get(f"/my-book/?owner={csm2.pk}"))
     assert "B1 Falling KK" in html and "A1 Red Renewing KK" not in html
+
+
+def test_an_owner_value_that_names_no_one_is_an_error_not_the_whole_team(ws, manager, csm, csm2, login):
+    team(ws, csm, csm2)
+    client = login(manager)
+    for path in ("/my-book/?owner=somebody", "/coverage/due/?owner=1e3", "/health/alerts/?owner=-1"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "Page not found" in response.content.decode()
+    assert client.get("/coverage/due/?owner=").status_code == 200  # no value: the default, the team

@@ -60,8 +60,8 @@ def own(membership):
 def choose_owner(raw, *, membership, may_see_any, default=ALL):
     """The owner `raw` (the request's `owner` parameter) names, as `membership` may see it.
 
-    A member of another workspace, or one that does not exist, is a 404 for those who may pick; an
-    unreadable value falls back to `default` ("all", or "me" for the member's own book).
+    A member of another workspace, one that does not exist, or a value that names no one is a 404 for
+    those who may pick; no value at all is `default` ("all", or "me" for the member's own book).
     """
     if not may_see_any:
         return own(membership)
@@ -76,6 +76,9 @@ def choose_owner(raw, *, membership, may_see_any, default=ALL):
         return OwnerChoice(raw, member)
     if raw in (ALL, UNASSIGNED):
         return OwnerChoice(raw)
+    if raw:
+        # A value that names no one is an error, never silently the whole team.
+        raise Http404(_("No such member in this workspace."))
     if default == "me":
         return own(membership)
     return OwnerChoice(default)
