@@ -1,3 +1,4 @@
+from .language import activate_saved_language
 from .selectors import current_membership_for
 
 SESSION_KEY = "workspace_id"  # also read in selectors.current_membership_for
@@ -16,4 +17,16 @@ class CurrentWorkspaceMiddleware:
     def __call__(self, request):
         request.membership = current_membership_for(request)
         request.workspace = request.membership.workspace if request.membership else None
+        return self.get_response(request)
+
+
+class UserLanguageMiddleware:
+    """After AuthenticationMiddleware: a signed-in user's saved language wins over the browser's
+    (which LocaleMiddleware activated). Without one, LocaleMiddleware's choice stands."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        activate_saved_language(request, request.user)
         return self.get_response(request)
