@@ -53,7 +53,7 @@ class ProfileForm(forms.Form):
 
     language = forms.ChoiceField(
         label=_("Language"), required=False,
-        help_text=_("Pages, e-mails you trigger and error messages use this language. "
+        help_text=_("Pages and messages are shown in this language. "
                     "“Browser's language” follows your browser's setting."),
     )
 
