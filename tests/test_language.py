@@ -220,7 +220,9 @@ def test_the_switcher_never_sends_anyone_off_site(login, csm, target):
 
 def test_the_switcher_ignores_a_language_it_does_not_offer(login, csm):
     prefer(csm, "ja")
-    response = login(csm).post(SWITCH, {"language": "xx", "next": "/accounts/"})
+    client = login(csm)
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "ja"
+    response = client.post(SWITCH, {"language": "xx", "next": "/accounts/"})
     assert response["Location"] == "/accounts/"
     assert UserPreference.objects.get(user=csm.user).language == "ja"
     assert django_settings.LANGUAGE_COOKIE_NAME not in response.cookies
@@ -298,3 +300,20 @@ def test_an_english_user_sees_the_yen_sign_and_english_dates(login, manager, ws,
     assert "2027-03-31" in client.get(reverse("accounts:list")).content.decode()
     detail = client.get(reverse("accounts:detail", args=[account.pk])).content.decode()
     assert "¥3,600,000" in detail and "31 Mar 2027" in detail
+
+
+def test_signing_in_elsewhere_brings_the_cookie_so_the_sign_in_page_follows(login, csm):
+    prefer(csm, "ja")
+    client = login(csm)
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.cookies[django_settings.LANGUAGE_COOKIE_NAME].value == "ja"
+    assert django_settings.LANGUAGE_COOKIE_NAME not in client.get("/").cookies  # set once, not every page
+    client.post(reverse("logout"))
+    assert page_language(client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en")) == "ja"
+
+
+def test_switching_is_not_undone_by_the_previous_choice(login, csm):
+    prefer(csm, "en")
+    client = login(csm)
+    response = client.post(SWITCH, {"language": "ja", "next": "/"})
+    assert response.cookies[django_settings.LANGUAGE_COOKIE_NAME].value == "ja"

@@ -1,4 +1,6 @@
-from .language import activate_saved_language
+from django.conf import settings
+
+from .language import activate_saved_language, remember_language
 from .selectors import current_membership_for
 
 SESSION_KEY = "workspace_id"  # also read in selectors.current_membership_for
@@ -28,5 +30,10 @@ class UserLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        activate_saved_language(request, request.user)
-        return self.get_response(request)
+        language = activate_saved_language(request, request.user)
+        response = self.get_response(request)
+        cookie = settings.LANGUAGE_COOKIE_NAME
+        if language and request.COOKIES.get(cookie) != language and cookie not in response.cookies:
+            # Signed in on another browser: its sign-in page, after a log-out, follows the choice too.
+            remember_language(response, language)
+        return response

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from . import services
 from .errors import DomainError
 from .forms import InvitationSignUpForm, InviteForm, ProfileForm, RoleForm, TokenForm
-from .language import saved_language
+from .language import remember_language, saved_language
 from .middleware import SESSION_KEY
 from .models import ApiToken, Invitation, Membership, Role
 from .pages import WorkspaceMixin, show_on_form
@@ -45,21 +45,6 @@ def switch_workspace(request):
 
 
 # --- A person's language and profile ------------------------------------------------------------
-def _remember_language(response, language):
-    """The language cookie too, so that the sign-in page after a log-out speaks the same language."""
-    if language:
-        response.set_cookie(
-            settings.LANGUAGE_COOKIE_NAME, language, max_age=settings.LANGUAGE_COOKIE_AGE,
-            path=settings.LANGUAGE_COOKIE_PATH, domain=settings.LANGUAGE_COOKIE_DOMAIN,
-            secure=settings.LANGUAGE_COOKIE_SECURE, httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
-            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-        )
-    else:
-        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME, path=settings.LANGUAGE_COOKIE_PATH,
-                               domain=settings.LANGUAGE_COOKIE_DOMAIN, samesite=settings.LANGUAGE_COOKIE_SAMESITE)
-    return response
-
-
 def _activate(request, language):
     """The rest of this request (the message we leave, the page we render) in the new language."""
     translation.activate(language or translation.get_language_from_request(request))
@@ -77,7 +62,7 @@ def set_language(request):
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                            require_https=request.is_secure()):
         target = reverse("home")
-    return _remember_language(redirect(target), language) if known else redirect(target)
+    return remember_language(redirect(target), language) if known else redirect(target)
 
 
 class ProfileView(LoginRequiredMixin, View):
@@ -99,7 +84,7 @@ class ProfileView(LoginRequiredMixin, View):
         services.set_user_language(user=request.user, language=language)
         _activate(request, language)
         messages.success(request, _("Your profile is saved."))
-        return _remember_language(redirect("workspaces:profile"), language)
+        return remember_language(redirect("workspaces:profile"), language)
 
 
 # --- Members and API tokens ----------------------------------------------------------------------
