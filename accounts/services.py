@@ -6,6 +6,7 @@ the door a write came in by.
 """
 
 from django.db import connection, transaction
+from django.utils.translation import pgettext
 
 from workspaces.audit import record_audit
 from workspaces.policy import authorize
@@ -24,14 +25,17 @@ from .writes import (
     save_rows,
 )
 
-DEFAULT_STAGES = [
-    # name, target share of accounts (%)
-    ("Onboarding", 15),
-    ("Adoption", 25),
-    ("Established", 35),
-    ("Expansion", 15),
-    ("Renewal", 10),
-]
+
+def default_stages():
+    """(name, target share of accounts in %), the names in the active language: provisioning writes
+    them in the workspace's language, and they are plain rows, renamed freely afterwards."""
+    return [
+        (pgettext("lifecycle stage", "Onboarding"), 15),
+        (pgettext("lifecycle stage", "Adoption"), 25),
+        (pgettext("lifecycle stage", "Established"), 35),
+        (pgettext("lifecycle stage", "Expansion"), 15),
+        (pgettext("lifecycle stage", "Renewal"), 10),
+    ]
 
 
 def ensure_defaults(*, workspace):
@@ -40,7 +44,7 @@ def ensure_defaults(*, workspace):
         return
     LifecycleStage.objects.bulk_create(
         LifecycleStage(workspace=workspace, name=name, position=i, target_share=share)
-        for i, (name, share) in enumerate(DEFAULT_STAGES)
+        for i, (name, share) in enumerate(default_stages())
     )
 
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Max, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import MEETING_CHANNELS, ONE_TO_MANY_CHANNELS, Account, Channel, ContactRole, TouchTier
 from workspaces.audit import record_audit
@@ -26,10 +27,12 @@ BATCH = 2000
 
 # The defaults from the field reports: high touch every 30 days, low touch every 90, tech touch
 # every 180 days where one-to-many programmes (webinars, newsletters, in-app messages) count too.
+# Names marked with gettext_noop and translated when written (ensure_defaults), in the language
+# provisioning activates: the workspace's.
 DEFAULT_POLICIES = [
-    (TouchTier.HIGH, "High touch: every 30 days", 30, ONE_TO_ONE_CHANNELS),
-    (TouchTier.LOW, "Low touch: every 90 days", 90, ONE_TO_ONE_CHANNELS),
-    (TouchTier.TECH, "Tech touch: every 180 days", 180, list(Channel.values)),
+    (TouchTier.HIGH, gettext_noop("High touch: every 30 days"), 30, ONE_TO_ONE_CHANNELS),
+    (TouchTier.LOW, gettext_noop("Low touch: every 90 days"), 90, ONE_TO_ONE_CHANNELS),
+    (TouchTier.TECH, gettext_noop("Tech touch: every 180 days"), 180, list(Channel.values)),
 ]
 # Suggested extra rules a manager can add with one click on the settings page.
 SUGGESTED_RULES = [
@@ -55,7 +58,7 @@ def ensure_defaults(*, workspace):
     TouchModel.objects.for_workspace(workspace).get_or_create(workspace=workspace)
     existing = set(CadencePolicy.objects.for_workspace(workspace).exclude(tier="").values_list("tier", flat=True))
     missing = [
-        CadencePolicy(workspace=workspace, tier=tier, name=name, max_gap_days=days, channels=list(channels))
+        CadencePolicy(workspace=workspace, tier=tier, name=_(name), max_gap_days=days, channels=list(channels))
         for tier, name, days, channels in DEFAULT_POLICIES
         if tier not in existing
     ]

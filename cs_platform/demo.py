@@ -137,7 +137,7 @@ def seed_demo(*, slug, accounts=400, seed=42, name=None):
     rng = random.Random(seed)
     workspace = Workspace.objects.filter(slug=slug).first()
     if workspace is None:
-        workspace = create_workspace(name=name or f"{slug.replace('-', ' ').title()} CS", slug=slug)
+        workspace = create_workspace(name=name or f"{slug.replace('-', ' ').title()} CS", slug=slug, language="ja")
     else:
         _wipe(workspace)
         provision(workspace=workspace)

@@ -21,15 +21,18 @@ DEFAULTS = [accounts.ensure_defaults, usage.ensure_defaults, coverage.ensure_def
 
 def provision(*, workspace):
     # Names the defaults store (a stage, a policy, the default scorecard) are written in the
-    # deployment's language, whatever the language of the request that created the workspace.
-    with translation.override(settings.LANGUAGE_CODE):
+    # workspace's language, whatever the language of the request that created the workspace. They
+    # are plain rows: the workspace renames them freely afterwards.
+    with translation.override(workspace.language or settings.LANGUAGE_CODE):
         for ensure_defaults in DEFAULTS:
             ensure_defaults(workspace=workspace)
 
 
 @transaction.atomic
-def create_workspace(*, name, slug, time_zone="Asia/Tokyo", currency="JPY"):
-    workspace = Workspace(name=name, slug=slug, time_zone=time_zone, currency=currency)
+def create_workspace(*, name, slug, time_zone="Asia/Tokyo", currency="JPY", language=None):
+    """`language` (one of settings.LANGUAGES) defaults to the deployment's, settings.LANGUAGE_CODE."""
+    workspace = Workspace(name=name, slug=slug, time_zone=time_zone, currency=currency,
+                          language=language or settings.LANGUAGE_CODE)
     workspace.full_clean()
     workspace.save()
     provision(workspace=workspace)

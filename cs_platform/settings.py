@@ -114,6 +114,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "workspaces.middleware.UserLanguageMiddleware",
     "workspaces.middleware.CurrentWorkspaceMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -185,9 +186,16 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
-LANGUAGES = [("en", _("English")), ("ja", _("Japanese"))]
+# Japanese first, English the fallback: a user's saved language (workspaces.middleware.UserLanguage-
+# Middleware) wins, then the browser's Accept-Language, then LANGUAGE_CODE. New workspaces store the
+# names the platform writes for them (stages, policies, the default scorecard) in LANGUAGE_CODE.
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "ja")
+LANGUAGES = [("ja", _("Japanese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates per language (cs_platform/formats/<lang>/formats.py). USE_THOUSAND_SEPARATOR stays off: it
+# would put commas into ids printed in URLs and data attributes; the |number and |money filters
+# (ui.templatetags.formatting) group digits where a person reads them.
+FORMAT_MODULE_PATH = ["cs_platform.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Tokyo")
 USE_I18N = True
 USE_TZ = True

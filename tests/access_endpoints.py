@@ -25,6 +25,8 @@ NOT_IN_THE_MATRIX = {
     "workspaces:join": "an invitation link: opened by someone who is not a member yet (or not signed in); "
                        "the token names the workspace and works once (tests/test_invitations.py)",
     "set_language": "Django's language switch: a cookie, no data",
+    "workspaces:language": "a person's own page language (and the cookie): no workspace's data",
+    "workspaces:profile": "a person's own settings, the same in every workspace: no workspace's data",
     "api-root": "the API's table of contents: links, no data",
     "api-schema": "the OpenAPI document: the shape of the API, no data",
     "api-docs": "the interactive API documentation: static pages",

@@ -32,10 +32,20 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+# The deployment default is Japanese (settings.LANGUAGE_CODE "ja"); the suite asserts English text, so
+# it runs with English as the default language. Tests of Japanese ask for it (a saved preference,
+# Accept-Language, translation.override or settings.LANGUAGE_CODE = "ja"). The environment variable
+# reaches the servers and workers some tests start as processes; the fixture, this process (whose
+# settings pytest-django has loaded before this file).
+os.environ["LANGUAGE_CODE"] = "en"
+
+
 @pytest.fixture(autouse=True)
-def _default_language():
-    """A test request with Accept-Language activates that language in the test's own thread, where it
-    would outlive the test (and turn a later test's English messages Japanese)."""
+def _default_language(settings):
+    """English by default (above). And a test request with Accept-Language activates that language in
+    the test's own thread, where it would outlive the test (and turn a later test's English messages
+    Japanese)."""
+    settings.LANGUAGE_CODE = "en"
     yield
     translation.deactivate()
 

@@ -231,7 +231,7 @@ def test_account_page_shows_facts_contacts_timeline_and_history(login, viewer, a
     response = login(viewer).get(detail(account))
     assert response.status_code == 200
     content = response.content.decode()
-    assert "Haruto Sato" in content and "Champion" in content and "Left 2025-10-01" in content
+    assert "Haruto Sato" in content and "Champion" in content and "Left 1 Oct 2025" in content
     assert [t.pk for t in response.context["timeline"]] == [newer.pk, older.pk]
     assert content.index("Newer call") < content.index("Older call")
     assert "nps" in content and "42" in content

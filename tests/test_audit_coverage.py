@@ -59,7 +59,7 @@ from usage.models import (
     UsageEvent,
     WriteKey,
 )
-from workspaces.models import ApiToken, AuditEvent, Invitation, Membership, Workspace
+from workspaces.models import ApiToken, AuditEvent, Invitation, Membership, UserPreference, Workspace
 from workspaces.policy import SYSTEM
 from workspaces.services import deactivate_member, invite_member, issue_token
 
@@ -119,6 +119,7 @@ BOOKKEEPING = {
     AuditEvent: "the log itself",
     ImportJob: "an upload and its progress; the import's writes are audited as import.<type> naming the job",
     ImportMapping: "the column choices remembered for the next file of a type; changes no record",
+    UserPreference: "a person's page language: belongs to no workspace, changes nothing anyone else sees",
 }
 
 
@@ -570,7 +571,7 @@ def submit(client, page, *, to=None, has=None, **changes):
     html = client.get(page)
     assert html.status_code == 200, (page, html.status_code)
     reader.feed(html.content.decode())
-    navigation = {reverse("logout"), reverse("workspaces:switch")}
+    navigation = {reverse("logout"), reverse("workspaces:switch"), reverse("workspaces:language")}
     candidates = [(target, fields) for target, fields in reader.forms if target not in navigation
                   and (to is None or target == to) and (has is None or has in fields)]
     assert candidates, (page, to, has, [t for t, _f in reader.forms])

@@ -52,12 +52,14 @@ def test_the_admin_provisions_a_workspace_it_creates(client, django_user_model):
     client.force_login(root)
     response = client.post("/admin/workspaces/workspace/add/", {
         "name": "Made in the admin", "slug": "made-in-admin", "time_zone": "Asia/Tokyo", "currency": "JPY",
-        "nightly_hour": 2,
+        "nightly_hour": 2, "language": "ja",
     })
     assert response.status_code == 302
     from workspaces.models import Workspace
 
-    assert default_counts(Workspace.objects.get(slug="made-in-admin"))[TouchModel] == 1
+    workspace = Workspace.objects.get(slug="made-in-admin")
+    assert default_counts(workspace)[TouchModel] == 1
+    assert workspace.language == "ja"  # the defaults are written in it (tests/test_language.py)
 
 
 WRITES = ("INSERT", "UPDATE", "DELETE")

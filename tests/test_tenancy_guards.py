@@ -18,6 +18,7 @@ PROJECT_APPS = {"workspaces", "accounts", "usage", "segments", "coverage", "heal
 NOT_WORKSPACE_OWNED = {
     "workspaces.workspace",  # the tenant itself
     "workspaces.apitoken",  # belongs to a membership, which belongs to a workspace
+    "workspaces.userpreference",  # a person's own settings, the same in each of their workspaces
 }
 
 # API viewsets that are deliberately not workspace-scoped querysets (and why).

@@ -226,7 +226,7 @@ class WorkspaceAdmin(WorkspaceScopedAdmin):
     """Registered by cs_platform.admin, which gives a new workspace its defaults (provisioning)."""
 
     workspace_field = "pk"
-    list_display = ["name", "slug", "time_zone", "currency", "created_at"]
+    list_display = ["name", "slug", "time_zone", "currency", "language", "created_at"]
     search_fields = ["name", "slug"]
 
     # Creating and deleting whole tenants is for superusers.

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
 from .api.throttles import FailedTokenThrottle
+from .language import activate_saved_language
 from .models import ApiToken
 
 
@@ -17,14 +18,18 @@ class ApiTokenAuthentication(authentication.TokenAuthentication):
 
     def authenticate(self, request):
         self._request = request
-        return super().authenticate(request)
+        result = super().authenticate(request)
+        if result is not None:
+            # The token owner's saved language, else the Accept-Language LocaleMiddleware chose.
+            activate_saved_language(request._request, result[0])
+        return result
 
     def authenticate_credentials(self, key):
         failures = FailedTokenThrottle()
         failures.refuse_if_over(self._request)
         token = (
             ApiToken.objects.active()
-            .select_related("membership__user", "membership__workspace")
+            .select_related("membership__user__preference", "membership__workspace")
             .filter(key_hash=ApiToken.hash_key(key))
             .first()
         )

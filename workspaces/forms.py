@@ -1,6 +1,8 @@
 """Page forms for members, invitations and API tokens. Writes go through `workspaces.services`."""
 
 from django import forms
+from django.conf import settings
+from django.conf.locale import LANG_INFO
 from django.contrib.auth.forms import UserCreationForm
 from django.utils.translation import gettext_lazy as _
 
@@ -39,3 +41,22 @@ class TokenForm(forms.Form):
         label=_("Token name"), max_length=100,
         widget=forms.TextInput(attrs={"placeholder": _("e.g. Salesforce sync")}),
     )
+
+
+def language_options():
+    """(code, the language's own name): 日本語 reads as 日本語 whatever the page's language."""
+    return [(code, LANG_INFO.get(code, {}).get("name_local", str(name))) for code, name in settings.LANGUAGES]
+
+
+class ProfileForm(forms.Form):
+    """A person's own settings. Nothing here touches a workspace, a role or a password."""
+
+    language = forms.ChoiceField(
+        label=_("Language"), required=False,
+        help_text=_("Pages and messages are shown in this language. "
+                    "“Browser's language” follows your browser's setting."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", _("Browser's language")), *language_options()]

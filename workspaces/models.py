@@ -29,6 +29,15 @@ currency_code_validator = RegexValidator(
 )
 
 
+def default_language():
+    """The deployment's language (settings.LANGUAGE_CODE), read when a workspace is created."""
+    return settings.LANGUAGE_CODE
+
+
+def language_choices():
+    return settings.LANGUAGES
+
+
 class WorkspaceManagerQuerySet(models.QuerySet):
     def delete(self):
         # Deleting a tenant is the one deletion that takes its audit log with it (offboarding).
@@ -45,6 +54,13 @@ class Workspace(models.Model):
         _("time zone"), max_length=64, default="Asia/Tokyo", validators=[validate_time_zone]
     )
     currency = models.CharField(_("currency"), max_length=3, default="JPY", validators=[currency_code_validator])
+    # The language of what the platform writes for the workspace (default stage, policy and scorecard
+    # names at provisioning). Pages follow each user's own language (UserPreference), not this.
+    language = models.CharField(
+        _("language"), max_length=10, default=default_language, choices=language_choices,
+        help_text=_("Language of the names the platform writes for this workspace, such as its default "
+                    "lifecycle stages and scorecard."),
+    )
     nightly_hour = models.PositiveSmallIntegerField(
         _("nightly recomputation hour"), default=2, validators=[MaxValueValidator(23)],
         help_text=_("Local hour (0-23) after which the night's recomputation of the day starts."),
@@ -456,3 +472,23 @@ class AuditEvent(WorkspaceOwned):
             return _("%(member)s (API token “%(token)s”)") % {"member": self.actor.display_name,
                                                               "token": self.token.name}
         return self.actor.display_name
+
+
+class UserPreference(models.Model):
+    """A person's own settings, whatever workspaces they belong to: for now, the language of pages.
+
+    An empty `language` follows the browser (Accept-Language), then settings.LANGUAGE_CODE.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preference")
+    language = models.CharField(
+        _("language"), max_length=10, blank=True, choices=language_choices,
+        help_text=_("Leave empty to follow your browser's language."),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("user preference")
+
+    def __str__(self):
+        return f"{self.user} ({self.language or '-'})"

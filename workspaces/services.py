@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from .audit import record_audit
 from .errors import DomainError, NotAllowed
-from .models import ApiToken, Invitation, Membership, Role
+from .models import ApiToken, Invitation, Membership, Role, UserPreference
 from .policy import SystemActor, acting_member, authorize
 
 logger = logging.getLogger(__name__)
@@ -231,3 +231,16 @@ def revoke_token(*, token, actor):
         token.save(update_fields=["revoked_at"])
         record_audit(workspace=token.membership.workspace, actor=actor, action="token.revoked", obj=token)
     return token
+
+
+# --- A person's own settings -----------------------------------------------------------------------
+def set_user_language(*, user, language):
+    """Save the language `user` reads pages in ("" follows the browser). Anyone may set only their own.
+
+    Not in the audit log: the log is each workspace's record of changes to its data, and a person's
+    page language belongs to no workspace and changes nothing anyone else sees.
+    """
+    if language not in dict(settings.LANGUAGES) and language != "":
+        raise DomainError(_("Choose one of the offered languages."), field="language")
+    preference, _created = UserPreference.objects.update_or_create(user=user, defaults={"language": language})
+    return preference

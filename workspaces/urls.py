@@ -6,6 +6,8 @@ app_name = "workspaces"
 
 urlpatterns = [
     path("switch/", views.switch_workspace, name="switch"),
+    path("profile/", views.ProfileView.as_view(), name="profile"),
+    path("language/", views.set_language, name="language"),
     path("members/", views.MembersView.as_view(), name="members"),
     path("members/invite/", views.InviteView.as_view(), name="invite"),
     path("invitations/<int:pk>/revoke/", views.RevokeInvitationView.as_view(), name="invitation_revoke"),

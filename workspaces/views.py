@@ -1,20 +1,25 @@
 """Pages of the tenant layer: switching workspace, members, invitations and roles, my API tokens."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.http import require_POST
 
 from . import services
 from .errors import DomainError
-from .forms import InvitationSignUpForm, InviteForm, RoleForm, TokenForm
+from .forms import InvitationSignUpForm, InviteForm, ProfileForm, RoleForm, TokenForm
+from .language import remember_language, saved_language
 from .middleware import SESSION_KEY
 from .models import ApiToken, Invitation, Membership, Role
 from .pages import WorkspaceMixin, show_on_form
@@ -37,6 +42,49 @@ def switch_workspace(request):
         raise Http404(_("You are not a member of that workspace."))
     request.session[SESSION_KEY] = membership.workspace_id
     return redirect("home")
+
+
+# --- A person's language and profile ------------------------------------------------------------
+def _activate(request, language):
+    """The rest of this request (the message we leave, the page we render) in the new language."""
+    translation.activate(language or translation.get_language_from_request(request))
+    request.LANGUAGE_CODE = translation.get_language()
+
+
+@require_POST
+def set_language(request):
+    """The nav's language switcher: saves the choice (signed in) and the cookie, then goes back."""
+    language = request.POST.get("language", "")
+    known = language == "" or language in dict(settings.LANGUAGES)
+    if known and request.user.is_authenticated:
+        services.set_user_language(user=request.user, language=language)
+    target = request.POST.get("next") or request.headers.get("referer") or ""
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        target = reverse("home")
+    return remember_language(redirect(target), language) if known else redirect(target)
+
+
+class ProfileView(LoginRequiredMixin, View):
+    """A person's own settings, whatever workspace they are in: the language of pages."""
+
+    template_name = "workspaces/profile.html"
+
+    def render_page(self, form, status=200):
+        return render(self.request, self.template_name, {"form": form}, status=status)
+
+    def get(self, request):
+        return self.render_page(ProfileForm(initial={"language": saved_language(request.user)}))
+
+    def post(self, request):
+        form = ProfileForm(request.POST)
+        if not form.is_valid():
+            return self.render_page(form, status=400)
+        language = form.cleaned_data["language"]
+        services.set_user_language(user=request.user, language=language)
+        _activate(request, language)
+        messages.success(request, _("Your profile is saved."))
+        return remember_language(redirect("workspaces:profile"), language)
 
 
 # --- Members and API tokens ----------------------------------------------------------------------

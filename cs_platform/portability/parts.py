@@ -28,6 +28,8 @@ PARTS = [
 NOT_EXPORTED = {
     "workspaces.Invitation": "an invitation link belongs to the deployment that sent it (only its hash is kept, "
                              "so it could not be opened elsewhere); after a move, admins invite again",
+    "workspaces.UserPreference": "a person's own page language, not a workspace's: it belongs to no workspace "
+                                 "(the workspace's own language travels with its settings)",
 }
 
 

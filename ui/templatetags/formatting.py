@@ -1,12 +1,17 @@
-"""Numbers as the pages show them: money in the workspace currency, rates, signed changes.
+"""Numbers as the pages show them: money in the workspace currency, counts, rates, signed changes.
 
     {% load formatting %}
-    {{ account.arr|money:workspace.currency }}   {{ row.rate|rate }}   {{ change|signed }}
+    {{ account.arr|money:workspace.currency }}   {{ accounts|number }}   {{ row.rate|rate }}   {{ change|signed }}
+
+Money and counts follow the active language (Japanese: 1,234円; English: ¥1,234) and always group
+thousands. USE_THOUSAND_SEPARATOR stays off (it would put commas into ids in URLs and data
+attributes): use these filters where a person reads a number, never for machine values.
 """
 
 from decimal import Decimal, InvalidOperation
 
 from django import template
+from django.utils import translation
 
 register = template.Library()
 
@@ -26,8 +31,29 @@ def money(value, currency="JPY"):
     currency = (currency or "").upper()
     digits = 0 if currency in ZERO_DECIMALS else 2
     number = f"{amount:,.{digits}f}"
+    if currency == "JPY" and _japanese():
+        return f"-{number[1:]}円" if number.startswith("-") else f"{number}円"
     symbol = SYMBOLS.get(currency)
-    return f"{symbol}{number}" if symbol else f"{number} {currency}".strip()
+    if not symbol:
+        return f"{number} {currency}".strip()
+    return f"-{symbol}{number[1:]}" if number.startswith("-") else f"{symbol}{number}"
+
+
+def _japanese():
+    return (translation.get_language() or "").split("-")[0] == "ja"
+
+
+@register.filter
+def number(value, digits=0):
+    """A count or amount that is not money, thousands grouped: 12345 → 12,345; `|number:1` → 12,345.6."""
+    if value is None or value == "":
+        return "—"
+    try:
+        amount = Decimal(value)
+        digits = int(digits)
+    except (InvalidOperation, TypeError, ValueError):
+        return value
+    return f"{amount:,.{digits}f}"
 
 
 @register.filter
