@@ -35,16 +35,21 @@ migrate: venv
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
-	$(PY) manage.py seed_demo --workspace $(DEMO_WORKSPACE)
+	$(PY) manage.py seed_demo --workspace $(DEMO_WORKSPACE) --url http://$(HOST):$(PORT) $(SEED_FLAGS)
 
 recompute: venv
 	$(PY) manage.py recompute --workspace $(DEMO_WORKSPACE) --history
 
+# demo_logins stops here if PORT is taken (it does not pick another: the address printed by seed_demo
+# and the one you bookmarked stay true); otherwise it prints where to sign in, as the last lines.
 serve: venv
 	@mkdir -p staticfiles  # whitenoise warns when STATIC_ROOT is missing; files come from the finders
+	$(PY) manage.py demo_logins --workspace $(DEMO_WORKSPACE) --host $(HOST) --port $(PORT)
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-## Set everything up from nothing and serve the dashboard on http://127.0.0.1:8000
+## Set everything up from nothing and serve the dashboard on http://$(HOST):$(PORT) (127.0.0.1:8000 unless
+## given, e.g. `make run PORT=8080`); the sign-in lines come last, after the recompute's log
+run: SEED_FLAGS = --no-logins
 run: demo recompute serve
 
 lint: venv
