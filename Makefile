@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_WORKSPACE ?= demo
 
-.PHONY: run test lint venv lock migrate demo recompute serve worker beat bench bench-smoke clean
+.PHONY: run test lint venv lock migrate demo recompute serve screenshots worker beat bench bench-smoke clean
 
 # The virtualenv gets exactly the versions in the lock files, hashes checked; nothing is resolved here.
 $(STAMP): requirements-dev.lock requirements-legacy-sdk.lock
@@ -51,6 +51,11 @@ serve: venv
 ## given, e.g. `make run PORT=8080`); the sign-in lines come last, after the recompute's log
 run: SEED_FLAGS = --no-logins
 run: demo recompute serve
+
+## The README's screenshots (docs/screenshots/ja/*.png) from the demo data, in a temporary database;
+## `make screenshots SCREENSHOT_FLAGS="--language ja --language en"` adds English
+screenshots: venv
+	$(PY) docs/screenshots/make_screenshots.py $(SCREENSHOT_FLAGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .
