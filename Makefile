@@ -40,12 +40,11 @@ demo: migrate
 recompute: venv
 	$(PY) manage.py recompute --workspace $(DEMO_WORKSPACE) --history
 
-# demo_logins stops here if PORT is taken (it does not pick another: the address printed by seed_demo
-# and the one you bookmarked stay true); otherwise it prints where to sign in, as the last lines.
+# serve_demo is runserver that stops at once if PORT is taken (it does not pick another: the address
+# seed_demo printed stays true) and, once listening, prints where to sign in and as whom, last.
 serve: venv
 	@mkdir -p staticfiles  # whitenoise warns when STATIC_ROOT is missing; files come from the finders
-	$(PY) manage.py demo_logins --workspace $(DEMO_WORKSPACE) --host $(HOST) --port $(PORT)
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) manage.py serve_demo --workspace $(DEMO_WORKSPACE) $(HOST):$(PORT)
 
 ## Set everything up from nothing and serve the dashboard on http://$(HOST):$(PORT) (127.0.0.1:8000 unless
 ## given, e.g. `make run PORT=8080`); the sign-in lines come last, after the recompute's log

@@ -108,7 +108,7 @@ class DemoResult:
 
 def sign_in_text(slug, url):
     """Where to sign in to a seeded demo workspace and as whom: the last lines `make run` prints
-    (through `manage.py demo_logins`) and the end of `seed_demo`'s report."""
+    (through `manage.py serve_demo`) and the end of `seed_demo`'s report."""
     logins = [(f"{slug}-{suffix}", role.label) for suffix, _first, _last, role in TEAM]
     others = ", ".join(f"{username} ({role})" for username, role in logins
                        if username not in (f"{slug}-manager1", f"{slug}-csm1"))

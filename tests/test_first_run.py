@@ -1,6 +1,7 @@
 """A fresh deployment's first steps: `create_workspace` makes the first admin; `make run`'s last step
-(`demo_logins`) says where to sign in, or stops if the port is taken."""
+(`serve_demo`) stops at once if the port is taken, or says where to sign in once it listens."""
 
+import io
 import socket
 
 import pytest
@@ -10,6 +11,7 @@ from django.urls import reverse
 
 from coverage.models import CadencePolicy, TouchModel
 from cs_platform.demo import DEMO_PASSWORD, seed_demo
+from cs_platform.management.commands.serve_demo import Command as ServeDemo
 from healthscore.models import Scorecard
 from workspaces.models import AuditEvent, Membership, Role, Workspace
 
@@ -80,21 +82,31 @@ def test_bad_settings_and_weak_or_missing_passwords_are_refused_before_writing(m
     assert not Workspace.objects.filter(slug="kumo").exists()
 
 
-def test_demo_logins_prints_where_to_sign_in_as_whom(capsys):
+def test_serve_demo_prints_where_to_sign_in_as_whom_once_listening():
     seed_demo(slug="demo", accounts=10, seed=1)
-    with socket.socket() as probe:  # a port free now
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    call_command("demo_logins", "--workspace", "demo", "--host", "127.0.0.1", "--port", str(port))
-    out = capsys.readouterr().out
-    assert f"Open http://127.0.0.1:{port}/ and sign in as demo-manager1 / {DEMO_PASSWORD} (manager)" in out
-    assert "demo-csm1" in out and "demo-viewer" in out
+    out = io.StringIO()
+    server = ServeDemo(stdout=out)
+    server.addr, server._raw_ipv6, server.protocol, server.workspace = "127.0.0.1", False, "http", "demo"
+    server.on_bind(8141)  # what runserver calls once its socket listens
+    text = out.getvalue()
+    assert text.index("Starting development server at http://127.0.0.1:8141/") < text.index(
+        f"Open http://127.0.0.1:8141/ and sign in as demo-manager1 / {DEMO_PASSWORD} (manager) "
+        f"or demo-csm1 / {DEMO_PASSWORD} (CSM).")
+    assert text.rstrip().splitlines()[-1].startswith("Other logins, same password: demo-admin")
 
 
-def test_demo_logins_stops_when_the_port_is_taken():
+def test_serve_demo_names_the_address_alone_without_the_demo():
+    out = io.StringIO()
+    server = ServeDemo(stdout=out)
+    server.addr, server._raw_ipv6, server.protocol, server.workspace = "0.0.0.0", False, "http", "demo"
+    server.on_bind(8142)
+    assert out.getvalue().rstrip().endswith("Open http://127.0.0.1:8142/")
+
+
+def test_serve_demo_stops_when_the_port_is_taken():
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen()
         port = server.getsockname()[1]
         with pytest.raises(CommandError, match=f"Port {port} on 127.0.0.1 is already in use.*PORT={port + 1}"):
-            call_command("demo_logins", "--host", "127.0.0.1", "--port", str(port))
+            call_command("serve_demo", "--noreload", f"127.0.0.1:{port}")

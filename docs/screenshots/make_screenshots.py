@@ -26,7 +26,7 @@ OUT = Path(__file__).resolve().parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 WORKSPACE = "demo"
 VIEWPORT = {"width": 1280, "height": 800}
-BROWSER_LOCALES = {"ja": "ja-JP", "en": "en-US"}  # how the browser itself shows dates in inputs
+BROWSER_LOCALES = {"ja": "ja-JP", "en": "en-US"}  # the browser's own locale (Accept-Language, Intl)
 
 # (file name, who signs in, path); {account} and {segment} are filled in from the data.
 PAGES = [

@@ -14,7 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--url", default="http://127.0.0.1:8000",
                             help="Where the server answers, for the printed examples (default http://127.0.0.1:8000)")
         parser.add_argument("--no-logins", action="store_true",
-                            help="Leave out the sign-in lines (`make run` prints them last, with demo_logins)")
+                            help="Leave out the sign-in lines (`make run` prints them last, with serve_demo)")
 
     def handle(self, *args, workspace, accounts, seed, url, no_logins=False, name=None, **options):
         url = url.rstrip("/")
