@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_WORKSPACE ?= demo
 
-.PHONY: run test lint venv lock migrate demo recompute serve worker beat bench bench-smoke clean
+.PHONY: run test lint venv lock migrate demo recompute serve screenshots worker beat bench bench-smoke clean
 
 # The virtualenv gets exactly the versions in the lock files, hashes checked; nothing is resolved here.
 $(STAMP): requirements-dev.lock requirements-legacy-sdk.lock
@@ -35,17 +35,26 @@ migrate: venv
 	$(PY) manage.py migrate --noinput
 
 demo: migrate
-	$(PY) manage.py seed_demo --workspace $(DEMO_WORKSPACE)
+	$(PY) manage.py seed_demo --workspace $(DEMO_WORKSPACE) --url http://$(HOST):$(PORT) $(SEED_FLAGS)
 
 recompute: venv
 	$(PY) manage.py recompute --workspace $(DEMO_WORKSPACE) --history
 
+# serve_demo is runserver that stops at once if PORT is taken (it does not pick another: the address
+# seed_demo printed stays true) and, once listening, prints where to sign in and as whom, last.
 serve: venv
 	@mkdir -p staticfiles  # whitenoise warns when STATIC_ROOT is missing; files come from the finders
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) manage.py serve_demo --workspace $(DEMO_WORKSPACE) $(HOST):$(PORT)
 
-## Set everything up from nothing and serve the dashboard on http://127.0.0.1:8000
+## Set everything up from nothing and serve the dashboard on http://$(HOST):$(PORT) (127.0.0.1:8000 unless
+## given, e.g. `make run PORT=8080`); the sign-in lines come last, after the recompute's log
+run: SEED_FLAGS = --no-logins
 run: demo recompute serve
+
+## The README's screenshots (docs/screenshots/ja/*.png) from the demo data, in a temporary database;
+## `make screenshots SCREENSHOT_FLAGS="--language ja --language en"` adds English
+screenshots: venv
+	$(PY) docs/screenshots/make_screenshots.py $(SCREENSHOT_FLAGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -106,6 +106,19 @@ class DemoResult:
     events: int
 
 
+def sign_in_text(slug, url):
+    """Where to sign in to a seeded demo workspace and as whom: the last lines `make run` prints
+    (through `manage.py serve_demo`) and the end of `seed_demo`'s report."""
+    logins = [(f"{slug}-{suffix}", role.label) for suffix, _first, _last, role in TEAM]
+    others = ", ".join(f"{username} ({role})" for username, role in logins
+                       if username not in (f"{slug}-manager1", f"{slug}-csm1"))
+    return (
+        f"Open {url}/ and sign in as {slug}-manager1 / {DEMO_PASSWORD} (manager) "
+        f"or {slug}-csm1 / {DEMO_PASSWORD} (CSM).\n"
+        f"Other logins, same password: {others}."
+    )
+
+
 def _weighted(rng, pairs):
     total = sum(w for _, w in pairs)
     pick = rng.uniform(0, total)

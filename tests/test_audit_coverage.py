@@ -467,6 +467,8 @@ SYSTEM_WRITERS = {
     # naming the command; tests/test_portability_archive.py checks them.
     "command:export_workspace": (None, None),
     "command:import_workspace": (None, None),
+    # The first admin is added by member.added naming the command; tests/test_first_run.py checks it.
+    "command:create_workspace": (None, None),
     "tracking:batch": (lambda w, c: track_batch(w, c), lambda w: by_system("tracking API")),
 }
 # Writers that only derive, set aside or keep books (no event required; all they change must be so).
@@ -476,6 +478,7 @@ UNAUDITED_WRITERS = {
     "task:imports.tasks.sweep_queued_imports": "sends again the import jobs a broker outage left queued (the jobs "
                                                "audit their own writes, as the member who started them)",
     "command:seed_demo": "generates the demo workspace from scratch (its history restarts with it)",
+    "command:serve_demo": "the development server of `make run`: writes nothing itself (its pages audit theirs)",
 }
 
 

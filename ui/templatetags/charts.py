@@ -23,6 +23,11 @@ def _fmt(value):
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
+def _svg_open(height, description):
+    """The chart's root: an image whose text alternative is its data in words (screen readers, axe)."""
+    return f'<svg viewBox="0 0 {WIDTH} {height}" role="img" aria-label="{escape(description)}">'
+
+
 @register.simple_tag
 def line_chart(series, labels=None, markers=None, y_min=None, y_max=None, height=180, unit=""):
     values = [v for s in series for v in s["points"] if v is not None]
@@ -42,7 +47,13 @@ def line_chart(series, labels=None, markers=None, y_min=None, y_max=None, height
     def y(v):
         return PAD_TOP + plot_h * (1 - (v - low) / (high - low))
 
-    parts = [f'<svg viewBox="0 0 {WIDTH} {height}" role="img">']
+    span = f" ({labels[0]} – {labels[-1]})" if labels else ""
+    description = "; ".join(
+        f"{s.get('name', '')}: {_fmt(last)}{unit}{span}" if s.get("name") else f"{_fmt(last)}{unit}{span}"
+        for s in series
+        for last in [next((v for v in reversed(s["points"]) if v is not None), None)] if last is not None
+    )
+    parts = [_svg_open(height, description)]
     for tick in (low, (low + high) / 2, high):
         parts.append(
             f'<line class="axis" x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{y(tick):.1f}" y2="{y(tick):.1f}"/>'
@@ -89,7 +100,7 @@ def bar_chart(bars, height=160, unit="", y_max=None):
     plot_w = WIDTH - PAD_LEFT - PAD_RIGHT
     plot_h = height - PAD_TOP - PAD_BOTTOM
     slot = plot_w / len(bars)
-    parts = [f'<svg viewBox="0 0 {WIDTH} {height}" role="img">']
+    parts = [_svg_open(height, ", ".join(f"{b['label']}: {_fmt(b['value'] or 0)}{unit}" for b in bars))]
     for i, bar in enumerate(bars):
         value = bar["value"] or 0
         h = plot_h * value / high
