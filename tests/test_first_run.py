@@ -31,11 +31,12 @@ def admin_password(monkeypatch):
 
 
 def test_create_workspace_makes_a_provisioned_workspace_whose_admin_signs_in(admin_password, client, capsys):
-    create("--time-zone", "Europe/Berlin", "--currency", "EUR")
+    create("--time-zone", "Europe/Berlin", "--currency", "EUR", "--language", "en")
     assert "kumo-admin is its admin" in capsys.readouterr().out
 
     workspace = Workspace.objects.get(slug="kumo")
-    assert (workspace.name, workspace.time_zone, workspace.currency) == ("Kumo CS", "Europe/Berlin", "EUR")
+    assert (workspace.name, workspace.time_zone, workspace.currency, workspace.language) == (
+        "Kumo CS", "Europe/Berlin", "EUR", "en")
     assert TouchModel.objects.for_workspace(workspace).count() == 1  # every capability's defaults
     assert CadencePolicy.objects.for_workspace(workspace).exists()
     assert Scorecard.objects.for_workspace(workspace).exists()

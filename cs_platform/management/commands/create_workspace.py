@@ -2,6 +2,7 @@ import getpass
 import os
 import sys
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -29,8 +30,11 @@ class Command(BaseCommand):
         parser.add_argument("--admin-email", required=True, help="E-mail address of the first admin")
         parser.add_argument("--time-zone", default="Asia/Tokyo", help="IANA time zone (default Asia/Tokyo)")
         parser.add_argument("--currency", default="JPY", help="ISO 4217 currency code (default JPY)")
+        parser.add_argument("--language", default=settings.LANGUAGE_CODE, choices=[code for code, _ in settings.LANGUAGES],
+                            help="Language of the names the workspace's defaults are written in "
+                                 "(default: LANGUAGE_CODE)")
 
-    def handle(self, *args, name, slug, admin_username, admin_email, time_zone, currency, **options):
+    def handle(self, *args, name, slug, admin_username, admin_email, time_zone, currency, language, **options):
         # Everything that can be refused is checked before anything is written or a password asked.
         if Workspace.objects.filter(slug=slug).exists():
             raise CommandError(f"A workspace with slug {slug!r} already exists; choose another --slug.")
@@ -45,7 +49,8 @@ class Command(BaseCommand):
             validate_email(admin_email)
         except ValidationError as error:
             raise CommandError(f"--admin-email: {admin_email!r} is not an e-mail address.") from error
-        workspace_fields = {"name": name, "slug": slug, "time_zone": time_zone, "currency": currency}
+        workspace_fields = {"name": name, "slug": slug, "time_zone": time_zone, "currency": currency,
+                            "language": language}
         try:
             Workspace(**workspace_fields).full_clean()
         except ValidationError as error:
