@@ -6,6 +6,7 @@ the door a write came in by.
 """
 
 from django.db import connection, transaction
+from django.utils.translation import pgettext_lazy
 
 from workspaces.audit import record_audit
 from workspaces.policy import authorize
@@ -26,11 +27,11 @@ from .writes import (
 
 DEFAULT_STAGES = [
     # name, target share of accounts (%)
-    ("Onboarding", 15),
-    ("Adoption", 25),
-    ("Established", 35),
-    ("Expansion", 15),
-    ("Renewal", 10),
+    (pgettext_lazy("lifecycle stage", "Onboarding"), 15),
+    (pgettext_lazy("lifecycle stage", "Adoption"), 25),
+    (pgettext_lazy("lifecycle stage", "Established"), 35),
+    (pgettext_lazy("lifecycle stage", "Expansion"), 15),
+    (pgettext_lazy("lifecycle stage", "Renewal"), 10),
 ]
 
 
@@ -39,7 +40,8 @@ def ensure_defaults(*, workspace):
     if LifecycleStage.objects.for_workspace(workspace).exists():
         return
     LifecycleStage.objects.bulk_create(
-        LifecycleStage(workspace=workspace, name=name, position=i, target_share=share)
+        # Stored in the language active here (provisioning: the deployment's), renamed freely afterwards.
+        LifecycleStage(workspace=workspace, name=str(name), position=i, target_share=share)
         for i, (name, share) in enumerate(DEFAULT_STAGES)
     )
 
