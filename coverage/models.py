@@ -135,6 +135,11 @@ class CadencePolicy(WorkspaceOwned):
     def __str__(self):
         return self.name
 
+    def channel_labels(self):
+        """The qualifying channels as people read them ("Phone", translated), not their codes."""
+        labels = dict(Channel.choices)
+        return [labels.get(code, code) for code in self.channels]
+
 
 class CadenceRule(WorkspaceOwned):
     """An extra rule of a policy, e.g. "a meeting with a decision maker every 180 days".

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Max, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import MEETING_CHANNELS, ONE_TO_MANY_CHANNELS, Account, Channel, ContactRole, TouchTier
 from workspaces.audit import record_audit
@@ -27,15 +28,15 @@ BATCH = 2000
 # The defaults from the field reports: high touch every 30 days, low touch every 90, tech touch
 # every 180 days where one-to-many programmes (webinars, newsletters, in-app messages) count too.
 DEFAULT_POLICIES = [
-    (TouchTier.HIGH, "High touch: every 30 days", 30, ONE_TO_ONE_CHANNELS),
-    (TouchTier.LOW, "Low touch: every 90 days", 90, ONE_TO_ONE_CHANNELS),
-    (TouchTier.TECH, "Tech touch: every 180 days", 180, list(Channel.values)),
+    (TouchTier.HIGH, gettext_lazy("High touch: every 30 days"), 30, ONE_TO_ONE_CHANNELS),
+    (TouchTier.LOW, gettext_lazy("Low touch: every 90 days"), 90, ONE_TO_ONE_CHANNELS),
+    (TouchTier.TECH, gettext_lazy("Tech touch: every 180 days"), 180, list(Channel.values)),
 ]
 # Suggested extra rules a manager can add with one click on the settings page.
 SUGGESTED_RULES = [
-    {"name": "Decision-maker meeting", "channels": list(MEETING_CHANNELS),
+    {"name": gettext_lazy("Decision-maker meeting"), "channels": list(MEETING_CHANNELS),
      "contact_role": ContactRole.DECISION_MAKER, "max_gap_days": 180},
-    {"name": "Phone follow-up", "channels": [Channel.PHONE], "contact_role": "", "max_gap_days": 90},
+    {"name": gettext_lazy("Phone follow-up"), "channels": [Channel.PHONE], "contact_role": "", "max_gap_days": 90},
 ]
 
 
@@ -55,7 +56,7 @@ def ensure_defaults(*, workspace):
     TouchModel.objects.for_workspace(workspace).get_or_create(workspace=workspace)
     existing = set(CadencePolicy.objects.for_workspace(workspace).exclude(tier="").values_list("tier", flat=True))
     missing = [
-        CadencePolicy(workspace=workspace, tier=tier, name=name, max_gap_days=days, channels=list(channels))
+        CadencePolicy(workspace=workspace, tier=tier, name=str(name), max_gap_days=days, channels=list(channels))
         for tier, name, days, channels in DEFAULT_POLICIES
         if tier not in existing
     ]
