@@ -59,11 +59,12 @@ def _steps(direction, *steps, below=0):
 
 
 def default_definition():
+    """The field's scorecard; its group labels in the active language (provisioning: the deployment's)."""
     return {
         "bands": {"red": 40, "green": 70},
         "min_available_weight": 0.5,
         "groups": [
-            {"key": "usage", "label": "Usage", "weight": 50, "measures": [
+            {"key": "usage", "label": _("Usage"), "weight": 50, "measures": [
                 {"key": "seat_utilisation", "kind": "active_users_per_seat", "weight": 25, "params": {},
                  "rule": _linear(0, 0.8)},
                 {"key": "days_active", "kind": "days_active_30", "weight": 20, "params": {},
@@ -75,7 +76,7 @@ def default_definition():
                 {"key": "last_activity", "kind": "days_since_last_activity", "weight": 20, "params": {},
                  "rule": _steps("lower", (3, 100), (7, 80), (14, 50), (30, 20))},
             ]},
-            {"key": "relationship", "label": "Relationship", "weight": 35, "measures": [
+            {"key": "relationship", "label": _("Relationship"), "weight": 35, "measures": [
                 {"key": "last_touch", "kind": "days_since_last_touch", "weight": 30,
                  "params": {"include_one_to_many": False}, "rule": _linear(120, 14)},
                 {"key": "key_person", "kind": "key_person_reached_90", "weight": 20, "params": {},
@@ -84,7 +85,7 @@ def default_definition():
                  "rule": _steps("higher", (1, 100))},
                 {"key": "sentiment", "kind": "csm_sentiment", "weight": 20, "params": {}, "rule": _linear(1, 5)},
             ]},
-            {"key": "commercial", "label": "Commercial", "weight": 15, "measures": [
+            {"key": "commercial", "label": _("Commercial"), "weight": 15, "measures": [
                 {"key": "renewal", "kind": "days_to_renewal", "weight": 100, "params": {},
                  "rule": _steps("higher", (0, 30), (31, 60), (91, 100))},
             ]},
