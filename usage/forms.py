@@ -15,7 +15,7 @@ class IngestSettingsForm(forms.Form):
     )
     trait_mapping = forms.CharField(
         label=_("Group trait → account field"), widget=forms.Textarea(attrs={"rows": 6}), required=False,
-        help_text=_("One “trait = field” per line. Fields: %(fields)s.") % {"fields": ", ".join(MAPPABLE_ACCOUNT_FIELDS)},
+        help_text=_("One “trait = field” per line; the fields: %(fields)s.") % {"fields": ", ".join(MAPPABLE_ACCOUNT_FIELDS)},
     )
     numeric_traits_to_attributes = forms.BooleanField(
         label=_("Keep other numeric group traits as account attributes"), required=False,
