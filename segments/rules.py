@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import Account, AccountStatus, HealthBand, LifecycleStage, Tag, TouchTier
 from workspaces.errors import DomainError
@@ -33,16 +34,16 @@ TAG_OPS = ["any", "all", "none"]
 
 # field: (kind, operators, label). The editor in static/js/segment_editor.js reads this via the page.
 FIELDS = {
-    "arr": ("number", NUMBER_OPS, "ARR"),
-    "seats": ("number", NULLABLE_NUMBER_OPS, "Seats"),
-    "active_users": ("number", NUMBER_OPS, "Active users (30 days)"),
-    "tenure_months": ("number", NULLABLE_NUMBER_OPS, "Tenure (months)"),
-    "stage": ("stage", NULLABLE_CHOICE_OPS, "Lifecycle stage"),
-    "status": ("status", CHOICE_OPS, "Status"),
-    "tags": ("tag", TAG_OPS, "Tags"),
-    "owner": ("owner", NULLABLE_CHOICE_OPS, "Owner"),
-    "health_band": ("health_band", NULLABLE_CHOICE_OPS, "Health band"),
-    "touch_tier": ("tier", NULLABLE_CHOICE_OPS, "Touch tier"),
+    "arr": ("number", NUMBER_OPS, gettext_noop("ARR")),
+    "seats": ("number", NULLABLE_NUMBER_OPS, gettext_noop("Seats")),
+    "active_users": ("number", NUMBER_OPS, gettext_noop("Active users (30 days)")),
+    "tenure_months": ("number", NULLABLE_NUMBER_OPS, gettext_noop("Tenure (months)")),
+    "stage": ("stage", NULLABLE_CHOICE_OPS, gettext_noop("Lifecycle stage")),
+    "status": ("status", CHOICE_OPS, gettext_noop("Status")),
+    "tags": ("tag", TAG_OPS, gettext_noop("Tags")),
+    "owner": ("owner", NULLABLE_CHOICE_OPS, gettext_noop("Owner")),
+    "health_band": ("health_band", NULLABLE_CHOICE_OPS, gettext_noop("Health band")),
+    "touch_tier": ("tier", NULLABLE_CHOICE_OPS, gettext_noop("Touch tier")),
 }
 
 NUMBER_COLUMNS = {"arr": "arr", "seats": "licensed_seats", "active_users": "active_users_30d"}
