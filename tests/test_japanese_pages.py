@@ -396,6 +396,16 @@ def test_signed_out_pages_and_not_found_are_japanese(nihon, client):
     assert not found, report(found)
 
 
+def test_the_server_error_page_is_japanese(rf):
+    from django.utils import translation
+    from django.views.defaults import server_error
+
+    with translation.override("ja"):
+        html = server_error(rf.get("/")).content.decode()
+    assert english_words(html) == []
+    assert "エラー" in html
+
+
 def test_the_check_finds_english_and_passes_data_and_code():
     html = ('<p>取引先 <b>Next</b> SF-100001</p><input placeholder="Search"><script>var Hidden = 1;</script>'
             '<select><option>Active</option></select><span title="Green">ARR</span><pre>analytics.track()</pre>'
