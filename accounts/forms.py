@@ -37,7 +37,7 @@ class AccountForm(forms.ModelForm):
     """Create/edit an account. A CSM's owner field is fixed to themselves (they cannot reassign)."""
 
     tags = forms.CharField(
-        label=_("Tags"), required=False, help_text=_("Comma-separated, e.g. enterprise, pilot."),
+        label=_("Tags"), required=False, help_text=_("Comma-separated tags, e.g. enterprise, pilot."),
     )
     attributes = forms.JSONField(
         label=_("Custom attributes"), required=False,

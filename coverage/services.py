@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Max, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from accounts.models import MEETING_CHANNELS, ONE_TO_MANY_CHANNELS, Account, Channel, ContactRole, TouchTier
 from workspaces.audit import record_audit
@@ -36,9 +36,9 @@ DEFAULT_POLICIES = [
 ]
 # Suggested extra rules a manager can add with one click on the settings page.
 SUGGESTED_RULES = [
-    {"name": "Decision-maker meeting", "channels": list(MEETING_CHANNELS),
+    {"name": gettext_lazy("Decision-maker meeting"), "channels": list(MEETING_CHANNELS),
      "contact_role": ContactRole.DECISION_MAKER, "max_gap_days": 180},
-    {"name": "Phone follow-up", "channels": [Channel.PHONE], "contact_role": "", "max_gap_days": 90},
+    {"name": gettext_lazy("Phone follow-up"), "channels": [Channel.PHONE], "contact_role": "", "max_gap_days": 90},
 ]
 
 

@@ -7,9 +7,12 @@ shared spreadsheet writer (ui), and only the composition floor may use both.
 """
 
 from django import forms
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.http import Http404, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import ListView
 
@@ -19,6 +22,64 @@ from workspaces.pages import WorkspaceMixin
 from workspaces.selectors import audit_export_table, audit_log, readable_changes
 
 EXPORT_FORMATS = ("csv", "xlsx")
+
+# The page names what the log stores as codes (object types, field names, the platform's own actors,
+# the night's steps) in the reader's language; the download and the API keep the codes.
+OBJECT_TYPES = {
+    "account": gettext_lazy("Account"), "apitoken": gettext_lazy("API token"), "cadencepolicy": gettext_lazy(
+        "Cadence policy"), "contact": gettext_lazy("Contact"), "contract": gettext_lazy("Contract"),
+    "healthalert": gettext_lazy("Health alert"), "healthsettings": gettext_lazy("Health settings"),
+    "importjob": gettext_lazy("Import"), "importmapping": gettext_lazy("Saved column mapping"),
+    "ingestsettings": gettext_lazy("Usage data settings"), "invitation": gettext_lazy("Invitation"),
+    "lifecyclestage": gettext_lazy("Lifecycle stage"), "membership": gettext_lazy("Member"),
+    "scorecard": gettext_lazy("Scorecard"), "segment": gettext_lazy("Segment"),
+    "sentimentrating": gettext_lazy("Sentiment rating"), "tag": gettext_lazy("Tag"),
+    "tierpin": gettext_lazy("Pinned tier"), "touchmodel": gettext_lazy("Touch model"),
+    "touchpoint": gettext_lazy("Touchpoint"), "workspace": gettext_lazy("Workspace"), "writekey": gettext_lazy("Write key"),
+}
+SYSTEM_ACTORS = {"nightly": gettext_lazy("nightly run"), "demo": gettext_lazy("demo data"),
+                 "system": gettext_lazy("platform rules"), "tracking API": gettext_lazy("tracking API")}
+# Keys of changes that are not a model's fields: what the night's run records.
+OTHER_FIELDS = {"day": gettext_lazy("Day"), "steps": gettext_lazy("Steps")}
+NIGHTLY_STEPS = {"usage": gettext_lazy("usage data"), "tiers": gettext_lazy("touch tiers"),
+                 "segments": gettext_lazy("segments"), "coverage": gettext_lazy("coverage"),
+                 "health": gettext_lazy("health scores")}
+
+
+def _models_by_name():
+    return {model._meta.model_name: model for model in apps.get_models()}
+
+
+def object_type_label(object_type):
+    return str(OBJECT_TYPES.get(object_type, object_type))
+
+
+def who(event):
+    """The actor as the page shows it: a member's name, or the platform's own actor by its label."""
+    if event.system_actor:
+        return _("system: %(name)s") % {"name": SYSTEM_ACTORS.get(event.system_actor, event.system_actor)}
+    return event.actor_label
+
+
+def readable_lines(event, models):
+    """readable_changes, with a field's verbose name and a choice's label instead of their codes."""
+    model = models.get(event.object_type)
+    lines = []
+    for field, before, after in readable_changes(event.changes):
+        label, choices = OTHER_FIELDS.get(field, field), {}
+        if model is not None and field:
+            try:
+                model_field = model._meta.get_field(field)
+            except FieldDoesNotExist:
+                pass
+            else:
+                label = getattr(model_field, "verbose_name", field)
+                choices = {str(k): v for k, v in (getattr(model_field, "flatchoices", None) or [])}
+        if field == "steps" and event.action == "nightly.run":
+            after = ", ".join(str(NIGHTLY_STEPS.get(step, step)) for step in after.split(", "))
+        lines.append((str(label), choices.get(before, before) if before is not None else None,
+                      choices.get(after, after)))
+    return lines
 
 
 class AuditLogMixin(WorkspaceMixin):
@@ -52,8 +113,11 @@ class AuditLogView(AuditLogMixin, ListView):
         form = self.get_filterset().form
         self.dress_form(form)
         events = context["events"]
+        models = _models_by_name()
         for event in events:
-            event.lines = readable_changes(event.changes)
+            event.lines = readable_lines(event, models)
+            event.object_type_label = object_type_label(event.object_type)
+            event.who = who(event)
         oldest_first = self.request.GET.get("ordering") == "at"
         filter_keys = [k for k in form.fields if k != "ordering" and self.request.GET.get(k)]
         context.update(
@@ -73,7 +137,8 @@ class AuditLogView(AuditLogMixin, ListView):
             current = self.request.GET.get(name)
             if current and current not in values:
                 values.append(current)
-            form.fields[name].widget = forms.Select(choices=[("", _("Any"))] + [(v, v) for v in values])
+            labels = object_type_label if name == "object_type" else str
+            form.fields[name].widget = forms.Select(choices=[("", _("Any"))] + [(v, labels(v)) for v in values])
         form.fields["actor"].label_from_instance = lambda member: member.display_name
         form.fields["actor"].empty_label = _("Anyone")
         form.fields["actor_kind"].empty_label = _("Anyone")

@@ -59,6 +59,7 @@ def _steps(direction, *steps, below=0):
 
 
 def default_definition():
+    """The field's scorecard; its group labels in the active language (provisioning: the deployment's)."""
     return {
         "bands": {"red": 40, "green": 70},
         "min_available_weight": 0.5,

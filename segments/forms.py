@@ -20,7 +20,9 @@ class SegmentForm(forms.Form):
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
-            raise forms.ValidationError(_("This is not valid JSON: %(error)s") % {"error": exc.msg}) from exc
+            # Where, not Python's English reason ("Expecting property name enclosed in double quotes").
+            raise forms.ValidationError(_("This is not valid JSON (line %(line)s, column %(column)s).")
+                                        % {"line": exc.lineno, "column": exc.colno}) from exc
 
     @staticmethod
     def initial_for(segment):

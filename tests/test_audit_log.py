@@ -135,9 +135,9 @@ def test_bad_filters_on_the_page_show_the_error_and_no_rows(login, manager, log)
 def test_the_page_shows_who_what_and_the_changes_readably(login, manager, log):
     html = login(manager).get("/workspace/audit/").content.decode()
     assert "Kenji Test (API token “CRM sync”)" in html
-    assert "system: nightly" in html
+    assert "system: nightly run" in html  # the platform's own actors and choices by their labels, not codes
     assert "<del>Growth</del> → <ins>Enterprise</ins>" in html
-    assert "<del>csm</del> → <ins>manager</ins>" in html
+    assert "<del>CSM</del> → <ins>Manager</ins>" in html
     assert "=HYPERLINK(&quot;http://x.example&quot;,&quot;Sakura&quot;)" in html  # escaped, as text
     assert "Sakura Secret B" not in html
 

@@ -36,7 +36,7 @@ def test_editor_shows_which_condition_is_wrong(login, manager, ws):
     assert response.status_code == 400
     assert "rules.conditions[1] (tenure_months gte): the value must be a number" in response.content.decode()
     not_json = login(manager).post(reverse("segments:create"), {"name": "Bad", "rules": "{arr > 1"})
-    assert not_json.status_code == 400 and "not valid JSON" in not_json.content.decode()
+    assert not_json.status_code == 400 and "not valid JSON (line 1, column 2)" in not_json.content.decode()
     assert not Segment.all_workspaces.filter(workspace=ws).exists()
 
 

@@ -1,4 +1,6 @@
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import MAPPABLE_ACCOUNT_FIELDS
@@ -8,6 +10,10 @@ class WriteKeyForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100, help_text=_("e.g. the app that sends events"))
 
 
+def _trait_mapping_help():
+    return gettext("One “trait = field” per line; the fields: %(fields)s.") % {"fields": ", ".join(MAPPABLE_ACCOUNT_FIELDS)}
+
+
 class IngestSettingsForm(forms.Form):
     create_unknown_accounts = forms.BooleanField(
         label=_("Group calls create accounts we don't know yet"), required=False,
@@ -15,7 +21,8 @@ class IngestSettingsForm(forms.Form):
     )
     trait_mapping = forms.CharField(
         label=_("Group trait → account field"), widget=forms.Textarea(attrs={"rows": 6}), required=False,
-        help_text=_("One “trait = field” per line. Fields: %(fields)s.") % {"fields": ", ".join(MAPPABLE_ACCOUNT_FIELDS)},
+        # Lazy as a whole: "%" on a lazy string translates it once, when this module is imported.
+        help_text=lazy(_trait_mapping_help, str)(),
     )
     numeric_traits_to_attributes = forms.BooleanField(
         label=_("Keep other numeric group traits as account attributes"), required=False,

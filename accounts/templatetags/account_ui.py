@@ -18,9 +18,8 @@ def health_badge(account):
     if account.health_score is None:
         return format_html('<span class="muted">{}</span>', "—")
     band = re.sub(r"[^a-z0-9-]", "", (account.health_band or "na").lower()) or "na"
-    return format_html(
-        '<span class="badge band-{}" title="{}">{}</span>', band, account.health_band or "", f"{account.health_score:.0f}"
-    )
+    label = account.get_health_band_display() if account.health_band else ""  # "Green", translated
+    return format_html('<span class="badge band-{}" title="{}">{}</span>', band, label, f"{account.health_score:.0f}")
 
 
 @register.filter

@@ -28,7 +28,7 @@ def parse_trait_mapping(text):
         trait, sep, field = (part.strip() for part in line.partition("="))
         if not sep or not trait or field not in MAPPABLE_ACCOUNT_FIELDS:
             raise DomainError(
-                _("Line %(n)d: write “trait = field”, with field one of %(fields)s.")
+                _("Line %(n)d: write “trait = field”, the field one of %(fields)s.")
                 % {"n": number, "fields": ", ".join(MAPPABLE_ACCOUNT_FIELDS)},
                 field="trait_mapping",
             )
