@@ -60,6 +60,9 @@ ALLOWED = {
     "Segment", "RudderStack", "Salesforce", "HubSpot", "Excel", "REST", "Python", "JavaScript", "curl",
     # The tracking API's calls (Segment's spec), named in code on the usage settings page.
     "track", "identify", "group",
+    # The language switcher names each language in itself, so that someone who cannot read the
+    # current one still finds their own.
+    "English",
 }
 
 # Proper names written as phrases: the product's own name.
@@ -75,7 +78,8 @@ NOT_PAGES = {
     "workspaces:member_reactivate", "workspaces:member_unlock", "workspaces:token_revoke",
     "audit_log_export", "imports:export",  # file downloads
     "imports:progress",  # JSON for the progress bar
-    "set_language",  # Django's, POST only
+    "set_language", "workspaces:language",  # POST only: the language switchers
+    "favicon",  # a redirect to the icon
     "login", "workspaces:join",  # signed out: test_signed_out_pages_and_not_found_are_japanese
 }
 # The API and its documentation (third-party viewers), the usage tracking endpoints (scripts), and
@@ -241,7 +245,9 @@ def pages(ws):
     scorecard = Scorecard.objects.for_workspace(ws).first()
     checked, waiting = ImportJob.objects.for_workspace(ws).order_by("pk")
     return {
-        "home": [reverse("home")],
+        "home": [reverse("home"), reverse("home") + "?period=month"],
+        "my_book": [reverse("my_book"), reverse("my_book") + "?owner=none"],
+        "workspaces:profile": [reverse("workspaces:profile")],
         "audit_log": [reverse("audit_log")],
         "accounts:list": [reverse("accounts:list"), reverse("accounts:list") + "?status=churned",
                           reverse("accounts:list") + "?q=該当なし"],

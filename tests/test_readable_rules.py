@@ -63,12 +63,11 @@ def test_stages_and_owners_are_named_and_a_deleted_one_says_so(ws, csm):
 
 
 def test_the_sentence_is_built_from_translated_pieces():
-    # The Japanese joining words ("かつ", "のいずれか") come from tests' ja catalogue once the integrator
-    # compiles it; the labels already in the catalogue are checked here, the rest by structure.
+    # Every piece, joining words included, comes from the Japanese catalogue; money reads 円 in Japanese.
     with translation.override("ja"):
         sentence = rules_sentence(RULES, names=YEN)
         tree = describe_rules(RULES, names=YEN)
-    assert "タッチモデル" in sentence and "ハイタッチ" in sentence and "¥1,000,000" in sentence
+    assert sentence == "ARR ≥ 1,000,000円 かつ タッチモデルがハイタッチ かつ (タグ“enterprise”が付いている または ID数が11〜20)"
     assert "Touch tier" not in sentence and "High touch" not in sentence
     assert sentence.count("(") == 1 and "ID数" in sentence
     assert [list(item) for item in tree["items"]] == [["text"], ["text"], ["group"]]
