@@ -148,12 +148,15 @@ def test_a_fresh_browser_sees_the_sign_in_page_in_the_deployment_language(client
 
 
 def test_a_saved_language_wins_over_the_browser(login, csm):
-    client = login(csm)
     prefer(csm, "ja")
+    client = login(csm)
     response = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
     assert page_language(response) == "ja"
     assert response["Content-Language"] == "ja"
+    # Saved elsewhere (another device): this session reads it at its next sign-in.
     prefer(csm, "en")
+    assert page_language(client.get("/", HTTP_ACCEPT_LANGUAGE="ja")) == "ja"
+    client = login(csm)
     assert page_language(client.get("/", HTTP_ACCEPT_LANGUAGE="ja")) == "en"
 
 
@@ -161,8 +164,8 @@ def test_a_saved_language_is_the_users_in_every_workspace(login, csm, other_ws):
     from .factories import MembershipFactory
 
     MembershipFactory(workspace=other_ws, user=csm.user)
-    client = login(csm)
     prefer(csm, "ja")
+    client = login(csm)
     client.post(reverse("workspaces:switch"), {"workspace": other_ws.pk})
     assert page_language(client.get("/", HTTP_ACCEPT_LANGUAGE="en")) == "ja"
 

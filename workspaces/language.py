@@ -23,9 +23,38 @@ def saved_language(user):
     return language if language in dict(settings.LANGUAGES) else ""
 
 
-def activate_saved_language(request, user):
-    """Answer this request in the user's saved language, if they saved one."""
-    language = saved_language(user)
+# The saved language, kept in the session once read: a page costs no query for it. A choice made in
+# this session updates it (remember_in_session); one made on another device applies here at the next
+# sign-in.
+SESSION_KEY = "_saved_language"
+
+
+def session_language(request):
+    """The signed-in user's saved language, read once per session."""
+    if not request.user.is_authenticated:
+        return ""
+    if SESSION_KEY not in request.session:
+        request.session[SESSION_KEY] = saved_language(request.user)
+    return request.session[SESSION_KEY]
+
+
+def remember_in_session(request, language):
+    request.session[SESSION_KEY] = language
+
+
+def read_at_sign_in(sender, request, user, **kwargs):
+    """user_logged_in: read the saved language as the session starts (also when the same person
+    signs in again without signing out, which keeps the session's data)."""
+    if request is not None and hasattr(request, "session"):
+        # Read from the table, not a preference the user object may have cached earlier.
+        language = UserPreference.objects.filter(user=user).values_list("language", flat=True).first() or ""
+        remember_in_session(request, language if language in dict(settings.LANGUAGES) else "")
+
+
+def activate_saved_language(request, user=None):
+    """Answer this request in the user's saved language, if they saved one: `user` for a request
+    authenticated by token, else the session's."""
+    language = saved_language(user) if user is not None else session_language(request)
     if language:
         translation.activate(language)
         request.LANGUAGE_CODE = language

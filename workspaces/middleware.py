@@ -30,7 +30,7 @@ class UserLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        language = activate_saved_language(request, request.user)
+        language = activate_saved_language(request)
         response = self.get_response(request)
         cookie = settings.LANGUAGE_COOKIE_NAME
         if language and request.COOKIES.get(cookie) != language and cookie not in response.cookies:

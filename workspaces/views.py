@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from . import services
 from .errors import DomainError
 from .forms import InvitationSignUpForm, InviteForm, ProfileForm, RoleForm, TokenForm
-from .language import remember_language, saved_language
+from .language import remember_in_session, remember_language, saved_language
 from .middleware import SESSION_KEY
 from .models import ApiToken, Invitation, Membership, Role
 from .pages import WorkspaceMixin, show_on_form
@@ -58,6 +58,7 @@ def set_language(request):
     known = language == "" or language in dict(settings.LANGUAGES)
     if known and request.user.is_authenticated:
         services.set_user_language(user=request.user, language=language)
+        remember_in_session(request, language)
     target = request.POST.get("next") or request.headers.get("referer") or ""
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                            require_https=request.is_secure()):
@@ -82,6 +83,7 @@ class ProfileView(LoginRequiredMixin, View):
             return self.render_page(form, status=400)
         language = form.cleaned_data["language"]
         services.set_user_language(user=request.user, language=language)
+        remember_in_session(request, language)
         _activate(request, language)
         messages.success(request, _("Your profile is saved."))
         return remember_language(redirect("workspaces:profile"), language)
