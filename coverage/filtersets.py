@@ -23,7 +23,10 @@ class SegmentChoiceFilter(django_filters.ModelChoiceFilter):
 
 class CoverageSnapshotFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
-    owner = django_filters.ModelChoiceFilter(queryset=workspace_members, label=_("CSM"))
+    # As every per-CSM picker: all (no value), the accounts nobody owns (`none`, as workspaces.owners
+    # spells it), or one member.
+    owner = django_filters.ModelChoiceFilter(queryset=workspace_members, label=_("CSM"), empty_label=_("All"),
+                                             null_label=_("Unassigned"), null_value="none")
     unowned = django_filters.BooleanFilter(field_name="owner", lookup_expr="isnull", label=_("No owner"))
     tier = django_filters.ChoiceFilter(choices=TouchTier.choices, label=_("Tier"))
     segment = SegmentChoiceFilter(queryset=workspace_segments, method="in_segment", label=_("Segment"))

@@ -89,6 +89,22 @@ def test_the_matrix_of_one_csm_counts_only_their_book(ws, segmented, login, api_
     assert counts(api.json()) == {"A-d": 1, "C-d": 1}
 
 
+def test_the_csm_filter_offers_all_and_unassigned(ws, segmented, login, api_for, manager):
+    unowned = AccountFactory(workspace=ws, owner=None, name="Nobody KK", arr=Decimal("2000000"))
+    _compute(ws, ws.today())
+    client = login(manager)
+    page = client.get(reverse("coverage:report"))
+    html = page.content.decode()
+    assert '<option value="" selected>All</option>' in html and '<option value="none">Unassigned</option>' in html
+    assert page.context["report"]["total"]["in_scope"] == 4  # all: the default
+    nobody = client.get(reverse("coverage:report"), {"owner": "none"})
+    assert nobody.context["report"]["total"]["in_scope"] == 1
+    assert [row.account_id for row in client.get(reverse("coverage:accounts"), {"owner": "none"}).context["rows"]] \
+        == [unowned.pk]
+    api = api_for(manager).get("/api/v1/coverage/report/", {"owner": "none"})
+    assert api.status_code == 200 and api.json()["total"]["in_scope"] == 1
+
+
 # --- 4. Invalid filters are errors ------------------------------------------------------------------
 BAD_FILTERS = [("segment", "999999"), ("owner", "{outsider}"), ("tier", "platinum")]
 
