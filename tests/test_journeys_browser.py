@@ -54,7 +54,10 @@ def _translated():
 
 
 class Camera:
-    """Full-page screenshots, numbered in journey order, when JOURNEY_SCREENSHOTS names a folder."""
+    """Full-page screenshots, numbered in journey order, when JOURNEY_SCREENSHOTS names a folder.
+
+    Each step also checks that nothing scrolls sideways on a 1280 px screen (a long English table
+    header did, on the team home)."""
 
     def __init__(self, page, journey, language):
         folder = os.environ.get("JOURNEY_SCREENSHOTS")
@@ -62,6 +65,8 @@ class Camera:
 
     def __call__(self, step):
         self.n += 1
+        width = self.page.evaluate("document.documentElement.scrollWidth")
+        assert width <= self.page.viewport_size["width"], f"{step}: the page is {width} px wide"
         if self.folder is not None:
             self.folder.mkdir(parents=True, exist_ok=True)
             self.page.screenshot(path=str(self.folder / f"{self.prefix}-{self.n:02d}-{step}.png"), full_page=True)
