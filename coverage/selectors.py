@@ -95,7 +95,7 @@ def _totals(n, covered, arr, arr_covered):
     arr, arr_covered = arr or 0, arr_covered or 0
     return {
         "in_scope": n, "covered": covered, "uncovered": n - covered, "rate": _rate(covered, n),
-        "arr": arr, "arr_covered": arr_covered, "arr_rate": _rate(arr_covered, arr),
+        "arr": arr, "arr_covered": arr_covered, "arr_uncovered": arr - arr_covered, "arr_rate": _rate(arr_covered, arr),
     }
 
 
