@@ -233,12 +233,15 @@ def team_table(reads, *, sort="name"):
     coverage = {g["key"]: g for g in (reads.coverage or {}).get("groups", [])}
     members = Membership.objects.for_workspace(workspace).select_related("user")
     due, accounts, book = reverse("coverage:due"), reverse("accounts:list"), reverse("my_book")
+    report, matrix = reverse("coverage:report"), reverse("coverage:matrix")
     rows = []
     for member in members:
         if member.pk not in per_owner and not (member.is_active and member.role == Role.CSM):
             continue
         rows.append(_team_row(member.display_name, per_owner.get(member.pk), coverage.get(member.pk), member=member,
                               links={"due": f"{due}?owner={member.pk}", "book": f"{book}?owner={member.pk}",
+                                     "coverage": f"{report}?owner={member.pk}",
+                                     "matrix": f"{matrix}?owner={member.pk}",
                                      "accounts": f"{accounts}?status=active&owner={member.pk}",
                                      "red": f"{accounts}?status=active&health_band=red&owner={member.pk}"}))
     keys = {"name": lambda r: str(r["name"]).lower(), "accounts": lambda r: r["accounts"],
@@ -249,6 +252,8 @@ def team_table(reads, *, sort="name"):
     if None in per_owner or None in coverage:
         rows.append(_team_row(_("Unassigned"), per_owner.get(None), coverage.get(None), unassigned=True,
                               links={"due": f"{due}?owner={owners.UNASSIGNED}",
+                                     "coverage": f"{report}?owner={owners.UNASSIGNED}",
+                                     "matrix": f"{matrix}?owner={owners.UNASSIGNED}",
                                      "book": f"{book}?owner={owners.UNASSIGNED}",
                                      "accounts": f"{accounts}?status=active&unowned=true",
                                      "red": f"{accounts}?status=active&health_band=red&unowned=true"}))

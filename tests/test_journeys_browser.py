@@ -244,3 +244,11 @@ def test_the_manager_review(browser_login, page, ws, manager, csm, csm2, languag
     expect(page.locator('td[data-cell="A-d"] .cell-count')).to_have_text("1")  # Hoshino, 30 months
     expect(page.locator('td[data-cell="A-d"] .cell-rate')).to_have_text("100.0%")
     shot("matrix-kenji")
+
+    # Or straight from the team table: Yui's row links to the matrix of her book.
+    page.goto("/")
+    page.locator(".team-table tbody tr", has_text=csm2.display_name).locator(
+        f'a[href="/coverage/matrix/?owner={csm2.pk}"]').click()
+    expect(page.locator("form.filters select[name=owner]")).to_have_value(str(csm2.pk))
+    assert sum(int(n) for n in counts.all_inner_texts()) == 4
+    shot("matrix-yui")
