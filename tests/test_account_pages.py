@@ -490,7 +490,7 @@ def test_only_managers_manage_stages(login, csm, viewer, admin):
 def test_pages_speak_japanese_when_the_browser_asks(login, csm, account):
     client = login(csm)
     content = client.get(LIST, headers={"accept-language": "ja"}).content.decode()
-    assert "新規アカウント" in content and "1 件" in content
+    assert "新規顧客" in content and "1件" in content
     content = client.get(detail(account), headers={"accept-language": "ja"}).content.decode()
     assert "接触を記録" in content and "オンライン会議" in content
 

@@ -50,7 +50,7 @@ def test_a_bad_date_and_our_own_rules_are_japanese(api_for, csm, account):
     ]
     unordered = api.get("/api/v1/accounts/?ordering=shoe_size", **JA)
     assert unordered.status_code == 400
-    assert "shoe_size で並べ替えることはできません" in unordered.json()["ordering"][0]
+    assert "shoe_sizeで並べ替えることはできません" in unordered.json()["ordering"][0]
 
 
 def test_another_workspaces_id_is_not_found_in_japanese(api_for, csm, other_account):
@@ -131,8 +131,8 @@ def test_the_schema_in_japanese_reads_as_whole_sentences(client):
     document = schema(client, "?lang=ja")
     paths = document["paths"]
     by_id = "/api/v1/accounts/by-external-id/{external_id}/"
-    assert paths[by_id]["get"]["summary"] == "この外部IDの取引先を取得"
-    assert paths[by_id]["put"]["summary"] == "この外部IDの取引先を作成または更新"
+    assert paths[by_id]["get"]["summary"] == "この外部IDの顧客を取得"
+    assert paths[by_id]["put"]["summary"] == "この外部IDの顧客を作成または更新"
     assert paths["/api/v1/touchpoints/bulk-upsert/"]["post"]["summary"] == (
         "外部IDで接触を最大1000件まとめて作成または更新（全件成功か、何も保存しないか）"
     )
@@ -149,7 +149,7 @@ def test_the_schema_in_japanese_reads_as_whole_sentences(client):
     english_left = [text for text in every if not JAPANESE.search(text) and re.search(r"\b[a-z]{3,}\b", text)]
     assert english_left == []
     # Accept-Language works as well as ?lang=.
-    assert schema(client, **JA)["paths"][by_id]["get"]["summary"] == "この外部IDの取引先を取得"
+    assert schema(client, **JA)["paths"][by_id]["get"]["summary"] == "この外部IDの顧客を取得"
 
 
 def test_the_schema_in_english_is_unchanged(client):
@@ -169,7 +169,7 @@ def test_the_schema_in_english_is_unchanged(client):
 
 
 @pytest.mark.parametrize(("language", "subject", "opening"), [
-    ("ja", "Acme CS への招待", "Aiko Testさんから、Acme CS にCSMとして招待されました。"),
+    ("ja", "Acme CSへの招待", "Aiko Testさんから、Acme CSにCSMとして招待されました。"),
     ("en", "Invitation to Acme CS", "Aiko Test invited you to join Acme CS as"),
 ])
 def test_the_invitation_mail_is_in_the_inviters_language(login, admin, settings, language, subject, opening):

@@ -138,4 +138,4 @@ def test_the_system_writes_what_members_write_and_is_recorded_as_itself(ws, csm)
 def test_a_refusal_is_told_in_the_members_language(api_for, viewer, account):
     response = api_for(viewer).patch(f"/api/v1/accounts/{account.pk}/", {"plan": "X"}, HTTP_ACCEPT_LANGUAGE="ja")
     assert response.status_code == 403
-    assert response.json()["detail"] == "あなたの役割ではこのアカウントを編集できません。"
+    assert response.json()["detail"] == "あなたの役割ではこの顧客を編集できません。"
