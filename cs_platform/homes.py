@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Account, AccountStatus, HealthBand, LifecycleStage, StageChange
 from coverage.selectors import coverage_report, coverage_trend, due_list, latest_day
 from coverage.views import log_link
-from healthscore.selectors import band_counts, latest_snapshot_day, open_alerts
+from healthscore.selectors import band_counts, group_labels, latest_snapshot_day, open_alerts
 from workspaces import owners
 from workspaces.models import Membership, Role
 
@@ -346,6 +346,7 @@ class BookContext:
     today: dt.date
     coverage_day: dt.date | None
     alerts_link: str
+    group_labels: dict
 
     capped: set = field(default_factory=set)
 
@@ -387,7 +388,7 @@ def _open_alerts(ctx):
             continue
         text = _("Alert: %(kind)s") % {"kind": alert.get_kind_display()}
         if alert.reason:
-            text = f"{text} · {alert.reason}"
+            text = f"{text} · {ctx.group_labels.get(alert.reason, alert.reason)}"
         yield alert.account, Reason("alert", text, ctx.alerts_link, _("Open alert"), open_alert=True)
 
 
@@ -432,6 +433,7 @@ def book(*, workspace, owner, today=None, limit=50):
     if owner != owners.ALL:
         alerts_link += f"?owner={owner.pk if owner is not None else owners.UNASSIGNED}"
     ctx = BookContext(workspace=workspace, owner=owner, today=today, alerts_link=alerts_link,
+                      group_labels=group_labels(workspace=workspace),
                       coverage_day=latest_day(workspace=workspace, on_or_before=today))
     rows = {}
     counts = {"touch": 0, "overdue": 0, "alert": 0, "health": 0, "renewal": 0}

@@ -47,6 +47,16 @@ def active_scorecards(*, workspace):
     return result
 
 
+def group_labels(*, workspace):
+    """{group key: its label} over the workspace's scorecards: an alert's `reason` is the key of the
+    group that pulled the score down, and people read its label ("利用状況", not "usage")."""
+    labels = {}
+    for _card, version in active_scorecards(workspace=workspace):
+        for group in (version.definition or {}).get("groups", []):
+            labels.setdefault(group.get("key"), group.get("label") or group.get("key"))
+    return labels
+
+
 def scorecards(*, workspace):
     return Scorecard.objects.for_workspace(workspace).prefetch_related("versions")
 

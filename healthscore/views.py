@@ -24,6 +24,7 @@ from .models import HealthAlert, Scorecard
 from .selectors import (
     alert_precision,
     alerts,
+    group_labels,
     health_overview,
     health_settings,
     latest_version,
@@ -118,7 +119,7 @@ class MyAlertsView(WorkspaceMixin, View):
         pushed_this_week = this_week.values("account_id", "owner_id").distinct().count()
         context = {"owner": choice.member, "owner_choice": choice, "pushed": pushed, "digest": digest, "week": week,
                    "week_end": week + dt.timedelta(days=6), "pushed_this_week": pushed_this_week,
-                   "digest_count": digest.count(),
+                   "digest_count": digest.count(), "group_labels": group_labels(workspace=self.workspace),
                    "budget": health_settings(workspace=self.workspace).alert_weekly_budget}
         if may_see_any:
             rows, totals = alert_precision(workspace=self.workspace)

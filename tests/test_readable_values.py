@@ -15,7 +15,7 @@ from accounts.models import Account
 from accounts.templatetags.account_ui import channel_label, channel_labels
 from healthscore.definition import default_definition
 from healthscore.models import HealthAlert, HealthSettings, week_of
-from healthscore.selectors import default_scorecard
+from healthscore.selectors import default_scorecard, group_labels
 from tests.factories import AccountFactory
 from tests.test_health_pages_api import _editor_post, scored  # noqa: F401  (the fixture)
 
@@ -84,6 +84,13 @@ def test_alert_pages_show_money_and_a_budget_sentence_that_matches_the_figures(l
         f"Week {week:%Y-%m-%d} – {week + dt.timedelta(days=6):%Y-%m-%d}: 3 of 5 accounts pushed. "
         "2 alerts held for the digest.")
     assert "¥3,400,000" in page
+    # The reason is the scorecard group's label, not its key; in the book too.
+    assert '<span class="muted">Usage</span>' in page and '<span class="muted">usage</span>' not in page
+    book = login(csm).get(reverse("my_book")).content.decode()
+    assert "· Usage" in book and "· usage" not in book
+    with translation.override("ja"):
+        labels = group_labels(workspace=ws)
+    assert labels["usage"] == "Usage"  # stored in the workspace's language (English here)
 
     HealthSettings.all_workspaces.filter(workspace=ws).update(alert_weekly_budget=1)
     HealthAlert.all_workspaces.filter(workspace=ws, pushed=False).exclude(account=accounts[3]).delete()

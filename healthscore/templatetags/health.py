@@ -21,3 +21,9 @@ def health_panel(context, account):
         "request": context.get("request"),
     }
 
+
+
+@register.filter
+def reason_label(alert, labels):
+    """The label of the group an alert names (`{{ alert|reason_label:group_labels }}`), else its key."""
+    return (labels or {}).get(alert.reason, alert.reason)
