@@ -36,6 +36,12 @@ TREND_POINTS = 12
 RENEWAL_DAYS = 90  # renewal work starts three months ahead (two proved too late)
 RISK_DROP = 10  # a 30-day fall of this many points makes an account "falling"
 BANDS = [HealthBand.GREEN, HealthBand.YELLOW, HealthBand.RED]
+AT_RISK = Q(health_band=HealthBand.RED) | Q(health_change_30d__lte=-RISK_DROP)  # red or falling
+
+
+def renewing_soon(accounts, today):
+    """The accounts of `accounts` renewing from today to RENEWAL_DAYS ahead."""
+    return accounts.filter(renewal_date__gte=today, renewal_date__lte=today + dt.timedelta(days=RENEWAL_DAYS))
 
 
 def period_length(period):
@@ -195,12 +201,11 @@ def renewals_card(reads):
     day's figure cannot be read back. The chart splits the ARR at risk by how soon it renews.
     """
     today = reads.today
-    window = reads.active.filter(renewal_date__gte=today, renewal_date__lte=today + dt.timedelta(days=RENEWAL_DAYS))
-    risky = Q(health_band=HealthBand.RED) | Q(health_change_30d__lte=-RISK_DROP)
+    window = renewing_soon(reads.active, today)
     buckets = [(0, 30), (31, 60), (61, RENEWAL_DAYS)]
     sums = window.aggregate(
-        n=Count("id"), total_arr=Sum("arr"), risk_n=Count("id", filter=risky), risk_arr=Sum("arr", filter=risky),
-        **{f"b{i}": Sum("arr", filter=risky & Q(renewal_date__gte=today + dt.timedelta(days=lo),
+        n=Count("id"), total_arr=Sum("arr"), risk_n=Count("id", filter=AT_RISK), risk_arr=Sum("arr", filter=AT_RISK),
+        **{f"b{i}": Sum("arr", filter=AT_RISK & Q(renewal_date__gte=today + dt.timedelta(days=lo),
                                                    renewal_date__lte=today + dt.timedelta(days=hi)))
            for i, (lo, hi) in enumerate(buckets)},
     )
@@ -393,7 +398,7 @@ def _open_alerts(ctx):
 
 
 def _health_risks(ctx):
-    at_risk = ctx.accounts.filter(Q(health_band=HealthBand.RED) | Q(health_change_30d__lte=-RISK_DROP))
+    at_risk = ctx.accounts.filter(AT_RISK)
     for account in ctx.biggest(at_risk.order_by("-arr", "id"), "health"):
         parts = []
         if account.health_band == HealthBand.RED:
@@ -405,9 +410,7 @@ def _health_risks(ctx):
 
 
 def _renewals(ctx):
-    window = ctx.accounts.filter(renewal_date__gte=ctx.today,
-                                 renewal_date__lte=ctx.today + dt.timedelta(days=RENEWAL_DAYS))
-    for account in ctx.biggest(window.order_by("-arr", "id"), "renewal"):
+    for account in ctx.biggest(renewing_soon(ctx.accounts, ctx.today).order_by("-arr", "id"), "renewal"):
         days = (account.renewal_date - ctx.today).days
         yield account, Reason("renewal", _("Renews in %(days)s days (%(date)s)") % {
             "days": days, "date": account.renewal_date.isoformat()},

@@ -12,15 +12,19 @@ from django.utils import translation
 from .models import UserPreference
 
 
+def _offered(language):
+    """`language` if the deployment offers it, else "" (follow the browser)."""
+    return language if language in dict(settings.LANGUAGES) else ""
+
+
 def saved_language(user):
     """The user's chosen language code, or "" (follow the browser)."""
     if user is None or not user.is_authenticated:
         return ""
     try:
-        language = user.preference.language
+        return _offered(user.preference.language)
     except UserPreference.DoesNotExist:
         return ""
-    return language if language in dict(settings.LANGUAGES) else ""
 
 
 # The saved language, kept in the session once read: a page costs no query for it. A choice made in
@@ -48,7 +52,7 @@ def read_at_sign_in(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):
         # Read from the table, not a preference the user object may have cached earlier.
         language = UserPreference.objects.filter(user=user).values_list("language", flat=True).first() or ""
-        remember_in_session(request, language if language in dict(settings.LANGUAGES) else "")
+        remember_in_session(request, _offered(language))
 
 
 def activate_saved_language(request, user=None):
