@@ -102,6 +102,8 @@ INSTALLED_APPS = [
     "segments",
     "coverage",
     "healthscore",
+    "webhooks",
+    "playbooks",
     "cs_platform",
 ]
 

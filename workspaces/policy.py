@@ -79,6 +79,12 @@ def token_owner_or_admin(member, token):
     return member.is_admin or token.membership_id == member.pk
 
 
+def task_editor(member, task):
+    """Managers every task; a CSM the tasks assigned to them or on the accounts they own."""
+    return member.is_manager or (member.can_edit and (
+        task.assignee_id == member.pk or task.account.owner_id == member.pk))
+
+
 RULES = {
     # action: (role test, message for a refused member, form/API field the refusal is about)
     "members.manage": (admin, _("Only a workspace admin manages members."), None),
@@ -114,6 +120,14 @@ RULES = {
     "health.see_any_alerts": (manager, _("Only managers look at another member's alerts."), "owner"),
     "health.rate_sentiment": (account_editor, _("Only the account's CSM or a manager rates its sentiment."),
                               "rating"),
+    "tasks.create": (task_editor, _("A CSM creates tasks for themselves or on the accounts they own."), "account"),
+    "tasks.change": (task_editor, _("Only the task's assignee, the account's CSM or a manager changes this task."),
+                     None),
+    "tasks.see_any": (manager, _("Only managers look at another member's tasks."), "assignee"),
+    "playbooks.manage": (manager, _("Only managers design playbooks."), None),
+    "playbooks.enrol": (account_editor, _("Only the account's CSM or a manager starts a playbook on it."),
+                        "accounts"),
+    "webhooks.manage": (admin, _("Only a workspace admin manages webhooks."), None),
     "health.record_outcome": (child_editor, _("Only the account's CSM or a manager records what happened."),
                               "outcome"),
 }
@@ -127,6 +141,7 @@ ROLE_BEFORE_OBJECT = {
     child_editor: editor,
     touchpoint_deleter: touch_logger,
     token_owner_or_admin: anyone,
+    task_editor: editor,
 }
 
 
