@@ -371,6 +371,8 @@ def test_refused_input_is_explained_in_japanese(nihon, client, tmp_path):
         (reverse("usage:settings"), {"action": "save_settings", "trait_mapping": "seats licensed_seats"}),
         (reverse("usage:settings"), {"action": "create_key", "name": ""}),
         (reverse("workspaces:invite"), {"email": "not-an-address", "role": "csm"}),
+        (reverse("webhooks:list"), {"url": "https://10.0.0.1/hook", "events": ["alert.opened"]}),
+        (reverse("webhooks:list"), {"url": "ftp://example.jp/hook", "events": []}),
         (reverse("imports:index"), {"object_type": "accounts",
                                     "file": SimpleUploadedFile("壊れた.xlsx", b"not a workbook", "application/zip")}),
     ]

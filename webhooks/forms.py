@@ -5,7 +5,7 @@ from .events import EVENTS
 
 
 class EndpointForm(forms.Form):
-    url = forms.CharField(label=_("URL"), max_length=500, widget=forms.URLInput(attrs={"placeholder": "https://"}),
+    url = forms.CharField(label=_("URL"), max_length=500, widget=forms.URLInput,
                           help_text=_("HTTPS only. Addresses of private networks are refused."))
     description = forms.CharField(label=_("Description"), max_length=200, required=False)
     events = forms.MultipleChoiceField(label=_("Events"), choices=list(EVENTS.items()),
