@@ -442,3 +442,48 @@ def test_the_delivery_log_is_kept_thirty_days(admin, receiver, sent):
     sent(lambda: emit(workspace=admin.workspace, event="account.churned", payload={}))
     remaining = set(Delivery.objects.for_workspace(admin.workspace).values_list("pk", flat=True))
     assert recent.pk in remaining and old.pk not in remaining and len(remaining) == 2
+
+
+def test_the_nightly_health_step_emits_each_opened_alert_once(ws, admin, csm, manager, account, receiver, sent):
+    from healthscore.models import HealthAlert
+    from healthscore.nightly import step as nightly_health
+    from healthscore.selectors import default_scorecard
+    from healthscore.services import rate_sentiment, save_scorecard
+
+    from .health_data import at_noon
+
+    card = default_scorecard(workspace=ws)
+    save_scorecard(workspace=ws, actor=manager, scorecard=card, definition={
+        "bands": {"red": 40, "green": 70}, "min_available_weight": 0.5,
+        "groups": [{"key": "relationship", "label": "Relationship", "weight": 1, "measures": [
+            {"key": "sentiment", "kind": "csm_sentiment", "weight": 1,
+             "rule": {"type": "linear", "low": 1, "high": 5}}]}]})
+    register(admin, receiver, events=["alert.opened"])
+    day = ws.today() - dt.timedelta(days=21)
+    day -= dt.timedelta(days=day.weekday())
+    rate_sentiment(account=account, actor=csm, rating=4, rated_at=at_noon(account, day))
+    sent(lambda: nightly_health(workspace=ws, as_of=day))
+    assert receiver.requests == []
+    rate_sentiment(account=account, actor=csm, rating=2, rated_at=at_noon(account, day + dt.timedelta(days=1)))
+    sent(lambda: nightly_health(workspace=ws, as_of=day + dt.timedelta(days=1)))
+    sent(lambda: nightly_health(workspace=ws, as_of=day + dt.timedelta(days=1)))  # a rerun opens nothing new
+    bodies = [json.loads(r["body"]) for r in receiver.requests]
+    alerts = {a.kind: a for a in HealthAlert.objects.for_workspace(ws)}
+    assert sorted(b["data"]["alert"]["kind"] for b in bodies) == ["drop", "entered_red"]
+    drop = next(b["data"] for b in bodies if b["data"]["alert"]["kind"] == "drop")
+    assert drop["alert"]["id"] == alerts["drop"].pk and drop["alert"]["reason"] == "relationship"
+    assert drop["alert"]["score"] == 25 and drop["account"]["external_id"] == "crm-sakura"
+
+
+def test_the_django_admin_shows_a_workspace_admin_only_their_endpoints(admin, outsider, receiver, client):
+    from webhooks.models import Endpoint as Hook
+
+    mine, _ = register(admin, receiver)
+    theirs = Hook.objects.create(workspace=outsider.workspace, url="https://hidden.example/x", events=["ping"])
+    admin.user.is_staff = True
+    admin.user.save()
+    client.force_login(admin.user)
+    page = client.get(reverse("admin:webhooks_endpoint_changelist"))
+    assert page.status_code == 200
+    assert mine.url in page.content.decode() and theirs.url not in page.content.decode()
+    assert mine.secret not in client.get(reverse("admin:webhooks_endpoint_change", args=[mine.pk])).content.decode()
