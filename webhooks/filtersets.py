@@ -16,10 +16,21 @@ def workspace_endpoints(request):
     return Endpoint.objects.for_workspace(workspace) if workspace is not None else Endpoint.objects.none()
 
 
-class DeliveryFilterSet(django_filters.FilterSet):
-    endpoint = django_filters.ModelChoiceFilter(queryset=workspace_endpoints, label=_("Endpoint"))
+class EndpointDeliveryFilterSet(django_filters.FilterSet):
+    """The log of one endpoint (its page)."""
+
     status = django_filters.ChoiceFilter(choices=DeliveryStatus.choices, label=_("Status"))
     event = django_filters.ChoiceFilter(choices=event_choices, label=_("Event"))
+
+    class Meta:
+        model = Delivery
+        fields = []
+
+
+class DeliveryFilterSet(EndpointDeliveryFilterSet):
+    """The log of every endpoint of the workspace (the API)."""
+
+    endpoint = django_filters.ModelChoiceFilter(queryset=workspace_endpoints, label=_("Endpoint"))
 
     class Meta:
         model = Delivery

@@ -11,7 +11,7 @@ from workspaces.pages import SERVICE_ERRORS, WorkspaceMixin, show_on_form
 
 from . import selectors, services
 from .events import EVENTS
-from .filtersets import DeliveryFilterSet
+from .filtersets import EndpointDeliveryFilterSet
 from .forms import EndpointForm
 from .models import Delivery, Endpoint
 
@@ -65,7 +65,7 @@ class EndpointDetailView(WorkspaceMixin, TemplateView):
 
 
 def detail_context(request, workspace, endpoint, *, form=None, new_secret=None):
-    filters = DeliveryFilterSet(request.GET, queryset=selectors.delivery_log(workspace=workspace, endpoint=endpoint),
+    filters = EndpointDeliveryFilterSet(request.GET, queryset=selectors.delivery_log(workspace=workspace, endpoint=endpoint),
                                 request=request)
     page = Paginator(filters.qs, 50).get_page(request.GET.get("page"))
     return {
