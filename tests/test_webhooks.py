@@ -487,3 +487,22 @@ def test_the_django_admin_shows_a_workspace_admin_only_their_endpoints(admin, ou
     assert page.status_code == 200
     assert mine.url in page.content.decode() and theirs.url not in page.content.decode()
     assert mine.secret not in client.get(reverse("admin:webhooks_endpoint_change", args=[mine.pk])).content.decode()
+
+
+def test_run_by_a_worker_a_failed_attempt_asks_celery_to_retry(admin, receiver):
+    """Not in-process (a worker's request): the task hands the next attempt to Celery's retry."""
+    from celery.exceptions import Retry
+
+    from webhooks.tasks import deliver_webhook
+
+    register(admin, receiver)
+    receiver.statuses = [500]
+    with transaction.atomic():  # the test's transaction never commits: nothing is queued
+        emit(workspace=admin.workspace, event="account.churned", payload={})
+    delivery = Delivery.objects.for_workspace(admin.workspace).get()
+    with pytest.raises(Retry):
+        deliver_webhook(delivery.pk)  # called as a worker calls it (not eagerly)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("failed", 1, 500)
+    assert deliver_webhook(delivery.pk) is None  # early: the scheduled attempt is not due yet
+    assert len(receiver.requests) == 1
