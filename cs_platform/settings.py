@@ -383,6 +383,24 @@ CELERY_BEAT_SCHEDULE["imports-queued-sweep"] = {
     "task": "imports.tasks.sweep_queued_imports", "schedule": 5 * 60, "options": {"expires": 4 * 60},
 }
 
+# Every five minutes: webhook deliveries whose attempt is overdue (task lost, broker down) are queued.
+CELERY_BEAT_SCHEDULE["webhooks-retry-due"] = {
+    "task": "webhooks.tasks.retry_due_deliveries", "schedule": 5 * 60, "options": {"expires": 4 * 60},
+}
+# Daily: webhook deliveries older than WEBHOOKS_DELIVERY_RETENTION_DAYS go (also trimmed when events are queued).
+CELERY_BEAT_SCHEDULE["webhooks-purge"] = {
+    "task": "webhooks.tasks.purge_webhook_deliveries", "schedule": crontab(minute=40, hour=3),
+    "options": {"expires": 60 * 60},
+}
+
+# --- Outbound webhooks (docs/webhooks.md) ------------------------------------------------------------
+# Plain http:// and loopback receivers (127.0.0.1, ::1, localhost) are for development and tests only:
+# allowed by default in DEBUG and in the embedded mode, refused by default with PostgreSQL.
+WEBHOOKS_ALLOW_HTTP_LOOPBACK = env_bool("WEBHOOKS_ALLOW_HTTP_LOOPBACK", default=DEBUG or not DATABASE_URL)
+WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 10)
+WEBHOOKS_DISABLE_AFTER = env_int("WEBHOOKS_DISABLE_AFTER", 5)
+WEBHOOKS_DELIVERY_RETENTION_DAYS = env_int("WEBHOOKS_DELIVERY_RETENTION_DAYS", 30)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -28,6 +28,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("workspace/audit/", AuditLogView.as_view(), name="audit_log"),
     path("workspace/audit/export.<str:file_format>", AuditLogExportView.as_view(), name="audit_log_export"),
+    path("workspace/webhooks/", include("webhooks.urls")),
     path("workspace/", include("workspaces.urls")),
     path("accounts/", include("accounts.urls")),
     path("imports/", include("imports.urls")),

@@ -7,7 +7,8 @@ import pandas as pd
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import AccountStatus, HealthBand
+from accounts.models import Account, AccountStatus, HealthBand
+from webhooks.events import emit_many
 
 from .models import AlertKind, AlertOutcome, AlertStatus, HealthAlert, week_of
 from .selectors import health_settings
@@ -91,6 +92,27 @@ def evaluate_alerts(*, workspace, as_of, frame, signals, history):
     _apply_budget(workspace=workspace, as_of=as_of, alerts=new, budget=settings.alert_weekly_budget)
     # ignore_conflicts: a concurrent run that opened the same alert first wins; ours is dropped.
     HealthAlert.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
+    _emit_opened(workspace=workspace, as_of=as_of, alerts=new)
+
+
+def _emit_opened(*, workspace, as_of, alerts):
+    """The "alert.opened" webhook of each alert this run opened, read back for its id (the bulk
+    insert that ignores conflicts returns none)."""
+    if not alerts:
+        return
+    keys = {(a.account_id, a.kind, a.reason) for a in alerts}
+    opened = [a for a in HealthAlert.objects.for_workspace(workspace).filter(
+        account_id__in={k[0] for k in keys}, opened_on=as_of, status=AlertStatus.OPEN)
+        if (a.account_id, a.kind, a.reason) in keys]
+    if not opened:
+        return
+    accounts = {pk: (name, ext) for pk, name, ext in Account.objects.for_workspace(workspace).filter(
+        pk__in={a.account_id for a in opened}).values_list("pk", "name", "external_id")}
+    emit_many(workspace=workspace, event="alert.opened", payloads=[{
+        "alert": {"id": a.pk, "kind": a.kind, "reason": a.reason, "score": a.score,
+                  "previous_score": a.previous_score, "drop": a.drop, "opened_on": a.opened_on.isoformat()},
+        "account": {"id": a.account_id, "name": accounts[a.account_id][0], "external_id": accounts[a.account_id][1]},
+    } for a in sorted(opened, key=lambda a: a.pk)])
 
 
 def _apply_budget(*, workspace, as_of, alerts, budget):

@@ -23,6 +23,9 @@ from accounts.models import Account, Contact, Contract, LifecycleStage, Touchpoi
 from healthscore.models import Scorecard
 from segments.models import Segment
 
+# A receiver by a public address: registering it resolves nothing (the matrix sends nothing either: the
+# deliveries' tasks are queued on commit, and every request of the matrix is rolled back).
+PUBLIC_HOOK = "https://93.184.215.14/hooks/new"
 ACTIVE_RULES = {"op": "and", "conditions": [{"field": "status", "op": "in", "value": ["active"]}]}
 
 
@@ -60,6 +63,11 @@ API_SAMPLES = {
     ("SentimentRatingViewSet", "create"): (Account, lambda side, persona, row: ({"account": row.pk, "rating": 4},
                                                                                 row)),
     ("HealthAlertViewSet", "outcome"): (None, lambda side, persona, row: ({"outcome": "acted_on"}, None)),
+    ("WebhookEndpointViewSet", "create"): (None, lambda side, persona, row: (
+        {"url": PUBLIC_HOOK, "events": ["account.churned"]}, None)),
+    ("WebhookEndpointViewSet", "rotate_secret"): (None, lambda side, persona, row: ({}, None)),
+    ("WebhookEndpointViewSet", "ping"): (None, lambda side, persona, row: ({}, None)),
+    ("WebhookDeliveryViewSet", "retry"): (None, lambda side, persona, row: ({}, None)),
     ("BacktestViewSet", "what_if"): (Scorecard, lambda side, persona, row: (
         {"definition": row.versions.order_by("-number").first().definition, "scorecard": row.pk,
          **short_backtest(side)}, None)),
@@ -112,6 +120,10 @@ PAGE_SAMPLES = {
     "coverage:pin": lambda side, persona, row: {"tier": "low", "reason": "New"},
     "usage:settings": lambda side, persona, row: {"action": "save_settings", "retention_days": "400",
                                              "trait_mapping": ""},
+    "webhooks:list": lambda side, persona, row: {"url": PUBLIC_HOOK, "events": ["account.churned"]},
+    "webhooks:detail": lambda side, persona, row: {"url": row.url, "events": ["account.churned", "alert.opened"],
+                                                   "description": "Edited"},
+    "webhooks:enable": lambda side, persona, row: {"enabled": "0"},
     "imports:index": lambda side, persona, row: {"object_type": "touchpoints",
                                             "file": _csv("t.csv", "account,date,channel\nX,2026-01-01,phone\n")},
 }

@@ -3,7 +3,7 @@
 Both are built the same way: an admin, a manager, two CSMs and a viewer; accounts owned by the
 manager and by each CSM, with a contact, a contract, a touchpoint, a sentiment rating and an open
 alert each; a tag, a stage, a segment, a cadence policy, a scorecard, a tier pin, import jobs, a
-write key, API tokens, and the night's snapshots. Every text of a workspace carries its mark (A's is
+write key, a webhook endpoint and a delivery, API tokens, and the night's snapshots. Every text of a workspace carries its mark (A's is
 `MARK_A`), so a response that shows another workspace's rows is caught by a substring search.
 """
 
@@ -22,6 +22,7 @@ from healthscore.models import HealthAlert, Scorecard
 from imports import services as imports
 from segments.services import save_segment
 from usage.services.keys import create_write_key
+from webhooks.models import Delivery, Endpoint
 from workspaces.models import Role
 from workspaces.policy import SYSTEM
 from workspaces.services import invite_member, issue_token
@@ -111,6 +112,13 @@ def populate(side, batch=""):
     for key, role_key in (("accounts", "manager"), ("touchpoints", "csm")):
         upload = SimpleUploadedFile(f"{tag}-{key}.csv", f"name,plan\n{tag} row,{mark}\n".encode())
         keep.add(imports.create_job(workspace=ws, actor=members[role_key], object_type=key, upload=upload), key)
+    # Written as they are stored (registering one resolves its host name, which the test does not need).
+    endpoint = keep.add(Endpoint.all_workspaces.create(
+        workspace=ws, url=f"https://hooks.{tag.lower()}.example/cs", description=f"{tag} hook",
+        events=["account.churned"], created_by=members["admin"]))
+    keep.add(Delivery.all_workspaces.create(workspace=ws, endpoint=endpoint, event="account.churned",
+                                            payload={"note": f"{tag} payload"}, status="failed", attempts=1,
+                                            last_status_code=500, last_error="HTTP 500"))
     for key, member in members.items():
         keep.add(issue_token(membership=member, name=f"{tag} {key} token")[0], key)
     keep.add(invite_member(workspace=ws, email=f"invitee{batch}@customer-{mark.lower()}.example", role="csm",

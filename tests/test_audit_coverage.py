@@ -59,6 +59,7 @@ from usage.models import (
     UsageEvent,
     WriteKey,
 )
+from webhooks.models import Delivery, Endpoint
 from workspaces.models import ApiToken, AuditEvent, Invitation, Membership, UserPreference, Workspace
 from workspaces.policy import SYSTEM
 from workspaces.services import deactivate_member, invite_member, issue_token
@@ -67,13 +68,13 @@ from .factories import AccountFactory, ContactFactory, ContractFactory, Touchpoi
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = {"workspaces", "accounts", "usage", "imports", "segments", "coverage", "healthscore"}
+OUR_APPS = {"workspaces", "accounts", "usage", "imports", "segments", "coverage", "healthscore", "webhooks"}
 
 # --- every model of our apps, classified ------------------------------------------------------------
 # Audited records: each change of one has an event naming it.
 AUDITED = {Workspace, Membership, ApiToken, Account, Contact, Touchpoint, Contract, LifecycleStage, Segment,
            CadencePolicy, TouchModel, HealthSettings, Scorecard, SentimentRating, HealthAlert, WriteKey,
-           IngestSettings, Invitation}
+           IngestSettings, Invitation, Endpoint}
 # Parts of an audited record: audited as that record (model → the field naming it, or None when an
 # event of that record type in the same operation covers it).
 PARTS = {
@@ -120,6 +121,7 @@ BOOKKEEPING = {
     ImportJob: "an upload and its progress; the import's writes are audited as import.<type> naming the job",
     ImportMapping: "the column choices remembered for the next file of a type; changes no record",
     UserPreference: "a person's page language: belongs to no workspace, changes nothing anyone else sees",
+    Delivery: "the webhook delivery log (30 days); what queues or retries one is audited on its endpoint",
 }
 
 
@@ -261,6 +263,19 @@ def by_system(name):
 
 
 # --- the API: every write operation of the OpenAPI document ------------------------------------------
+def hook(w):
+    """The workspace's webhook endpoint (stored as registered; registering one resolves its host)."""
+    if "hook" not in w:
+        w["hook"] = Endpoint.all_workspaces.create(workspace=w["ws"], url="https://93.184.215.14/hooks",
+                                                   events=["account.churned"])
+    return w["hook"]
+
+
+def failed(w):
+    return Delivery.all_workspaces.create(workspace=w["ws"], endpoint=hook(w), event="account.churned",
+                                          status="failed", attempts=1, last_status_code=500)
+
+
 def rules_none():
     return {"op": "and", "conditions": []}
 
@@ -347,6 +362,15 @@ API_WRITES = {
     "v1_health_scorecards_destroy": lambda w: ("delete", f"/api/v1/health/scorecards/{w['scorecard'].pk}/", None),
     "v1_health_sentiment_create": lambda w: ("post", "/api/v1/health/sentiment/", {
         "account": w["account"].pk, "rating": 2, "reasons": [], "note": "Budget cut"}),
+    "v1_webhooks_create": lambda w: ("post", "/api/v1/webhooks/", {"url": "https://93.184.215.14/in",
+                                                                    "events": ["account.churned"]}),
+    "v1_webhooks_update": lambda w: ("put", f"/api/v1/webhooks/{hook(w).pk}/", {
+        "url": hook(w).url, "events": ["alert.opened"], "description": "Relay"}),
+    "v1_webhooks_partial_update": lambda w: ("patch", f"/api/v1/webhooks/{hook(w).pk}/", {"enabled": False}),
+    "v1_webhooks_destroy": lambda w: ("delete", f"/api/v1/webhooks/{hook(w).pk}/", None),
+    "v1_webhooks_rotate_secret_create": lambda w: ("post", f"/api/v1/webhooks/{hook(w).pk}/rotate-secret/", {}),
+    "v1_webhooks_ping_create": lambda w: ("post", f"/api/v1/webhooks/{hook(w).pk}/ping/", {}),
+    "v1_webhook_deliveries_retry_create": lambda w: ("post", f"/api/v1/webhook-deliveries/{failed(w).pk}/retry/", {}),
     "v1_health_alerts_outcome_create": lambda w: ("post", f"/api/v1/health/alerts/{w['alert'].pk}/outcome/", {
         "outcome": "dismissed", "outcome_reason": "Seasonal dip"}),
 }
@@ -478,6 +502,10 @@ UNAUDITED_WRITERS = {
     "task:imports.tasks.sweep_queued_imports": "sends again the import jobs a broker outage left queued (the jobs "
                                                "audit their own writes, as the member who started them)",
     "command:seed_demo": "generates the demo workspace from scratch (its history restarts with it)",
+    "task:webhooks.tasks.deliver_webhook": "an attempt of a webhook delivery: the log and the endpoint's failure "
+                                           "count (disabling the endpoint is audited as webhooks)",
+    "task:webhooks.tasks.retry_due_deliveries": "queues the webhook deliveries whose attempt is overdue",
+    "task:webhooks.tasks.purge_webhook_deliveries": "deletes webhook deliveries past the log's retention",
     "command:serve_demo": "the development server of `make run`: writes nothing itself (its pages audit theirs)",
 }
 
@@ -665,6 +693,16 @@ PAGE_WRITES = {
         "action": "rotate_key", "key": key.pk}))(key_of(w)),
     "usage:settings#save_settings": lambda w, c: lambda: submit(c, reverse("usage:settings"), has="retention_days",
                                                         retention_days="200"),
+    "webhooks:list": lambda w, c: lambda: post(c, reverse("webhooks:list"), {
+        "url": "https://93.184.215.14/in", "events": ["account.churned"]}),
+    "webhooks:detail": lambda w, c: lambda: submit(c, reverse("webhooks:detail", args=[hook(w).pk]), has="url",
+                                                   description="Relay"),
+    "webhooks:rotate_secret": lambda w, c: lambda: post(c, reverse("webhooks:rotate_secret", args=[hook(w).pk])),
+    "webhooks:enable": lambda w, c: lambda: post(c, reverse("webhooks:enable", args=[hook(w).pk]), {"enabled": "0"}),
+    "webhooks:ping": lambda w, c: lambda: post(c, reverse("webhooks:ping", args=[hook(w).pk])),
+    "webhooks:delete": lambda w, c: lambda: post(c, reverse("webhooks:delete", args=[hook(w).pk])),
+    "webhooks:retry": lambda w, c: (lambda delivery: lambda: post(c, reverse("webhooks:retry", args=[delivery.pk])))(
+        failed(w)),
     "recompute": lambda w, c: setup_then(TouchpointFactory(account=w["account"], author=w["csm"]),
                                          lambda: post(c, reverse("recompute"))),
 }

@@ -21,6 +21,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from accounts.models import Account, Contact, LifecycleStage, Tag, Touchpoint
 from coverage.models import CadencePolicy
@@ -32,6 +33,7 @@ from imports.models import ImportJob
 from segments.models import Segment
 from segments.services import save_segment
 from usage.models import MAPPABLE_ACCOUNT_FIELDS, UsageEvent, WriteKey
+from webhooks.models import Delivery, Endpoint
 from workspaces.models import ApiToken, AuditEvent, Membership, Role
 from workspaces.policy import SystemActor
 from workspaces.services import create_user_with_membership, invite_member
@@ -47,6 +49,8 @@ JA = {"HTTP_ACCEPT_LANGUAGE": "ja"}
 ALLOWED = {
     # File formats, encodings and protocols, named so on every Japanese site.
     "CSV", "XLSX", "xlsx", "JSON", "API", "URL", "HTTP", "SDK", "UTF", "Shift", "JIS",  # "Shift_JIS", "UTF-8"
+    # Outbound webhooks: the word Japanese teams use ("Webhook"), the protocol and the signature's name.
+    "Webhook", "HTTPS", "HMAC",
     # The field's abbreviations, used as such in Japanese CS teams (see the product brief), and the
     # back-test's statistic.
     "ARR", "MRR", "NRR", "GRR", "CSM", "CS", "KPI", "NPS", "ID", "CRM", "AUC",
@@ -81,6 +85,7 @@ NOT_PAGES = {
     "set_language", "workspaces:language",  # POST only: the language switchers
     "favicon",  # a redirect to the icon
     "login", "workspaces:join",  # signed out: test_signed_out_pages_and_not_found_are_japanese
+    "webhooks:rotate_secret", "webhooks:enable", "webhooks:ping", "webhooks:delete", "webhooks:retry",
 }
 # The API and its documentation (third-party viewers), the usage tracking endpoints (scripts), and
 # Django's admin (which has its own Japanese).
@@ -199,6 +204,16 @@ def nihon(settings, tmp_path, django_capture_on_commit_callbacks):
     admin = Membership.objects.for_workspace(ws).get(user__username="nihon-admin")
     invite_member(workspace=ws, email="newcomer@nihon.example.jp", role=Role.CSM, actor=admin)
 
+    # A webhook that kept failing (disabled, with its reason) and one that works, with their logs.
+    failing = Endpoint.all_workspaces.create(workspace=ws, url="https://hooks.nihon.example.jp/cs", events=["alert.opened"],
+                                             description="通知の中継", enabled=False, consecutive_failures=5,
+                                             disabled_reason="5件の配信が連続で失敗したため無効にしました。最後のエラー: HTTP 500")
+    working = Endpoint.all_workspaces.create(workspace=ws, url="https://crm.nihon.example.jp/in", events=["account.churned"])
+    for endpoint, status, code in ((failing, "gave_up", 500), (working, "delivered", 200), (working, "failed", 503)):
+        Delivery.all_workspaces.create(workspace=ws, endpoint=endpoint, event=endpoint.events[0], status=status, attempts=1,
+                                       last_status_code=code, last_error="" if code == 200 else f"HTTP {code}",
+                                       next_attempt_at=timezone.now() if status == "failed" else None)
+
     uploader = signed_in(Client(), ws, "manager1")
     data = csv_bytes([["会社名", "顧客ID", "年間契約金額"], ["株式会社うめ", "u-1", "1,000"], ["株式会社もも", "m-1", "abc"]])
     for name in ("取引先.csv", "取引先2.csv"):
@@ -227,6 +242,7 @@ def data_values(ws):
     values += UsageEvent.objects.for_workspace(ws).values_list("event", flat=True).distinct()
     values += ApiToken.objects.filter(membership__workspace=ws).values_list("name", flat=True)
     values += WriteKey.objects.for_workspace(ws).values_list("name", flat=True)
+    values += Endpoint.objects.for_workspace(ws).values_list("url", flat=True)
     values += MAPPABLE_ACCOUNT_FIELDS  # the account fields a trait mapping names, as it must write them
     for scorecard in Scorecard.objects.for_workspace(ws):  # group and measure keys a manager chose
         definition = scorecard.versions.latest("number").definition
@@ -244,6 +260,7 @@ def pages(ws):
     policy = CadencePolicy.objects.for_workspace(ws).first()
     scorecard = Scorecard.objects.for_workspace(ws).first()
     checked, waiting = ImportJob.objects.for_workspace(ws).order_by("pk")
+    webhook = Endpoint.objects.for_workspace(ws).filter(enabled=True).first()
     return {
         "home": [reverse("home"), reverse("home") + "?period=month"],
         "my_book": [reverse("my_book"), reverse("my_book") + "?owner=none"],
@@ -279,6 +296,10 @@ def pages(ws):
         "usage:settings": [reverse("usage:settings")],
         "workspaces:members": [reverse("workspaces:members")],
         "workspaces:tokens": [reverse("workspaces:tokens")],
+        "webhooks:list": [reverse("webhooks:list")],
+        "webhooks:detail": [reverse("webhooks:detail", args=[endpoint.pk]) for endpoint in
+                            Endpoint.objects.for_workspace(ws).order_by("pk")]
+                           + [reverse("webhooks:detail", args=[webhook.pk]) + "?status=failed&event=account.churned"],
     }
 
 
@@ -350,6 +371,8 @@ def test_refused_input_is_explained_in_japanese(nihon, client, tmp_path):
         (reverse("usage:settings"), {"action": "save_settings", "trait_mapping": "seats licensed_seats"}),
         (reverse("usage:settings"), {"action": "create_key", "name": ""}),
         (reverse("workspaces:invite"), {"email": "not-an-address", "role": "csm"}),
+        (reverse("webhooks:list"), {"url": "https://10.0.0.1/hook", "events": ["alert.opened"]}),
+        (reverse("webhooks:list"), {"url": "ftp://example.jp/hook", "events": []}),
         (reverse("imports:index"), {"object_type": "accounts",
                                     "file": SimpleUploadedFile("壊れた.xlsx", b"not a workbook", "application/zip")}),
     ]

@@ -17,11 +17,20 @@ EVENTS = {
     "account.stage_changed": _("Account changed lifecycle stage"),
     "account.churned": _("Account churned"),
 }
+# The test event an admin sends from the endpoint's page; nobody subscribes to it.
+PING = "ping"
 
 
 def emit(*, workspace, event, payload):
     """Queue `event` with `payload` (JSON-able) for every enabled endpoint of `workspace` that
     subscribed to it, once the current transaction commits."""
+    return emit_many(workspace=workspace, event=event, payloads=[payload])
+
+
+def emit_many(*, workspace, event, payloads):
+    """`emit` for many payloads of one event at once (a batch write): two queries whatever their number."""
     if event not in EVENTS:
         raise ValueError(f"Unknown webhook event {event!r}.")
-    # Delivery is added by the webhooks services (see services.queue_deliveries).
+    from .services import queue_deliveries
+
+    return queue_deliveries(workspace=workspace, event=event, payloads=payloads)

@@ -5,9 +5,10 @@ from collections import defaultdict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from webhooks.events import emit_many
 from workspaces.policy import acting_member
 
-from ..models import Account, AccountStatus, StageChange, Tag
+from ..models import Account, AccountStatus, LifecycleStage, StageChange, Tag
 from .base import BY_EXTERNAL_ID_OR_NATURAL_KEY, Plan, RecordWriter
 from .sql import CHUNK, chunks, insert_pairs
 
@@ -87,6 +88,9 @@ class AccountWriter(RecordWriter):
             self.allowed(row, "accounts.create", account)  # with its owner: a CSM creates their own
         elif "owner" in plan.changed:
             self.allowed(row, "accounts.reassign", account)
+        if not created and plan.changed.get("status", AccountStatus.CHURNED) != AccountStatus.CHURNED \
+                and account.status == AccountStatus.CHURNED:
+            plan.extra["churned"] = True
         before = (account.churned_on, account.churn_reason)
         apply_churn_rules(account, today=self.today)
         if not created:
@@ -130,6 +134,7 @@ class AccountWriter(RecordWriter):
              for plan in moves],
             batch_size=CHUNK,
         )
+        self.emit_events(plans)
         through = Account.tags.through
         for chunk in chunks([plan for plan in plans if plan.extra.get("tags_changed")]):
             through.objects.filter(account_id__in=[plan.instance.pk for plan in chunk if not plan.created]).delete()
@@ -137,3 +142,31 @@ class AccountWriter(RecordWriter):
                 through._meta.db_table, ["account_id", "tag_id"],
                 [(plan.instance.pk, self.tags[name]) for plan in chunk for name in sorted(plan.extra["tags"])],
             )
+
+    def emit_events(self, plans):
+        """Webhooks of existing accounts that moved stage or churned (a new account announces neither)."""
+        moves = [plan for plan in plans if "stage_move" in plan.extra and not plan.created]
+        if moves:
+            # By id: the plan's instance already holds the new stage.
+            old_ids = {plan.extra["stage_move"][0] for plan in moves} - {None}
+            names = dict(LifecycleStage.objects.for_workspace(self.workspace).filter(pk__in=old_ids)
+                         .values_list("pk", "name")) if old_ids else {}
+            emit_many(workspace=self.workspace, event="account.stage_changed", payloads=[
+                {**_account_brief(plan.instance),
+                 "from_stage": _stage(plan.extra["stage_move"][0], names.get(plan.extra["stage_move"][0])),
+                 "to_stage": _stage(plan.instance.stage_id, plan.instance.stage.name if plan.instance.stage else None)}
+                for plan in moves])
+        churned = [plan for plan in plans if plan.extra.get("churned")]
+        if churned:
+            emit_many(workspace=self.workspace, event="account.churned", payloads=[
+                {**_account_brief(plan.instance), "reason": plan.instance.churn_reason,
+                 "churned_on": plan.instance.churned_on.isoformat() if plan.instance.churned_on else None}
+                for plan in churned])
+
+
+def _account_brief(account):
+    return {"account": {"id": account.pk, "name": account.name, "external_id": account.external_id}}
+
+
+def _stage(pk, name):
+    return {"id": pk, "name": name} if pk else None

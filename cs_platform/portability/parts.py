@@ -30,6 +30,9 @@ NOT_EXPORTED = {
                              "so it could not be opened elsewhere); after a move, admins invite again",
     "workspaces.UserPreference": "a person's own page language, not a workspace's: it belongs to no workspace "
                                  "(the workspace's own language travels with its settings)",
+    "webhooks.Endpoint": "holds its signing secret, and archives hold no secrets: after a move an admin registers "
+                         "the endpoints again, and each receiver gets its new secret",
+    "webhooks.Delivery": "the delivery log (30 days) of the deployment that sent them: nothing a restore needs",
 }
 
 
