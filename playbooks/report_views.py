@@ -25,7 +25,7 @@ from .reports import (
     playbook_rows,
 )
 
-CHART_WIDTH, CHART_HEIGHT, PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 640, 180, 36, 10, 14, 28
+CHART_WIDTH, CHART_HEIGHT, PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 640, 190, 36, 10, 16, 36
 
 
 def health_chart(outcomes):
@@ -57,20 +57,23 @@ def health_chart(outcomes):
         bar["x"] = PAD_LEFT + (bar["slot"] + (1 if bar["slot"] >= 2 else 0)) * slot + slot * 0.15
         bar["width"] = slot * 0.7
         bar["center"] = bar["x"] + bar["width"] / 2
-        if bar["value"] is None:
-            bar.update(top=zero - 12, height=0, label_y=zero - 4)
+        if bar["value"] is None:  # no bar: say why (too few accounts, or none yet)
+            bar.update(top=zero - 12, height=0, label_y=zero - 4,
+                       text=_("n too small") if bar["n"] else _("no data yet"))
             continue
+        bar["text"] = f"{bar['value']:+.1f}"
         top, bottom = sorted([y(bar["value"]), zero])
         bar.update(top=top, height=max(bottom - top, 1), label_y=top - 4 if bar["value"] >= 0 else bottom + 11)
     groups = [{"horizon": h, "center": PAD_LEFT + (i * 3 + 1) * slot} for i, h in enumerate(HORIZONS)]
     description = "; ".join(
         _("%(group)s +%(days)s days: %(value)s (n=%(n)s)") % {
             "group": _("Enrolled") if bar["group"] == "enrolled" else _("Comparison"), "days": bar["horizon"],
-            "value": _("n too small") if bar["value"] is None else f"{bar['value']:+.1f}", "n": bar["n"]}
+            "value": bar["text"], "n": bar["n"]}
         for bar in bars)
     return {"bars": bars, "groups": groups, "zero": zero, "left": PAD_LEFT, "right": CHART_WIDTH - PAD_RIGHT,
             "width": CHART_WIDTH, "height": CHART_HEIGHT, "axis_y": CHART_HEIGHT - 8, "low": low, "high": high,
-            "low_y": y(low) + 3, "high_y": y(high) + 3, "description": description}
+            "low_y": y(low) + 3, "high_y": y(high) + 3, "zero_label": low < 0 < high, "zero_y": zero + 3,
+            "description": description}
 
 
 def outcome_pairs(outcomes):

@@ -53,8 +53,8 @@ class ReportQueryForm(forms.Form):
     playbook = forms.ModelChoiceField(label=gettext_lazy("Playbook"), queryset=Playbook.objects.none(),
                                       required=False, empty_label=gettext_lazy("All"))
 
-    def __init__(self, data=None, *, workspace):
-        super().__init__(data)
+    def __init__(self, data=None, *, workspace, **kwargs):
+        super().__init__(data, **kwargs)
         self.workspace = workspace
         self.fields["playbook"].queryset = Playbook.objects.for_workspace(workspace)
 
