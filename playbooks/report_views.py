@@ -6,6 +6,7 @@ lays out the chart and writes the tables.
 
 from django.http import HttpResponseBadRequest
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -106,8 +107,15 @@ class PlaybookReportView(WorkspaceMixin, View):
                                        workspace=self.workspace)
         return render(request, self.template_name, {
             "form": form, "report": report, "min_n": MIN_N, "lookback": SNAPSHOT_LOOKBACK_DAYS,
-            "query": request.GET.urlencode(),
+            "export_url": _with_query(reverse("playbook_report:export"), request),
+            "export_csm_url": _with_query(reverse("playbook_report:export_csm"), request),
         })
+
+
+def _with_query(url, request):
+    """The download of the table the page shows: the same question."""
+    query = request.GET.urlencode()
+    return f"{url}?{query}" if query else url
 
 
 class _ReportExport(WorkspaceMixin, View):

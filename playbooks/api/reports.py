@@ -12,7 +12,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from workspaces.api.schema import SingleObjectListSchema
-from workspaces.api.viewsets import WorkspaceAPIMixin
+from workspaces.api.viewsets import WorkspaceScopedMixin
 
 from ..models import PlaybookRun
 from ..reports import MIN_N, ReportQueryForm, default_period, playbook_report
@@ -98,10 +98,12 @@ def report_payload(report):
     "`GET playbook-report/?start=&end=&playbook=`: runs, tasks on time and the outcomes of enrolled accounts "
     "next to the comparison group, per playbook; playbook tasks per CSM. Every member reads it."
 ))
-class PlaybookReportViewSet(WorkspaceAPIMixin, viewsets.GenericViewSet):
+class PlaybookReportViewSet(WorkspaceScopedMixin, viewsets.GenericViewSet):
     schema = SingleObjectListSchema()  # `list` answers one report
     serializer_class = PlaybookReportSerializer
-    queryset = PlaybookRun.objects.none()
+    # The report reads through playbooks.reports with the caller's workspace; this scoped queryset
+    # only makes sure nothing reaches rows the generic way unscoped.
+    queryset = PlaybookRun.objects.all()
     filter_backends = []
     pagination_class = None
 
