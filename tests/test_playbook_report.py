@@ -313,3 +313,59 @@ def test_workspace_b_never_counts(ws, other_ws, csm, outsider, outcome_world):
     assert [item["playbook"] for item in b_report["playbooks"]] == [b]
     assert item_of(b_report, b)["outcomes"]["enrolled"][0]["health_change"] == 100
     assert item_of(b_report, b)["runs"]["started"] == 6
+
+
+def test_the_worked_example_of_the_docs(ws, csm):
+    """docs/playbooks-report.md, "Worked example", with its dates counted back from today."""
+    p = playbook(ws, "Renewal")
+    d, later = days_ago(ws, 40), days_ago(ws, 10)
+    e = [account(ws, csm) for _ in range(7)]
+    for acct in e[:5]:
+        run(p, acct, d)
+    run(p, e[5], days_ago(ws, 30)), run(p, e[6], days_ago(ws, 29))
+    for acct, after in zip(e[:4], (60, 60, 60, 45), strict=True):
+        health(acct, d if acct is not e[2] else d - dt.timedelta(days=3), 50), health(acct, later, after)
+        coverage(acct, later, covered=after > 50)
+    health(e[4], d, 50), health(e[4], later - dt.timedelta(days=8), 70)
+    coverage(e[4], later, covered=True, in_scope=False)
+    health(e[5], days_ago(ws, 30), 20), health(e[5], days_ago(ws, 0), 35), coverage(e[5], days_ago(ws, 0), covered=True)
+    churn(e[3], later)
+    for i in range(5):
+        acct = account(ws, csm)
+        hold(p, acct, d, "limit" if i % 2 else "cooldown")
+        health(acct, d, 60), health(acct, later, 58), coverage(acct, later, covered=i < 2)
+        if i == 4:
+            churn(acct, d + dt.timedelta(days=5))
+    rp = run(p, account(ws, csm), days_ago(ws, 95))  # started before the period: its tasks count, it does not
+    for due, status, done in ((20, "done", 20), (20, "done", 25), (15, "done", 16), (12, "done", 10),
+                              (3, "open", None), (1, "snoozed", None), (0, "open", None), (5, "cancelled", None)):
+        task(rp, days_ago(ws, due), status=status, completed_on=done if done is None else days_ago(ws, done),
+             assignee=csm)
+
+    item = item_of(playbook_report(workspace=ws, start=days_ago(ws, 89), end=days_ago(ws, -1)), p)
+    enrolled, comparison = item["outcomes"]["enrolled"][0], item["outcomes"]["comparison"][0]
+    assert (enrolled["n"], enrolled["not_yet"], enrolled["health_n"], enrolled["health_missing"]) == (6, 1, 5, 1)
+    assert enrolled["health_change"] == pytest.approx(8.0)  # (10 + 10 + 10 - 5 + 15) / 5
+    assert (enrolled["covered"], enrolled["coverage_n"], enrolled["covered_share"]) == (4, 5, 0.8)
+    assert (enrolled["churned"], enrolled["churned_share"]) == (1, pytest.approx(1 / 6))
+    assert comparison["health_change"] == pytest.approx(-2.0)
+    assert (comparison["covered_share"], comparison["churned_share"]) == (0.4, 0.2)
+    assert item["outcomes"]["enrolled"][1]["n"] == 0
+    tasks = item["tasks"]
+    # In days ago: due 20 done 20 (its due day), due 20 done 25 and due 15 done 16 (early): on time 3;
+    # due 12 done 10: late; due 3 open and due 1 snoozed: overdue; due today: not yet; 1 cancelled.
+    assert (tasks["on_time"], tasks["late"], tasks["open_overdue"], tasks["open_not_due"], tasks["cancelled"]) == (
+        3, 1, 2, 1, 1)
+    assert tasks["on_time_rate"] == pytest.approx(0.5)  # 3 / (4 + 2)
+
+
+@pytest.mark.parametrize("given, expected", [
+    ({}, (89, -1)),
+    ({"start": 200}, (200, 110)),
+    ({"end": 10}, (100, 10)),
+])
+def test_the_default_period(ws, given, expected):
+    from playbooks.reports import default_period
+
+    dates = {key: days_ago(ws, value) for key, value in given.items()}
+    assert default_period(workspace=ws, **dates) == tuple(days_ago(ws, n) for n in expected)
