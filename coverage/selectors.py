@@ -363,3 +363,23 @@ def account_coverage(*, account):
         CoverageSnapshot.objects.for_workspace(account.workspace).filter(account=account)
         .order_by("-day").first()
     )
+
+
+def covered_on(*, workspace, account_days):
+    """{(account_id, day): covered} for each asked (account, day) whose snapshot of exactly that day
+    was in scope: what that day's nightly run found, never today's coverage. Missing otherwise."""
+    wanted = {}
+    for account_id, day in account_days:
+        wanted.setdefault(account_id, set()).add(day)
+    result = {}
+    ids = sorted(wanted)
+    for offset in range(0, len(ids), 1000):
+        chunk = ids[offset:offset + 1000]
+        days = {day for account_id in chunk for day in wanted[account_id]}
+        rows = (CoverageSnapshot.objects.for_workspace(workspace)
+                .filter(account_id__in=chunk, day__in=days, in_scope=True)
+                .order_by().values_list("account_id", "day", "covered"))
+        for account_id, day, covered in rows.iterator(chunk_size=5000):
+            if day in wanted[account_id]:
+                result[(account_id, day)] = covered
+    return result

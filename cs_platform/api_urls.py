@@ -6,6 +6,7 @@ from accounts.api import views as accounts_api
 from coverage.api import views as coverage_api
 from healthscore.api import views as health_api
 from imports.api import views as imports_api
+from playbooks.api import reports as playbook_reports_api
 from segments.api import views as segments_api
 from webhooks.api import views as webhooks_api
 from workspaces.api import audit as workspaces_audit_api
@@ -37,5 +38,6 @@ router.register("health/accounts", health_api.AccountHealthViewSet, basename="he
 router.register("health/backtest", health_api.BacktestViewSet, basename="health-backtest")
 router.register("webhooks", webhooks_api.WebhookEndpointViewSet, basename="webhook")
 router.register("webhook-deliveries", webhooks_api.WebhookDeliveryViewSet, basename="webhook-delivery")
+router.register("playbook-report", playbook_reports_api.PlaybookReportViewSet, basename="playbook-report")
 
 urlpatterns = router.urls

@@ -36,6 +36,7 @@ urlpatterns = [
     path("coverage/", include("coverage.urls")),
     path("segments/", include("segments.urls")),
     path("health/", include("healthscore.urls")),
+    path("playbooks/report/", include("playbooks.report_urls")),
     path("api/v1/", include("cs_platform.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),

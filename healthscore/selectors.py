@@ -339,3 +339,36 @@ def latest_snapshot_day(*, workspace, on_or_before):
     """The newest day with health snapshots, not after `on_or_before`; None before the first run."""
     return (HealthSnapshot.objects.for_workspace(workspace).filter(day__lte=on_or_before)
             .order_by("-day").values_list("day", flat=True).first())
+
+
+def totals_on_or_before(*, workspace, account_days, within_days=7):
+    """{(account_id, day): total} for each asked (account, day): the total of the account's snapshot of
+    that day, or else of its latest snapshot in the `within_days` days before it (a night that did not
+    run). Missing when there is none, or when that snapshot had no total ("not enough data").
+
+    History only: a past day reads the snapshot stored for it, never today's score. Accounts are read
+    in chunks, each over the one span of days the asked days need.
+    """
+    wanted = {}
+    for account_id, day in account_days:
+        wanted.setdefault(account_id, set()).add(day)
+    result = {}
+    ids = sorted(wanted)
+    for offset in range(0, len(ids), 1000):
+        chunk = ids[offset:offset + 1000]
+        days = {day for account_id in chunk for day in wanted[account_id]}
+        rows = (HealthSnapshot.objects.for_workspace(workspace)
+                .filter(account_id__in=chunk, day__gte=min(days) - dt.timedelta(days=within_days),
+                        day__lte=max(days))
+                .order_by().values_list("account_id", "day", "total"))
+        stored = {}
+        for account_id, day, total in rows.iterator(chunk_size=5000):
+            stored.setdefault(account_id, {})[day] = total
+        for account_id in chunk:
+            by_day = stored.get(account_id, {})
+            for day in wanted[account_id]:
+                found = next((by_day[d] for d in (day - dt.timedelta(days=back) for back in range(within_days + 1))
+                              if d in by_day), None)
+                if found is not None:
+                    result[(account_id, day)] = found
+    return result

@@ -80,7 +80,7 @@ NOT_PAGES = {
     "segments:delete", "segments:recompute_segment", "segments:preview", "workspaces:invite",
     "workspaces:invitation_revoke", "workspaces:member_role", "workspaces:member_deactivate",
     "workspaces:member_reactivate", "workspaces:member_unlock", "workspaces:token_revoke",
-    "audit_log_export", "imports:export",  # file downloads
+    "audit_log_export", "imports:export", "playbook_report:export", "playbook_report:export_csm",  # file downloads
     "imports:progress",  # JSON for the progress bar
     "set_language", "workspaces:language",  # POST only: the language switchers
     "favicon",  # a redirect to the icon
@@ -300,6 +300,8 @@ def pages(ws):
         "webhooks:detail": [reverse("webhooks:detail", args=[endpoint.pk]) for endpoint in
                             Endpoint.objects.for_workspace(ws).order_by("pk")]
                            + [reverse("webhooks:detail", args=[webhook.pk]) + "?status=failed&event=account.churned"],
+        "playbook_report:report": [reverse("playbook_report:report"),
+                                   reverse("playbook_report:report") + "?start=2026-03-01&end=2026-02-01"],
     }
 
 
