@@ -21,7 +21,7 @@ from workspaces.policy import acting_member, authorize, authorize_role
 
 from .models import CONTACT_TASK_CHANNELS, OPEN_STATUSES, Task, TaskSource, TaskStatus
 
-EDITABLE_FIELDS = ("type", "title", "description", "due_on", "priority", "account", "assignee")
+EDITABLE_FIELDS = ("type", "title", "description", "due_on", "priority", "account", "assignee", "external_id")
 MAX_DUE_YEARS = 10  # a due date further out is a typo, not a plan
 
 
@@ -108,6 +108,9 @@ def update_task(*, task, actor, **fields):
     _check_fields(workspace, fields.get("title", task.title), fields.get("due_on", task.due_on))
     if "title" in fields:
         fields["title"] = fields["title"].strip()
+    if fields.get("external_id") and Task.objects.for_workspace(workspace).filter(
+            external_id=fields["external_id"]).exclude(pk=task.pk).exists():
+        raise DomainError(_("Another task of this workspace already has this external ID."), field="external_id")
     changes = model_changes(task, fields)
     if not changes:
         return task
