@@ -31,6 +31,8 @@ class TaskForm(forms.ModelForm):
             "description": forms.Textarea(attrs={"rows": 3}),
             "title": forms.TextInput(attrs={"size": 50}),
         }
+        # The model's "title" is a contact's job title too, in the catalogue: the task's reads its own way.
+        labels = {"title": _("Task title"), "due_on": _("Due date")}
 
     def __init__(self, *args, workspace, **kwargs):
         super().__init__(*args, **kwargs)

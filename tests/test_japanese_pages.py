@@ -29,6 +29,8 @@ from cs_platform.nightly import run_nightly
 from cs_platform.provisioning import create_workspace
 from healthscore.models import HealthAlert, Scorecard
 from imports.models import ImportJob
+from playbooks.models import Task
+from playbooks.tasks import complete_task, create_task
 from segments.models import Segment
 from segments.services import save_segment
 from usage.models import MAPPABLE_ACCOUNT_FIELDS, UsageEvent, WriteKey
@@ -81,6 +83,7 @@ NOT_PAGES = {
     "set_language", "workspaces:language",  # POST only: the language switchers
     "favicon",  # a redirect to the icon
     "login", "workspaces:join",  # signed out: test_signed_out_pages_and_not_found_are_japanese
+    "tasks:cancel", "tasks:reopen", "tasks:bulk_reassign",  # POST only: buttons of the task pages
 }
 # The API and its documentation (third-party viewers), the usage tracking endpoints (scripts), and
 # Django's admin (which has its own Japanese).
@@ -198,6 +201,14 @@ def nihon(settings, tmp_path, django_capture_on_commit_callbacks):
     assert HealthAlert.objects.for_workspace(ws).exists()  # the alert pages have rows to show
     admin = Membership.objects.for_workspace(ws).get(user__username="nihon-admin")
     invite_member(workspace=ws, email="newcomer@nihon.example.jp", role=Role.CSM, actor=admin)
+    # Tasks: an overdue call of the CSM's on their biggest account (My book, the panel), one done.
+    csm1 = Membership.objects.for_workspace(ws).get(user__username="nihon-csm1")
+    mine = Account.objects.for_workspace(ws).filter(owner=csm1, status="active").order_by("-arr").first()
+    call = create_task(workspace=ws, actor=csm1, account=mine, title="更新前のヒアリング", type="call",
+                       due_on=today - dt.timedelta(days=2))
+    complete_task(task=create_task(workspace=ws, actor=csm1, account=mine, title="利用状況の確認",
+                                   due_on=today - dt.timedelta(days=1)), actor=csm1, outcome="問題なし")
+    assert call.is_open
 
     uploader = signed_in(Client(), ws, "manager1")
     data = csv_bytes([["会社名", "顧客ID", "年間契約金額"], ["株式会社うめ", "u-1", "1,000"], ["株式会社もも", "m-1", "abc"]])
@@ -244,6 +255,7 @@ def pages(ws):
     policy = CadencePolicy.objects.for_workspace(ws).first()
     scorecard = Scorecard.objects.for_workspace(ws).first()
     checked, waiting = ImportJob.objects.for_workspace(ws).order_by("pk")
+    task = Task.objects.for_workspace(ws).filter(status="open").first()
     return {
         "home": [reverse("home"), reverse("home") + "?period=month"],
         "my_book": [reverse("my_book"), reverse("my_book") + "?owner=none"],
@@ -279,6 +291,13 @@ def pages(ws):
         "usage:settings": [reverse("usage:settings")],
         "workspaces:members": [reverse("workspaces:members")],
         "workspaces:tokens": [reverse("workspaces:tokens")],
+        "tasks:list": [reverse("tasks:list"), reverse("tasks:list") + "?status=", reverse("tasks:list") + "?due=someday",
+                       reverse("tasks:list") + "?q=該当なし"],
+        "tasks:create": [reverse("tasks:create") + f"?account={account.pk}"],
+        "tasks:load": [reverse("tasks:load")],
+        "tasks:edit": [reverse("tasks:edit", args=[task.pk])],
+        "tasks:complete": [reverse("tasks:complete", args=[task.pk])],
+        "tasks:snooze": [reverse("tasks:snooze", args=[task.pk])],
     }
 
 
