@@ -83,8 +83,11 @@ class TaskFilterSet(django_filters.FilterSet):
     def __init__(self, data=None, queryset=None, *, request=None, **kwargs):
         super().__init__(data, queryset, request=request, **kwargs)
         members = list(workspace_members(request).order_by("user__first_name", "user__last_name", "id"))
-        self.filters["assignee"].extra["choices"] = [(ME, _("Me")), (NOBODY, _("Unassigned"))] + [
+        assignee = self.filters["assignee"]
+        assignee.extra["choices"] = [(ME, _("Me")), (NOBODY, _("Unassigned"))] + [
             (str(m.pk), m.display_name) for m in members]
+        # The copied filter may carry a form field built before (e.g. by the API schema): build it anew.
+        assignee.__dict__.pop("_field", None)
 
     @property
     def today(self):

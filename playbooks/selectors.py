@@ -15,6 +15,7 @@ from .models import Task, TaskStatus
 
 LOAD_DAYS = 30  # "done on time" looks back this many days
 RECENT_DONE = 5  # done tasks shown under an account's open ones
+RECENT_DONE_DAYS = 90  # ... from this many days back
 
 # Sort keys of the task list (page and API): key -> ordering, ties broken by id.
 TASK_ORDERINGS = {
@@ -40,15 +41,16 @@ def task_list(*, workspace, filters=None, request=None, ordering="due_on"):
     return tasks
 
 
-def account_tasks(*, account, today=None, recent=RECENT_DONE):
-    """{"open": the account's open tasks, soonest due first; "done": its last `recent` done ones}."""
+def account_tasks(*, account, today=None, recent=RECENT_DONE, done_days=RECENT_DONE_DAYS):
+    """{"open": the account's open tasks, soonest due first; "done": its last `recent` done ones of the
+    last `done_days` days}. One query (the account page counts them)."""
     today = today or account.workspace.today()
-    tasks = tasks_of(workspace=account.workspace).filter(account=account)
-    return {
-        "open": list(tasks.filter(status__in=[TaskStatus.OPEN, TaskStatus.SNOOZED]).order_by("due_on", "-priority", "id")),
-        "done": list(tasks.filter(status=TaskStatus.DONE).order_by("-completed_on", "-id")[:recent]),
-        "today": today,
-    }
+    rows = list(tasks_of(workspace=account.workspace).filter(account=account).filter(
+        Q(status__in=[TaskStatus.OPEN, TaskStatus.SNOOZED]) |
+        Q(status=TaskStatus.DONE, completed_on__gte=today - dt.timedelta(days=done_days))
+    ).order_by("due_on", "-priority", "id"))
+    done = sorted((t for t in rows if t.status == TaskStatus.DONE), key=lambda t: (t.completed_on, t.pk), reverse=True)
+    return {"open": [t for t in rows if t.status != TaskStatus.DONE], "done": done[:recent], "today": today}
 
 
 def open_tasks_for_book(*, workspace, assignee, today, all_members=False):
