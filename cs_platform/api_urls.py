@@ -7,6 +7,7 @@ from coverage.api import views as coverage_api
 from healthscore.api import views as health_api
 from imports.api import views as imports_api
 from playbooks.api import reports as playbook_reports_api
+from playbooks.api import tasks as tasks_api
 from segments.api import views as segments_api
 from webhooks.api import views as webhooks_api
 from workspaces.api import audit as workspaces_audit_api
@@ -39,5 +40,6 @@ router.register("health/backtest", health_api.BacktestViewSet, basename="health-
 router.register("webhooks", webhooks_api.WebhookEndpointViewSet, basename="webhook")
 router.register("webhook-deliveries", webhooks_api.WebhookDeliveryViewSet, basename="webhook-delivery")
 router.register("playbook-report", playbook_reports_api.PlaybookReportViewSet, basename="playbook-report")
+router.register("tasks", tasks_api.TaskViewSet, basename="task")
 
 urlpatterns = router.urls

@@ -33,7 +33,7 @@ OBJECT_TYPES = {
     "ingestsettings": gettext_lazy("Usage data settings"), "invitation": gettext_lazy("Invitation"),
     "lifecyclestage": gettext_lazy("Lifecycle stage"), "membership": gettext_lazy("Member"),
     "scorecard": gettext_lazy("Scorecard"), "segment": gettext_lazy("Segment"),
-    "sentimentrating": gettext_lazy("Sentiment rating"), "tag": gettext_lazy("Tag"),
+    "sentimentrating": gettext_lazy("Sentiment rating"), "tag": gettext_lazy("Tag"), "task": gettext_lazy("Task"),
     "tierpin": gettext_lazy("Pinned tier"), "touchmodel": gettext_lazy("Touch model"),
     "touchpoint": gettext_lazy("Touchpoint"), "workspace": gettext_lazy("Workspace"), "writekey": gettext_lazy("Write key"),
 }

@@ -24,6 +24,7 @@ from accounts.models import Account, AccountStatus, HealthBand, LifecycleStage, 
 from coverage.selectors import coverage_report, coverage_trend, due_list, latest_day
 from coverage.views import log_link
 from healthscore.selectors import band_counts, group_labels, latest_snapshot_day, open_alerts
+from playbooks.selectors import open_tasks_for_book
 from workspaces import owners
 from workspaces.models import Membership, Role
 
@@ -323,7 +324,7 @@ def priority_score(*, arr, band="", change_30d=None, overdue_days=None, days_to_
 class Reason:
     """Why an account is in the book, and the action that resolves it."""
 
-    kind: str  # "touch", "health", "renewal", "alert" (and "task" once playbooks add tasks)
+    kind: str  # "task", "touch", "health", "renewal", "alert"
     text: str
     action_url: str
     action_label: str
@@ -340,7 +341,7 @@ class BookRow:
 
     @property
     def action(self):
-        """The first reason's action: reasons are kept in the order touch, alert, health, renewal."""
+        """The first reason's action: reasons are kept in the order task, touch, alert, health, renewal."""
         return self.reasons[0]
 
 
@@ -366,6 +367,23 @@ class BookContext:
     def accounts(self):
         accounts = Account.objects.for_workspace(self.workspace).filter(status=AccountStatus.ACTIVE)
         return accounts if self.owner == owners.ALL else accounts.filter(owner=self.owner)
+
+
+def _open_tasks(ctx):
+    """The owner's open tasks (the team's for owners.ALL, nobody's for None), overdue ones first: a
+    task is what someone decided must happen, so its "complete" is the account's first action, and
+    the days it is overdue are its urgency (a task a week late doubles it, as a touch does)."""
+    tasks = open_tasks_for_book(workspace=ctx.workspace, assignee=None if ctx.owner == owners.ALL else ctx.owner,
+                                today=ctx.today, all_members=ctx.owner == owners.ALL)
+    book_link = reverse("my_book")
+    for task in ctx.biggest(tasks, "task"):
+        overdue = (ctx.today - task.due_on).days
+        if overdue > 0:
+            text = _("Task overdue %(days)s days: %(title)s") % {"days": overdue, "title": task.title}
+        else:
+            text = _("Task due %(date)s: %(title)s") % {"date": task.due_on.isoformat(), "title": task.title}
+        yield task.account, Reason("task", text, f"{reverse('tasks:complete', args=[task.pk])}?next={book_link}",
+                                   _("Complete the task"), overdue_days=max(0, overdue))
 
 
 def _due_touches(ctx):
@@ -423,9 +441,8 @@ def _points(value):
 
 # Where the book's reasons come from, in the order an account's reasons (and so its first action)
 # are listed. Each yields (account, Reason) for the context's owner, set-wise (one query or two).
-# Playbook tasks (a later issue) add a source here: the owner's open tasks, each with the task as
-# its action and its due date as urgency.
-BOOK_SOURCES = [_due_touches, _open_alerts, _health_risks, _renewals]
+# Tasks come first: the owner's open tasks, each with the task as its action and its overdue days as urgency.
+BOOK_SOURCES = [_open_tasks, _due_touches, _open_alerts, _health_risks, _renewals]
 
 
 def book(*, workspace, owner, today=None, limit=50):
@@ -446,7 +463,7 @@ def book(*, workspace, owner, today=None, limit=50):
             if any(r.kind == reason.kind for r in row.reasons):
                 continue  # e.g. two open alerts of one account: one reason, one action
             row.reasons.append(reason)
-            counts[reason.kind] += 1
+            counts[reason.kind] = counts.get(reason.kind, 0) + 1  # "task" only once there is one
             counts["overdue"] += reason.kind == "touch" and bool(reason.overdue_days)
     for row in rows.values():
         account = row.account

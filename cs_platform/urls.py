@@ -37,6 +37,7 @@ urlpatterns = [
     path("segments/", include("segments.urls")),
     path("health/", include("healthscore.urls")),
     path("playbooks/report/", include("playbooks.report_urls")),
+    path("tasks/", include("playbooks.urls")),
     path("api/v1/", include("cs_platform.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),

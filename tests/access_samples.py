@@ -21,6 +21,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Account, Contact, Contract, LifecycleStage, Touchpoint
 from healthscore.models import Scorecard
+from playbooks.models import Task
 from segments.models import Segment
 
 # A receiver by a public address: registering it resolves nothing (the matrix sends nothing either: the
@@ -68,10 +69,27 @@ API_SAMPLES = {
     ("WebhookEndpointViewSet", "rotate_secret"): (None, lambda side, persona, row: ({}, None)),
     ("WebhookEndpointViewSet", "ping"): (None, lambda side, persona, row: ({}, None)),
     ("WebhookDeliveryViewSet", "retry"): (None, lambda side, persona, row: ({}, None)),
+    ("TaskViewSet", "create"): (Account, lambda side, persona, row: (
+        {"account": row.pk, "title": "New task", "due_on": side.workspace.today().isoformat()},
+        Task(workspace=side.workspace, account=row, assignee=persona))),
+    ("TaskViewSet", "complete"): (None, lambda side, persona, row: ({"outcome": "Done"}, None)),
+    ("TaskViewSet", "snooze"): (None, lambda side, persona, row: ({"until": _days_ahead(side, 7)}, None)),
+    ("TaskViewSet", "cancel"): (None, lambda side, persona, row: ({}, None)),
+    ("TaskViewSet", "bulk_reassign"): (Task, lambda side, persona, row: ({"ids": [row.pk], "assignee": persona.pk},
+                                                                        row)),
     ("BacktestViewSet", "what_if"): (Scorecard, lambda side, persona, row: (
         {"definition": row.versions.order_by("-number").first().definition, "scorecard": row.pk,
          **short_backtest(side)}, None)),
 }
+
+
+def _days_ahead(side, days):
+    return (side.workspace.today() + dt.timedelta(days=days)).isoformat()
+
+
+def _task_form(side, persona, task=None):
+    return {"account": side.accounts["csm"].pk, "title": "Page task", "type": "call", "priority": "2",
+            "due_on": _days_ahead(side, 2), "assignee": task.assignee_id if task else persona.pk}
 
 
 def short_backtest(side):
@@ -118,6 +136,11 @@ PAGE_SAMPLES = {
     "health:rate_sentiment": lambda side, persona, row: {"rating": "4"},
     "health:alert_outcome": lambda side, persona, row: {"outcome": "acted_on"},
     "coverage:pin": lambda side, persona, row: {"tier": "low", "reason": "New"},
+    "tasks:create": lambda side, persona, row: _task_form(side, persona),
+    "tasks:edit": lambda side, persona, row: _task_form(side, persona, row),
+    "tasks:complete": lambda side, persona, row: {"outcome": "Done"},
+    "tasks:snooze": lambda side, persona, row: {"until": _days_ahead(side, 7)},
+    "tasks:bulk_reassign": lambda side, persona, row: {"ids": [side.owned(Task, "csm").pk], "assignee": persona.pk},
     "usage:settings": lambda side, persona, row: {"action": "save_settings", "retention_days": "400",
                                              "trait_mapping": ""},
     "webhooks:list": lambda side, persona, row: {"url": PUBLIC_HOOK, "events": ["account.churned"]},

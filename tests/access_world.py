@@ -20,6 +20,7 @@ from cs_platform.tasks import recompute_workspace
 from healthscore import services as health
 from healthscore.models import HealthAlert, Scorecard
 from imports import services as imports
+from playbooks.tasks import create_task
 from segments.services import save_segment
 from usage.services.keys import create_write_key
 from webhooks.models import Delivery, Endpoint
@@ -97,6 +98,8 @@ def populate(side, batch=""):
         keep.add(accounts.log_touchpoint(account=account, actor=SYSTEM, author=owner, channel="phone",
                                          summary=f"{tag} {key} call", external_id=f"{tag.lower()}-t-{key}"), key)
         keep.add(health.rate_sentiment(account=account, actor=owner, rating=2, note=f"{tag} note"), key)
+        keep.add(create_task(workspace=ws, actor=SYSTEM, account=account, assignee=owner, title=f"{tag} {key} task",
+                             due_on=today, external_id=f"{tag.lower()}-task-{key}"), key)
         for day in range(1, 4):
             add_usage(account, today - dt.timedelta(days=day), users=(f"{tag}-user",))
     accounts.update_account(account=keep.accounts["csm"], actor=SYSTEM, tags=[f"{tag}-tag"], stage=stage)

@@ -16,6 +16,7 @@ one event per run, and any other write that moves them must itself be audited. E
 operation must name the expected actor: the member, the member and their token, or the system actor.
 """
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -47,6 +48,7 @@ from healthscore.models import (
 )
 from healthscore.services import save_scorecard
 from imports.models import ImportJob, ImportMapping
+from playbooks.models import Playbook, PlaybookHold, PlaybookRun, PlaybookVersion, RunAction, Task
 from segments.models import Segment, SegmentMembership, SegmentMembershipEvent
 from segments.services import save_segment
 from usage.models import (
@@ -68,13 +70,14 @@ from .factories import AccountFactory, ContactFactory, ContractFactory, Touchpoi
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = {"workspaces", "accounts", "usage", "imports", "segments", "coverage", "healthscore", "webhooks"}
+OUR_APPS = {"workspaces", "accounts", "usage", "imports", "segments", "coverage", "healthscore", "webhooks",
+            "playbooks"}
 
 # --- every model of our apps, classified ------------------------------------------------------------
 # Audited records: each change of one has an event naming it.
 AUDITED = {Workspace, Membership, ApiToken, Account, Contact, Touchpoint, Contract, LifecycleStage, Segment,
            CadencePolicy, TouchModel, HealthSettings, Scorecard, SentimentRating, HealthAlert, WriteKey,
-           IngestSettings, Invitation, Endpoint}
+           IngestSettings, Invitation, Endpoint, Task, Playbook}
 # Parts of an audited record: audited as that record (model → the field naming it, or None when an
 # event of that record type in the same operation covers it).
 PARTS = {
@@ -85,6 +88,7 @@ PARTS = {
     Tag: ("account", None, "tags are created by name when an account names them (its 'tags' change)"),
     Account.tags.through: ("account", "account_id", "an account's tags"),
     Touchpoint.contacts.through: ("touchpoint", "touchpoint_id", "a touchpoint's contacts"),
+    PlaybookVersion: ("playbook", "playbook_id", "a definition change is the playbook's new version"),
 }
 # Recomputed from audited data (a nightly step, a segment's materialization, a pin's tier history):
 # the nightly run writes one event per run; any other write that moves them is itself audited.
@@ -96,6 +100,10 @@ DERIVED = {
     SegmentMembership: "who a segment's rules select today",
     SegmentMembershipEvent: "who entered and left a segment, per day",
     TierChange: "the touch-tier history of the accounts",
+    # Provisional (the playbook engine classifies its own rows): enrolments the night evaluates.
+    PlaybookRun: "accounts going through a playbook, started by its trigger",
+    RunAction: "the non-task steps a run has done",
+    PlaybookHold: "accounts a playbook's trigger matched but its rules held back",
 }
 # Fields of audited records that the nightly run (or bookkeeping) writes: not a member's change.
 DERIVED_FIELDS = {
@@ -228,9 +236,11 @@ def world(ws, admin, manager, csm, csm2, viewer, outsider, account):
     alert = HealthAlert.all_workspaces.create(
         workspace=ws, account=account, owner=csm, kind="drop", opened_on=ws.today(), last_seen_on=ws.today(),
         week=ws.today())
+    task = Task.all_workspaces.create(workspace=ws, account=account, assignee=csm, title="Renewal call",
+                                      type="call", due_on=ws.today())
     return dict(ws=ws, admin=admin, manager=manager, csm=csm, csm2=csm2, viewer=viewer, account=account,
                 spare=spare, stage=stage, contact=contact, touchpoint=touchpoint, contract=contract,
-                segment=segment, policy=policy, scorecard=scorecard, pin=pin, alert=alert)
+                segment=segment, policy=policy, scorecard=scorecard, pin=pin, alert=alert, task=task)
 
 
 def run_and_check(world, operation, *, expect_actor, every_workspace=False):
@@ -373,6 +383,19 @@ API_WRITES = {
     "v1_webhook_deliveries_retry_create": lambda w: ("post", f"/api/v1/webhook-deliveries/{failed(w).pk}/retry/", {}),
     "v1_health_alerts_outcome_create": lambda w: ("post", f"/api/v1/health/alerts/{w['alert'].pk}/outcome/", {
         "outcome": "dismissed", "outcome_reason": "Seasonal dip"}),
+    "v1_tasks_create": lambda w: ("post", "/api/v1/tasks/", {
+        "account": w["account"].pk, "title": "Kick-off", "due_on": w["ws"].today().isoformat()}),
+    "v1_tasks_update": lambda w: ("put", f"/api/v1/tasks/{w['task'].pk}/", {
+        "account": w["account"].pk, "title": "Renewal call, prepared", "due_on": w["ws"].today().isoformat()}),
+    "v1_tasks_partial_update": lambda w: ("patch", f"/api/v1/tasks/{w['task'].pk}/", {"priority": 4}),
+    "v1_tasks_destroy": lambda w: ("delete", f"/api/v1/tasks/{w['task'].pk}/", None),
+    "v1_tasks_complete_create": lambda w: ("post", f"/api/v1/tasks/{w['task'].pk}/complete/", {
+        "outcome": "Renews", "touch": {"channel": "phone", "contacts": [w["contact"].pk]}}),
+    "v1_tasks_snooze_create": lambda w: ("post", f"/api/v1/tasks/{w['task'].pk}/snooze/", {
+        "until": (w["ws"].today() + dt.timedelta(days=3)).isoformat()}),
+    "v1_tasks_cancel_create": lambda w: ("post", f"/api/v1/tasks/{w['task'].pk}/cancel/", {}),
+    "v1_tasks_bulk_reassign_create": lambda w: ("post", "/api/v1/tasks/bulk-reassign/", {
+        "ids": [w["task"].pk], "assignee": w["csm2"].pk}),
 }
 # Operations that take a POST but write nothing: they must change no row at all.
 API_READS = {
@@ -705,7 +728,25 @@ PAGE_WRITES = {
         failed(w)),
     "recompute": lambda w, c: setup_then(TouchpointFactory(account=w["account"], author=w["csm"]),
                                          lambda: post(c, reverse("recompute"))),
+    "tasks:create": lambda w, c: lambda: post(c, reverse("tasks:create"), task_form(w)),
+    "tasks:edit": lambda w, c: lambda: post(c, reverse("tasks:edit", args=[w["task"].pk]),
+                                            task_form(w, title="Renewal call, prepared")),
+    "tasks:complete": lambda w, c: lambda: post(c, reverse("tasks:complete", args=[w["task"].pk]), {
+        "outcome": "Renews", "log_touch": "on", "channel": "phone", "sentiment": "positive",
+        "occurred_at": (w["ws"].today() - dt.timedelta(days=1)).isoformat() + "T10:00"}),
+    "tasks:snooze": lambda w, c: lambda: post(c, reverse("tasks:snooze", args=[w["task"].pk]), {
+        "until": (w["ws"].today() + dt.timedelta(days=3)).isoformat()}),
+    "tasks:cancel": lambda w, c: lambda: post(c, reverse("tasks:cancel", args=[w["task"].pk])),
+    "tasks:reopen": lambda w, c: setup_then(Task.all_workspaces.filter(pk=w["task"].pk).update(status="done"),
+                                            lambda: post(c, reverse("tasks:reopen", args=[w["task"].pk]))),
+    "tasks:bulk_reassign": lambda w, c: lambda: post(c, reverse("tasks:bulk_reassign"), {
+        "ids": [w["task"].pk], "assignee": w["csm2"].pk}),
 }
+
+
+def task_form(w, **fields):
+    return {"account": w["account"].pk, "title": "Kick-off", "type": "call", "priority": "2",
+            "assignee": w["csm"].pk, "due_on": w["ws"].today().isoformat(), **fields}
 # Pages that take a POST without writing a record (a preview), or that only keep books.
 PAGE_READS = {
     "segments:preview": lambda w, c: c.post(reverse("segments:preview"), json.dumps({"rules": rules_none()}),

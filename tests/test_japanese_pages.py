@@ -30,6 +30,8 @@ from cs_platform.nightly import run_nightly
 from cs_platform.provisioning import create_workspace
 from healthscore.models import HealthAlert, Scorecard
 from imports.models import ImportJob
+from playbooks.models import Task
+from playbooks.tasks import complete_task, create_task
 from segments.models import Segment
 from segments.services import save_segment
 from usage.models import MAPPABLE_ACCOUNT_FIELDS, UsageEvent, WriteKey
@@ -86,6 +88,7 @@ NOT_PAGES = {
     "favicon",  # a redirect to the icon
     "login", "workspaces:join",  # signed out: test_signed_out_pages_and_not_found_are_japanese
     "webhooks:rotate_secret", "webhooks:enable", "webhooks:ping", "webhooks:delete", "webhooks:retry",
+    "tasks:cancel", "tasks:reopen", "tasks:bulk_reassign",  # POST only: buttons of the task pages
 }
 # The API and its documentation (third-party viewers), the usage tracking endpoints (scripts), and
 # Django's admin (which has its own Japanese).
@@ -203,6 +206,14 @@ def nihon(settings, tmp_path, django_capture_on_commit_callbacks):
     assert HealthAlert.objects.for_workspace(ws).exists()  # the alert pages have rows to show
     admin = Membership.objects.for_workspace(ws).get(user__username="nihon-admin")
     invite_member(workspace=ws, email="newcomer@nihon.example.jp", role=Role.CSM, actor=admin)
+    # Tasks: an overdue call of the CSM's on their biggest account (My book, the panel), one done.
+    mine = Account.objects.for_workspace(ws).filter(owner__isnull=False, status="active").order_by("-arr").first()
+    csm1 = mine.owner
+    call = create_task(workspace=ws, actor=csm1, account=mine, title="更新前のヒアリング", type="call",
+                       due_on=today - dt.timedelta(days=2))
+    complete_task(task=create_task(workspace=ws, actor=csm1, account=mine, title="利用状況の確認",
+                                   due_on=today - dt.timedelta(days=1)), actor=csm1, outcome="問題なし")
+    assert call.is_open
 
     # A webhook that kept failing (disabled, with its reason) and one that works, with their logs.
     failing = Endpoint.all_workspaces.create(workspace=ws, url="https://hooks.nihon.example.jp/cs", events=["alert.opened"],
@@ -261,6 +272,7 @@ def pages(ws):
     scorecard = Scorecard.objects.for_workspace(ws).first()
     checked, waiting = ImportJob.objects.for_workspace(ws).order_by("pk")
     webhook = Endpoint.objects.for_workspace(ws).filter(enabled=True).first()
+    task = Task.objects.for_workspace(ws).filter(status="open").first()
     return {
         "home": [reverse("home"), reverse("home") + "?period=month"],
         "my_book": [reverse("my_book"), reverse("my_book") + "?owner=none"],
@@ -302,6 +314,13 @@ def pages(ws):
                            + [reverse("webhooks:detail", args=[webhook.pk]) + "?status=failed&event=account.churned"],
         "playbook_report:report": [reverse("playbook_report:report"),
                                    reverse("playbook_report:report") + "?start=2026-03-01&end=2026-02-01"],
+        "tasks:list": [reverse("tasks:list"), reverse("tasks:list") + "?status=", reverse("tasks:list") + "?assignee=999999",
+                       reverse("tasks:list") + "?q=該当なし"],
+        "tasks:create": [reverse("tasks:create") + f"?account={account.pk}"],
+        "tasks:load": [reverse("tasks:load")],
+        "tasks:edit": [reverse("tasks:edit", args=[task.pk])],
+        "tasks:complete": [reverse("tasks:complete", args=[task.pk])],
+        "tasks:snooze": [reverse("tasks:snooze", args=[task.pk])],
     }
 
 
