@@ -264,7 +264,7 @@ def _record_holds(*, workspace, playbook, held, holds, as_of):
             hold.last_on, hold.held_because = max(hold.last_on, as_of), reason
             changed.append(hold)
     PlaybookHold.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
-    PlaybookHold.objects.bulk_update(changed, ["last_on", "held_because"], batch_size=1000)
+    PlaybookHold.objects.for_workspace(workspace).bulk_update(changed, ["last_on", "held_because"], batch_size=1000)
 
 
 def _start_runs(*, workspace, playbook, version, as_of, token, enrol, why_of, started_by=None):
@@ -559,6 +559,9 @@ def enrol_accounts(*, playbook, accounts, actor, as_of=None):
     Returns {"enrolled": [run ids], "skipped": [{"account": id, "why": text}]}."""
     authorize_role(actor, "playbooks.enrol")
     workspace = playbook.workspace
+    member = acting_member(actor)
+    if member is not None and member.workspace_id != workspace.pk:
+        raise NotAllowed(_("Not found in this workspace."))
     as_of = as_of or workspace.today()
     enrolled, skipped = [], []
     allowed = {}
@@ -589,7 +592,6 @@ def enrol_accounts(*, playbook, accounts, actor, as_of=None):
         for account_id, (reason, _match) in sorted(decision["held"].items()):
             skipped.append({"account": account_id, "why": HOLD_TEXT[reason]()})
         token = uuid.uuid4().hex
-        member = acting_member(actor)
         by = member.pk if member is not None else str(actor)
         reset = _evaluating.set(True)
         try:
