@@ -534,3 +534,22 @@ def test_evaluation_of_one_workspace_never_touches_another(ws, other_ws, csm, ou
     with pytest.raises(NotAllowed):
         enrol_accounts(playbook=PlaybookRun.objects.for_workspace(ws).first().playbook, accounts=[theirs],
                        actor=outsider)
+
+
+def test_the_red_streak_and_the_health_reason_come_from_the_snapshots(ws, csm, today):
+    from healthscore.models import HealthSnapshot
+    from healthscore.selectors import default_scorecard, latest_version
+
+    account = AccountFactory(workspace=ws, owner=csm)
+    set_account(account, health_band=HealthBand.RED, health_score=30.0)
+    version = latest_version(default_scorecard(workspace=ws))
+    groups = {"usage": {"score": 10.0, "weight": 50, "weight_used": 0.5},
+              "relationship": {"score": 50.0, "weight": 30, "weight_used": 0.3}}
+    for back, band in ((4, "red"), (3, "yellow"), (2, "red"), (1, "red"), (0, "red")):
+        HealthSnapshot.all_workspaces.create(workspace=ws, account=account, day=today - dt.timedelta(days=back),
+                                             version=version, total=30.0, band=band, groups=groups)
+    make_playbook(ws, {"trigger": {"kind": "health_red"},
+                       "steps": [{"title": "Save {account}", "description": "Weakest: {health_reason}."}]})
+    evaluate_playbooks(workspace=ws, as_of=today)
+    assert runs(ws).get().reason_key == f"red:{today - dt.timedelta(days=2)}"
+    assert Task.objects.for_workspace(ws).get().description == "Weakest: Usage."
