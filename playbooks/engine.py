@@ -28,7 +28,7 @@ import logging
 import uuid
 from collections import defaultdict
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -365,18 +365,14 @@ def _advance(*, workspace, runs, as_of):
         due = _due_steps(steps, run=run, done=done, as_of=as_of)
         for index, on in due:
             (due_tasks if steps[index]["kind"] == "task" else due_actions).append((run, index, on))
-        if not due and len(done) == len(steps) and all(day is not None for day in done.values()):
+            # A task created now is open; an action is done now.
+            done[index] = None if steps[index]["kind"] == "task" else as_of
+        if len(done) == len(steps) and all(day is not None for day in done.values()):
             complete.append(run)
     counts["tasks"] = _create_tasks(workspace=workspace, due=due_tasks, as_of=as_of)
     counts["actions"] = _do_actions(workspace=workspace, due=due_actions, as_of=as_of)
-    if due_actions:
-        # An action is done at once: a run whose last steps were actions may now be complete.
-        acted = {run.pk for run, _index, _on in due_actions}
-        complete += _completable(workspace=workspace, runs=[run for run in runs if run.pk in acted], as_of=as_of)
-    for run in complete:
-        ended = _end(workspace=workspace, runs=[run], status=RunStatus.COMPLETED, why=_("All steps are done."),
-                     open_tasks="keep", as_of=as_of)
-        counts["completed"] += len(ended)
+    counts["completed"] = len(_end(workspace=workspace, runs=complete, status=RunStatus.COMPLETED,
+                                   why=_("All steps are done."), open_tasks="keep", as_of=as_of))
     return counts
 
 
@@ -402,19 +398,6 @@ def _due_steps(steps, *, run, done, as_of):
             due.append((index, on))
             done[index] = as_of if step["kind"] != "task" else None
     return due
-
-
-def _completable(*, workspace, runs, as_of):
-    out = []
-    for run in runs:
-        steps = run.version.definition["steps"]
-        task_rows = list(Task.objects.for_workspace(workspace).filter(run=run).values_list("step_index", "status"))
-        action_indexes = set(RunAction.objects.for_workspace(workspace).filter(run=run)
-                             .values_list("step_index", flat=True))
-        created = {i for i, _s in task_rows} | action_indexes
-        if len(created) == len(steps) and not any(status in OPEN_STATUSES for _i, status in task_rows):
-            out.append(run)
-    return out
 
 
 def _create_tasks(*, workspace, due, as_of):
@@ -463,24 +446,36 @@ def _create_tasks(*, workspace, due, as_of):
 
 
 def _do_actions(*, workspace, due, as_of):
-    done = 0
+    """Claim each due action step by inserting its RunAction (a concurrent evaluation's claim wins,
+    and this one reads back only its own), then do it and keep its result."""
+    if not due:
+        return 0
+    token = uuid.uuid4().hex
+    RunAction.objects.bulk_create(
+        [RunAction(workspace=workspace, run=run, step_index=index, done_on=as_of, result={"batch": token})
+         for run, index, _on in sorted(due, key=lambda item: (item[0].pk, item[1]))],
+        ignore_conflicts=True, batch_size=1000)
+    claimed = {(a.run_id, a.step_index): a for a in RunAction.objects.for_workspace(workspace)
+               .filter(run_id__in=list({run.pk for run, _i, _on in due}), result__batch=token)}
+    done = []
     for run, index, _on in sorted(due, key=lambda item: (item[0].pk, item[1])):
+        action = claimed.get((run.pk, index))
+        if action is None:
+            continue
         step = run.version.definition["steps"][index]
-        try:
-            with transaction.atomic():
-                action = RunAction.objects.create(workspace=workspace, run=run, step_index=index,
-                                                  done_on=as_of, result={})
-        except IntegrityError:
-            continue  # a concurrent evaluation did it
+        if step["kind"] == "webhook":  # nothing to write here: no savepoint
+            action.result = _act(workspace=workspace, run=run, index=index, step=step)
+            done.append(action)
+            continue
         try:
             with transaction.atomic():
                 action.result = _act(workspace=workspace, run=run, index=index, step=step)
         except DomainError as error:
             # The step could not be done (a stage deleted since): the run goes on; the result says why.
             action.result = {"error": str(error)}
-        action.save(update_fields=["result"])
-        done += 1
-    return done
+        done.append(action)
+    RunAction.objects.for_workspace(workspace).bulk_update(done, ["result"], batch_size=1000)
+    return len(done)
 
 
 def _act(*, workspace, run, index, step):

@@ -15,7 +15,6 @@ and the engine keeps that key while the same episode lasts (see engine._episode_
 """
 
 import datetime as dt
-from decimal import Decimal
 from typing import NamedTuple
 
 from django.db.models import Exists, OuterRef, Q
@@ -48,12 +47,6 @@ class Match(NamedTuple):
 
 def _iso(day):
     return day.isoformat() if day else None
-
-
-def _number(value):
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    return value
 
 
 def _active(workspace, account_ids=None):
