@@ -531,9 +531,22 @@ def test_evaluation_of_one_workspace_never_touches_another(ws, other_ws, csm, ou
     assert preview_playbook(workspace=ws, definition=validate_definition(RENEWAL))["matching"] == 1
     # The other workspace's own night, with no playbooks, writes nothing either.
     assert evaluate_playbooks(workspace=other_ws, as_of=today)["enrolled"] == 0
+    run = PlaybookRun.objects.for_workspace(ws).first()
     with pytest.raises(NotAllowed):
-        enrol_accounts(playbook=PlaybookRun.objects.for_workspace(ws).first().playbook, accounts=[theirs],
-                       actor=outsider)
+        enrol_accounts(playbook=run.playbook, accounts=[theirs], actor=outsider)
+    with pytest.raises(NotAllowed):
+        end_run(run=run, actor=outsider, why="not ours")
+    assert PlaybookRun.objects.for_workspace(ws).get(pk=run.pk).status == RunStatus.ACTIVE
+
+
+def test_a_condition_that_no_longer_compiles_holds_everyone_and_the_night_goes_on(ws, csm, today):
+    AccountFactory(workspace=ws, owner=csm, renewal_date=today + dt.timedelta(days=5))
+    make_playbook(ws, {**RENEWAL, "condition": {"op": "and", "conditions": [
+        {"field": "stage", "op": "in", "value": [2 ** 62]}]}})
+    make_playbook(ws, RENEWAL, name="Plain renewals")
+    summary = evaluate_playbooks(workspace=ws, as_of=today)
+    assert summary["enrolled"] == 1 and summary["held"] == 1
+    assert PlaybookHold.objects.for_workspace(ws).get().held_because == "condition"
 
 
 def test_the_red_streak_and_the_health_reason_come_from_the_snapshots(ws, csm, today):
