@@ -257,7 +257,8 @@ def describe_why(why):
     kind = (why or {}).get("trigger")
     sentences = {
         TriggerKind.SEGMENT_ENTERED: lambda v: _("Entered the segment on %(since)s.") % v,
-        TriggerKind.HEALTH_RED: lambda v: _("Health red since %(since)s (score %(score)s).") % v,
+        TriggerKind.HEALTH_RED: lambda v: _("Health red since %(since)s (score %(score)s).") % {
+            **v, "score": "—" if v.get("score") is None else f"{v['score']:.0f}"},
         TriggerKind.HEALTH_DROP: lambda v: _("Health changed by %(change_30d)s points in 30 days.") % v,
         TriggerKind.STAGE_TIME: lambda v: _("In the lifecycle stage for %(days)s days (since %(since)s).") % v,
         TriggerKind.RENEWAL_WITHIN: lambda v: _("Renews on %(renewal_date)s, in %(days_left)s days.") % v,

@@ -566,3 +566,14 @@ def test_the_red_streak_and_the_health_reason_come_from_the_snapshots(ws, csm, t
     evaluate_playbooks(workspace=ws, as_of=today)
     assert runs(ws).get().reason_key == f"red:{today - dt.timedelta(days=2)}"
     assert Task.objects.for_workspace(ws).get().description == "Weakest: Usage."
+
+
+def test_why_reads_as_a_sentence():
+    from playbooks.triggers import describe_why
+
+    assert describe_why({"trigger": "renewal_within", "values": {"renewal_date": "2027-03-31", "days_left": 120}}) == (
+        "Renews on 2027-03-31, in 120 days.")
+    assert describe_why({"trigger": "health_red", "values": {"since": "2026-11-02", "score": None}}) == (
+        "Health red since 2026-11-02 (score —).")
+    assert describe_why({"trigger": "renewal_within", "values": {}}) == "Renewal within N days"
+    assert describe_why({}) == ""
