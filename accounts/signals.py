@@ -17,3 +17,14 @@ account_deleting = Signal()
 # deleted. Arguments: workspace, account_ids (the accounts whose touches changed,
 # an edit that moves a touch names both accounts).
 touchpoints_changed = Signal()
+
+# Sent by the account writer (every page, API and import write of accounts), in the writing
+# transaction, after the rows are written. Arguments: workspace, account_ids.
+# account_created: the accounts just created. stage_changed: existing accounts whose lifecycle stage
+# just changed (their StageChange rows are written).
+account_created = Signal()
+stage_changed = Signal()
+
+# Sent by the contact writer, in the writing transaction, when contacts were marked as having left
+# (their `left_on` set). Arguments: workspace, account_ids, contact_ids.
+contact_left = Signal()

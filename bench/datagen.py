@@ -472,3 +472,43 @@ def ensure_segments(workspace):
     for name, rules in BENCH_SEGMENTS.items():
         save_segment(workspace=workspace, actor=manager, name=name, rules=rules)
     log(f"created {len(BENCH_SEGMENTS)} segments")
+
+
+# Playbooks of the kinds the default library offers, one per trigger read the night does set-based,
+# so that the playbooks step enrols, holds back and creates tasks as it would in production.
+BENCH_PLAYBOOKS = {
+    "Renewal in 120 days": {"trigger": {"kind": "renewal_within", "days": 120},
+                            "steps": [{"title": "Renewal call with {account}", "due_days": 14,
+                                       "description": "Renews on {renewal_date}. {health_reason}"},
+                                      {"kind": "webhook", "note": "CRM"},
+                                      {"from": "previous", "day": 30, "title": "Renewal proposal for {account}"}]},
+    "Health red": {"trigger": {"kind": "health_red"}, "enrolment": {"limit": "once_per_reason", "cooldown_days": 30},
+                   "steps": [{"title": "Save {account}: {health_reason}", "priority": 4}]},
+    "Coverage broken": {"trigger": {"kind": "coverage_broken", "tiers": ["high", "low"], "min_overdue_days": 7},
+                        "steps": [{"title": "Touch {account}", "assignee": {"rule": "owner"}}]},
+    "Low usage": {"trigger": {"kind": "usage_below", "active_users": 2},
+                  "condition": {"op": "and", "conditions": [{"field": "arr", "op": "gte", "value": 1000000}]},
+                  "enrolment": {"limit": "times_per_days", "times": 2, "per_days": 365},
+                  "steps": [{"title": "Adoption review with {account}", "assignee": {"rule": "fewest_open"}}]},
+    "Silent": {"trigger": {"kind": "silent", "days": 45, "drop": 0.3},
+               "steps": [{"title": "Check in with {account}", "assignee": {"rule": "round_robin", "role": "csm"}}]},
+    "Business review every 90 days": {"trigger": {"kind": "schedule", "every_days": 90, "tiers": ["high"]},
+                                      "steps": [{"title": "Business review with {account}", "type": "meeting"}]},
+    "No champion": {"trigger": {"kind": "champion_vacant"}, "enrolment": {"limit": "once_ever"},
+                    "steps": [{"title": "Find a champion at {account}"}]},
+}
+
+
+def ensure_playbooks(workspace):
+    """The playbooks above (once), written as the design pages' service would: a playbook and its
+    first version."""
+    from playbooks.definition import validate_definition
+    from playbooks.models import Playbook, PlaybookVersion
+
+    if Playbook.objects.for_workspace(workspace).exists():
+        return
+    for name, definition in BENCH_PLAYBOOKS.items():
+        clean = validate_definition(definition)
+        playbook = Playbook.objects.create(workspace=workspace, name=name, trigger_kind=clean["trigger"]["kind"])
+        PlaybookVersion.objects.create(workspace=workspace, playbook=playbook, number=1, definition=clean)
+    log(f"created {len(BENCH_PLAYBOOKS)} playbooks")

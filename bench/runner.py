@@ -46,6 +46,7 @@ def prepare(url, *, accounts, events, rebuild=False):
 
     workspace = Workspace.objects.get(pk=marker["workspace_id"])
     datagen.ensure_segments(workspace)
+    datagen.ensure_playbooks(workspace)
     return Context(url=url, marker=marker, workspace=workspace, scale=scale)
 
 

@@ -383,3 +383,32 @@ def covered_on(*, workspace, account_days):
             if day in wanted[account_id]:
                 result[(account_id, day)] = covered
     return result
+def uncovered_accounts(*, workspace, on_or_before, tiers=None, min_overdue_days=0):
+    """{account_id: {"day", "due_date", "overdue_days", "broken_rule"}} of the in-scope accounts not
+    covered in the newest snapshot up to `on_or_before` (none before the first run), optionally of
+    some tiers only and at least `min_overdue_days` overdue (an account never touched always is).
+    One query after the day's."""
+    day = latest_day(workspace=workspace, on_or_before=on_or_before)
+    if day is None:
+        return {}
+    rows = CoverageSnapshot.objects.for_workspace(workspace).filter(day=day, in_scope=True, covered=False)
+    if tiers:
+        rows = rows.filter(tier__in=list(tiers))
+    if min_overdue_days:
+        rows = rows.filter(Q(overdue_days__isnull=True) | Q(overdue_days__gte=min_overdue_days))
+    return {
+        account_id: {"day": day, "due_date": due_date, "overdue_days": overdue, "broken_rule": broken}
+        for account_id, due_date, overdue, broken in rows.values_list(
+            "account_id", "due_date", "overdue_days", "broken_rule").iterator(chunk_size=5000)
+    }
+
+
+def last_qualifying_touches(*, workspace, on_or_before):
+    """{account_id: (its last qualifying touch's day or None, days since it or None)} of the in-scope
+    accounts in the newest snapshot up to `on_or_before`. One query after the day's."""
+    day = latest_day(workspace=workspace, on_or_before=on_or_before)
+    if day is None:
+        return {}
+    rows = CoverageSnapshot.objects.for_workspace(workspace).filter(day=day, in_scope=True)
+    return {account_id: (last, since) for account_id, last, since in rows.values_list(
+        "account_id", "last_touch_on", "days_since_last_touch").iterator(chunk_size=5000)}

@@ -43,7 +43,7 @@ SYSTEM_ACTORS = {"nightly": gettext_lazy("nightly run"), "demo": gettext_lazy("d
 OTHER_FIELDS = {"day": gettext_lazy("Day"), "steps": gettext_lazy("Steps")}
 NIGHTLY_STEPS = {"usage": gettext_lazy("usage data"), "tiers": gettext_lazy("touch tiers"),
                  "segments": gettext_lazy("segments"), "coverage": gettext_lazy("coverage"),
-                 "health": gettext_lazy("health scores")}
+                 "health": gettext_lazy("health scores"), "playbooks": gettext_lazy("playbooks")}
 
 
 def _models_by_name():

@@ -5,6 +5,8 @@
     segments   materializes every segment's membership as of the day
     coverage   writes the day's coverage snapshot and rollup (tiers, segments, touches)
     health     scores every account; snapshots, current score on the account, alerts (reads all above)
+    playbooks  evaluates every playbook's trigger for all accounts: enrols (or holds back), ends the
+               runs whose trigger cleared, creates the steps' due tasks (reads all above)
 
 Each step is `step(*, workspace, as_of)` in its app's nightly.py: set-based, idempotent for a day
 (re-running it writes the same rows), safe to re-run after a failure. The whole night of a workspace
@@ -20,6 +22,7 @@ from django.db.models import Q
 
 from coverage import nightly as coverage_nightly
 from healthscore import nightly as health_nightly
+from playbooks import nightly as playbooks_nightly
 from segments import nightly as segments_nightly
 from usage import nightly as usage_nightly
 from workspaces.audit import record_audit
@@ -47,6 +50,7 @@ NIGHTLY_STEPS = [
     NightlyStep("segments", segments_nightly.step),
     NightlyStep("coverage", coverage_nightly.coverage_step),
     NightlyStep("health", health_nightly.step),
+    NightlyStep("playbooks", playbooks_nightly.step),
 ]
 
 

@@ -3,7 +3,7 @@
 import datetime as dt
 from typing import NamedTuple
 
-from django.db.models import Count, Q
+from django.db.models import Count, F, Min, OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, AccountStatus, HealthBand
@@ -372,3 +372,41 @@ def totals_on_or_before(*, workspace, account_days, within_days=7):
                 if found is not None:
                     result[(account_id, day)] = found
     return result
+def red_since(*, workspace, account_ids, on_or_before):
+    """{account_id: the first day of its current red streak} for these accounts, from the stored
+    snapshots up to `on_or_before` (the day after its last non-red snapshot). Accounts with no red
+    snapshot are absent. One query: each red row is compared with its account's last other band."""
+    last_not_red = (
+        HealthSnapshot.all_workspaces.filter(account=OuterRef("account"), day__lte=on_or_before)
+        .exclude(band=HealthBand.RED).order_by("-day").values("day")[:1]
+    )
+    rows = (
+        HealthSnapshot.objects.for_workspace(workspace)
+        .filter(account_id__in=list(account_ids), band=HealthBand.RED, day__lte=on_or_before)
+        .annotate(last_ok=Subquery(last_not_red))
+        .filter(Q(last_ok__isnull=True) | Q(day__gt=F("last_ok")))
+        .order_by().values("account_id").annotate(since=Min("day")).values_list("account_id", "since")
+    )
+    return dict(rows)
+
+
+def weakest_groups(*, workspace, account_ids, on_or_before):
+    """{account_id: the label of the scorecard group that cost its latest score the most points}, from
+    each account's newest snapshot up to `on_or_before`; absent when nothing cost points. One query."""
+    ids = list(account_ids)
+    if not ids:
+        return {}
+    newest_day = (HealthSnapshot.all_workspaces.filter(account=OuterRef("account"), day__lte=on_or_before)
+                  .order_by("-day").values("day")[:1])
+    rows = (HealthSnapshot.objects.for_workspace(workspace).filter(account_id__in=ids, day=Subquery(newest_day))
+            .values_list("account_id", "groups"))
+    labels = group_labels(workspace=workspace)
+    weakest = {}
+    for account_id, groups in rows:
+        losses = [((g.get("weight_used") or 0) * (100 - g["score"]), key)
+                  for key, g in (groups or {}).items() if isinstance(g, dict) and g.get("score") is not None]
+        losses = [(loss, key) for loss, key in losses if loss > 0]
+        if losses:
+            key = max(losses)[1]
+            weakest[account_id] = labels.get(key) or key
+    return weakest

@@ -19,6 +19,7 @@ from workspaces.errors import DomainError
 from workspaces.models import Membership
 from workspaces.policy import acting_member, authorize, authorize_role
 
+from .engine import advance_run
 from .models import CONTACT_TASK_CHANNELS, OPEN_STATUSES, Task, TaskSource, TaskStatus
 
 EDITABLE_FIELDS = ("type", "title", "description", "due_on", "priority", "account", "assignee", "external_id")
@@ -261,6 +262,6 @@ def complete_task(*, task, actor, outcome="", touch=None):
 
 
 def _after_close(task):
-    """A playbook task closed (done or cancelled): its run may move on to its next step."""
-    # the engine's advance_run is wired here
-    return None
+    """A playbook task closed (done or cancelled): its run moves on to its next step now (one that
+    counts from this completion appears at once), and completes when every step is done."""
+    advance_run(task.run)

@@ -7,6 +7,7 @@ from collections import defaultdict
 
 from .filtersets import SegmentFilterSet
 from .models import MembershipEventKind, Segment, SegmentMembership, SegmentMembershipEvent
+from .rules import segment_accounts, validate_rules
 
 CHUNK = 5000
 
@@ -62,3 +63,20 @@ def segment_ids_as_of(*, workspace, day):
         if member:
             members[account_id].append(segment_id)
     return {account_id: sorted(ids) for account_id, ids in members.items()}
+
+
+def accounts_matching(*, workspace, rules, as_of):
+    """The accounts of `workspace` matching segment `rules` on `as_of` (validated here first: a
+    DomainError(field="rules") names a bad part). Other apps' conditions ("only accounts where…")
+    are segment rules, compiled to one query by the same code as the segments themselves."""
+    clean = validate_rules(rules, workspace=workspace)
+    return segment_accounts(workspace=workspace, rules=clean, as_of=as_of)
+
+
+def members_since(*, workspace, segment_id):
+    """{account_id: the day it entered} of the current members of one segment (none when the
+    segment is gone or belongs to another workspace). One query."""
+    return dict(
+        SegmentMembership.objects.for_workspace(workspace).filter(segment_id=segment_id)
+        .values_list("account_id", "since")
+    )

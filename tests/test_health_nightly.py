@@ -90,9 +90,9 @@ def test_account_rows_get_score_band_and_30_day_change(ws, book):
     assert Account.all_workspaces.get(pk=quiet.pk).health_score == snap_now.total
 
 
-def test_runs_as_the_last_nightly_step(ws, book):
+def test_runs_after_every_step_it_reads(ws, book):
     ran = run_nightly(workspace=ws, as_of=ws.today())
-    assert ran == ["usage", "tiers", "segments", "coverage", "health"]
+    assert ran == ["usage", "tiers", "segments", "coverage", "health", "playbooks"]
     assert HealthSnapshot.objects.for_workspace(ws).count() == 3
 
 

@@ -88,3 +88,23 @@ def distinct_per_account(events, column):
         cursor.execute(f"SELECT pairs.account_id, count(*) FILTER (WHERE pairs.{column} <> '') "
                        f"FROM ({pairs_sql}) pairs GROUP BY pairs.account_id", params)
         return dict(cursor.fetchall())
+
+
+def usage_falls(*, workspace, up_to, share, days=30):
+    """{account_id: the share its events fell by} for the accounts whose events in the `days` days up
+    to `up_to` are at least `share` (0-1) below the `days` days before; accounts without usage before
+    are absent (nothing to fall from). One aggregate query over the daily rollups."""
+    window_from = up_to - dt.timedelta(days=days - 1)
+    previous_from = window_from - dt.timedelta(days=days)
+    rows = (
+        DailyAccountUsage.objects.for_workspace(workspace).filter(day__gte=previous_from, day__lte=up_to)
+        .values("account_id").annotate(
+            now=Sum("events", filter=Q(day__gte=window_from)),
+            before=Sum("events", filter=Q(day__lt=window_from)))
+    )
+    falls = {}
+    for row in rows:
+        before, now = row["before"] or 0, row["now"] or 0
+        if before > 0 and now <= before * (1 - share):
+            falls[row["account_id"]] = round((before - now) / before, 3)
+    return falls

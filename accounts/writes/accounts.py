@@ -9,6 +9,7 @@ from webhooks.events import emit_many
 from workspaces.policy import acting_member
 
 from ..models import Account, AccountStatus, LifecycleStage, StageChange, Tag
+from ..signals import account_created, stage_changed
 from .base import BY_EXTERNAL_ID_OR_NATURAL_KEY, Plan, RecordWriter
 from .sql import CHUNK, chunks, insert_pairs
 
@@ -142,6 +143,13 @@ class AccountWriter(RecordWriter):
                 through._meta.db_table, ["account_id", "tag_id"],
                 [(plan.instance.pk, self.tags[name]) for plan in chunk for name in sorted(plan.extra["tags"])],
             )
+        # What reacts to new accounts and stage moves (playbooks) follows in this transaction.
+        created = [plan.instance.pk for plan in plans if plan.created]
+        if created:
+            account_created.send(sender=Account, workspace=self.workspace, account_ids=created)
+        moved = [plan.instance.pk for plan in moves if not plan.created]
+        if moved:
+            stage_changed.send(sender=Account, workspace=self.workspace, account_ids=moved)
 
     def emit_events(self, plans):
         """Webhooks of existing accounts that moved stage or churned (a new account announces neither)."""

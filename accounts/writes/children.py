@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy
 from workspaces.policy import acting_member
 
 from ..models import Contact, Contract, Touchpoint
-from ..signals import touchpoints_changed
+from ..signals import contact_left, touchpoints_changed
 from .base import BY_EXTERNAL_ID_OR_NATURAL_KEY, Plan, RecordWriter
 from .sql import chunks, insert_pairs
 
@@ -107,6 +107,13 @@ class ContactWriter(AccountChildWriter):
         if "email" in row.values:
             row.values["email"] = (row.values["email"] or "").strip()
         return super().plan_row(row, seen)
+
+    def after_write(self, plans):
+        left = [plan.instance for plan in plans if plan.instance.left_on is not None
+                and (plan.created or "left_on" in plan.changed)]
+        if left:
+            contact_left.send(sender=Contact, workspace=self.workspace,
+                              account_ids=sorted({c.account_id for c in left}), contact_ids=[c.pk for c in left])
 
 
 

@@ -126,6 +126,7 @@ def run(ctx, results):
         ))
         print(f"    {step.path}: {report['seconds']:.2f} s, peak {report['maxrss_mib']:.0f} MiB", flush=True)
 
+    figures += playbooks_share(step_reports)
     try:
         together = run_worker(ctx, "nightly", *common)
     except RuntimeError as exc:
@@ -153,3 +154,15 @@ def run(ctx, results):
             if step != slowest:
                 results.profiles[f"nightly step {step.path}: slowest SQL statements"] = report["queries"]
     return figures
+
+
+def playbooks_share(step_reports):
+    """The playbooks step (it reads what every other step wrote) against the other steps together:
+    its cost as a share of the night, at the bench's scale."""
+    seconds = {step.name: report["seconds"] for step, report in step_reports.items()}
+    if "playbooks" not in seconds or len(seconds) < 2:
+        return []
+    others = sum(value for name, value in seconds.items() if name != "playbooks")
+    return [Figure(part=PART, name="playbooks step vs the other steps", value=seconds["playbooks"], unit="s",
+                   baseline=others, baseline_name=f"the other {len(seconds) - 1} steps together",
+                   note="first night of the bench's playbooks: enrols, holds back and creates the due tasks")]

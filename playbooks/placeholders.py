@@ -1,0 +1,55 @@
+"""The placeholders of a step's title and description, filled in for one account.
+
+    {account} name · {owner} owner's name · {renewal_date} ISO date · {health_score} whole points ·
+    {health_reason} the scorecard group that cost the latest score most · {stage} · {arr} 1,200,000
+
+A value the account does not have reads "—". Only the names definition.PLACEHOLDERS allows get
+here (validated when the playbook is saved); anything else in braces is left as written.
+"""
+
+import string
+
+from .definition import PLACEHOLDERS
+
+MISSING = "—"
+
+
+def account_values(account, *, health_reason=None):
+    """{placeholder: text} of an account (with owner__user and stage loaded)."""
+    owner = account.owner.display_name if account.owner_id and account.owner else None
+    return {
+        "account": account.name,
+        "owner": owner,
+        "renewal_date": account.renewal_date.isoformat() if account.renewal_date else None,
+        "health_score": None if account.health_score is None else f"{account.health_score:.0f}",
+        "health_reason": health_reason,
+        "stage": account.stage.name if account.stage_id and account.stage else None,
+        "arr": f"{account.arr:,.0f}" if account.arr is not None else None,
+    }
+
+
+def render(template, values):
+    """`template` with its placeholders filled from `values`; a missing value reads "—". Only plain
+    names are filled (no attribute or index access, no format specs): the text is a manager's."""
+    if not template:
+        return ""
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError:
+        return template
+    out = []
+    for literal, field, _spec, _conversion in parts:
+        out.append(literal)
+        if field is None:
+            continue
+        if field in PLACEHOLDERS:
+            value = values.get(field)
+            out.append(MISSING if value in (None, "") else str(value))
+        else:
+            out.append("{" + field + "}")
+    return "".join(out)
+
+
+def uses(template, name):
+    """Whether `template` uses the placeholder `name` (so its value is worth a query)."""
+    return ("{" + name + "}") in (template or "")
