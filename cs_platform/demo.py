@@ -250,6 +250,7 @@ def seed_demo(*, slug, accounts=400, seed=42, name=None):
     touch_count = _make_touchpoints(rng, workspace, plans, contacts, today, tz)
     event_count = _make_usage(rng, workspace, plans, contacts, today, tz)
     _configure_health_and_rollups(workspace, today)
+    _play_history(rng, workspace, csms, today, tz)
 
     manager = members["manager1"]
     ApiToken.objects.filter(membership=manager, name="demo").update(revoked_at=timezone.now())
@@ -393,6 +394,78 @@ def _poisson(rng, lam):
         if p <= limit:
             return k
         k += 1
+
+
+# The past days the demo's playbooks ran on (the night evaluates only the present; the demo writes
+# three months of that work at once), each followed by the CSMs' work on the tasks it created.
+PLAYBOOK_DAYS_BACK = [84, 56, 35, 21, 7]
+TASK_CHANNELS = {"call": "phone", "meeting": "video_meeting", "email": "email"}
+
+
+def _play_history(rng, workspace, csms, today, tz):
+    """Playbooks running for three months, and tasks in every state: the library's enabled playbooks
+    evaluated on a few past days; most of their tasks done (on time, or late), each contact task with
+    the touch that did it; some cancelled; some snoozed; some left overdue; and a few manual tasks."""
+    from playbooks.engine import evaluate_playbooks
+    from playbooks.models import Task, TaskPriority, TaskSource, TaskStatus, TaskType
+
+    days = [today - dt.timedelta(days=back) for back in PLAYBOOK_DAYS_BACK]
+    for day, next_day in zip(days, [*days[1:], today], strict=True):
+        evaluate_playbooks(workspace=workspace, as_of=day, by="demo")
+        due = Task.objects.for_workspace(workspace).filter(status=TaskStatus.OPEN, due_on__lt=next_day)
+        _work_tasks(rng, workspace, list(due.select_related("account", "assignee")), until=next_day, tz=tz)
+    still_open = list(Task.objects.for_workspace(workspace).filter(status=TaskStatus.OPEN).order_by("pk"))
+    for task in rng.sample(still_open, k=len(still_open) // 8):
+        task.status, task.snoozed_until = TaskStatus.SNOOZED, today + dt.timedelta(days=rng.randint(2, 10))
+        task.save(update_fields=["status", "snoozed_until"])
+    manual = [
+        (TaskType.CALL, "Follow up on the training request", 1, TaskPriority.NORMAL),
+        (TaskType.MEETING, "Quarterly business review", 6, TaskPriority.HIGH),
+        (TaskType.REVIEW, "Prepare the report card", -2, TaskPriority.NORMAL),
+    ]
+    for csm in csms:
+        book = list(Account.objects.for_workspace(workspace).filter(owner=csm, status=AccountStatus.ACTIVE)
+                    .order_by("-arr")[:3])
+        for account, (kind, title, due_in, priority) in zip(book, manual, strict=False):
+            Task.objects.create(workspace=workspace, account=account, assignee=csm, type=kind, title=title,
+                                due_on=today + dt.timedelta(days=due_in), priority=priority,
+                                source=TaskSource.MANUAL, created_by=csm)
+
+
+def _work_tasks(rng, workspace, tasks, *, until, tz):
+    """What the CSMs did with the tasks due before `until`: about two in three done by their due date,
+    one in seven late, one in fourteen cancelled, the rest left open (overdue)."""
+    from playbooks.models import TaskStatus
+
+    touches = []
+    for task in tasks:
+        roll = rng.random()
+        created = task.created_at.date()
+        if roll < 0.66:
+            done = max(created, task.due_on - dt.timedelta(days=rng.randint(0, 3)))
+        elif roll < 0.8:
+            done = task.due_on + dt.timedelta(days=rng.randint(1, 10))
+        elif roll < 0.87:
+            task.status = TaskStatus.CANCELLED
+            task.outcome = "Not needed any more."
+            task.save(update_fields=["status", "outcome"])
+            continue
+        else:
+            continue
+        done = min(done, until - dt.timedelta(days=1))
+        task.status, task.completed_on, task.completed_by = TaskStatus.DONE, done, task.assignee
+        task.outcome = "Done: the customer confirmed the next steps."
+        channel = TASK_CHANNELS.get(task.type)
+        if channel:
+            touches.append((task, Touchpoint(
+                workspace=workspace, account=task.account, author=task.assignee, channel=channel,
+                occurred_at=timezone.make_aware(dt.datetime.combine(done, dt.time(rng.randint(9, 17))), tz),
+                summary=task.title)))
+        task.save(update_fields=["status", "completed_on", "completed_by", "outcome"])
+    Touchpoint.objects.bulk_create([touch for _task, touch in touches])
+    for task, touch in touches:
+        task.touchpoint = touch
+        task.save(update_fields=["touchpoint"])
 
 
 def _configure_health_and_rollups(workspace, today):
