@@ -6,6 +6,7 @@ from accounts.api import views as accounts_api
 from coverage.api import views as coverage_api
 from healthscore.api import views as health_api
 from imports.api import views as imports_api
+from playbooks.api import playbooks as playbooks_api
 from segments.api import views as segments_api
 from workspaces.api import audit as workspaces_audit_api
 from workspaces.api import views as workspaces_api
@@ -34,5 +35,7 @@ router.register("health/sentiment", health_api.SentimentRatingViewSet, basename=
 router.register("health/alerts", health_api.HealthAlertViewSet, basename="health-alert")
 router.register("health/accounts", health_api.AccountHealthViewSet, basename="health-account")
 router.register("health/backtest", health_api.BacktestViewSet, basename="health-backtest")
+router.register("playbooks", playbooks_api.PlaybookViewSet, basename="playbook")
+router.register("playbook-runs", playbooks_api.PlaybookRunViewSet, basename="playbook-run")
 
 urlpatterns = router.urls

@@ -35,6 +35,7 @@ urlpatterns = [
     path("coverage/", include("coverage.urls")),
     path("segments/", include("segments.urls")),
     path("health/", include("healthscore.urls")),
+    path("playbooks/", include("playbooks.playbook_urls")),
     path("api/v1/", include("cs_platform.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),
