@@ -83,7 +83,7 @@ class PlaybookViewSet(WorkspaceViewSet):
             version_number=Subquery(newest.values("number")[:1]),
             latest_definition=Subquery(newest.values("definition")[:1]),
             active_runs=Count("runs", filter=Q(runs__status=RunStatus.ACTIVE)),
-        )
+        ).order_by("name", "pk")  # explicit: a grouped query drops the model's default ordering
 
     def _save(self, serializer, playbook=None):
         data = dict(serializer.validated_data)
