@@ -5,6 +5,7 @@ import json
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Account, LifecycleStage, TouchTier
 from segments.selectors import segments_of
@@ -138,7 +139,7 @@ class PlaybookForm(forms.Form):
 
 class StepForm(forms.Form):
     kind = forms.ChoiceField(label=_("Step"), choices=STEP_KIND_CHOICES, initial="task")
-    day = forms.IntegerField(label=_("Day"), min_value=0, initial=0, widget=forms.NumberInput(attrs={"class": "narrow"}))
+    day = forms.IntegerField(label=pgettext_lazy("playbook step", "Day"), min_value=0, initial=0, widget=forms.NumberInput(attrs={"class": "narrow"}))
     start = forms.ChoiceField(label=_("Counted"), choices=FROM_CHOICES, initial="enrolment")
     type = forms.ChoiceField(label=_("Type"), choices=TaskType.choices, initial=TaskType.CALL, required=False)
     priority = forms.TypedChoiceField(label=_("Priority"), choices=TaskPriority.choices, coerce=int,
@@ -148,7 +149,7 @@ class StepForm(forms.Form):
     assignee = forms.ChoiceField(label=_("Assignee"), choices=ASSIGNEE_CHOICES, initial="owner", required=False)
     role = forms.ChoiceField(label=_("Role"), choices=[(r, label) for r, label in Role.choices if r != Role.VIEWER],
                              initial=Role.CSM, required=False)
-    title = forms.CharField(label=_("Title"), max_length=200, required=False)
+    title = forms.CharField(label=pgettext_lazy("playbook step", "Title"), max_length=200, required=False)
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     tag = forms.CharField(label=_("Tag"), max_length=60, required=False)
     field = forms.ChoiceField(label=_("Field"), choices=FIELD_CHOICES, required=False)

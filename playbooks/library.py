@@ -13,6 +13,7 @@ list; a manager turns them on when the book is ready.
 """
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 
 def _task(day, title, *, description="", type="call", priority=2, due_days=7, start="enrolment"):
@@ -87,7 +88,7 @@ def library():
         },
         {
             "library_key": "champion_left",
-            "name": _("Champion left"),
+            "name": pgettext("playbook", "Champion left"),
             "description": _("A key contact left: widen the circle and onboard the new person."),
             "enabled": True,
             "definition": {
