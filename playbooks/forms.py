@@ -197,10 +197,26 @@ StepFormSet = forms.formset_factory(StepForm, extra=2, can_delete=True, max_num=
                                     validate_max=True)
 
 
+def is_blank(form):
+    """A step form left empty: nothing typed where a step says what it does. (Its selects always send a
+    value, so "changed" alone cannot tell.)"""
+    data = form.cleaned_data
+    if not form.has_changed():
+        return True
+    kind = data.get("kind")
+    if kind == "task":
+        return not (data.get("title") or "").strip() and not (data.get("description") or "").strip()
+    if kind == "add_tag":
+        return not (data.get("tag") or "").strip()
+    if kind == "set_field":
+        return not (data.get("value") or "").strip() and not (data.get("field_name") or "").strip()
+    return False
+
+
 def steps_from(formset):
-    """The steps of a valid formset, in order, without the deleted and the untouched blank ones."""
+    """The steps of a valid formset, in order, without the deleted and the blank ones."""
     return [form.step() for form in formset.forms
-            if form.has_changed() and not (formset.can_delete and formset._should_delete_form(form))]
+            if not is_blank(form) and not (formset.can_delete and formset._should_delete_form(form))]
 
 
 class EnrolForm(forms.Form):

@@ -18,7 +18,7 @@ from workspaces.pages import SERVICE_ERRORS, WorkspaceMixin, show_on_form
 from workspaces.policy import allows
 
 from . import services
-from .definition import TRIGGER_PARAMS
+from .definition import TRIGGER_PARAMS, validate_definition
 from .describe import describe_definition, describe_trigger, describe_why, reference_names
 from .forms import EndRunForm, EnrolForm, PlaybookForm, StepForm, StepFormSet, steps_from
 from .models import HoldReason, Playbook, PlaybookRun, PlaybookVersion, RunStatus
@@ -77,9 +77,8 @@ class PlaybookFormView(WorkspaceMixin, View):
     def get(self, request, pk=None):
         playbook = self.get_object_or_none()
         version = services.latest_version(playbook) if playbook else None
-        definition = version.definition if version else {
-            "trigger": {"kind": "manual"},
-            "steps": [{"kind": "task", "day": 0, "type": "call", "title": _("Call {account}")}]}
+        definition = version.definition if version else validate_definition({
+            "trigger": {"kind": "manual"}, "steps": [{"kind": "task", "title": _("Call {account}")}]})
         form = PlaybookForm(initial=PlaybookForm.initial_for(playbook, definition), workspace=self.workspace)
         formset = StepFormSet(initial=[StepForm.initial_for(step) for step in definition.get("steps", [])],
                               prefix="steps")
