@@ -155,3 +155,19 @@ def test_disable_and_delete(login, manager, ws, account):
     unused = Playbook.objects.for_workspace(ws).get(library_key="quarterly_call")
     assert client.post(reverse("playbooks:delete", args=[unused.pk])).status_code == 302
     assert not Playbook.objects.for_workspace(ws).filter(pk=unused.pk).exists()
+
+
+def test_reading_the_playbook_pages_writes_nothing(login, manager, ws, account):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    playbook = Playbook.objects.for_workspace(ws).get(library_key="renewal_120")
+    client = login(manager)
+    for url in (reverse("playbooks:list"), reverse("playbooks:create"), reverse("playbooks:detail", args=[playbook.pk]),
+                reverse("playbooks:detail", args=[playbook.pk]) + "?q=Sakura",
+                reverse("playbooks:edit", args=[playbook.pk])):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200, url
+        writes = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+                  and "django_session" not in q["sql"]]
+        assert writes == [], (url, writes)
