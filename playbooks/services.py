@@ -41,12 +41,29 @@ def check_references(*, workspace, definition):
     for index, step in enumerate(definition["steps"]):
         if step["kind"] == "set_field" and step["field"] == "stage" and step["value"] not in stages:
             _fail(f"steps[{index + 1}].value", _("no such lifecycle stage in this workspace."))
-    condition = definition.get("condition")
-    if condition is not None:
-        # The segment rules' own validation belongs to the segments app (the engine evaluates them
-        # through its selectors); here, the shape the rule editor writes.
-        if condition.get("op", "and") not in ("and", "or") or not isinstance(condition.get("conditions", []), list):
-            _fail("condition", _("segment rules are expected: {\"op\": \"and\", \"conditions\": [...]}."))
+    if definition.get("condition") is not None:
+        check_condition_shape(definition["condition"], "condition")
+
+
+MAX_CONDITION_DEPTH = 5
+
+
+def check_condition_shape(group, path, depth=1):
+    """The shape the segment rule editor writes: groups of {"op": "and"|"or", "conditions": [...]},
+    leaves naming a field and an operator. What each field and operator accepts is the segments
+    app's to say (the engine evaluates the rules through its selectors)."""
+    if not isinstance(group, dict) or group.get("op", "and") not in ("and", "or") \
+            or not isinstance(group.get("conditions", []), list):
+        _fail(path, _("segment rules are expected: {\"op\": \"and\", \"conditions\": [...]}."))
+    if depth > MAX_CONDITION_DEPTH:
+        _fail(path, _("at most %(n)s levels of groups.") % {"n": MAX_CONDITION_DEPTH})
+    for index, item in enumerate(group.get("conditions", [])):
+        inner = f"{path}.conditions[{index}]"
+        if isinstance(item, dict) and "conditions" in item:
+            check_condition_shape(item, inner, depth + 1)
+        elif not isinstance(item, dict) or not isinstance(item.get("field"), str) \
+                or not isinstance(item.get("op"), str):
+            _fail(inner, _("a condition names a field and an operator."))
 
 
 def clean_definition(*, workspace, definition):

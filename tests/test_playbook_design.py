@@ -88,6 +88,19 @@ def test_bad_input_names_the_field(ws, manager):
     assert error.value.field == "name"
 
 
+def test_a_condition_has_the_shape_of_segment_rules(ws, manager):
+    for condition, path in [([1], "condition:"), ({"op": "xor", "conditions": []}, "condition:"),
+                            ({"op": "and", "conditions": [{"field": "arr"}]}, "condition.conditions[0]:"),
+                            ({"conditions": [{"op": "or", "conditions": ["x"]}]}, "condition.conditions[0].conditions[0]:")]:
+        bad = {**definition(), "condition": condition}
+        with pytest.raises(DomainError) as error:
+            services.save_playbook(workspace=ws, actor=manager, name="Conditional", definition=bad)
+        assert error.value.field == "definition" and error.value.message.startswith(path), condition
+    good = {**definition(), "condition": ACTIVE}
+    playbook = services.save_playbook(workspace=ws, actor=manager, name="Conditional", definition=good)
+    assert services.latest_version(playbook).definition["condition"] == ACTIVE
+
+
 def test_references_must_be_of_this_workspace(ws, other_ws, manager, outsider):
     theirs = save_segment(workspace=other_ws, actor=outsider, name="Theirs", rules=ACTIVE)
     their_stage = LifecycleStage.objects.for_workspace(other_ws).first()
