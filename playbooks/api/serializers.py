@@ -50,7 +50,7 @@ class PlaybookSerializer(serializers.ModelSerializer):
 
 
 class PlaybookVersionSerializer(serializers.ModelSerializer):
-    created_by = BriefMembershipSerializer(read_only=True)
+    created_by = BriefMembershipSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = PlaybookVersion
