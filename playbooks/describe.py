@@ -186,6 +186,12 @@ def describe_why(run, *, today=None):
     `run.why` is {"trigger": kind, "values": {...}, "by": "nightly" | member id}; the values read
     are the ones the engine records for each trigger, and any other kind falls back to its label."""
     why = run.why or {}
+    try:  # the engine's own sentence, when it has one: it knows the values each trigger records
+        from .triggers import describe_why as engine_sentence
+    except ImportError:
+        engine_sentence = None
+    if engine_sentence is not None and (sentence := engine_sentence(why)):
+        return sentence
     values = why.get("values") or {}
     kind = why.get("trigger") or getattr(run.playbook, "trigger_kind", "")
     if why.get("by") not in (None, "", "nightly") and kind == TriggerKind.MANUAL:

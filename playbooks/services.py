@@ -188,13 +188,18 @@ def end_run(*, run, actor, why=""):
     return engine.end_run(run=run, actor=actor, why=why, open_tasks=open_tasks)
 
 
-def preview(*, workspace, actor, definition, as_of=None, sample=10):
-    """How many accounts an (unsaved) definition would enrol today, with a sample: before saving."""
+def preview(*, workspace, actor, definition, playbook=None, as_of=None, sample=10):
+    """How many accounts an (unsaved) definition would enrol today, with a sample: before saving.
+    With the `playbook` being edited, its runs and holds count (an account already running it is not
+    counted again)."""
     from . import engine
 
-    authorize(actor, "playbooks.manage")
+    authorize(actor, "playbooks.manage", playbook)
+    if playbook is not None and playbook.workspace_id != workspace.pk:
+        raise DomainError(_("Not found in this workspace."), field="playbook")
     clean = clean_definition(workspace=workspace, definition=definition)
-    return engine.preview_playbook(workspace=workspace, definition=clean, as_of=as_of, sample=sample)
+    extra = {"playbook": playbook} if playbook is not None else {}
+    return engine.preview_playbook(workspace=workspace, definition=clean, as_of=as_of, sample=sample, **extra)
 
 
 def ensure_defaults(*, workspace):

@@ -59,7 +59,8 @@ class PlaybookListView(WorkspaceMixin, TemplateView):
 def editor_context(workspace):
     """What the designer's script needs: which trigger parameters each kind takes, and its words."""
     return {"params": {kind: list(params) for kind, params in TRIGGER_PARAMS.items()},
-            "held_labels": {key: str(label) for key, label in HoldReason.choices},
+            "held_labels": {**{key: str(label) for key, label in HoldReason.choices},
+                            "active": _("Already running")},
             "text": {"checking": _("Counting…"), "would_enrol": _("accounts would enrol today"),
                      "held": _("held back"), "failed": _("The preview failed."), "none": _("No account.")}}
 
@@ -126,10 +127,27 @@ class PlaybookPreviewView(WorkspaceMixin, View):
             raise FormErrors(errors)
         return form.definition(steps_from(formset))
 
+    def playbook_from_request(self, request):
+        """The playbook being edited, if the designer says so (its runs count in the preview)."""
+        if request.content_type == "application/json":
+            try:
+                wanted = json.loads(request.body or b"{}").get("playbook")
+            except (json.JSONDecodeError, AttributeError):
+                wanted = None
+        else:
+            wanted = request.POST.get("playbook")
+        if wanted in (None, ""):
+            return None
+        found = self.scoped(Playbook).filter(pk=wanted).first() if str(wanted).isdigit() else None
+        if found is None:
+            raise DomainError(_("Not found in this workspace."), field="playbook")
+        return found
+
     def post(self, request):
         try:
             definition = self.definition_from_request(request)
-            result = services.preview(workspace=self.workspace, actor=self.actor, definition=definition)
+            result = services.preview(workspace=self.workspace, actor=self.actor, definition=definition,
+                                      playbook=self.playbook_from_request(request))
         except FormErrors as exc:
             return JsonResponse(exc.errors, status=400)
         except DomainError as exc:

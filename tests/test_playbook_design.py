@@ -191,7 +191,8 @@ def test_definitions_and_reasons_read_as_words(ws, manager, account):
     assert words["steps"][1]["when"] == "When the previous step is done"
     assert "for the account's CSM" in words["steps"][0]["detail"]
     run = PlaybookRun(workspace=ws, playbook=playbook, account=account, started_on=dt.date(2026, 11, 29),
-                      why={"trigger": "renewal_within", "values": {"renewal_date": "2027-03-27"}, "by": "nightly"})
-    assert describe_why(run) == "Renewal in 118 days (2027-03-27)"
+                      why={"trigger": "renewal_within", "values": {"renewal_date": "2027-03-27", "days_left": 118},
+                           "by": "nightly"})
+    assert "118 days" in describe_why(run) and "2027-03-27" in describe_why(run)
     run.why = {"trigger": "manual", "values": {}, "by": manager.pk}
-    assert describe_why(run) == "Enrolled by hand"
+    assert describe_why(run).startswith("Enrolled by hand")

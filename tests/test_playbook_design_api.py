@@ -58,6 +58,10 @@ def test_bad_input_is_a_400_naming_the_field(api_for, manager, ws, other_ws, out
     assert foreign.status_code == 400 and foreign.json()["definition"][0].startswith("trigger.segment")
     unnamed = api.post(URL, {"name": "", "definition": definition()}, format="json")
     assert unnamed.status_code == 400 and "name" in unnamed.json()
+    theirs_playbook = Playbook.objects.for_workspace(other_ws).first()
+    foreign_preview = api.post(f"{URL}preview/", {"definition": definition(), "playbook": theirs_playbook.pk},
+                               format="json")
+    assert foreign_preview.status_code == 400 and "playbook" in foreign_preview.json()
     bad_preview = api.post(f"{URL}preview/", {"definition": {"trigger": {"kind": "rain"}}}, format="json")
     assert bad_preview.status_code == 400 and bad_preview.json()["definition"][0].startswith("trigger.kind")
 
@@ -105,12 +109,13 @@ def test_runs_are_listed_filtered_and_read_with_their_reason(api_for, manager, c
     run = PlaybookRun.objects.create(
         workspace=ws, playbook=playbook, version=services.latest_version(playbook), account=account,
         reason_key="renewal:2027-03-27", started_on=ws.today(),
-        why={"trigger": "renewal_within", "values": {"renewal_date": "2027-03-27"}, "by": "nightly"})
+        why={"trigger": "renewal_within", "values": {"renewal_date": "2027-03-27", "days_left": 118},
+             "by": "nightly"})
     api = api_for(csm)
     rows = api.get(RUNS, {"account": account.pk, "status": "active"}).json()["results"]
     assert [r["id"] for r in rows] == [run.pk]
     assert rows[0]["playbook"] == {"id": playbook.pk, "name": playbook.name}
-    assert rows[0]["why_text"].startswith("Renewal in ")
+    assert "2027-03-27" in rows[0]["why_text"]
     assert api.get(RUNS, {"status": "completed"}).json()["count"] == 0
     assert api.get(f"{RUNS}{run.pk}/").json()["reason_key"] == "renewal:2027-03-27"
 

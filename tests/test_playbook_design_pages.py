@@ -95,17 +95,23 @@ def test_another_workspace_gets_404s(login, outsider, ws):
         Playbook.objects.for_workspace(outsider.workspace).filter(name=playbook.name).exists()
 
 
-def test_the_preview_answers_with_form_errors_or_the_count(login, manager, ws, account):
+def test_the_preview_answers_with_form_errors_or_the_count(login, manager, ws, other_ws, account):
     client = login(manager)
     bad = client.post(reverse("playbooks:preview"), form_data(**{"steps-0-title": ""}))
     assert bad.status_code == 400 and bad.json()["definition"][0].startswith("steps[1].title")
     invalid = client.post(reverse("playbooks:preview"), form_data(trigger_kind="rain"))
     assert invalid.status_code == 400 and "trigger_kind" in invalid.json()
+    theirs = Playbook.objects.for_workspace(other_ws).first()
+    foreign = client.post(reverse("playbooks:preview"), form_data(playbook=str(theirs.pk)))
+    assert foreign.status_code == 400 and "playbook" in foreign.json()
     not_json = client.post(reverse("playbooks:preview"), "{", content_type="application/json")
     assert not_json.status_code == 400 and "definition" in not_json.json()
     pytest.importorskip("playbooks.engine")
     good = client.post(reverse("playbooks:preview"), form_data())
     assert good.status_code == 200 and {"count", "sample"} <= set(good.json())
+    mine = Playbook.objects.for_workspace(ws).get(library_key="renewal_120")
+    editing = client.post(reverse("playbooks:preview"), form_data(playbook=str(mine.pk)))
+    assert editing.status_code == 200
     as_json = client.post(reverse("playbooks:preview"), json.dumps({"definition": {
         "trigger": {"kind": "health_red"}, "steps": [{"title": "Call {account}"}]}}), content_type="application/json")
     assert as_json.status_code == 200
@@ -116,9 +122,10 @@ def test_the_detail_shows_runs_with_why_and_ends_them(login, manager, csm, csm2,
     run = PlaybookRun.objects.create(
         workspace=ws, playbook=playbook, version=services.latest_version(playbook), account=account,
         reason_key="renewal:2027-03-27", started_on=ws.today(),
-        why={"trigger": "renewal_within", "values": {"renewal_date": "2027-03-27"}, "by": "nightly"})
+        why={"trigger": "renewal_within", "values": {"renewal_date": "2027-03-27", "days_left": 118},
+             "by": "nightly"})
     html = login(csm).get(reverse("playbooks:detail", args=[playbook.pk])).content.decode()
-    assert account.name in html and "Renewal in " in html and "(2027-03-27)" in html
+    assert account.name in html and "2027-03-27" in html
     assert reverse("playbooks:end_run", args=[run.pk]) in html
     assert login(csm2).post(reverse("playbooks:end_run", args=[run.pk])).status_code == 403
     pytest.importorskip("playbooks.engine")

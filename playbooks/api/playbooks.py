@@ -116,10 +116,11 @@ class PlaybookViewSet(WorkspaceViewSet):
         "and a sample: without saving anything."))
     @action(detail=False, methods=["post"])
     def preview(self, request):
-        serializer = PlaybookPreviewRequestSerializer(data=request.data)
+        serializer = PlaybookPreviewRequestSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         return Response(services.preview(workspace=request.workspace, actor=request.actor,
-                                         definition=serializer.validated_data["definition"]))
+                                         definition=serializer.validated_data["definition"],
+                                         playbook=serializer.validated_data.get("playbook")))
 
 
 @extend_schema(description=_(

@@ -59,6 +59,9 @@ class PlaybookVersionSerializer(serializers.ModelSerializer):
 
 class PlaybookPreviewRequestSerializer(serializers.Serializer):
     definition = serializers.JSONField(validators=[no_null_characters])
+    playbook = WorkspaceRelatedField(queryset=Playbook.objects.all(), brief_serializer=BriefPlaybookSerializer,
+                                     required=False, help_text=_(
+                                         "The playbook being edited, if any: its runs and holds count."))
 
 
 class PlaybookPreviewSampleSerializer(serializers.Serializer):
