@@ -43,6 +43,21 @@ def check_references(*, workspace, definition):
             _fail(f"steps[{index + 1}].value", _("no such lifecycle stage in this workspace."))
     if definition.get("condition") is not None:
         check_condition_shape(definition["condition"], "condition")
+        check_condition_rules(workspace=workspace, condition=definition["condition"])
+
+
+def check_condition_rules(*, workspace, condition):
+    """The condition's fields, operators and values, as the segments app validates its own rules
+    (through its selector, which compiles them for the engine); refused here, at design time, rather
+    than holding every account back at night."""
+    try:
+        from segments.selectors import accounts_matching
+    except ImportError:  # a segments app without the selector: the shape check above is what we have
+        return
+    try:
+        accounts_matching(workspace=workspace, rules=condition, as_of=workspace.today())
+    except DomainError as exc:
+        _fail("condition", exc.message)
 
 
 MAX_CONDITION_DEPTH = 5

@@ -96,6 +96,14 @@ def test_a_condition_has_the_shape_of_segment_rules(ws, manager):
         with pytest.raises(DomainError) as error:
             services.save_playbook(workspace=ws, actor=manager, name="Conditional", definition=bad)
         assert error.value.field == "definition" and error.value.message.startswith(path), condition
+    from segments import selectors
+
+    if hasattr(selectors, "accounts_matching"):  # the segments' own validation of the rules
+        bad = {**definition(), "condition": {"op": "and", "conditions": [{"field": "arr", "op": "gte",
+                                                                          "value": "a lot"}]}}
+        with pytest.raises(DomainError) as error:
+            services.save_playbook(workspace=ws, actor=manager, name="Conditional", definition=bad)
+        assert error.value.field == "definition" and error.value.message.startswith("condition:")
     good = {**definition(), "condition": ACTIVE}
     playbook = services.save_playbook(workspace=ws, actor=manager, name="Conditional", definition=good)
     assert services.latest_version(playbook).definition["condition"] == ACTIVE
