@@ -6,6 +6,7 @@ from accounts.api import views as accounts_api
 from coverage.api import views as coverage_api
 from healthscore.api import views as health_api
 from imports.api import views as imports_api
+from playbooks.api import playbooks as playbooks_api
 from playbooks.api import reports as playbook_reports_api
 from playbooks.api import tasks as tasks_api
 from segments.api import views as segments_api
@@ -41,5 +42,7 @@ router.register("webhooks", webhooks_api.WebhookEndpointViewSet, basename="webho
 router.register("webhook-deliveries", webhooks_api.WebhookDeliveryViewSet, basename="webhook-delivery")
 router.register("playbook-report", playbook_reports_api.PlaybookReportViewSet, basename="playbook-report")
 router.register("tasks", tasks_api.TaskViewSet, basename="task")
+router.register("playbooks", playbooks_api.PlaybookViewSet, basename="playbook")
+router.register("playbook-runs", playbooks_api.PlaybookRunViewSet, basename="playbook-run")
 
 urlpatterns = router.urls

@@ -21,7 +21,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Account, Contact, Contract, LifecycleStage, Touchpoint
 from healthscore.models import Scorecard
-from playbooks.models import Task
+from playbooks.models import Playbook, Task
 from segments.models import Segment
 
 # A receiver by a public address: registering it resolves nothing (the matrix sends nothing either: the
@@ -77,6 +77,14 @@ API_SAMPLES = {
     ("TaskViewSet", "cancel"): (None, lambda side, persona, row: ({}, None)),
     ("TaskViewSet", "bulk_reassign"): (Task, lambda side, persona, row: ({"ids": [row.pk], "assignee": persona.pk},
                                                                         row)),
+    ("PlaybookViewSet", "create"): (None, lambda side, persona, row: (
+        {"name": "New playbook", "definition": playbook_definition(side)}, None)),
+    ("PlaybookViewSet", "preview"): (None, lambda side, persona, row: (
+        {"definition": playbook_definition(side)}, None)),
+    # Enrolling is about the account in the body (the persona's own, and someone else's).
+    ("PlaybookRunViewSet", "create"): (Account, lambda side, persona, row: (
+        {"playbook": side.any(Playbook).pk, "accounts": [row.pk]}, row)),
+    ("PlaybookRunViewSet", "end"): (None, lambda side, persona, row: ({"why": "Done"}, None)),
     ("BacktestViewSet", "what_if"): (Scorecard, lambda side, persona, row: (
         {"definition": row.versions.order_by("-number").first().definition, "scorecard": row.pk,
          **short_backtest(side)}, None)),
@@ -90,6 +98,15 @@ def _days_ahead(side, days):
 def _task_form(side, persona, task=None):
     return {"account": side.accounts["csm"].pk, "title": "Page task", "type": "call", "priority": "2",
             "due_on": _days_ahead(side, 2), "assignee": task.assignee_id if task else persona.pk}
+def playbook_definition(side):
+    return {"trigger": {"kind": "segment_entered", "segment": side.any(Segment).pk},
+            "steps": [{"kind": "task", "day": 0, "title": "Call {account}"}]}
+
+
+def _playbook_form(side, name):
+    return {"name": name, "trigger_kind": "segment_entered", "trigger_segment": side.any(Segment).pk,
+            "limit": "once_per_reason", "open_tasks": "cancel", "steps-TOTAL_FORMS": "1", "steps-INITIAL_FORMS": "0",
+            "steps-0-kind": "task", "steps-0-day": "0", "steps-0-start": "enrolment", "steps-0-title": "Call {account}"}
 
 
 def short_backtest(side):
@@ -129,6 +146,9 @@ PAGE_SAMPLES = {
         "max_gap_days": "30", "channels": ["phone"], "rules-TOTAL_FORMS": "0", "rules-INITIAL_FORMS": "0"},
     "health:scorecard_new": lambda side, persona, row: {"name": "New page card", "priority": "9"},
     "workspaces:member_role": lambda side, persona, row: {"role": "viewer"},
+    "playbooks:create": lambda side, persona, row: _playbook_form(side, "New page playbook"),
+    "playbooks:edit": lambda side, persona, row: _playbook_form(side, "Edited playbook"),
+    "playbooks:enabled": lambda side, persona, row: {"enabled": "0"},
     "accounts:log_touchpoint": lambda side, persona, row: {
         "channel": "phone", "occurred_at": (side.workspace.today() - dt.timedelta(days=1)).isoformat() + "T10:00",
         "summary": "New", "sentiment": "neutral"},

@@ -20,6 +20,8 @@ from cs_platform.tasks import recompute_workspace
 from healthscore import services as health
 from healthscore.models import HealthAlert, Scorecard
 from imports import services as imports
+from playbooks import services as playbooks
+from playbooks.models import PlaybookRun
 from playbooks.tasks import create_task
 from segments.services import save_segment
 from usage.services.keys import create_write_key
@@ -126,6 +128,14 @@ def populate(side, batch=""):
         keep.add(issue_token(membership=member, name=f"{tag} {key} token")[0], key)
     keep.add(invite_member(workspace=ws, email=f"invitee{batch}@customer-{mark.lower()}.example", role="csm",
                            actor=members["admin"])[0])
+    playbook = keep.add(playbooks.save_playbook(workspace=ws, actor=SYSTEM, name=f"{tag} playbook", definition={
+        "trigger": {"kind": "segment_entered", "segment": segment.pk},
+        "steps": [{"kind": "task", "day": 0, "title": f"{tag} call {{account}}"}]}))
+    for key in OWNERS:  # a run on each owner's account, as the engine would start it
+        keep.add(PlaybookRun.all_workspaces.create(
+            workspace=ws, playbook=playbook, version=playbook.versions.get(), account=keep.accounts[key],
+            reason_key=f"segment:{segment.pk}:{tag}", why={"trigger": "segment_entered", "values": {}, "by": "nightly"},
+            started_on=today), key)
     recompute_workspace(ws.pk)
     for key in OWNERS:  # alerts come from a falling score; these are written as the night would
         account = keep.accounts[key]

@@ -49,6 +49,7 @@ from healthscore.models import (
 from healthscore.services import save_scorecard
 from imports.models import ImportJob, ImportMapping
 from playbooks.models import Playbook, PlaybookHold, PlaybookRun, PlaybookVersion, RunAction, Task
+from playbooks.services import save_playbook
 from segments.models import Segment, SegmentMembership, SegmentMembershipEvent
 from segments.services import save_segment
 from usage.models import (
@@ -77,18 +78,19 @@ OUR_APPS = {"workspaces", "accounts", "usage", "imports", "segments", "coverage"
 # Audited records: each change of one has an event naming it.
 AUDITED = {Workspace, Membership, ApiToken, Account, Contact, Touchpoint, Contract, LifecycleStage, Segment,
            CadencePolicy, TouchModel, HealthSettings, Scorecard, SentimentRating, HealthAlert, WriteKey,
-           IngestSettings, Invitation, Endpoint, Task, Playbook}
+           IngestSettings, Invitation, Endpoint, Playbook, PlaybookRun, Task}
 # Parts of an audited record: audited as that record (model → the field naming it, or None when an
 # event of that record type in the same operation covers it).
 PARTS = {
     CadenceRule: ("cadencepolicy", "policy_id", "a policy's rules are replaced with the policy"),
     ScorecardVersion: ("scorecard", "scorecard_id", "a definition change is the scorecard's new version"),
+    PlaybookVersion: ("playbook", "playbook_id", "a definition change is the playbook's new version"),
+    RunAction: ("playbookrun", "run_id", "a step of a run done (a tag, a field, a webhook)"),
     TierPin: ("account", "account_id", "a pin is the account's tier.pinned / tier.unpinned"),
     StageChange: ("account", "account_id", "the stage history follows the account's stage"),
     Tag: ("account", None, "tags are created by name when an account names them (its 'tags' change)"),
     Account.tags.through: ("account", "account_id", "an account's tags"),
     Touchpoint.contacts.through: ("touchpoint", "touchpoint_id", "a touchpoint's contacts"),
-    PlaybookVersion: ("playbook", "playbook_id", "a definition change is the playbook's new version"),
 }
 # Recomputed from audited data (a nightly step, a segment's materialization, a pin's tier history):
 # the nightly run writes one event per run; any other write that moves them is itself audited.
@@ -100,10 +102,7 @@ DERIVED = {
     SegmentMembership: "who a segment's rules select today",
     SegmentMembershipEvent: "who entered and left a segment, per day",
     TierChange: "the touch-tier history of the accounts",
-    # Provisional (the playbook engine classifies its own rows): enrolments the night evaluates.
-    PlaybookRun: "accounts going through a playbook, started by its trigger",
-    RunAction: "the non-task steps a run has done",
-    PlaybookHold: "accounts a playbook's trigger matched but its rules held back",
+    PlaybookHold: "accounts a playbook's trigger matched but its rules held back (the comparison group)",
 }
 # Fields of audited records that the nightly run (or bookkeeping) writes: not a member's change.
 DERIVED_FIELDS = {
@@ -238,9 +237,18 @@ def world(ws, admin, manager, csm, csm2, viewer, outsider, account):
         week=ws.today())
     task = Task.all_workspaces.create(workspace=ws, account=account, assignee=csm, title="Renewal call",
                                       type="call", due_on=ws.today())
+    playbook = save_playbook(workspace=ws, actor=SYSTEM, name="By hand", definition=manual_definition())
+    running = save_playbook(workspace=ws, actor=SYSTEM, name="Running", definition=manual_definition())
+    run = PlaybookRun.all_workspaces.create(workspace=ws, playbook=running, version=running.versions.get(),
+                                            account=account, reason_key="manual:1", started_on=ws.today())
     return dict(ws=ws, admin=admin, manager=manager, csm=csm, csm2=csm2, viewer=viewer, account=account,
                 spare=spare, stage=stage, contact=contact, touchpoint=touchpoint, contract=contract,
-                segment=segment, policy=policy, scorecard=scorecard, pin=pin, alert=alert, task=task)
+                segment=segment, policy=policy, scorecard=scorecard, pin=pin, alert=alert, task=task,
+                playbook=playbook, run=run)
+
+
+def manual_definition(title="Call {account}"):
+    return {"trigger": {"kind": "manual"}, "steps": [{"kind": "task", "day": 0, "title": title}]}
 
 
 def run_and_check(world, operation, *, expect_actor, every_workspace=False):
@@ -396,9 +404,20 @@ API_WRITES = {
     "v1_tasks_cancel_create": lambda w: ("post", f"/api/v1/tasks/{w['task'].pk}/cancel/", {}),
     "v1_tasks_bulk_reassign_create": lambda w: ("post", "/api/v1/tasks/bulk-reassign/", {
         "ids": [w["task"].pk], "assignee": w["csm2"].pk}),
+    "v1_playbooks_create": lambda w: ("post", "/api/v1/playbooks/", {"name": "Check-in",
+                                                                     "definition": manual_definition()}),
+    "v1_playbooks_update": lambda w: ("put", f"/api/v1/playbooks/{w['playbook'].pk}/", {
+        "name": "By hand, sooner", "definition": manual_definition("Call {account} today")}),
+    "v1_playbooks_partial_update": lambda w: ("patch", f"/api/v1/playbooks/{w['playbook'].pk}/", {"enabled": False}),
+    "v1_playbooks_destroy": lambda w: ("delete", f"/api/v1/playbooks/{w['playbook'].pk}/", None),
+    "v1_playbook_runs_create": lambda w: ("post", "/api/v1/playbook-runs/", {"playbook": w["playbook"].pk,
+                                                                             "accounts": [w["spare"].pk]}),
+    "v1_playbook_runs_end_create": lambda w: ("post", f"/api/v1/playbook-runs/{w['run'].pk}/end/", {"why": "Done"}),
 }
 # Operations that take a POST but write nothing: they must change no row at all.
 API_READS = {
+    "v1_playbooks_preview_create": lambda w: ("post", "/api/v1/playbooks/preview/", {
+        "definition": manual_definition()}),
     "v1_segments_preview_create": lambda w: ("post", "/api/v1/segments/preview/", {"rules": rules_none()}),
     "v1_health_backtest_what_if_create": lambda w: ("post", "/api/v1/health/backtest/what-if/", {
         "definition": default_definition()}),
@@ -741,6 +760,16 @@ PAGE_WRITES = {
                                             lambda: post(c, reverse("tasks:reopen", args=[w["task"].pk]))),
     "tasks:bulk_reassign": lambda w, c: lambda: post(c, reverse("tasks:bulk_reassign"), {
         "ids": [w["task"].pk], "assignee": w["csm2"].pk}),
+    "playbooks:create": lambda w, c: lambda: submit(c, reverse("playbooks:create"), name="Page playbook"),
+    "playbooks:edit": lambda w, c: lambda: submit(c, reverse("playbooks:edit", args=[w["playbook"].pk]),
+                                                  steps__0__title="Call {account} this week"),
+    "playbooks:enabled": lambda w, c: lambda: post(c, reverse("playbooks:enabled", args=[w["playbook"].pk]),
+                                                   {"enabled": "0"}),
+    "playbooks:delete": lambda w, c: lambda: post(c, reverse("playbooks:delete", args=[w["playbook"].pk])),
+    "playbooks:enrol": lambda w, c: lambda: post(c, reverse("playbooks:enrol", args=[w["playbook"].pk]),
+                                                 {"accounts": [w["spare"].pk]}),
+    "playbooks:end_run": lambda w, c: lambda: post(c, reverse("playbooks:end_run", args=[w["run"].pk]),
+                                                   {"why": "Done"}),
 }
 
 
@@ -749,6 +778,8 @@ def task_form(w, **fields):
             "assignee": w["csm"].pk, "due_on": w["ws"].today().isoformat(), **fields}
 # Pages that take a POST without writing a record (a preview), or that only keep books.
 PAGE_READS = {
+    "playbooks:preview": lambda w, c: c.post(reverse("playbooks:preview"), json.dumps({
+        "definition": manual_definition()}), content_type="application/json"),
     "segments:preview": lambda w, c: c.post(reverse("segments:preview"), json.dumps({"rules": rules_none()}),
                                             content_type="application/json"),
 }

@@ -30,7 +30,7 @@ from cs_platform.nightly import run_nightly
 from cs_platform.provisioning import create_workspace
 from healthscore.models import HealthAlert, Scorecard
 from imports.models import ImportJob
-from playbooks.models import Task
+from playbooks.models import Playbook, Task
 from playbooks.tasks import complete_task, create_task
 from segments.models import Segment
 from segments.services import save_segment
@@ -86,6 +86,7 @@ NOT_PAGES = {
     "imports:progress",  # JSON for the progress bar
     "set_language", "workspaces:language",  # POST only: the language switchers
     "favicon",  # a redirect to the icon
+    "playbooks:preview", "playbooks:enrol", "playbooks:enabled", "playbooks:delete", "playbooks:end_run",
     "login", "workspaces:join",  # signed out: test_signed_out_pages_and_not_found_are_japanese
     "webhooks:rotate_secret", "webhooks:enable", "webhooks:ping", "webhooks:delete", "webhooks:retry",
     "tasks:cancel", "tasks:reopen", "tasks:bulk_reassign",  # POST only: buttons of the task pages
@@ -99,9 +100,11 @@ WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]+")
 IDENTIFIER = re.compile(r"_|\d|[a-z][A-Z]")
 # Codes written inline: dotted names ("segment.created"), package names ("rudder-sdk-python",
 # "@segment/analytics-node"), JSON ({"nps": 42}), query strings ("?status=active&owner=3"), quoted
-# literals ("and", 'xor') and the segment rules' JSON paths ("rules.conditions[0]:").
+# literals ("and", 'xor') and the JSON paths of segment rules and playbook definitions ("rules.conditions[0]:").
 INLINE_CODE = re.compile(r"\b[a-z_]{2,}\.[a-z_]{2,}\b|@?[a-z]+(?:[-/][a-z]+)+|\{[^{}]*\}|\?[a-z_]+=\S*"
-                         r"|\"[A-Za-z_]+\"|'[A-Za-z_]+'|\brules(?:\.[a-z_]+|\[\d+\])*:")
+                         r"|\"[A-Za-z_]+\"|'[A-Za-z_]+'|\brules(?:\.[a-z_]+|\[\d+\])*:"
+                         # A playbook definition's JSON paths ("steps[1].title:").
+                         r"|\b(?:trigger|condition|enrolment|steps|exit)(?:\.[a-z_]+|\[\d+\])*:")
 SHOWN_ATTRIBUTES = {"placeholder", "title", "aria-label", "alt"}
 # Code samples, configuration and what a user typed are not the interface's words.
 CODE_TAGS = {"script", "style", "template", "pre", "code", "textarea"}
@@ -273,6 +276,7 @@ def pages(ws):
     checked, waiting = ImportJob.objects.for_workspace(ws).order_by("pk")
     webhook = Endpoint.objects.for_workspace(ws).filter(enabled=True).first()
     task = Task.objects.for_workspace(ws).filter(status="open").first()
+    playbook = Playbook.objects.for_workspace(ws).get(library_key="renewal_120")
     return {
         "home": [reverse("home"), reverse("home") + "?period=month"],
         "my_book": [reverse("my_book"), reverse("my_book") + "?owner=none"],
@@ -305,6 +309,11 @@ def pages(ws):
         "health:alerts": [reverse("health:alerts")],
         "health:scorecard": [reverse("health:scorecard", args=[scorecard.pk])],
         "health:backtest": [reverse("health:backtest")],
+        "playbooks:list": [reverse("playbooks:list")],
+        "playbooks:create": [reverse("playbooks:create")],
+        "playbooks:detail": [reverse("playbooks:detail", args=[playbook.pk]),
+                             reverse("playbooks:detail", args=[playbook.pk]) + "?q=株式会社"],
+        "playbooks:edit": [reverse("playbooks:edit", args=[playbook.pk])],
         "usage:settings": [reverse("usage:settings")],
         "workspaces:members": [reverse("workspaces:members")],
         "workspaces:tokens": [reverse("workspaces:tokens")],
@@ -386,6 +395,13 @@ def test_refused_input_is_explained_in_japanese(nihon, client, tmp_path):
         (reverse("segments:create"), {"name": "", "rules": bad_rules}),
         (reverse("segments:create"), {"name": "大口顧客", "rules": "{arr > 1"}),
         (reverse("segments:edit", args=[segment.pk]), {"name": "大口顧客", "rules": '{"op": "xor", "conditions": []}'}),
+        (reverse("playbooks:create"), {"name": "", "trigger_kind": "silent", "condition": "{x", "limit": "times",
+                                       "steps-TOTAL_FORMS": "1", "steps-INITIAL_FORMS": "0", "steps-0-kind": "task",
+                                       "steps-0-day": "-1"}),
+        (reverse("playbooks:create"), {"name": "更新の準備", "trigger_kind": "renewal_within", "trigger_days": "90",
+                                       "limit": "once_per_reason", "open_tasks": "cancel", "steps-TOTAL_FORMS": "1",
+                                       "steps-INITIAL_FORMS": "0", "steps-0-kind": "task", "steps-0-day": "0",
+                                       "steps-0-start": "enrolment", "steps-0-title": "{acount}に電話"}),
         (reverse("coverage:policy_create"), {"name": "", "priority": "-1", "max_gap_days": "0"}),
         (reverse("coverage:touch_model"), {"high_min_arr": "-1", "low_min_arr": "abc", "seat_bands": "A:x",
                                            "tenure_bands": "a"}),

@@ -14,7 +14,7 @@ TAG_LIBRARIES = {"charts": "ui", "formatting": "ui", "policy": "workspaces", "ac
                  "coverage": "coverage", "health": "healthscore", "tasks_ui": "playbooks"}
 URL_NAMESPACES = {"webhooks": "webhooks", "workspaces": "workspaces", "accounts": "accounts", "imports": "imports",
                   "usage": "usage", "segments": "segments", "coverage": "coverage", "health": "healthscore",
-                  "tasks": "playbooks", "playbook_report": "playbooks"}
+                  "tasks": "playbooks", "playbook_report": "playbooks", "playbooks": "playbooks"}
 DJANGO_LIBRARIES = {"i18n", "static", "tz", "humanize", "l10n"}
 COMPOSITION_FOLDERS = {"includes", "homes", "registration"}  # and base.html at the top
 
