@@ -12,6 +12,7 @@ from cs_platform.nightly import run_nightly
 from playbooks.definition import validate_definition
 from playbooks.engine import advance_run, end_run, enrol_accounts, evaluate_playbooks, preview_playbook
 from playbooks.models import (
+    Playbook,
     PlaybookHold,
     PlaybookRun,
     RunAction,
@@ -529,7 +530,9 @@ def test_evaluation_of_one_workspace_never_touches_another(ws, other_ws, csm, ou
     assert not Task.objects.for_workspace(other_ws).exists()
     assert not PlaybookHold.objects.for_workspace(other_ws).exists()
     assert preview_playbook(workspace=ws, definition=validate_definition(RENEWAL))["matching"] == 1
-    # The other workspace's own night, with no playbooks, writes nothing either.
+    # The other workspace's own night, with no playbook enabled (its library switched off), writes
+    # nothing either.
+    Playbook.all_workspaces.filter(workspace=other_ws).update(enabled=False)
     assert evaluate_playbooks(workspace=other_ws, as_of=today)["enrolled"] == 0
     run = PlaybookRun.objects.for_workspace(ws).first()
     with pytest.raises(NotAllowed):
