@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from accounts.models import (
     Account,
@@ -250,7 +251,8 @@ def seed_demo(*, slug, accounts=400, seed=42, name=None):
     touch_count = _make_touchpoints(rng, workspace, plans, contacts, today, tz)
     event_count = _make_usage(rng, workspace, plans, contacts, today, tz)
     _configure_health_and_rollups(workspace, today)
-    _play_history(rng, workspace, csms, today, tz)
+    with translation.override(workspace.language):  # what the demo's CSMs wrote, in their language
+        _play_history(rng, workspace, csms, today, tz)
 
     manager = members["manager1"]
     ApiToken.objects.filter(membership=manager, name="demo").update(revoked_at=timezone.now())
@@ -419,9 +421,9 @@ def _play_history(rng, workspace, csms, today, tz):
         task.status, task.snoozed_until = TaskStatus.SNOOZED, today + dt.timedelta(days=rng.randint(2, 10))
         task.save(update_fields=["status", "snoozed_until"])
     manual = [
-        (TaskType.CALL, "Follow up on the training request", 1, TaskPriority.NORMAL),
-        (TaskType.MEETING, "Quarterly business review", 6, TaskPriority.HIGH),
-        (TaskType.REVIEW, "Prepare the report card", -2, TaskPriority.NORMAL),
+        (TaskType.CALL, gettext("Follow up on the training request"), 1, TaskPriority.NORMAL),
+        (TaskType.MEETING, gettext("Quarterly business review"), 6, TaskPriority.HIGH),
+        (TaskType.REVIEW, gettext("Prepare the report card"), -2, TaskPriority.NORMAL),
     ]
     for csm in csms:
         book = list(Account.objects.for_workspace(workspace).filter(owner=csm, status=AccountStatus.ACTIVE)
@@ -447,14 +449,14 @@ def _work_tasks(rng, workspace, tasks, *, until, tz):
             done = task.due_on + dt.timedelta(days=rng.randint(1, 10))
         elif roll < 0.87:
             task.status = TaskStatus.CANCELLED
-            task.outcome = "Not needed any more."
+            task.outcome = gettext("Not needed any more.")
             task.save(update_fields=["status", "outcome"])
             continue
         else:
             continue
         done = min(done, until - dt.timedelta(days=1))
         task.status, task.completed_on, task.completed_by = TaskStatus.DONE, done, task.assignee
-        task.outcome = "Done: the customer confirmed the next steps."
+        task.outcome = gettext("Done: the customer confirmed the next steps.")
         channel = TASK_CHANNELS.get(task.type)
         if channel:
             touches.append((task, Touchpoint(

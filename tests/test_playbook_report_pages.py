@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def world(ws, csm, csm2):
     """Renewal: 6 runs 40 days ago (health +10, +10, +10, -5, 0, +5: average 5.0), 5 held back (each -2);
     three tasks (one on time, one late, one overdue). Onboarding: one run, nothing else."""
-    p, q = playbook(ws, "Renewal"), playbook(ws, "Onboarding")
+    p, q = playbook(ws, "Renewal"), playbook(ws, "Onboarding push")
     d = days_ago(ws, 40)
     later = d + dt.timedelta(days=30)
     runs = []
@@ -97,7 +97,7 @@ def test_csv_per_playbook(login, viewer, ws, world):
     p, q = world
     rows = _csv(login(viewer).get("/playbooks/report/export.csv"))
     by_name = {row["Playbook"]: row for row in rows}
-    assert set(by_name) == {"Renewal", "Onboarding"}
+    assert set(by_name) == {"Renewal", "Onboarding push"}
     renewal = by_name["Renewal"]
     assert renewal["From"] == days_ago(ws, 89).isoformat() and renewal["Until (not included)"] == days_ago(
         ws, -1).isoformat()
@@ -111,9 +111,9 @@ def test_csv_per_playbook(login, viewer, ws, world):
     assert renewal["comparison +30 days: average health change"] == "-2.0"
     assert renewal["enrolled +90 days: accounts"] == "0"
     assert renewal["enrolled +90 days: average health change"] == ""  # not given
-    assert by_name["Onboarding"]["Runs started"] == "1"
+    assert by_name["Onboarding push"]["Runs started"] == "1"
     only_q = _csv(login(viewer).get("/playbooks/report/export.csv", {"playbook": q.pk}))
-    assert [row["Playbook"] for row in only_q] == ["Onboarding"]
+    assert [row["Playbook"] for row in only_q] == ["Onboarding push"]
 
 
 def test_csv_per_csm(login, viewer, csm, csm2, world):
