@@ -38,7 +38,8 @@ OBJECT_TYPES = {
     "touchpoint": gettext_lazy("Touchpoint"), "workspace": gettext_lazy("Workspace"), "writekey": gettext_lazy("Write key"),
 }
 SYSTEM_ACTORS = {"nightly": gettext_lazy("nightly run"), "demo": gettext_lazy("demo data"),
-                 "system": gettext_lazy("platform rules"), "tracking API": gettext_lazy("tracking API")}
+                 "system": gettext_lazy("platform rules"), "tracking API": gettext_lazy("tracking API"),
+                 "playbooks": gettext_lazy("playbooks")}
 # Keys of changes that are not a model's fields: what the night's run records.
 OTHER_FIELDS = {"day": gettext_lazy("Day"), "steps": gettext_lazy("Steps")}
 NIGHTLY_STEPS = {"usage": gettext_lazy("usage data"), "tiers": gettext_lazy("touch tiers"),

@@ -37,7 +37,10 @@ logger = logging.getLogger(__name__)
 
 class NightlyStep(NamedTuple):
     name: str
-    run: object  # step(*, workspace, as_of)
+    run: object  # step(*, workspace, as_of), or step(*, workspace, as_of, actor) when `acts`
+    # A step that writes records members own and edit (playbook runs and tasks) audits each one, as
+    # whoever started the night: the platform, or the member who asked for "Recompute now".
+    acts: bool = False
 
     @property
     def path(self):
@@ -50,7 +53,7 @@ NIGHTLY_STEPS = [
     NightlyStep("segments", segments_nightly.step),
     NightlyStep("coverage", coverage_nightly.coverage_step),
     NightlyStep("health", health_nightly.step),
-    NightlyStep("playbooks", playbooks_nightly.step),
+    NightlyStep("playbooks", playbooks_nightly.step, acts=True),
 ]
 
 
@@ -67,7 +70,10 @@ def run_nightly(*, workspace, as_of, only=None, actor=NIGHTLY):
     for step in NIGHTLY_STEPS:
         if only and step.name not in only:
             continue
-        step.run(workspace=workspace, as_of=as_of)
+        if step.acts:
+            step.run(workspace=workspace, as_of=as_of, actor=actor)
+        else:
+            step.run(workspace=workspace, as_of=as_of)
         ran.append(step.name)
     record_audit(workspace=workspace, actor=actor, action="nightly.run", obj=workspace,
                  changes={"day": as_of.isoformat(), "steps": ", ".join(ran)})

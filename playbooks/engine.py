@@ -36,9 +36,10 @@ from accounts.models import Account, AccountStatus, LifecycleStage
 from accounts.services import update_account
 from healthscore.selectors import weakest_groups
 from segments.selectors import accounts_matching
-from webhooks.events import emit
-from workspaces.audit import record_audit
+from webhooks.events import emit, emit_many
+from workspaces.audit import audit_event, record_audit
 from workspaces.errors import DomainError, NotAllowed
+from workspaces.models import AuditEvent
 from workspaces.policy import SystemActor, acting_member, authorize, authorize_role
 
 from .assignees import Picker
@@ -193,7 +194,7 @@ def _episode_keys(matches, *, runs, holds, as_of):
 # --- evaluation ------------------------------------------------------------------------------------
 
 
-def evaluate_playbooks(*, workspace, as_of, playbooks=None, account_ids=None, by="nightly"):
+def evaluate_playbooks(*, workspace, as_of, playbooks=None, account_ids=None, by="nightly", actor=None):
     """Enrol, end and advance the runs of `workspace`'s playbooks (all, or `playbooks`) on `as_of`;
     only the accounts in `account_ids` when given (an accounts signal). Returns counts.
 
@@ -208,6 +209,9 @@ def evaluate_playbooks(*, workspace, as_of, playbooks=None, account_ids=None, by
     if not selected:
         return summary
     token = uuid.uuid4().hex
+    # Who the audit log names: whoever started the night (the platform, a member's "Recompute now"),
+    # the demo; "playbooks" for what a playbook did at once after an account's event.
+    actor = actor or (PLAYBOOKS if by == "event" else SystemActor(by))
     triggers = _Triggers(workspace=workspace, as_of=as_of, account_ids=account_ids)
     reset = _evaluating.set(True)
     try:
@@ -219,16 +223,16 @@ def evaluate_playbooks(*, workspace, as_of, playbooks=None, account_ids=None, by
                     continue
                 summary["playbooks"] += 1
                 _enrol_matching(workspace=workspace, playbook=playbook, version=version, as_of=as_of,
-                                triggers=triggers, token=token, by=by, summary=summary)
+                                triggers=triggers, token=token, by=by, summary=summary, actor=actor)
             active = (PlaybookRun.objects.for_workspace(workspace)
                       .filter(playbook__in=selected, status=RunStatus.ACTIVE))
             if account_ids is not None:
                 active = active.filter(account_id__in=list(account_ids))
             active = _with_versions(workspace, list(active.order_by("pk")), playbooks=selected)
-            ended = _end_cleared(workspace=workspace, runs=active, as_of=as_of, triggers=triggers)
+            ended = _end_cleared(workspace=workspace, runs=active, as_of=as_of, triggers=triggers, actor=actor)
             summary["exited"] = len(ended)
             still = [run for run in active if run.pk not in ended]
-            summary.update(_advance(workspace=workspace, runs=still, as_of=as_of))
+            summary.update(_advance(workspace=workspace, runs=still, as_of=as_of, actor=actor))
     finally:
         _evaluating.reset(reset)
     return summary
@@ -245,7 +249,7 @@ def _with_versions(workspace, runs, *, playbooks):
     return runs
 
 
-def _enrol_matching(*, workspace, playbook, version, as_of, triggers, token, by, summary):
+def _enrol_matching(*, workspace, playbook, version, as_of, triggers, token, by, summary, actor):
     definition = version.definition
     trigger = definition["trigger"]
     matches = triggers.matches(trigger)
@@ -259,7 +263,7 @@ def _enrol_matching(*, workspace, playbook, version, as_of, triggers, token, by,
     if decision["enrol"]:
         new = _start_runs(workspace=workspace, playbook=playbook, version=version, as_of=as_of, token=token,
                           enrol=decision["enrol"], why_of=lambda m: {"trigger": trigger["kind"], "values": m.values,
-                                                                     "by": by, "batch": token})
+                                                                     "by": by, "batch": token}, actor=actor)
         summary["enrolled"] += len(new)
 
 
@@ -277,9 +281,9 @@ def _record_holds(*, workspace, playbook, held, holds, as_of):
     PlaybookHold.objects.for_workspace(workspace).bulk_update(changed, ["last_on", "held_because"], batch_size=1000)
 
 
-def _start_runs(*, workspace, playbook, version, as_of, token, enrol, why_of, started_by=None):
+def _start_runs(*, workspace, playbook, version, as_of, token, enrol, why_of, started_by=None, actor=PLAYBOOKS):
     """Insert the runs (what a concurrent evaluation inserted first is skipped) and return the ones
-    this call inserted, with run_started sent for each."""
+    this call inserted, each audited as `actor`'s and announced (run_started)."""
     rows = [PlaybookRun(workspace=workspace, playbook=playbook, version=version, account_id=account_id,
                         reason_key=match.reason_key, why=why_of(match), status=RunStatus.ACTIVE, started_on=as_of,
                         started_by=started_by)
@@ -287,9 +291,18 @@ def _start_runs(*, workspace, playbook, version, as_of, token, enrol, why_of, st
     PlaybookRun.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
     new = list(PlaybookRun.objects.for_workspace(workspace).filter(playbook=playbook, started_on=as_of,
                                                                    why__batch=token).order_by("pk"))
+    _audit_many(workspace=workspace, actor=actor, action="playbook_run.started", rows=new,
+                changes=lambda run: {"playbook": [None, playbook.name], "reason_key": [None, run.reason_key]})
     for run in new:
         emit(workspace=workspace, event="playbook.run_started", payload=_run_payload(run, playbook=playbook))
     return new
+
+
+def _audit_many(*, workspace, actor, action, rows, changes):
+    """One audit event per row, inserted at once: the night starts, ends and creates in batches."""
+    AuditEvent.objects.bulk_create(
+        [audit_event(workspace=workspace, actor=actor, action=action, obj=row, changes=changes(row)) for row in rows],
+        batch_size=1000)
 
 
 def _run_payload(run, *, playbook=None):
@@ -303,7 +316,7 @@ def _run_payload(run, *, playbook=None):
 # --- ending runs -----------------------------------------------------------------------------------
 
 
-def _end_cleared(*, workspace, runs, as_of, triggers):
+def _end_cleared(*, workspace, runs, as_of, triggers, actor):
     """End the runs whose trigger cleared (per their version) or whose account churned; their ids."""
     if not runs:
         return set()
@@ -324,12 +337,14 @@ def _end_cleared(*, workspace, runs, as_of, triggers):
     for (open_tasks, reason), group in ending.items():
         why = _("The account churned.") if reason == "churned" else _("The trigger no longer holds.")
         ended |= _end(workspace=workspace, runs=group, status=RunStatus.EXITED, why=why, open_tasks=open_tasks,
-                      as_of=as_of)
+                      as_of=as_of, actor=actor)
     return ended
 
 
-def _end(*, workspace, runs, status, why, open_tasks, as_of):
-    """End these runs (those still active), cancel or keep their open tasks; the ids ended."""
+def _end(*, workspace, runs, status, why, open_tasks, as_of, actor=None):
+    """End these runs (those still active), cancel or keep their open tasks; the ids ended. With
+    `actor` (the platform's own ends), each ended run and cancelled task is audited as its; a member's
+    end is audited by end_run."""
     ended = set()
     for chunk in _chunks([run.pk for run in runs]):
         still = list(PlaybookRun.objects.for_workspace(workspace).filter(pk__in=chunk, status=RunStatus.ACTIVE)
@@ -337,20 +352,26 @@ def _end(*, workspace, runs, status, why, open_tasks, as_of):
         PlaybookRun.objects.for_workspace(workspace).filter(pk__in=still, status=RunStatus.ACTIVE).update(
             status=status, ended_on=as_of, ended_why=str(why)[:200])
         if open_tasks == "cancel":
-            Task.objects.for_workspace(workspace).filter(run_id__in=still, status__in=OPEN_STATUSES).update(
-                status=TaskStatus.CANCELLED, snoozed_until=None, updated_at=timezone.now())
+            cancelling = Task.objects.for_workspace(workspace).filter(run_id__in=still, status__in=OPEN_STATUSES)
+            if actor is not None:
+                _audit_many(workspace=workspace, actor=actor, action="task.cancelled", rows=list(cancelling),
+                            changes=lambda task: {"status": [task.status, TaskStatus.CANCELLED]})
+            cancelling.update(status=TaskStatus.CANCELLED, snoozed_until=None, updated_at=timezone.now())
         ended |= set(still)
-    for run in runs:
-        if run.pk in ended:
-            run.status, run.ended_on, run.ended_why = status, as_of, str(why)[:200]
-            emit(workspace=workspace, event="playbook.run_ended", payload=_run_payload(run))
+    done = [run for run in runs if run.pk in ended]
+    for run in done:
+        run.status, run.ended_on, run.ended_why = status, as_of, str(why)[:200]
+        emit(workspace=workspace, event="playbook.run_ended", payload=_run_payload(run))
+    if actor is not None:
+        _audit_many(workspace=workspace, actor=actor, action="playbook_run.ended", rows=done,
+                    changes=lambda run: {"status": [RunStatus.ACTIVE, run.status], "ended_why": [None, run.ended_why]})
     return ended
 
 
 # --- steps -----------------------------------------------------------------------------------------
 
 
-def _advance(*, workspace, runs, as_of):
+def _advance(*, workspace, runs, as_of, actor=PLAYBOOKS):
     """Create the due steps of `runs` (active, with version and playbook loaded); complete the runs
     whose steps are all there and whose tasks are all closed. Returns counts."""
     counts = {"tasks": 0, "actions": 0, "completed": 0}
@@ -379,10 +400,10 @@ def _advance(*, workspace, runs, as_of):
             done[index] = None if steps[index]["kind"] == "task" else as_of
         if len(done) == len(steps) and all(day is not None for day in done.values()):
             complete.append(run)
-    counts["tasks"] = _create_tasks(workspace=workspace, due=due_tasks, as_of=as_of)
+    counts["tasks"] = _create_tasks(workspace=workspace, due=due_tasks, as_of=as_of, actor=actor)
     counts["actions"] = _do_actions(workspace=workspace, due=due_actions, as_of=as_of)
     counts["completed"] = len(_end(workspace=workspace, runs=complete, status=RunStatus.COMPLETED,
-                                   why=_("All steps are done."), open_tasks="keep", as_of=as_of))
+                                   why=_("All steps are done."), open_tasks="keep", as_of=as_of, actor=actor))
     return counts
 
 
@@ -410,7 +431,7 @@ def _due_steps(steps, *, run, done, as_of):
     return due
 
 
-def _create_tasks(*, workspace, due, as_of):
+def _create_tasks(*, workspace, due, as_of, actor=PLAYBOOKS):
     if not due:
         return 0
     account_ids = {run.account_id for run, _i, _on in due}
@@ -447,11 +468,14 @@ def _create_tasks(*, workspace, due, as_of):
     created = []
     for chunk in _chunks({run.pk for run, _i, _on in due}):
         created += list(Task.objects.for_workspace(workspace).filter(run_id__in=chunk, created_at=now).order_by("pk"))
-    for task in created:
-        emit(workspace=workspace, event="task.created", payload={
-            "task": task.pk, "account": task.account_id, "run": task.run_id, "step_index": task.step_index,
-            "title": task.title, "type": task.type, "due_on": task.due_on.isoformat(),
-            "assignee": task.assignee_id, "source": task.source})
+    # Who made each task, in the log a member reads ("the playbooks, run 12, step 1"), as the task
+    # services log a member's; one insert for the batch.
+    _audit_many(workspace=workspace, actor=actor, action="task.created", rows=created,
+                changes=lambda task: {"run": [None, str(task.run_id)], "step": [None, str(task.step_index + 1)]})
+    emit_many(workspace=workspace, event="task.created", payloads=[{
+        "task": task.pk, "account": task.account_id, "run": task.run_id, "step_index": task.step_index,
+        "title": task.title, "type": task.type, "due_on": task.due_on.isoformat(),
+        "assignee": task.assignee_id, "source": task.source} for task in created])
     return len(created)
 
 
@@ -513,9 +537,9 @@ def _act(*, workspace, run, index, step):
 # --- what pages and the API call ------------------------------------------------------------------
 
 
-def advance_run(run, *, as_of=None):
-    """Create the due steps of one run now (after one of its tasks closed); complete it when all its
-    steps are done. Returns the counts."""
+def advance_run(run, *, as_of=None, actor=PLAYBOOKS):
+    """Create the due steps of one run now (after one of its tasks closed, by `actor`, whom the audit
+    names for what follows); complete it when all its steps are done. Returns the counts."""
     workspace = run.workspace
     as_of = as_of or workspace.today()
     reset = _evaluating.set(True)
@@ -525,7 +549,7 @@ def advance_run(run, *, as_of=None):
                    .filter(pk=run.pk, status=RunStatus.ACTIVE).first())
             if run is None:
                 return {"tasks": 0, "actions": 0, "completed": 0}
-            return _advance(workspace=workspace, runs=[run], as_of=as_of)
+            return _advance(workspace=workspace, runs=[run], as_of=as_of, actor=actor)
     finally:
         _evaluating.reset(reset)
 
@@ -601,15 +625,12 @@ def enrol_accounts(*, playbook, accounts, actor, as_of=None):
         reset = _evaluating.set(True)
         try:
             new = _start_runs(workspace=workspace, playbook=playbook, version=version, as_of=as_of, token=token,
-                              enrol=decision["enrol"], started_by=member,
+                              enrol=decision["enrol"], started_by=member, actor=actor,
                               why_of=lambda m: {"trigger": TriggerKind.MANUAL, "values": {}, "by": by,
                                                 "batch": token})
-            for run in new:
-                record_audit(workspace=workspace, actor=actor, action="playbook_run.started", obj=run,
-                             changes={"playbook": [None, playbook.name], "reason_key": [None, run.reason_key]})
             runs = list(PlaybookRun.objects.for_workspace(workspace).select_related("version", "playbook")
                         .filter(pk__in=[run.pk for run in new]))
-            _advance(workspace=workspace, runs=runs, as_of=as_of)
+            _advance(workspace=workspace, runs=runs, as_of=as_of, actor=actor)
         finally:
             _evaluating.reset(reset)
         enrolled = [run.pk for run in new]

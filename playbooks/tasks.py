@@ -215,7 +215,7 @@ def cancel_task(*, task, actor, outcome=""):
     task.save(update_fields=["status", "snoozed_until", "outcome", "completed_on", "completed_by", "updated_at"])
     record_audit(workspace=task.workspace, actor=actor, action="task.cancelled", obj=task, changes=changes)
     if task.run_id:
-        _after_close(task)
+        _after_close(task, actor)
     return task
 
 
@@ -257,11 +257,11 @@ def complete_task(*, task, actor, outcome="", touch=None):
     record_audit(workspace=task.workspace, actor=actor, action="task.completed", obj=task, changes=changes)
     emit(workspace=task.workspace, event="task.completed", payload=task_payload(task))
     if task.run_id:
-        _after_close(task)
+        _after_close(task, actor)
     return task
 
 
-def _after_close(task):
+def _after_close(task, actor):
     """A playbook task closed (done or cancelled): its run moves on to its next step now (one that
     counts from this completion appears at once), and completes when every step is done."""
-    advance_run(task.run)
+    advance_run(task.run, actor=actor)
