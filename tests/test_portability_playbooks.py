@@ -3,10 +3,13 @@
 `why` name the restored rows, so that the next night recognises the occurrences it already handled."""
 
 import datetime as dt
+import json
+import zipfile
 
 import pytest
 
 from accounts.models import Contact, LifecycleStage
+from cs_platform.portability.archive import MANIFEST
 from cs_platform.portability.services import export_workspace, import_workspace
 from playbooks import services as playbooks
 from playbooks.models import Playbook, PlaybookHold, PlaybookRun, RunAction, Task, TaskSource
@@ -81,3 +84,31 @@ def test_restored_playbooks_are_the_archives_with_their_ids_renamed(ws, manager,
     tasks = Task.objects.for_workspace(restored).order_by("title")
     assert [(t.title, t.run_id, t.assignee_id) for t in tasks] == [
         ("Call Sakura", new_run.pk, new_csm.pk), ("Manual", None, new_csm.pk)]
+
+
+@pytest.mark.django_db
+def test_an_archive_made_before_playbooks_existed_gets_the_default_library(ws, manager, media, tmp_path):
+    playbooks.ensure_defaults(workspace=ws)
+    library = sorted(Playbook.objects.for_workspace(ws).values_list("library_key", flat=True))
+    export_workspace(workspace=ws, path=str(tmp_path / "ws.zip"))
+    with zipfile.ZipFile(tmp_path / "ws.zip") as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    manifest = json.loads(members[MANIFEST])
+    manifest["parts"] = [part for part in manifest["parts"] if part["name"] != "playbooks"]
+    with zipfile.ZipFile(tmp_path / "old.zip", "w") as old:
+        for name, data in members.items():
+            if not name.startswith("playbooks/"):
+                old.writestr(name, json.dumps(manifest) if name == MANIFEST else data)
+
+    restored = import_workspace(path=str(tmp_path / "old.zip"), slug="restored").workspace
+    assert sorted(Playbook.objects.for_workspace(restored).values_list("library_key", flat=True)) == library
+
+
+@pytest.mark.django_db
+def test_a_library_emptied_by_its_managers_stays_empty(ws, manager, media, tmp_path):
+    playbooks.ensure_defaults(workspace=ws)
+    for playbook in Playbook.objects.for_workspace(ws):
+        playbooks.delete_playbook(playbook=playbook, actor=manager)
+    export_workspace(workspace=ws, path=str(tmp_path / "ws.zip"))
+    restored = import_workspace(path=str(tmp_path / "ws.zip"), slug="restored").workspace
+    assert not Playbook.objects.for_workspace(restored).exists()
