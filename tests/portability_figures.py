@@ -23,6 +23,8 @@ from cs_platform.homes import book as book_of
 from healthscore import backtest
 from healthscore import selectors as health
 from healthscore.models import HealthSnapshot, Scorecard
+from playbooks import reports as playbook_reports
+from playbooks.models import Playbook, PlaybookHold, PlaybookRun, RunAction, Task
 from segments import selectors as segments
 from segments.models import Segment
 from usage import selectors as usage
@@ -289,6 +291,69 @@ def usage_figures(workspace, days, names):
     }
 
 
+# --- playbooks and tasks ---------------------------------------------------------------------------
+def _readable_definition(definition, names):
+    definition = dict(definition)
+    trigger = dict(definition["trigger"])
+    if trigger.get("segment") is not None:
+        trigger["segment"] = names.segment(trigger["segment"])
+    if trigger.get("stage") is not None:
+        trigger["stage"] = names.stages.get(trigger["stage"], "(deleted)")
+    definition["trigger"] = trigger
+    definition["steps"] = [{**step, "value": names.stages.get(step["value"], "(deleted)")}
+                           if step["kind"] == "set_field" and step["field"] == "stage" else step
+                           for step in definition["steps"]]
+    if definition.get("condition"):
+        definition["condition"] = _readable_rules(definition["condition"], names)
+    return definition
+
+
+def _readable_reason(reason_key, names, contacts):
+    prefix, _sep, rest = reason_key.partition(":")
+    old, sep, tail = rest.partition(":")
+    lookup = {"segment": names.segment, "stage": lambda pk: names.stages.get(pk, "(deleted)"),
+              "contact_left": lambda pk: contacts.get(pk, "(deleted)")}.get(prefix)
+    return f"{prefix}:{lookup(int(old))}{sep}{tail}" if lookup and old.isdigit() else reason_key
+
+
+def playbook_figures(workspace, names):
+    """The playbook report (the page, its downloads and the API read it) for the default period and a
+    year, and the playbooks, runs, holds and tasks it is computed from."""
+    from accounts.models import Contact
+
+    contacts = dict(Contact.objects.for_workspace(workspace).values_list("pk", "name"))
+    today = workspace.today()
+    figures = {}
+    for period, (start, end) in {"default": playbook_reports.default_period(workspace=workspace),
+                                 "year": (today - dt.timedelta(days=365), today + dt.timedelta(days=1))}.items():
+        report = playbook_reports.playbook_report(workspace=workspace, start=start, end=end)
+        figures[f"report {period}"] = {
+            "playbooks": [{k: v for k, v in row.items() if k != "playbook_id"}
+                          for row in playbook_reports.playbook_rows(report)],
+            "csm": [{k: v for k, v in row.items() if k != "member_id"} for row in playbook_reports.csm_rows(report)],
+            "csm total": report["csm_total"],
+        }
+    figures["playbooks"] = [(p.name, p.enabled, p.trigger_kind, p.library_key, names.member(p.created_by_id),
+                             [(v.number, _readable_definition(v.definition, names), v.note) for v in p.versions.all()])
+                            for p in Playbook.objects.for_workspace(workspace).prefetch_related("versions")]
+    figures["runs"] = sorted(
+        (r.playbook.name, names.account(r.account_id), r.version.number, _readable_reason(r.reason_key, names, contacts),
+         r.status, r.started_on, r.ended_on, r.ended_why, names.member(r.started_by_id))
+        for r in PlaybookRun.objects.for_workspace(workspace).select_related("playbook", "version"))
+    figures["holds"] = sorted(
+        (h.playbook.name, names.account(h.account_id), _readable_reason(h.reason_key, names, contacts), h.held_because,
+         h.first_on, h.last_on) for h in PlaybookHold.objects.for_workspace(workspace).select_related("playbook"))
+    figures["run actions"] = RunAction.objects.for_workspace(workspace).count()
+    tasks = Task.objects.for_workspace(workspace)
+    figures["task count"] = tasks.count()
+    figures["tasks"] = sorted(
+        (names.account(t.account_id), names.member(t.assignee_id), t.type, t.title, t.due_on, t.priority, t.status,
+         t.snoozed_until, t.source, t.run.playbook.name if t.run else None, t.step_index, t.alert_id is not None,
+         t.touchpoint_id is not None, t.completed_on, names.member(t.completed_by_id), t.created_at)
+        for t in tasks.select_related("run__playbook"))
+    return figures
+
+
 # --- the API ---------------------------------------------------------------------------------------
 def api_figures(workspace):
     """Every list of the REST API as a member sees it (its count), and the canonical CSV exports."""
@@ -344,6 +409,7 @@ def _figures(workspace, days, names):
         "my book": book_figures(workspace, names),
         "segments": segment_figures(workspace, days, names),
         "usage": usage_figures(workspace, days, names),
+        "playbooks": playbook_figures(workspace, names),
     }) | {"api": _plain(api_figures(workspace))}  # last: a request activates its own language
 
 

@@ -140,11 +140,12 @@ def test_an_archive_of_a_newer_format_or_with_unknown_tables_is_refused(small, t
     with pytest.raises(ArchiveError, match="Unknown archive format version '1'"):
         import_workspace(path=str(unknown), slug="restored")
 
-    manifest["parts"].append({"name": "playbooks", "tables": [
-        {"name": "playbooks.playbook", "file": "playbooks/playbooks.playbook.jsonl", "rows": 0, "sha256": ""}]})
+    # A part of an app this deployment does not have (playbooks was this example until it existed).
+    manifest["parts"].append({"name": "forecasts", "tables": [
+        {"name": "forecasts.forecast", "file": "forecasts/forecasts.forecast.jsonl", "rows": 0, "sha256": ""}]})
     future = write_archive(tmp_path / "future.zip", {**members, MANIFEST: json.dumps(manifest).encode(),
-                                                      "playbooks/playbooks.playbook.jsonl": b""})
-    with pytest.raises(ArchiveError, match="playbooks.playbook.jsonl, which this deployment does not know"):
+                                                      "forecasts/forecasts.forecast.jsonl": b""})
+    with pytest.raises(ArchiveError, match="forecasts.forecast.jsonl, which this deployment does not know"):
         import_workspace(path=str(future), slug="restored")
 
     damaged = write_archive(tmp_path / "damaged.zip", {**members, MANIFEST: json.dumps(

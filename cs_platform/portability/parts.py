@@ -7,6 +7,7 @@ from accounts import portability as accounts
 from coverage import portability as coverage
 from healthscore import portability as healthscore
 from imports import portability as imports
+from playbooks import portability as playbooks
 from segments import portability as segments
 from usage import portability as usage
 from workspaces import portability as workspaces
@@ -19,7 +20,7 @@ PARTS = [
     segments.PART,
     coverage.PART,
     healthscore.PART,
-    # playbooks.PART goes here once that app exists (after health, whose alerts a playbook may follow).
+    playbooks.PART,  # after health: a task may come from a health alert
     workspaces.AUDIT,
 ]
 
