@@ -36,12 +36,18 @@ OBJECT_TYPES = {
     "sentimentrating": gettext_lazy("Sentiment rating"), "tag": gettext_lazy("Tag"), "task": gettext_lazy("Task"),
     "tierpin": gettext_lazy("Pinned tier"), "touchmodel": gettext_lazy("Touch model"),
     "touchpoint": gettext_lazy("Touchpoint"), "workspace": gettext_lazy("Workspace"), "writekey": gettext_lazy("Write key"),
+    "playbook": gettext_lazy("Playbook"), "playbookrun": gettext_lazy("Playbook run"),
+    "endpoint": gettext_lazy("Webhook endpoint"),
 }
 SYSTEM_ACTORS = {"nightly": gettext_lazy("nightly run"), "demo": gettext_lazy("demo data"),
                  "system": gettext_lazy("platform rules"), "tracking API": gettext_lazy("tracking API"),
                  "playbooks": gettext_lazy("playbooks")}
 # Keys of changes that are not a model's fields: what the night's run records.
-OTHER_FIELDS = {"day": gettext_lazy("Day"), "steps": gettext_lazy("Steps")}
+OTHER_FIELDS = {"day": gettext_lazy("Day"), "steps": gettext_lazy("Steps"),
+                # what the playbooks record of a run and its tasks
+                "playbook_name": gettext_lazy("Playbook"), "step": gettext_lazy("Step"), "why": gettext_lazy("Why"),
+                "open_tasks": gettext_lazy("Open tasks"), "version": gettext_lazy("Version"),
+                "note": gettext_lazy("What changed")}
 NIGHTLY_STEPS = {"usage": gettext_lazy("usage data"), "tiers": gettext_lazy("touch tiers"),
                  "segments": gettext_lazy("segments"), "coverage": gettext_lazy("coverage"),
                  "health": gettext_lazy("health scores"), "playbooks": gettext_lazy("playbooks")}

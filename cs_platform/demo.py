@@ -413,7 +413,11 @@ def _play_history(rng, workspace, csms, today, tz):
 
     days = [today - dt.timedelta(days=back) for back in PLAYBOOK_DAYS_BACK]
     for day, next_day in zip(days, [*days[1:], today], strict=True):
+        started = timezone.now()
         evaluate_playbooks(workspace=workspace, as_of=day, by="demo")
+        # Made on that day, as the night of that day would have made them.
+        Task.objects.for_workspace(workspace).filter(created_at__gte=started).update(
+            created_at=timezone.make_aware(dt.datetime.combine(day, dt.time(2)), tz))
         due = Task.objects.for_workspace(workspace).filter(status=TaskStatus.OPEN, due_on__lt=next_day)
         _work_tasks(rng, workspace, list(due.select_related("account", "assignee")), until=next_day, tz=tz)
     still_open = list(Task.objects.for_workspace(workspace).filter(status=TaskStatus.OPEN).order_by("pk"))
@@ -442,7 +446,7 @@ def _work_tasks(rng, workspace, tasks, *, until, tz):
     touches = []
     for task in tasks:
         roll = rng.random()
-        created = task.created_at.date()
+        created = workspace.local_day(task.created_at)
         if roll < 0.66:
             done = max(created, task.due_on - dt.timedelta(days=rng.randint(0, 3)))
         elif roll < 0.8:

@@ -292,7 +292,7 @@ def _start_runs(*, workspace, playbook, version, as_of, token, enrol, why_of, st
     new = list(PlaybookRun.objects.for_workspace(workspace).filter(playbook=playbook, started_on=as_of,
                                                                    why__batch=token).order_by("pk"))
     _audit_many(workspace=workspace, actor=actor, action="playbook_run.started", rows=new,
-                changes=lambda run: {"playbook": [None, playbook.name], "reason_key": [None, run.reason_key]})
+                changes=lambda run: {"playbook_name": [None, playbook.name]})
     for run in new:
         emit(workspace=workspace, event="playbook.run_started", payload=_run_payload(run, playbook=playbook))
     return new

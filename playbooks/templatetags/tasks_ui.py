@@ -1,10 +1,12 @@
-"""`{% tasks_panel account %}`: the account page's tasks panel (open tasks, a few done ones)."""
+"""`{% tasks_panel account %}`: the account page's tasks panel (open tasks, a few done ones, and the
+playbooks running on the account with why each started)."""
 
 from django import template
 
 from workspaces.policy import allows
 
-from ..models import Task
+from ..describe import describe_why
+from ..models import PlaybookRun, RunStatus, Task
 from ..selectors import account_tasks
 
 register = template.Library()
@@ -18,4 +20,9 @@ def tasks_panel(context, account):
         task.can_change = bool(membership and allows(membership, "tasks.change", task))
     can_create = bool(membership and allows(membership, "tasks.create",
                                             Task(workspace=account.workspace, account=account, assignee=membership)))
-    return {"account": account, "tasks": tasks, "can_create": can_create, "request": context.get("request")}
+    runs = list(PlaybookRun.objects.for_workspace(account.workspace).filter(account=account, status=RunStatus.ACTIVE)
+                .select_related("playbook").order_by("-started_on", "-pk"))
+    for run in runs:
+        run.why_text = describe_why(run, today=tasks["today"])
+    return {"account": account, "tasks": tasks, "runs": runs, "can_create": can_create,
+            "request": context.get("request")}
