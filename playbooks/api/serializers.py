@@ -82,6 +82,7 @@ class PlaybookRunSerializer(serializers.ModelSerializer):
     playbook = BriefPlaybookSerializer(read_only=True)
     account = BriefAccountSerializer(read_only=True)
     version = serializers.IntegerField(source="version.number", read_only=True)
+    why = serializers.SerializerMethodField(help_text=_("Why it started: the trigger and the values that matched."))
     why_text = serializers.SerializerMethodField(help_text=_("Why it started, in words."))
 
     class Meta:
@@ -89,6 +90,11 @@ class PlaybookRunSerializer(serializers.ModelSerializer):
         fields = ["id", "playbook", "account", "version", "reason_key", "why", "why_text", "status", "started_on",
                   "ended_on", "ended_why", "created_at"]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.DictField())
+    def get_why(self, run):
+        # "batch" only tells the engine which evaluation inserted the run: bookkeeping, not a reason.
+        return {key: value for key, value in (run.why or {}).items() if key != "batch"}
 
     @extend_schema_field(serializers.CharField())
     def get_why_text(self, run):

@@ -40,8 +40,8 @@ class TaskSerializer(serializers.ModelSerializer):
                             help_text=_("Membership id of the assignee; the caller when left out."))
     due_on = serializers.DateField(validators=[_sane_due])
     playbook = serializers.SerializerMethodField(help_text=_("The playbook whose run made this task, if any."))
-    completed_by = BriefMembershipSerializer(read_only=True)
-    created_by = BriefMembershipSerializer(read_only=True)
+    completed_by = BriefMembershipSerializer(read_only=True, allow_null=True)
+    created_by = BriefMembershipSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Task

@@ -14,7 +14,7 @@ class EndpointSerializer(serializers.ModelSerializer):
     url = serializers.CharField(max_length=500, help_text=_(
         "HTTPS URL; hosts resolving to private, loopback or link-local addresses are refused."))
     events = serializers.ListField(child=serializers.ChoiceField(choices=list(EVENTS.items())), allow_empty=False)
-    created_by = BriefMembershipSerializer(read_only=True)
+    created_by = BriefMembershipSerializer(read_only=True, allow_null=True)
     secret_hint = serializers.CharField(read_only=True, help_text=_("The first characters of the signing secret."))
 
     class Meta:
