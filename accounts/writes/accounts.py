@@ -99,10 +99,11 @@ class AccountWriter(RecordWriter):
                 if getattr(account, name) != old:
                     plan.changed.setdefault(name, old)
         if "stage" in values and (stage.pk if stage else None) != old_stage_id:
+            previous_stage = account.stage if old_stage_id else None  # read before the move (selected with the row)
             account.stage = stage
             account.stage_entered_at = timezone.now()
             if not created:
-                plan.changed.setdefault("stage", existing.stage if old_stage_id else None)
+                plan.changed.setdefault("stage", previous_stage)
                 plan.changed.setdefault("stage_entered_at", None)
             plan.extra["stage_move"] = (old_stage_id, stage)
         if "tags" in values:
