@@ -63,7 +63,7 @@ def hold_in_step(step, workspace, day):
         second = list(Segment.objects.for_workspace(workspace))[1]
         return SegmentMembership._meta.db_table, f"NEW.segment_id = {second.pk}"
     if step == "health":
-        # The last step: usage, tiers, segments and coverage are done.
+        # Usage, tiers, segments and coverage are done (playbooks come after it).
         return HealthSnapshot._meta.db_table, f"NEW.workspace_id = {workspace.pk}"
     raise ValueError(step)
 
@@ -101,8 +101,8 @@ def test_a_worker_killed_in_the_middle_of_a_step_loses_nothing_when_the_night_ru
     sender.close()
     assert_stopped_inside(step, broken, day)
 
-    assert recompute(broken, day) == f"{broken.slug} {day}: usage, tiers, segments, coverage, health"
-    assert recompute(reference, day) == f"{reference.slug} {day}: usage, tiers, segments, coverage, health"
+    assert recompute(broken, day) == f"{broken.slug} {day}: usage, tiers, segments, coverage, health, playbooks"
+    assert recompute(reference, day) == f"{reference.slug} {day}: usage, tiers, segments, coverage, health, playbooks"
     assert_same_nights(broken, reference)
 
 
@@ -129,7 +129,7 @@ def test_two_recomputes_of_one_workspace_at_once_compute_it_once(db):
         second.join(30)
         first.join(30)
     assert outputs == {
-        "first": f"{twice.slug} {day}: usage, tiers, segments, coverage, health",
+        "first": f"{twice.slug} {day}: usage, tiers, segments, coverage, health, playbooks",
         "second": f"{twice.slug} {day}: skipped, another run of this workspace is in progress",
     }
     recompute(reference, day)

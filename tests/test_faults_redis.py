@@ -151,7 +151,7 @@ def test_a_recompute_outlives_redis_and_recompute_now_says_when_it_cannot_start(
         ]
         assert time.monotonic() - started < 5
         # The command runs the night in its own process: it needs no broker.
-        assert recompute(reference, day) == f"{reference.slug} {day}: usage, tiers, segments, coverage, health"
+        assert recompute(reference, day) == f"{reference.slug} {day}: usage, tiers, segments, coverage, health, playbooks"
         # The worker finishes the night it had started: its work is in the database, not in Redis.
         wait_for(lambda: HealthSnapshot.objects.for_workspace(night).filter(day=day).exists(), timeout=30,
                  what="the worker to finish the night without Redis")

@@ -111,4 +111,4 @@ def test_a_second_run_of_the_same_workspace_skips_while_the_first_holds_the_lock
         release.set()
         thread.join()
     result = recompute_workspace.apply(args=[ws.pk, ws.today().isoformat()]).get()
-    assert result["skipped"] is False and result["steps"][-1] == "health"
+    assert result["skipped"] is False and result["steps"][-1] == "playbooks"
