@@ -122,7 +122,8 @@ def _decide(*, workspace, playbook, definition, matches, as_of, holds=None, stri
         for row in (PlaybookRun.objects.for_workspace(workspace).filter(playbook=playbook)
                     .values("account_id", "reason_key", "status", "started_on", "ended_on")):
             runs[row["account_id"]].append(row)
-    matches = _episode_keys(matches, runs=runs, holds=holds or {}, as_of=as_of)
+    matches = _episode_keys(matches, kind=definition["trigger"]["kind"], runs=runs, holds=holds or {},
+                            as_of=as_of)
     enrolment = definition.get("enrolment") or {}
     limit, cooldown = enrolment.get("limit", "once_per_reason"), enrolment.get("cooldown_days", 0)
     result = {"enrol": {}, "held": {}, "active": set(), "done": set()}
@@ -168,22 +169,21 @@ def _over_limit(limit, enrolment, previous, as_of):
     return False  # once_per_reason: the dedup rule is the limit
 
 
-def _episode_keys(matches, *, runs, holds, as_of):
+def _episode_keys(matches, *, kind, runs, holds, as_of):
     """A state without a date of its own ("usage below", "no champion"…) is keyed by the day it was
     first seen: the key of the account's active run, or of its hold seen yesterday or today, when it
     has the same kind; a new episode otherwise (after the run exited, or completed while the state
     still holds: a cooldown keeps that from enrolling again at once)."""
+    if kind not in EPISODE_TRIGGERS:
+        return matches
     out = {}
     held_keys = defaultdict(list)
     for (account_id, key), hold in holds.items():
         if hold.last_on >= as_of - dt.timedelta(days=1):
             held_keys[account_id].append(key)
     for account_id, match in matches.items():
-        kind = match.reason_key.split(":", 1)[0]
-        if kind not in EPISODE_TRIGGERS:
-            out[account_id] = match
-            continue
-        prefix = kind + ":"
+        # The trigger's own prefix ("drop:", "usage_below:"…): the key of that day, up to its date.
+        prefix = match.reason_key.rsplit(":", 1)[0] + ":"
         key = next((run["reason_key"] for run in runs.get(account_id, [])
                     if run["status"] == RunStatus.ACTIVE and run["reason_key"].startswith(prefix)), None)
         key = key or next((k for k in sorted(held_keys.get(account_id, [])) if k.startswith(prefix)), None)

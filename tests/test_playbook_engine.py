@@ -173,6 +173,24 @@ def test_health_drop_and_usage_below_keep_their_episode_key_while_held(ws, csm, 
     assert (hold.first_on, hold.last_on) == (today + dt.timedelta(days=1), today + dt.timedelta(days=2))
 
 
+def test_a_health_drop_held_by_its_cooldown_keeps_the_day_it_was_first_held(ws, csm, today):
+    account = AccountFactory(workspace=ws, owner=csm)
+    set_account(account, health_change_30d=-20.0)
+    drop = make_playbook(ws, {"trigger": {"kind": "health_drop", "points": 15},
+                              "enrolment": {"limit": "once_per_reason", "cooldown_days": 30},
+                              "steps": [{"title": "Drop"}]}, name="Drop")
+    evaluate_playbooks(workspace=ws, as_of=today)
+    run = runs(ws, drop).get()
+    Task.objects.for_workspace(ws).filter(run=run).update(status=TaskStatus.DONE, completed_on=today)
+    advance_run(run, as_of=today)
+    for day in (1, 2, 3):
+        evaluate_playbooks(workspace=ws, as_of=today + dt.timedelta(days=day))
+    # One hold for the episode, from the day it was first held: not a new occurrence every day.
+    hold = PlaybookHold.objects.for_workspace(ws).get(playbook=drop)
+    assert (hold.held_because, hold.reason_key) == ("cooldown", f"drop:{today + dt.timedelta(days=1)}")
+    assert (hold.first_on, hold.last_on) == (today + dt.timedelta(days=1), today + dt.timedelta(days=3))
+
+
 def test_segment_entered_keys_the_day_the_account_entered(ws, csm, today):
     from segments.models import Segment, SegmentMembership
 
