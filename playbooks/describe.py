@@ -7,7 +7,6 @@ lifecycle stages); the other functions take them as `names`. A reference that no
 reads "#12 (deleted)".
 """
 
-import datetime as dt
 
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext, pgettext
@@ -16,6 +15,7 @@ from accounts.models import LifecycleStage, TouchTier
 from segments.selectors import segments_of
 
 from .models import TaskPriority, TaskType, TriggerKind
+from .triggers import describe_why as trigger_sentence
 
 
 def reference_names(workspace):
@@ -171,47 +171,14 @@ def describe_definition(definition, *, names=None):
     }
 
 
-def _date(value):
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value[:10])
-        except ValueError:
-            return None
-    return value if isinstance(value, dt.date) else None
-
-
-def describe_why(run, *, today=None):
-    """Why a run started, in a line: "Renewal in 118 days (2027-03-27)".
-
-    `run.why` is {"trigger": kind, "values": {...}, "by": "nightly" | member id}; the values read
-    are the ones the engine records for each trigger, and any other kind falls back to its label."""
+def describe_why(run):
+    """Why a run started, in a line: the engine's sentence for its trigger ("Renews on 2027-03-27, in
+    118 days."), or, for a run whose `why` names no trigger, how it was started."""
     why = run.why or {}
-    try:  # the engine's own sentence, when it has one: it knows the values each trigger records
-        from .triggers import describe_why as engine_sentence
-    except ImportError:
-        engine_sentence = None
-    if engine_sentence is not None and (sentence := engine_sentence(why)):
+    sentence = trigger_sentence(why)
+    if sentence:
         return sentence
-    values = why.get("values") or {}
-    kind = why.get("trigger") or getattr(run.playbook, "trigger_kind", "")
-    if why.get("by") not in (None, "", "nightly") and kind == TriggerKind.MANUAL:
-        return _("Enrolled by hand")
-    renewal = _date(values.get("renewal_date"))
-    if kind == TriggerKind.RENEWAL_WITHIN and renewal:
-        base = today or run.started_on
-        return _("Renewal in %(days)s (%(date)s)") % {"days": _days((renewal - base).days),
-                                                     "date": renewal.isoformat()}
-    if kind in (TriggerKind.HEALTH_RED, TriggerKind.HEALTH_DROP) and values.get("score") is not None:
-        if values.get("drop") is not None:
-            return _("Health %(score)s, down %(drop)s points") % {"score": values["score"], "drop": values["drop"]}
-        return _("Health %(score)s (red)") % {"score": values["score"]}
-    if kind == TriggerKind.SILENT and values.get("days_since_touch") is not None:
-        return _("No touch for %(days)s") % {"days": _days(values["days_since_touch"])}
-    if kind == TriggerKind.COVERAGE_BROKEN and values.get("overdue_days") is not None:
-        return _("Coverage broken, overdue by %(days)s") % {"days": _days(values["overdue_days"])}
-    if kind == TriggerKind.SCHEDULE:
-        return _("Scheduled")
     if why.get("by") not in (None, "", "nightly"):
         return _("Enrolled by hand")
-    labels = dict(TriggerKind.choices)
-    return str(labels.get(kind, kind or "—"))
+    kind = why.get("trigger") or getattr(run.playbook, "trigger_kind", "")
+    return str(dict(TriggerKind.choices).get(kind, kind or "—"))

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, LifecycleStage
-from segments.selectors import segment_names
+from segments.selectors import accounts_matching, segment_names
 from workspaces.audit import record_audit
 from workspaces.errors import DomainError
 from workspaces.policy import acting_member, authorize
@@ -50,10 +50,6 @@ def check_condition_rules(*, workspace, condition):
     """The condition's fields, operators and values, as the segments app validates its own rules
     (through its selector, which compiles them for the engine); refused here, at design time, rather
     than holding every account back at night."""
-    try:
-        from segments.selectors import accounts_matching
-    except ImportError:  # a segments app without the selector: the shape check above is what we have
-        return
     try:
         accounts_matching(workspace=workspace, rules=condition, as_of=workspace.today())
     except DomainError as exc:

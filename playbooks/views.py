@@ -187,9 +187,8 @@ class PlaybookDetailView(WorkspaceMixin, TemplateView):
                                             output_field=IntegerField()))
                 .order_by("active_first", "-started_on", "-pk"))
         page = Paginator(runs, RUNS_PER_PAGE).get_page(self.request.GET.get("page"))
-        today = self.workspace.today()
         for run in page.object_list:
-            run.why_words = describe_why(run, today=today)
+            run.why_words = describe_why(run)
         can_enrol = allows(self.actor, "playbooks.enrol", Account(workspace=self.workspace, owner=self.membership))
         query = self.request.GET.get("q", "").strip()
         found = []

@@ -23,6 +23,6 @@ def tasks_panel(context, account):
     runs = list(PlaybookRun.objects.for_workspace(account.workspace).filter(account=account, status=RunStatus.ACTIVE)
                 .select_related("playbook").order_by("-started_on", "-pk"))
     for run in runs:
-        run.why_text = describe_why(run, today=tasks["today"])
+        run.why_text = describe_why(run)
     return {"account": account, "tasks": tasks, "runs": runs, "can_create": can_create,
             "request": context.get("request")}
