@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account, AccountStatus, LifecycleStage
 from accounts.services import update_account
+from accounts.writes.sql import chunks
 from healthscore.selectors import weakest_groups
 from segments.selectors import accounts_matching
 from webhooks.events import emit, emit_many
@@ -63,17 +64,11 @@ from .triggers import EPISODE_TRIGGERS, EVENT_KINDS, Match, describe_why, trigge
 logger = logging.getLogger(__name__)
 
 PLAYBOOKS = SystemActor("playbooks")
-CHUNK = 500
+CHUNK = 500  # ids per IN (…) list
 
 # Set while the engine itself writes accounts (a step that sets a stage or a tag): the accounts
 # signals it causes are not evaluated again inside it (the next night sees them).
 _evaluating = contextvars.ContextVar("playbooks_evaluating", default=False)
-
-
-def _chunks(items, size=CHUNK):
-    items = list(items)
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
 
 
 def newest_versions(*, workspace, playbook_ids):
@@ -293,8 +288,8 @@ def _start_runs(*, workspace, playbook, version, as_of, token, enrol, why_of, st
                                                                    why__batch=token).order_by("pk"))
     _audit_many(workspace=workspace, actor=actor, action="playbook_run.started", rows=new,
                 changes=lambda run: {"playbook_name": [None, playbook.name]})
-    for run in new:
-        emit(workspace=workspace, event="playbook.run_started", payload=_run_payload(run, playbook=playbook))
+    emit_many(workspace=workspace, event="playbook.run_started",
+              payloads=[_run_payload(run, playbook=playbook) for run in new])
     return new
 
 
@@ -321,7 +316,7 @@ def _end_cleared(*, workspace, runs, as_of, triggers, actor):
     if not runs:
         return set()
     churned = set()
-    for chunk in _chunks({run.account_id for run in runs}):
+    for chunk in chunks({run.account_id for run in runs}, CHUNK):
         churned |= set(Account.objects.for_workspace(workspace).filter(pk__in=chunk)
                        .exclude(status=AccountStatus.ACTIVE).values_list("pk", flat=True))
     ending = defaultdict(list)  # (open_tasks, why) -> runs
@@ -346,7 +341,7 @@ def _end(*, workspace, runs, status, why, open_tasks, as_of, actor=None):
     `actor` (the platform's own ends), each ended run and cancelled task is audited as its; a member's
     end is audited by end_run."""
     ended = set()
-    for chunk in _chunks([run.pk for run in runs]):
+    for chunk in chunks([run.pk for run in runs], CHUNK):
         still = list(PlaybookRun.objects.for_workspace(workspace).filter(pk__in=chunk, status=RunStatus.ACTIVE)
                      .values_list("pk", flat=True))
         PlaybookRun.objects.for_workspace(workspace).filter(pk__in=still, status=RunStatus.ACTIVE).update(
@@ -361,7 +356,7 @@ def _end(*, workspace, runs, status, why, open_tasks, as_of, actor=None):
     done = [run for run in runs if run.pk in ended]
     for run in done:
         run.status, run.ended_on, run.ended_why = status, as_of, str(why)[:200]
-        emit(workspace=workspace, event="playbook.run_ended", payload=_run_payload(run))
+    emit_many(workspace=workspace, event="playbook.run_ended", payloads=[_run_payload(run) for run in done])
     if actor is not None:
         _audit_many(workspace=workspace, actor=actor, action="playbook_run.ended", rows=done,
                     changes=lambda run: {"status": [RunStatus.ACTIVE, run.status], "ended_why": [None, run.ended_why]})
@@ -378,7 +373,7 @@ def _advance(*, workspace, runs, as_of, actor=PLAYBOOKS):
     if not runs:
         return counts
     tasks, actions = defaultdict(dict), defaultdict(dict)
-    for chunk in _chunks([run.pk for run in runs]):
+    for chunk in chunks([run.pk for run in runs], CHUNK):
         for run_id, index, status, completed_on, updated_at in (
                 Task.objects.for_workspace(workspace).filter(run_id__in=chunk)
                 .values_list("run_id", "step_index", "status", "completed_on", "updated_at")):
@@ -436,7 +431,7 @@ def _create_tasks(*, workspace, due, as_of, actor=PLAYBOOKS):
         return 0
     account_ids = {run.account_id for run, _i, _on in due}
     accounts = {}
-    for chunk in _chunks(account_ids):
+    for chunk in chunks(account_ids, CHUNK):
         accounts.update(Account.objects.for_workspace(workspace).filter(pk__in=chunk)
                         .select_related("owner__user", "stage").in_bulk())
     reasons = {}
@@ -444,7 +439,7 @@ def _create_tasks(*, workspace, due, as_of, actor=PLAYBOOKS):
                       if any(uses(run.version.definition["steps"][index].get(f), "health_reason")
                              for f in ("title", "description"))}
     if wanting_reason:
-        for chunk in _chunks(wanting_reason):
+        for chunk in chunks(wanting_reason, CHUNK):
             reasons.update(weakest_groups(workspace=workspace, account_ids=chunk, on_or_before=as_of))
     picker = Picker(workspace=workspace)
     now = timezone.now()
@@ -466,7 +461,7 @@ def _create_tasks(*, workspace, due, as_of, actor=PLAYBOOKS):
     Task.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
     # Only the rows this call inserted (a concurrent evaluation's have another creation time).
     created = []
-    for chunk in _chunks({run.pk for run, _i, _on in due}):
+    for chunk in chunks({run.pk for run, _i, _on in due}, CHUNK):
         created += list(Task.objects.for_workspace(workspace).filter(run_id__in=chunk, created_at=now).order_by("pk"))
     # Who made each task, in the log a member reads ("the playbooks, run 12, step 1"), as the task
     # services log a member's; one insert for the batch.
