@@ -12,8 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, HealthBand, TouchTier
-from workspaces.filtersets import sane_day
-from workspaces.models import Membership
+from workspaces.filtersets import sane_day, workspace_members
 
 from .models import Playbook, Task, TaskSource, TaskStatus, TaskType
 
@@ -37,12 +36,6 @@ class StatusChoice:
 
 def open_tasks_q(today):
     return Q(status=TaskStatus.OPEN) | Q(status=TaskStatus.SNOOZED, snoozed_until__lte=today)
-
-
-def workspace_members(request):
-    if not request:
-        return Membership.objects.none()
-    return Membership.objects.for_workspace(request.workspace).select_related("user")
 
 
 def workspace_accounts(request):

@@ -12,10 +12,10 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.models import Account
 from workspaces.api.viewsets import WorkspaceScopedMixin, WorkspaceViewSet
 
 from .. import services
+from ..filtersets import workspace_accounts, workspace_playbooks
 from ..models import Playbook, PlaybookRun, PlaybookVersion, RunStatus, TriggerKind
 from .serializers import (
     EndRunRequestSerializer,
@@ -27,14 +27,6 @@ from .serializers import (
     PlaybookSerializer,
     PlaybookVersionSerializer,
 )
-
-
-def workspace_playbooks(request):
-    return Playbook.objects.for_workspace(request.workspace) if request else Playbook.objects.none()
-
-
-def workspace_accounts(request):
-    return Account.objects.for_workspace(request.workspace) if request else Account.objects.none()
 
 
 class PlaybookFilterSet(django_filters.FilterSet):
