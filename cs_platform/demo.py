@@ -401,7 +401,6 @@ def _poisson(rng, lam):
 # The past days the demo's playbooks ran on (the night evaluates only the present; the demo writes
 # three months of that work at once), each followed by the CSMs' work on the tasks it created.
 PLAYBOOK_DAYS_BACK = [84, 56, 35, 21, 7]
-TASK_CHANNELS = {"call": "phone", "meeting": "video_meeting", "email": "email"}
 
 
 def _play_history(rng, workspace, csms, today, tz):
@@ -441,7 +440,7 @@ def _play_history(rng, workspace, csms, today, tz):
 def _work_tasks(rng, workspace, tasks, *, until, tz):
     """What the CSMs did with the tasks due before `until`: about two in three done by their due date,
     one in seven late, one in fourteen cancelled, the rest left open (overdue)."""
-    from playbooks.models import TaskStatus
+    from playbooks.models import CONTACT_TASK_CHANNELS, TaskStatus
 
     touches = []
     for task in tasks:
@@ -461,7 +460,7 @@ def _work_tasks(rng, workspace, tasks, *, until, tz):
         done = min(done, until - dt.timedelta(days=1))
         task.status, task.completed_on, task.completed_by = TaskStatus.DONE, done, task.assignee
         task.outcome = gettext("Done: the customer confirmed the next steps.")
-        channel = TASK_CHANNELS.get(task.type)
+        channel = CONTACT_TASK_CHANNELS.get(task.type)
         if channel:
             touches.append((task, Touchpoint(
                 workspace=workspace, account=task.account, author=task.assignee, channel=channel,
