@@ -1,7 +1,7 @@
 """Writes of webhooks: endpoints (admins only), the deliveries that events queue, and each attempt.
 
 Retries. An attempt that fails (no 2xx within the timeout, or a refused address) is tried again
-after 1 minute, 5, 30, 2 hours and 12 hours (`RETRY_DELAYS`), five attempts at most; then the
+after 1 minute, 5, 30 and 2 hours (`RETRY_DELAYS`), five attempts at most; then the
 delivery is given up and counts as one failure of its endpoint. After `WEBHOOKS_DISABLE_AFTER`
 (5) deliveries given up in a row, the endpoint is disabled with the reason on its page; a
 delivery that succeeds resets the count. Pings are tried once and never count.
@@ -36,7 +36,7 @@ from .models import Delivery, DeliveryStatus, Endpoint, new_secret
 logger = logging.getLogger(__name__)
 WEBHOOKS = SystemActor("webhooks")
 # Seconds to wait before the 2nd, 3rd, 4th and 5th attempt.
-RETRY_DELAYS = (60, 5 * 60, 30 * 60, 2 * 60 * 60, 12 * 60 * 60)
+RETRY_DELAYS = (60, 5 * 60, 30 * 60, 2 * 60 * 60)  # after attempts 1-4; the fifth is the last
 MAX_ATTEMPTS = 5
 USER_AGENT = "CS-Platform-Webhooks/1"
 RETRYABLE = (DeliveryStatus.PENDING, DeliveryStatus.FAILED, DeliveryStatus.GAVE_UP)

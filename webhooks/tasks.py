@@ -11,7 +11,7 @@ logger = logging.getLogger(__name__)
 
 @shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=None)
 def deliver_webhook(self, delivery_id, manual=False):
-    """One attempt; a failure is tried again later (1 min, 5, 30, 2 h, 12 h; five attempts).
+    """One attempt; a failure is tried again later (1 min, 5, 30, 2 h; five attempts).
 
     Run in-process (no broker), the task cannot wait: the failed delivery keeps its next attempt's
     time, and the beat's `retry_due_deliveries` (or the page's "Retry") tries it again.
