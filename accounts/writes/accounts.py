@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from webhooks.events import emit_many
 from workspaces.policy import acting_member
 
-from ..models import Account, AccountStatus, LifecycleStage, StageChange, Tag
+from ..models import Account, AccountStatus, StageChange, Tag
 from ..signals import account_created, stage_changed
 from .base import BY_EXTERNAL_ID_OR_NATURAL_KEY, Plan, RecordWriter
 from .sql import CHUNK, chunks, insert_pairs
@@ -106,6 +106,7 @@ class AccountWriter(RecordWriter):
                 plan.changed.setdefault("stage", previous_stage)
                 plan.changed.setdefault("stage_entered_at", None)
             plan.extra["stage_move"] = (old_stage_id, stage)
+            plan.extra["previous_stage"] = previous_stage
         if "tags" in values:
             wanted = {name.strip() for name in values["tags"] or () if name and name.strip()}
             before_tags = set() if created else self.current_tags.get(account.pk, set())
@@ -156,14 +157,9 @@ class AccountWriter(RecordWriter):
         """Webhooks of existing accounts that moved stage or churned (a new account announces neither)."""
         moves = [plan for plan in plans if "stage_move" in plan.extra and not plan.created]
         if moves:
-            # By id: the plan's instance already holds the new stage.
-            old_ids = {plan.extra["stage_move"][0] for plan in moves} - {None}
-            names = dict(LifecycleStage.objects.for_workspace(self.workspace).filter(pk__in=old_ids)
-                         .values_list("pk", "name")) if old_ids else {}
             emit_many(workspace=self.workspace, event="account.stage_changed", payloads=[
-                {**_account_brief(plan.instance),
-                 "from_stage": _stage(plan.extra["stage_move"][0], names.get(plan.extra["stage_move"][0])),
-                 "to_stage": _stage(plan.instance.stage_id, plan.instance.stage.name if plan.instance.stage else None)}
+                {**_account_brief(plan.instance), "from_stage": _stage(plan.extra["previous_stage"]),
+                 "to_stage": _stage(plan.instance.stage)}
                 for plan in moves])
         churned = [plan for plan in plans if plan.extra.get("churned")]
         if churned:
@@ -177,5 +173,5 @@ def _account_brief(account):
     return {"account": {"id": account.pk, "name": account.name, "external_id": account.external_id}}
 
 
-def _stage(pk, name):
-    return {"id": pk, "name": name} if pk else None
+def _stage(stage):
+    return {"id": stage.pk, "name": stage.name} if stage else None
