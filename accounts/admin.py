@@ -73,7 +73,7 @@ class TouchpointAdmin(WorkspaceScopedAdmin):
 
 @admin.register(Contract)
 class ContractAdmin(WorkspaceScopedAdmin):
-    list_display = ["product", "account", "mrr", "seats", "start_date", "end_date"]
+    list_display = ["product", "account", "mrr", "quantity", "start_date", "end_date", "renewal_date"]
     list_filter = [("workspace", RelatedOnly)]
     list_select_related = ["account"]
     search_fields = ["product", "external_id", "account__name"]

@@ -117,4 +117,4 @@ class ContractFilterSet(django_filters.FilterSet):
         fields = []
 
     def filter_active_on(self, queryset, name, value):
-        return queryset.filter(Q(start_date__lte=value), Q(end_date__isnull=True) | Q(end_date__gte=value))
+        return queryset.filter(Q(start_date__lte=value), Q(end_date__isnull=True) | Q(end_date__gt=value))

@@ -272,15 +272,28 @@ class Touchpoint(WorkspaceOwned):
 
 
 class Contract(WorkspaceOwned):
-    """A commercial line: product, recurring amount, seats and term. Imported from CRMs and sheets."""
+    """A contract line (subscription): product, recurring amount, quantity and term.
+
+    The line is active on a day when start_date <= day < end_date: the end is *exclusive* (the first
+    day it no longer runs), and an open end (null) runs until changed. Revenue sums the MRR of the
+    lines active on a day (docs/revenue.md). Imported from CRMs and sheets.
+    """
 
     account = models.ForeignKey(Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="contracts")
     external_id = models.CharField(_("external ID"), max_length=100, blank=True)
     product = models.CharField(_("product"), max_length=120)
     mrr = models.DecimalField(_("MRR"), validators=[MinValueValidator(0)], **MONEY)
-    seats = models.PositiveIntegerField(_("seats"), null=True, blank=True)
+    quantity = models.PositiveIntegerField(_("quantity"), null=True, blank=True)
+    unit = models.CharField(_("unit"), max_length=40, blank=True, help_text=_("What the quantity counts, e.g. seats."))
     start_date = models.DateField(_("start"))
-    end_date = models.DateField(_("end"), null=True, blank=True)
+    end_date = models.DateField(
+        _("end"), null=True, blank=True,
+        help_text=_("The first day the line no longer runs (exclusive). Empty: open-ended."),
+    )
+    renewal_date = models.DateField(
+        _("renewal date"), null=True, blank=True,
+        help_text=_("When the line comes up for renewal. Empty: its end date."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -302,6 +315,14 @@ class Contract(WorkspaceOwned):
 
     def __str__(self):
         return f"{self.product} · {self.account}"
+
+    @property
+    def renews_on(self):
+        """The day this line comes up for renewal: its renewal date, else its end date."""
+        return self.renewal_date or self.end_date
+
+    def is_active_on(self, day):
+        return self.start_date <= day and (self.end_date is None or day < self.end_date)
 
     @property
     def arr(self):

@@ -122,9 +122,12 @@ def columns_for(object_type):
                    ("monthly recurring revenue", "monthly", "月額", "月額料金", "月額金額")),
             Column("arr", _("ARR (converted to MRR)"), "decimal",
                    ("annual recurring revenue", "acv", "年額", "年間契約金額", "年間契約額"), export=False),
-            Column("seats", _("Seats"), "int", ("licenses", "licences", "ライセンス数", "id数", "席数")),
+            Column("quantity", _("Quantity"), "int",
+                   ("seats", "licenses", "licences", "数量", "ライセンス数", "id数", "席数")),
+            Column("unit", _("Unit"), "text", ("単位",)),
             Column("start_date", _("Start date"), "date", ("start", "開始日", "契約開始日")),
-            Column("end_date", _("End date"), "date", ("end", "終了日", "契約終了日")),
+            Column("end_date", _("End date (exclusive)"), "date", ("end", "終了日", "契約終了日")),
+            Column("renewal_date", _("Renewal date"), "date", ("renewal", "更新日", "契約更新日")),
         ]
     raise KeyError(object_type)
 

@@ -72,7 +72,8 @@ def export_table(*, workspace, object_type, filters=None, request=None):
         contracts = (Contract.objects.for_workspace(workspace).select_related("account")
                      .order_by("account__name", "start_date", "id"))
         rows = (
-            [c.external_id, *_account_ref(c.account), c.product, c.mrr, c.seats, c.start_date, c.end_date]
+            [c.external_id, *_account_ref(c.account), c.product, c.mrr, c.quantity, c.unit, c.start_date, c.end_date,
+             c.renewal_date]
             for c in contracts.iterator(chunk_size=ITERATOR_CHUNK)
         )
     else:

@@ -97,5 +97,6 @@ class ContractFactory(factory.django.DjangoModelFactory):
     workspace = factory.SelfAttribute("account.workspace")
     product = "Core plan"
     mrr = Decimal("100000")
-    seats = 20
+    quantity = 20
+    unit = "seats"
     start_date = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=365))

@@ -65,7 +65,7 @@ def seed_workspace(slug, *, accounts=40, seed=5):
                        rated_at=rated_at)
     for account in book[:6]:
         save_contract(workspace=ws, actor=manager, account=account, external_id=f"C-{account.external_id}",
-                      product="Core plan", mrr=Decimal("125000.50"), seats=12,
+                      product="Core plan", mrr=Decimal("125000.50"), quantity=12, unit="seats",
                       start_date=today - dt.timedelta(days=200), end_date=today + dt.timedelta(days=165))
     create_job(workspace=ws, actor=manager, object_type="accounts", upload=SimpleUploadedFile(
         "crm-accounts.csv", b"name,external_id,arr\r\nNew Customer KK,SF-NEW-1,1200000\r\n"))

@@ -118,7 +118,7 @@ def test_xlsx_round_trip_of_all_four_object_types(ws, manager, csm):
     ContactFactory(account=no_id, external_id="p-9", email="", left_on=dt.date(2024, 6, 1))
     TouchpointFactory(account=account, author=csm, channel="video_meeting", summary="=SUM(A1) looked formula-like\n")
     TouchpointFactory(account=no_id, author=None, channel="webinar", summary="")
-    ContractFactory(account=account, external_id="", product="Core", mrr=Decimal("100000.50"), seats=None,
+    ContractFactory(account=account, external_id="", product="Core", mrr=Decimal("100000.50"), quantity=None,
                     end_date=None)
     ContractFactory(account=no_id, external_id="k-1", product="Add-on", mrr=Decimal("5000"),
                     start_date=dt.date(2024, 1, 1), end_date=dt.date(2024, 12, 31))
@@ -226,7 +226,7 @@ def test_contracts_accept_arr_and_upsert_by_account_product_start(ws, manager, a
     fixed = data.replace(b"2024/3/1", b"2025/3/1")
     assert run_import(fixed, workspace=ws, actor=manager, object_type="contracts").created == 2
     core = Contract.all_workspaces.get(product="Core")
-    assert (core.mrr, core.seats, core.end_date) == (Decimal("100000.00"), 20, dt.date(2025, 3, 31))
+    assert (core.mrr, core.quantity, core.end_date) == (Decimal("100000.00"), 20, dt.date(2025, 3, 31))
     assert run_import(fixed, workspace=ws, actor=manager, object_type="contracts").unchanged == 2
 
 

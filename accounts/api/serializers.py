@@ -253,8 +253,8 @@ class ContractSerializer(WorkspaceModelSerializer):
     class Meta:
         model = Contract
         fields = [
-            "id", "account", "account_external_id", "external_id", "product", "mrr", "arr", "seats",
-            "start_date", "end_date", "created_at", "updated_at",
+            "id", "account", "account_external_id", "external_id", "product", "mrr", "arr", "quantity",
+            "unit", "start_date", "end_date", "renewal_date", "created_at", "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
 

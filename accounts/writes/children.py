@@ -121,7 +121,7 @@ class ContractWriter(AccountChildWriter):
     model = Contract
     kind = "contract"
     missing_account = gettext_lazy("A new contract needs an account.")
-    FIELDS = ("product", "mrr", "seats", "start_date", "end_date")
+    FIELDS = ("product", "mrr", "quantity", "unit", "start_date", "end_date", "renewal_date")
     natural_label = "start_date"
     NATURAL_FIELDS = ("product", "start_date")
 
