@@ -109,6 +109,7 @@ def record_outcome(*, actor, line, outcome, new_mrr=None, quantity=None, note=""
         raise DomainError(_("An outcome is already recorded for this renewal."), field="line")
     account = line.account
     previous_mrr = line.mrr
+    next_dates = successor_dates(line, due_on)  # from the line as it was, before it ends on due_on
     if line.end_date != due_on:
         account_services.save_contract(workspace=workspace, actor=actor, contract=line, account=account,
                                        end_date=due_on)
@@ -118,7 +119,7 @@ def record_outcome(*, actor, line, outcome, new_mrr=None, quantity=None, note=""
                      .filter(account=account, product=line.product, start_date=due_on).exclude(pk=line.pk)
                      .order_by("id").first())
         if successor is None:
-            start, end, renewal = successor_dates(line, due_on)
+            start, end, renewal = next_dates
             successor = account_services.save_contract(
                 workspace=workspace, actor=actor, account=account, product=line.product, mrr=new_mrr,
                 quantity=line.quantity if quantity is None else quantity, unit=line.unit, start_date=start,
