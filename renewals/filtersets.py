@@ -13,6 +13,7 @@ from workspaces.filtersets import sane_day, workspace_members
 
 from .models import Outcome
 
+
 def workspace_accounts(request):
     return Account.objects.for_workspace(request.workspace) if request else Account.objects.none()
 
