@@ -4,6 +4,8 @@ empty state, Japanese, the CSV, and the record-outcome page (roles, errors on th
 import csv
 import datetime as dt
 import io
+import re
+from xml.etree import ElementTree
 from decimal import Decimal
 
 import pytest
@@ -70,6 +72,8 @@ def test_page_shows_chart_table_and_past_due_first(ws, csm, login, world):
     assert 'class="chart renewal-bubbles"' in body and "<circle class=\"bubble fill-red\"" in body
     assert f'href="/accounts/{lines["red"].account_id}/"' in body
     assert "<title>Red Big KK: renews" in body
+    for svg in re.findall(r"<svg viewBox=\"0 0 7\d\d.*?</svg>", body, re.S):  # both charts are well-formed SVG
+        ElementTree.fromstring(svg.replace("<svg ", '<svg xmlns="http://www.w3.org/2000/svg" ', 1))
     rows = body.split('<table class="data renewals">')[1]
     assert rows.index("Add-on") < rows.index("Enterprise") < rows.index("Core")  # past due first, then by day
     assert reverse("renewals:record", args=[lines["red"].pk]) in body
