@@ -290,7 +290,7 @@ def pages(ws):
     task = Task.objects.for_workspace(ws).filter(status="open").first()
     playbook = Playbook.objects.for_workspace(ws).get(library_key="renewal_120")
     line = Contract.objects.for_workspace(ws).filter(account=account).first() or Contract.objects.create(
-        workspace=ws, account=account, product="Pro", mrr=100000, start_date=ws.today() - dt.timedelta(days=300),
+        workspace=ws, account=account, product="プロプラン", mrr=100000, start_date=ws.today() - dt.timedelta(days=300),
         end_date=ws.today() + dt.timedelta(days=65))
     return {
         "home": [reverse("home"), reverse("home") + "?period=month"],

@@ -5,8 +5,8 @@ import csv
 import datetime as dt
 import io
 import re
-from xml.etree import ElementTree
 from decimal import Decimal
+from xml.etree import ElementTree
 
 import pytest
 from django.urls import reverse
