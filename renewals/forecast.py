@@ -128,7 +128,8 @@ def bubble_chart(points, *, workspace):
         "n": len(bubbles), "names": ", ".join(b["account"].name for b in at_risk_big) or "—"}
     return {"bubbles": bubbles, "ticks_x": ticks_x, "ticks_y": ticks_y, "width": WIDTH, "height": HEIGHT,
             "left": PAD_LEFT, "right": WIDTH - PAD_RIGHT, "top": PAD_TOP, "bottom": PAD_TOP + plot_h,
-            "axis_label_y": HEIGHT - 4, "x_label_x": PAD_LEFT + plot_w / 2, "description": description}
+            "axis_label_y": HEIGHT - 4, "x_label_x": PAD_LEFT + plot_w / 2, "y_label_y": PAD_TOP + plot_h / 2,
+            "description": description}
 
 
 # --- MRR up for renewal by month, stacked by health band ------------------------------------------
