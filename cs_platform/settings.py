@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "healthscore",
     "webhooks",
     "playbooks",
+    "renewals",
     "cs_platform",
 ]
 

@@ -36,6 +36,7 @@ from accounts.models import Account, AccountStatus, LifecycleStage
 from accounts.services import update_account
 from accounts.writes.sql import chunks
 from healthscore.selectors import weakest_groups
+from renewals.selectors import next_renewal_by_account
 from segments.selectors import accounts_matching
 from webhooks.events import emit, emit_many
 from workspaces.audit import audit_event, record_audit
@@ -441,6 +442,13 @@ def _create_tasks(*, workspace, due, as_of, actor=PLAYBOOKS):
     if wanting_reason:
         for chunk in chunks(wanting_reason, CHUNK):
             reasons.update(weakest_groups(workspace=workspace, account_ids=chunk, on_or_before=as_of))
+    renewals = {}
+    wanting_renewal = {run.account_id for run, index, _on in due
+                       if any(uses(run.version.definition["steps"][index].get(f), "renewal_date")
+                              for f in ("title", "description"))}
+    if wanting_renewal:
+        for chunk in chunks(wanting_renewal, CHUNK):
+            renewals.update(next_renewal_by_account(workspace=workspace, as_of=as_of, account_ids=chunk))
     picker = Picker(workspace=workspace)
     now = timezone.now()
     rows = []
@@ -449,7 +457,8 @@ def _create_tasks(*, workspace, due, as_of, actor=PLAYBOOKS):
         account = accounts.get(run.account_id)
         if account is None:
             continue
-        values = account_values(account, health_reason=reasons.get(account.pk))
+        values = account_values(account, health_reason=reasons.get(account.pk),
+                                renewal_date=renewals.get(account.pk, account.renewal_date))
         rows.append(Task(
             workspace=workspace, account=account, source=TaskSource.PLAYBOOK, run=run, step_index=index,
             assignee_id=picker.pick(rule=step.get("assignee") or {"rule": "owner"}, owner_id=account.owner_id,

@@ -14,13 +14,15 @@ from .definition import PLACEHOLDERS
 MISSING = "—"
 
 
-def account_values(account, *, health_reason=None):
-    """{placeholder: text} of an account (with owner__user and stage loaded)."""
+def account_values(account, *, health_reason=None, renewal_date=None):
+    """{placeholder: text} of an account (with owner__user and stage loaded). `renewal_date`: the
+    account's next renewal (renewals.selectors.next_renewal_by_account), else its own renewal date."""
+    renewal_date = renewal_date or account.renewal_date
     owner = account.owner.display_name if account.owner_id and account.owner else None
     return {
         "account": account.name,
         "owner": owner,
-        "renewal_date": account.renewal_date.isoformat() if account.renewal_date else None,
+        "renewal_date": renewal_date.isoformat() if renewal_date else None,
         "health_score": None if account.health_score is None else f"{account.health_score:.0f}",
         "health_reason": health_reason,
         "stage": account.stage.name if account.stage_id and account.stage else None,

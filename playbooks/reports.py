@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Account, AccountStatus
 from coverage.selectors import covered_on
 from healthscore.selectors import totals_on_or_before
+from renewals.selectors import renewal_days
 from workspaces.models import Membership
 
 from .models import (
@@ -181,10 +182,14 @@ def _cohorts(*, workspace, start, end, playbook):
     return cohorts
 
 
-def _outcome(members, horizon, *, today, totals, coverage, churned_on):
-    """The outcome at +horizon days of one group's (account, day 0) members whose day +horizon has come."""
+def _outcome(members, horizon, *, today, totals, coverage, churned_on, renewed_on=None):
+    """The outcome at +horizon days of one group's (account, day 0) members whose day +horizon has come.
+
+    Renewed: a renewal outcome "renewed" (flat, with expansion or contraction) recorded for one of the
+    account's contract lines due on a day in [day 0, day +horizon] (renewals.selectors.renewal_days)."""
+    renewed_on = renewed_on or {}
     due = [(account_id, day) for account_id, day in members if day + dt.timedelta(days=horizon) <= today]
-    changes, covered, in_scope, churned = [], 0, 0, 0
+    changes, covered, in_scope, churned, renewed = [], 0, 0, 0, 0
     for account_id, day in due:
         later = day + dt.timedelta(days=horizon)
         before, after = totals.get((account_id, day)), totals.get((account_id, later))
@@ -196,6 +201,8 @@ def _outcome(members, horizon, *, today, totals, coverage, churned_on):
         gone = churned_on.get(account_id)
         if gone is not None and gone <= later:
             churned += 1
+        if any(day <= renewal <= later for renewal in renewed_on.get(account_id, ())):
+            renewed += 1
     n = len(due)
     return {
         "horizon": horizon,
@@ -209,6 +216,8 @@ def _outcome(members, horizon, *, today, totals, coverage, churned_on):
         "covered_share": share(covered, in_scope),
         "churned": churned,
         "churned_share": share(churned, n),
+        "renewed": renewed,
+        "renewed_share": share(renewed, n),
     }
 
 
@@ -230,7 +239,11 @@ def outcomes(*, workspace, start, end, playbook=None):
     coverage = covered_on(workspace=workspace, account_days=wanted_coverage)
     churned_on = dict(Account.objects.for_workspace(workspace)
                       .filter(pk__in=accounts, status=AccountStatus.CHURNED).values_list("pk", "churned_on"))
-    context = {"today": today, "totals": totals, "coverage": coverage, "churned_on": churned_on}
+    days = [day for groups in cohorts.values() for members in groups.values() for _a, day in members]
+    renewed_on = renewal_days(workspace=workspace, account_ids=accounts, start=min(days),
+                              end=max(days) + dt.timedelta(days=max(HORIZONS) + 1)) if days else {}
+    context = {"today": today, "totals": totals, "coverage": coverage, "churned_on": churned_on,
+               "renewed_on": renewed_on}
     return {
         playbook_id: {
             group: [_outcome(members, horizon, **context) for horizon in HORIZONS]
@@ -283,6 +296,7 @@ def _outcome_columns():
                 (f"{prefix}_coverage_n", _("%(what)s: in coverage scope") % {"what": label}),
                 (f"{prefix}_covered", _("%(what)s: covered") % {"what": label}),
                 (f"{prefix}_churned", _("%(what)s: churned") % {"what": label}),
+                (f"{prefix}_renewed", _("%(what)s: renewed") % {"what": label}),
             ]
     return columns
 
@@ -331,7 +345,7 @@ def playbook_rows(report):
                     f"{prefix}_health_missing": outcome["health_missing"],
                     f"{prefix}_health_change": _round(outcome["health_change"], 2),
                     f"{prefix}_coverage_n": outcome["coverage_n"], f"{prefix}_covered": outcome["covered"],
-                    f"{prefix}_churned": outcome["churned"],
+                    f"{prefix}_churned": outcome["churned"], f"{prefix}_renewed": outcome["renewed"],
                 })
         rows.append(row)
     return rows

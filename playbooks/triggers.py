@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Account, AccountStatus, Contact, ContactRole, HealthBand, LifecycleStage
 from coverage.selectors import last_qualifying_touches, uncovered_accounts
 from healthscore.selectors import red_since
+from renewals.selectors import next_renewal_by_account
 from segments.selectors import members_since
 from usage.selectors import usage_falls
 
@@ -111,11 +112,13 @@ def _stage_time(workspace, trigger, as_of, account_ids):
 
 
 def _renewal_within(workspace, trigger, as_of, account_ids):
-    rows = (_active(workspace, account_ids)
-            .filter(renewal_date__gte=as_of, renewal_date__lte=as_of + dt.timedelta(days=trigger["days"]))
-            .values_list("pk", "renewal_date"))
+    # The next day one of the account's running contract lines comes up for renewal (else the
+    # account's own renewal date): renewals.selectors, as of the evaluated day.
+    active = set(_active(workspace, account_ids).values_list("pk", flat=True))
+    until = as_of + dt.timedelta(days=trigger["days"])
+    days = next_renewal_by_account(workspace=workspace, as_of=as_of, account_ids=account_ids)
     return {pk: Match(f"renewal:{_iso(day)}", {"renewal_date": _iso(day), "days_left": (day - as_of).days})
-            for pk, day in rows}
+            for pk, day in days.items() if pk in active and day <= until}
 
 
 def _coverage_broken(workspace, trigger, as_of, account_ids):

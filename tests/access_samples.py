@@ -85,6 +85,9 @@ API_SAMPLES = {
     ("PlaybookRunViewSet", "create"): (Account, lambda side, persona, row: (
         {"playbook": side.any(Playbook).pk, "accounts": [row.pk]}, row)),
     ("PlaybookRunViewSet", "end"): (None, lambda side, persona, row: ({"why": "Done"}, None)),
+    # Recording a renewal is about the line in the body (the persona's own account's, and someone else's).
+    ("RenewalOutcomeViewSet", "create"): (Contract, lambda side, persona, row: (
+        {"line": row.pk, "outcome": "renewed", "new_mrr": "1000"}, row)),
     ("BacktestViewSet", "what_if"): (Scorecard, lambda side, persona, row: (
         {"definition": row.versions.order_by("-number").first().definition, "scorecard": row.pk,
          **short_backtest(side)}, None)),
@@ -156,6 +159,7 @@ PAGE_SAMPLES = {
     "health:rate_sentiment": lambda side, persona, row: {"rating": "4"},
     "health:alert_outcome": lambda side, persona, row: {"outcome": "acted_on"},
     "coverage:pin": lambda side, persona, row: {"tier": "low", "reason": "New"},
+    "renewals:record": lambda side, persona, row: {"outcome": "renewed", "new_mrr": "1000"},
     "tasks:create": lambda side, persona, row: _task_form(side, persona),
     "tasks:edit": lambda side, persona, row: _task_form(side, persona, row),
     "tasks:complete": lambda side, persona, row: {"outcome": "Done"},

@@ -23,6 +23,7 @@ from imports import services as imports
 from playbooks import services as playbooks
 from playbooks.models import PlaybookRun
 from playbooks.tasks import create_task
+from renewals.models import RenewalOutcome
 from segments.services import save_segment
 from usage.services.keys import create_write_key
 from webhooks.models import Delivery, Endpoint
@@ -96,6 +97,7 @@ def populate(side, batch=""):
                                        external_id=f"{tag.lower()}-c-{key}"), key)
         keep.add(accounts.save_contract(workspace=ws, actor=SYSTEM, account=account, product=f"{tag} product",
                                         mrr="1000", start_date=today - dt.timedelta(days=100),
+                                        end_date=today + dt.timedelta(days=265),  # comes up for renewal
                                         external_id=f"{tag.lower()}-k-{key}"), key)
         keep.add(accounts.log_touchpoint(account=account, actor=SYSTEM, author=owner, channel="phone",
                                          summary=f"{tag} {key} call", external_id=f"{tag.lower()}-t-{key}"), key)
@@ -104,6 +106,13 @@ def populate(side, batch=""):
                              due_on=today, external_id=f"{tag.lower()}-task-{key}"), key)
         for day in range(1, 4):
             add_usage(account, today - dt.timedelta(days=day), users=(f"{tag}-user",))
+    # A renewal recorded earlier, on a line that ended 100 days ago (rows as the service stores them).
+    old_line = accounts.save_contract(workspace=ws, actor=SYSTEM, account=keep.accounts["csm"],
+                                      product=f"{tag} old product", mrr="1000",
+                                      start_date=today - dt.timedelta(days=465), end_date=today - dt.timedelta(days=100))
+    keep.add(RenewalOutcome.all_workspaces.create(
+        workspace=ws, line=old_line, account=keep.accounts["csm"], due_on=old_line.end_date, outcome="renewed",
+        previous_mrr=old_line.mrr, new_mrr=old_line.mrr, recorded_by=members["csm"]), "csm")
     accounts.update_account(account=keep.accounts["csm"], actor=SYSTEM, tags=[f"{tag}-tag"], stage=stage)
     keep.add(keep.accounts["csm"].tags.get())
     segment = keep.add(save_segment(workspace=ws, actor=SYSTEM, name=f"{tag} segment", rules=ACTIVE))

@@ -100,3 +100,18 @@ class ContractFactory(factory.django.DjangoModelFactory):
     quantity = 20
     unit = "seats"
     start_date = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=365))
+
+
+class RenewalOutcomeFactory(factory.django.DjangoModelFactory):
+    """A recorded renewal outcome (rows only: record_outcome also writes the lines)."""
+
+    class Meta:
+        model = "renewals.RenewalOutcome"
+
+    line = factory.SubFactory(ContractFactory, end_date=factory.LazyFunction(timezone.localdate))
+    account = factory.SelfAttribute("line.account")
+    workspace = factory.SelfAttribute("line.workspace")
+    due_on = factory.SelfAttribute("line.end_date")
+    outcome = "renewed"
+    previous_mrr = factory.SelfAttribute("line.mrr")
+    new_mrr = factory.SelfAttribute("line.mrr")

@@ -50,6 +50,7 @@ from healthscore.services import save_scorecard
 from imports.models import ImportJob, ImportMapping
 from playbooks.models import Playbook, PlaybookHold, PlaybookRun, PlaybookVersion, RunAction, Task
 from playbooks.services import save_playbook
+from renewals.models import RenewalOutcome
 from segments.models import Segment, SegmentMembership, SegmentMembershipEvent
 from segments.services import save_segment
 from usage.models import (
@@ -72,13 +73,13 @@ from .factories import AccountFactory, ContactFactory, ContractFactory, Touchpoi
 pytestmark = pytest.mark.django_db
 
 OUR_APPS = {"workspaces", "accounts", "usage", "imports", "segments", "coverage", "healthscore", "webhooks",
-            "playbooks"}
+            "playbooks", "renewals"}
 
 # --- every model of our apps, classified ------------------------------------------------------------
 # Audited records: each change of one has an event naming it.
 AUDITED = {Workspace, Membership, ApiToken, Account, Contact, Touchpoint, Contract, LifecycleStage, Segment,
            CadencePolicy, TouchModel, HealthSettings, Scorecard, SentimentRating, HealthAlert, WriteKey,
-           IngestSettings, Invitation, Endpoint, Playbook, PlaybookRun, Task}
+           IngestSettings, Invitation, Endpoint, Playbook, PlaybookRun, Task, RenewalOutcome}
 # Parts of an audited record: audited as that record (model → the field naming it, or None when an
 # event of that record type in the same operation covers it).
 PARTS = {
@@ -223,6 +224,8 @@ def world(ws, admin, manager, csm, csm2, viewer, outsider, account):
     contact = ContactFactory(account=account, name="Hana Sato", external_id="crm-c-1")
     touchpoint = TouchpointFactory(account=account, author=csm, summary="Kick-off", external_id="crm-t-1")
     contract = ContractFactory(account=account, product="Suite", external_id="crm-k-1")
+    renewal_line = ContractFactory(account=account, product="Renewable", start_date=ws.today() - dt.timedelta(days=300),
+                                   end_date=ws.today() + dt.timedelta(days=65))
     spare = AccountFactory(workspace=ws, owner=csm, name="Spare KK", external_id="crm-spare")
     segment = save_segment(workspace=ws, actor=SYSTEM, name="Big", rules={"op": "and", "conditions": []})
     policy = save_cadence_policy(workspace=ws, actor=SYSTEM, name="Big ones", segment=segment, max_gap_days=30,
@@ -244,7 +247,7 @@ def world(ws, admin, manager, csm, csm2, viewer, outsider, account):
     return dict(ws=ws, admin=admin, manager=manager, csm=csm, csm2=csm2, viewer=viewer, account=account,
                 spare=spare, stage=stage, contact=contact, touchpoint=touchpoint, contract=contract,
                 segment=segment, policy=policy, scorecard=scorecard, pin=pin, alert=alert, task=task,
-                playbook=playbook, run=run)
+                playbook=playbook, run=run, renewal_line=renewal_line)
 
 
 def manual_definition(title="Call {account}"):
@@ -413,6 +416,8 @@ API_WRITES = {
     "v1_playbook_runs_create": lambda w: ("post", "/api/v1/playbook-runs/", {"playbook": w["playbook"].pk,
                                                                              "accounts": [w["spare"].pk]}),
     "v1_playbook_runs_end_create": lambda w: ("post", f"/api/v1/playbook-runs/{w['run'].pk}/end/", {"why": "Done"}),
+    "v1_renewal_outcomes_create": lambda w: ("post", "/api/v1/renewal-outcomes/", {
+        "line": w["renewal_line"].pk, "outcome": "expanded", "new_mrr": "150000"}),
 }
 # Operations that take a POST but write nothing: they must change no row at all.
 API_READS = {
@@ -722,6 +727,8 @@ PAGE_WRITES = {
                                                    alert_drop_points="11"),
     "health:alert_outcome": lambda w, c: lambda: post(c, reverse("health:alert_outcome", args=[w["alert"].pk]), {
         "outcome": "acted_on"}),
+    "renewals:record": lambda w, c: lambda: post(c, reverse("renewals:record", args=[w["renewal_line"].pk]), {
+        "outcome": "churned", "churn_reason": "price"}),
     "health:scorecard_new": lambda w, c: lambda: post(c, reverse("health:scorecard_new"), {"name": "Tech", "priority": 8}),
     "health:scorecard": lambda w, c: lambda: submit(c, reverse("health:scorecard", args=[w["scorecard"].pk]),
                                             has="bands.red", bands_DOT_red="35", action="save", note="Stricter"),

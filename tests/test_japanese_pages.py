@@ -23,7 +23,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from accounts.models import Account, Contact, LifecycleStage, Tag, Touchpoint
+from accounts.models import Account, Contact, Contract, LifecycleStage, Tag, Touchpoint
 from coverage.models import CadencePolicy
 from cs_platform.demo import seed_demo
 from cs_platform.nightly import run_nightly
@@ -90,6 +90,7 @@ NOT_PAGES = {
     "login", "workspaces:join",  # signed out: test_signed_out_pages_and_not_found_are_japanese
     "webhooks:rotate_secret", "webhooks:enable", "webhooks:ping", "webhooks:delete", "webhooks:retry",
     "tasks:cancel", "tasks:reopen", "tasks:bulk_reassign",  # POST only: buttons of the task pages
+    "renewals:export",  # a file download
 }
 # The API and its documentation (third-party viewers), the usage tracking endpoints (scripts), and
 # Django's admin (which has its own Japanese).
@@ -288,6 +289,9 @@ def pages(ws):
     webhook = Endpoint.objects.for_workspace(ws).filter(enabled=True).first()
     task = Task.objects.for_workspace(ws).filter(status="open").first()
     playbook = Playbook.objects.for_workspace(ws).get(library_key="renewal_120")
+    line = Contract.objects.for_workspace(ws).filter(account=account).first() or Contract.objects.create(
+        workspace=ws, account=account, product="プロプラン", mrr=100000, start_date=ws.today() - dt.timedelta(days=300),
+        end_date=ws.today() + dt.timedelta(days=65))
     return {
         "home": [reverse("home"), reverse("home") + "?period=month"],
         "my_book": [reverse("my_book"), reverse("my_book") + "?owner=none"],
@@ -341,6 +345,9 @@ def pages(ws):
         "tasks:edit": [reverse("tasks:edit", args=[task.pk])],
         "tasks:complete": [reverse("tasks:complete", args=[task.pk])],
         "tasks:snooze": [reverse("tasks:snooze", args=[task.pk])],
+        "renewals:overview": [reverse("renewals:overview"), reverse("renewals:overview") + "?at_risk=true",
+                              reverse("renewals:overview") + "?due_from=x", reverse("renewals:overview") + "?q=該当なし"],
+        "renewals:record": [reverse("renewals:record", args=[line.pk])],
     }
 
 

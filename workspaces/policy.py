@@ -128,6 +128,8 @@ RULES = {
     "playbooks.enrol": (account_editor, _("Only the account's CSM or a manager starts a playbook on it."),
                         "accounts"),
     "webhooks.manage": (admin, _("Only a workspace admin manages webhooks."), None),
+    "renewals.record": (child_editor, _("Only the account's CSM or a manager records a renewal's outcome."),
+                        "line"),
     "health.record_outcome": (child_editor, _("Only the account's CSM or a manager records what happened."),
                               "outcome"),
 }

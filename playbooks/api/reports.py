@@ -56,6 +56,8 @@ class OutcomeSerializer(serializers.Serializer):
     covered_share = serializers.FloatField(allow_null=True)
     churned = serializers.IntegerField()
     churned_share = serializers.FloatField(allow_null=True)
+    renewed = serializers.IntegerField()
+    renewed_share = serializers.FloatField(allow_null=True)
 
 
 class PlaybookFiguresSerializer(serializers.Serializer):
