@@ -100,3 +100,18 @@ class ContractFactory(factory.django.DjangoModelFactory):
     quantity = 20
     unit = "seats"
     start_date = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=365))
+
+
+class OpportunityFactory(factory.django.DjangoModelFactory):
+    """A toss-up handed over today, credited to the account's owner, to an AE named in the CRM."""
+
+    class Meta:
+        model = "expansion.Opportunity"
+
+    account = factory.SubFactory(AccountFactory)
+    workspace = factory.SelfAttribute("account.workspace")
+    kind = "upsell"
+    estimated_mrr = Decimal("50000")
+    raised_by = factory.SelfAttribute("account.owner")
+    handed_to_name = "Ken Sales"
+    handed_over_on = factory.LazyFunction(timezone.localdate)
