@@ -28,6 +28,7 @@ from coverage.models import CadencePolicy
 from cs_platform.demo import seed_demo
 from cs_platform.nightly import run_nightly
 from cs_platform.provisioning import create_workspace
+from expansion.models import Opportunity
 from healthscore.models import HealthAlert, Scorecard, week_of
 from imports.models import ImportJob
 from playbooks.models import Playbook, Task
@@ -90,6 +91,7 @@ NOT_PAGES = {
     "login", "workspaces:join",  # signed out: test_signed_out_pages_and_not_found_are_japanese
     "webhooks:rotate_secret", "webhooks:enable", "webhooks:ping", "webhooks:delete", "webhooks:retry",
     "tasks:cancel", "tasks:reopen", "tasks:bulk_reassign",  # POST only: buttons of the task pages
+    "expansion:export",  # a file download
 }
 # The API and its documentation (third-party viewers), the usage tracking endpoints (scripts), and
 # Django's admin (which has its own Japanese).
@@ -288,6 +290,7 @@ def pages(ws):
     webhook = Endpoint.objects.for_workspace(ws).filter(enabled=True).first()
     task = Task.objects.for_workspace(ws).filter(status="open").first()
     playbook = Playbook.objects.for_workspace(ws).get(library_key="renewal_120")
+    opportunity = Opportunity.objects.for_workspace(ws).exclude(status="won").order_by("pk").first()
     return {
         "home": [reverse("home"), reverse("home") + "?period=month"],
         "my_book": [reverse("my_book"), reverse("my_book") + "?owner=none"],
@@ -341,6 +344,13 @@ def pages(ws):
         "tasks:edit": [reverse("tasks:edit", args=[task.pk])],
         "tasks:complete": [reverse("tasks:complete", args=[task.pk])],
         "tasks:snooze": [reverse("tasks:snooze", args=[task.pk])],
+        "expansion:list": [reverse("expansion:list"), reverse("expansion:list") + "?status=won&period=last_12_months",
+                           reverse("expansion:list") + "?q=該当なし"],
+        "expansion:create": [reverse("expansion:create") + f"?account={account.pk}"],
+        "expansion:edit": [reverse("expansion:edit", args=[opportunity.pk])],
+        "expansion:status": [reverse("expansion:status", args=[opportunity.pk])],
+        "expansion:kpi": [reverse("expansion:kpi"), reverse("expansion:kpi") + "?period=quarter",
+                          reverse("expansion:kpi") + "?period=custom&start=2026-03-01&end=2026-02-01"],
     }
 
 
