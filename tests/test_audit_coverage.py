@@ -37,6 +37,7 @@ from coverage.models import (
     TouchModel,
 )
 from coverage.services import pin_tier, save_cadence_policy
+from expansion.models import Opportunity
 from healthscore.definition import default_definition
 from healthscore.models import (
     HealthAlert,
@@ -47,7 +48,6 @@ from healthscore.models import (
     SentimentRating,
 )
 from healthscore.services import save_scorecard
-from expansion.models import Opportunity
 from imports.models import ImportJob, ImportMapping
 from playbooks.models import Playbook, PlaybookHold, PlaybookRun, PlaybookVersion, RunAction, Task
 from playbooks.services import save_playbook
