@@ -5,6 +5,7 @@ every other part. A new app adds its `portability.PART` here, in its place, and 
 
 from accounts import portability as accounts
 from coverage import portability as coverage
+from expansion import portability as expansion
 from healthscore import portability as healthscore
 from imports import portability as imports
 from playbooks import portability as playbooks
@@ -21,6 +22,7 @@ PARTS = [
     coverage.PART,
     healthscore.PART,
     playbooks.PART,  # after health: a task may come from a health alert
+    expansion.PART,
     workspaces.AUDIT,
 ]
 
