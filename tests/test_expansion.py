@@ -287,3 +287,24 @@ def test_pages_in_japanese(ws, csm, account, login, settings):
 def test_the_system_credits_the_accounts_owner(ws, csm, account):
     opp = log(ws, SYSTEM, account)
     assert opp.raised_by == csm and opp.created_by is None
+
+
+def test_list_filters_sorts_and_pages_without_a_query_per_row(ws, csm, csm2, manager, account, login,
+                                                                django_assert_max_num_queries):
+    theirs = AccountFactory(workspace=ws, owner=csm2, name="Aoi Foods KK")
+    for i in range(60):
+        OpportunityFactory(account=account if i % 2 else theirs, estimated_mrr=Decimal(1000 + i),
+                           raised_by=None if i == 0 else (csm if i % 2 else csm2))
+    client = login(manager)
+    with django_assert_max_num_queries(25):
+        page = client.get(reverse("expansion:list") + "?sort=-estimated_mrr")
+    html = page.content.decode()
+    assert page.status_code == 200 and "60" in html and html.index("1,059") < html.index("1,057")
+    nobody = client.get(reverse("expansion:list") + "?raised_by=none").context["opportunities"]
+    assert [o.estimated_mrr for o in nobody] == [Decimal(1000)]
+    second = client.get(reverse("expansion:list") + "?page=2")
+    assert second.status_code == 200 and len(second.context["opportunities"]) == 10
+    mine = client.get(reverse("expansion:list") + f"?raised_by={csm.pk}&kind=upsell").context["paginator"].count
+    assert mine == 30
+    with django_assert_max_num_queries(12):
+        assert client.get("/api/v1/opportunities/?ordering=-estimated_mrr").status_code == 200
