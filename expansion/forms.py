@@ -9,7 +9,7 @@ from workspaces.filtersets import sane_day
 from workspaces.models import Membership
 from workspaces.policy import allows
 
-from .models import Opportunity, OpportunityStatus
+from .models import TRANSITIONS, Opportunity, OpportunityStatus
 from .periods import PeriodKind
 
 DATE = {"type": "date"}
@@ -35,7 +35,7 @@ class OpportunityForm(forms.ModelForm):
     def __init__(self, *args, workspace, membership, **kwargs):
         super().__init__(*args, **kwargs)
         accounts = Account.objects.for_workspace(workspace).order_by("name", "id")
-        if not membership.is_manager:  # a CSM logs toss-ups on the accounts they own
+        if not membership.is_manager and not self.instance.pk:  # a CSM logs toss-ups on the accounts they own
             accounts = accounts.filter(owner=membership)
         self.fields["account"].queryset = accounts
         for name in ("handed_to", "raised_by"):
@@ -65,6 +65,9 @@ class StatusForm(forms.Form):
         kwargs.setdefault("initial", {"status": opportunity.status, "won_mrr": opportunity.won_mrr,
                                       "lost_reason": opportunity.lost_reason, "closed_on": opportunity.closed_on})
         super().__init__(*args, **kwargs)
+        # Only where the toss-up may go from here (models.TRANSITIONS), and where it is.
+        allowed = {opportunity.status, *TRANSITIONS.get(opportunity.status, ())}
+        self.fields["status"].choices = [(v, label) for v, label in OpportunityStatus.choices if v in allowed]
 
 
 class KpiPeriodForm(forms.Form):

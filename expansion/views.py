@@ -251,6 +251,10 @@ class PipelineKpiView(WorkspaceMixin, View):
         start, end = period_bounds(kind, day, start=start, end=end)
         filterset = OpportunityFilterSet({k: v for k, v in request.GET.items() if k in ("kind", "segment", "tier")},
                                          queryset=opportunities_of(workspace=self.workspace), request=request)
+        for name in ("kind", "segment", "tier"):
+            filterset.form.fields[name].empty_label = _("All")
+            if not hasattr(filterset.form.fields[name], "queryset"):
+                filterset.form.fields[name].widget.choices = list(filterset.form.fields[name].choices)
         narrowed = filterset.qs if filterset.is_valid() else opportunities_of(workspace=self.workspace).none()
         kpis = pipeline_kpis(workspace=self.workspace, start=start, end=end, opportunities=narrowed)
         before_start, before_end = previous_period(kind, start, end)

@@ -308,3 +308,18 @@ def test_list_filters_sorts_and_pages_without_a_query_per_row(ws, csm, csm2, man
     assert mine == 30
     with django_assert_max_num_queries(12):
         assert client.get("/api/v1/opportunities/?ordering=-estimated_mrr").status_code == 200
+
+
+def test_the_raiser_edits_a_toss_up_on_an_account_since_reassigned(ws, csm, csm2, account, login):
+    opp = OpportunityFactory(account=account, raised_by=csm)
+    account.owner = csm2
+    account.save()
+    client = login(csm)
+    response = client.post(reverse("expansion:edit", args=[opp.pk]), {
+        "kind": "cross_sell", "estimated_mrr": "70000", "handed_to_name": "Ken Sales",
+        "handed_over_on": opp.handed_over_on.isoformat(), "note": "Bigger", "external_id": ""})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    opp.refresh_from_db()
+    assert (opp.kind, opp.estimated_mrr, opp.raised_by) == ("cross_sell", Decimal("70000"), csm)
+    status_page = client.get(reverse("expansion:status", args=[opp.pk])).content.decode()
+    assert 'value="qualified"' in status_page and 'value="handed_over"' in status_page
