@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.api import views as accounts_api
 from coverage.api import views as coverage_api
+from expansion.api import views as expansion_api
 from healthscore.api import views as health_api
 from imports.api import views as imports_api
 from playbooks.api import playbooks as playbooks_api
@@ -47,5 +48,6 @@ router.register("playbooks", playbooks_api.PlaybookViewSet, basename="playbook")
 router.register("playbook-runs", playbooks_api.PlaybookRunViewSet, basename="playbook-run")
 router.register("renewals", renewals_api.RenewalViewSet, basename="renewal")
 router.register("renewal-outcomes", renewals_api.RenewalOutcomeViewSet, basename="renewal-outcome")
+router.register("opportunities", expansion_api.OpportunityViewSet, basename="opportunity")
 
 urlpatterns = router.urls

@@ -40,6 +40,7 @@ urlpatterns = [
     path("tasks/", include("playbooks.urls")),
     path("playbooks/", include("playbooks.playbook_urls")),
     path("renewals/", include("renewals.urls")),
+    path("expansion/", include("expansion.urls")),
     path("api/v1/", include("cs_platform.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),

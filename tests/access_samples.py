@@ -20,6 +20,7 @@ import json
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import Account, Contact, Contract, LifecycleStage, Touchpoint
+from expansion.models import Opportunity
 from healthscore.models import Scorecard
 from playbooks.models import Playbook, Task
 from segments.models import Segment
@@ -77,6 +78,9 @@ API_SAMPLES = {
     ("TaskViewSet", "cancel"): (None, lambda side, persona, row: ({}, None)),
     ("TaskViewSet", "bulk_reassign"): (Task, lambda side, persona, row: ({"ids": [row.pk], "assignee": persona.pk},
                                                                         row)),
+    ("OpportunityViewSet", "create"): (Account, lambda side, persona, row: (
+        {"account": row.pk, "estimated_mrr": "1000", "handed_to_name": "New AE"},
+        Opportunity(workspace=side.workspace, account=row))),
     ("PlaybookViewSet", "create"): (None, lambda side, persona, row: (
         {"name": "New playbook", "definition": playbook_definition(side)}, None)),
     ("PlaybookViewSet", "preview"): (None, lambda side, persona, row: (
@@ -96,6 +100,12 @@ API_SAMPLES = {
 
 def _days_ahead(side, days):
     return (side.workspace.today() + dt.timedelta(days=days)).isoformat()
+
+
+def _opportunity_form(side, persona, opportunity=None):
+    return {"account": side.accounts["csm"].pk, "kind": "upsell", "estimated_mrr": "2000", "handed_to_name": "Page AE",
+            "handed_over_on": side.workspace.today().isoformat(),
+            "raised_by": opportunity.raised_by_id if opportunity else persona.pk}
 
 
 def _task_form(side, persona, task=None):
@@ -165,6 +175,9 @@ PAGE_SAMPLES = {
     "tasks:complete": lambda side, persona, row: {"outcome": "Done"},
     "tasks:snooze": lambda side, persona, row: {"until": _days_ahead(side, 7)},
     "tasks:bulk_reassign": lambda side, persona, row: {"ids": [side.owned(Task, "csm").pk], "assignee": persona.pk},
+    "expansion:create": lambda side, persona, row: _opportunity_form(side, persona),
+    "expansion:edit": lambda side, persona, row: _opportunity_form(side, persona, row),
+    "expansion:status": lambda side, persona, row: {"status": "qualified"},
     "usage:settings": lambda side, persona, row: {"action": "save_settings", "retention_days": "400",
                                              "trait_mapping": ""},
     "webhooks:list": lambda side, persona, row: {"url": PUBLIC_HOOK, "events": ["account.churned"]},

@@ -17,6 +17,7 @@ from accounts.models import LifecycleStage
 from coverage import services as coverage
 from coverage.models import CadencePolicy
 from cs_platform.tasks import recompute_workspace
+from expansion.services import create_opportunity
 from healthscore import services as health
 from healthscore.models import HealthAlert, Scorecard
 from imports import services as imports
@@ -104,6 +105,8 @@ def populate(side, batch=""):
         keep.add(health.rate_sentiment(account=account, actor=owner, rating=2, note=f"{tag} note"), key)
         keep.add(create_task(workspace=ws, actor=SYSTEM, account=account, assignee=owner, title=f"{tag} {key} task",
                              due_on=today, external_id=f"{tag.lower()}-task-{key}"), key)
+        keep.add(create_opportunity(workspace=ws, actor=SYSTEM, account=account, estimated_mrr="1000",
+                                    handed_to_name=f"{tag} AE", external_id=f"{tag.lower()}-o-{key}"), key)
         for day in range(1, 4):
             add_usage(account, today - dt.timedelta(days=day), users=(f"{tag}-user",))
     # A renewal recorded earlier, on a line that ended 100 days ago (rows as the service stores them).

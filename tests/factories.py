@@ -115,3 +115,16 @@ class RenewalOutcomeFactory(factory.django.DjangoModelFactory):
     outcome = "renewed"
     previous_mrr = factory.SelfAttribute("line.mrr")
     new_mrr = factory.SelfAttribute("line.mrr")
+class OpportunityFactory(factory.django.DjangoModelFactory):
+    """A toss-up handed over today, credited to the account's owner, to an AE named in the CRM."""
+
+    class Meta:
+        model = "expansion.Opportunity"
+
+    account = factory.SubFactory(AccountFactory)
+    workspace = factory.SelfAttribute("account.workspace")
+    kind = "upsell"
+    estimated_mrr = Decimal("50000")
+    raised_by = factory.SelfAttribute("account.owner")
+    handed_to_name = "Ken Sales"
+    handed_over_on = factory.LazyFunction(timezone.localdate)

@@ -37,6 +37,7 @@ from coverage.models import (
     TouchModel,
 )
 from coverage.services import pin_tier, save_cadence_policy
+from expansion.models import Opportunity
 from healthscore.definition import default_definition
 from healthscore.models import (
     HealthAlert,
@@ -68,18 +69,18 @@ from workspaces.models import ApiToken, AuditEvent, Invitation, Membership, User
 from workspaces.policy import SYSTEM
 from workspaces.services import deactivate_member, invite_member, issue_token
 
-from .factories import AccountFactory, ContactFactory, ContractFactory, TouchpointFactory
+from .factories import AccountFactory, ContactFactory, ContractFactory, OpportunityFactory, TouchpointFactory
 
 pytestmark = pytest.mark.django_db
 
 OUR_APPS = {"workspaces", "accounts", "usage", "imports", "segments", "coverage", "healthscore", "webhooks",
-            "playbooks", "renewals"}
+            "playbooks", "renewals", "expansion"}
 
 # --- every model of our apps, classified ------------------------------------------------------------
 # Audited records: each change of one has an event naming it.
 AUDITED = {Workspace, Membership, ApiToken, Account, Contact, Touchpoint, Contract, LifecycleStage, Segment,
            CadencePolicy, TouchModel, HealthSettings, Scorecard, SentimentRating, HealthAlert, WriteKey,
-           IngestSettings, Invitation, Endpoint, Playbook, PlaybookRun, Task, RenewalOutcome}
+           IngestSettings, Invitation, Endpoint, Playbook, PlaybookRun, Task, RenewalOutcome, Opportunity}
 # Parts of an audited record: audited as that record (model → the field naming it, or None when an
 # event of that record type in the same operation covers it).
 PARTS = {
@@ -244,8 +245,9 @@ def world(ws, admin, manager, csm, csm2, viewer, outsider, account):
     running = save_playbook(workspace=ws, actor=SYSTEM, name="Running", definition=manual_definition())
     run = PlaybookRun.all_workspaces.create(workspace=ws, playbook=running, version=running.versions.get(),
                                             account=account, reason_key="manual:1", started_on=ws.today())
+    opportunity = OpportunityFactory(account=account, external_id="crm-o-1")
     return dict(ws=ws, admin=admin, manager=manager, csm=csm, csm2=csm2, viewer=viewer, account=account,
-                spare=spare, stage=stage, contact=contact, touchpoint=touchpoint, contract=contract,
+                spare=spare, opportunity=opportunity, stage=stage, contact=contact, touchpoint=touchpoint, contract=contract,
                 segment=segment, policy=policy, scorecard=scorecard, pin=pin, alert=alert, task=task,
                 playbook=playbook, run=run, renewal_line=renewal_line)
 
@@ -418,6 +420,19 @@ API_WRITES = {
     "v1_playbook_runs_end_create": lambda w: ("post", f"/api/v1/playbook-runs/{w['run'].pk}/end/", {"why": "Done"}),
     "v1_renewal_outcomes_create": lambda w: ("post", "/api/v1/renewal-outcomes/", {
         "line": w["renewal_line"].pk, "outcome": "expanded", "new_mrr": "150000"}),
+    "v1_opportunities_create": lambda w: ("post", "/api/v1/opportunities/", {
+        "account": w["account"].pk, "estimated_mrr": "20000", "handed_to_name": "Ken Sales", "raised_by": w["csm"].pk}),
+    "v1_opportunities_update": lambda w: ("put", f"/api/v1/opportunities/{w['opportunity'].pk}/", {
+        "account": w["account"].pk, "estimated_mrr": "60000", "handed_to_name": "Ken Sales", "kind": "cross_sell"}),
+    "v1_opportunities_partial_update": lambda w: ("patch", f"/api/v1/opportunities/{w['opportunity'].pk}/", {
+        "status": "won", "won_mrr": "45000"}),
+    "v1_opportunities_destroy": lambda w: ("delete", f"/api/v1/opportunities/{w['opportunity'].pk}/", None),
+    "v1_opportunities_bulk_upsert_create": lambda w: ("post", "/api/v1/opportunities/bulk-upsert/", [
+        {"external_id": "crm-o-1", "status": "qualified"},
+        {"external_id": "crm-o-2", "account_external_id": "crm-sakura", "estimated_mrr": "1000",
+         "handed_to_name": "Ken Sales"}]),
+    "v1_opportunities_by_external_id_update": lambda w: ("put", "/api/v1/opportunities/by-external-id/crm-o-1/", {
+        "status": "lost", "lost_reason": "Budget frozen"}),
 }
 # Operations that take a POST but write nothing: they must change no row at all.
 API_READS = {
@@ -768,6 +783,12 @@ PAGE_WRITES = {
     "tasks:bulk_reassign": lambda w, c: lambda: post(c, reverse("tasks:bulk_reassign"), {
         "ids": [w["task"].pk], "assignee": w["csm2"].pk}),
     "playbooks:create": lambda w, c: lambda: submit(c, reverse("playbooks:create"), name="Page playbook"),
+    "expansion:create": lambda w, c: lambda: submit(c, reverse("expansion:create") + f"?account={w['account'].pk}",
+                                                    estimated_mrr="15000", handed_to_name="Ken Sales"),
+    "expansion:edit": lambda w, c: lambda: submit(c, reverse("expansion:edit", args=[w["opportunity"].pk]),
+                                                  estimated_mrr="65000"),
+    "expansion:status": lambda w, c: lambda: submit(c, reverse("expansion:status", args=[w["opportunity"].pk]),
+                                                    status="won", won_mrr="40000"),
     "playbooks:edit": lambda w, c: lambda: submit(c, reverse("playbooks:edit", args=[w["playbook"].pk]),
                                                   steps__0__title="Call {account} this week"),
     "playbooks:enabled": lambda w, c: lambda: post(c, reverse("playbooks:enabled", args=[w["playbook"].pk]),

@@ -28,6 +28,7 @@ from coverage.models import CadencePolicy
 from cs_platform.demo import seed_demo
 from cs_platform.nightly import run_nightly
 from cs_platform.provisioning import create_workspace
+from expansion.models import Opportunity
 from healthscore.models import HealthAlert, Scorecard, week_of
 from imports.models import ImportJob
 from playbooks.models import Playbook, Task
@@ -91,6 +92,7 @@ NOT_PAGES = {
     "webhooks:rotate_secret", "webhooks:enable", "webhooks:ping", "webhooks:delete", "webhooks:retry",
     "tasks:cancel", "tasks:reopen", "tasks:bulk_reassign",  # POST only: buttons of the task pages
     "renewals:export",  # a file download
+    "expansion:export",  # a file download
 }
 # The API and its documentation (third-party viewers), the usage tracking endpoints (scripts), and
 # Django's admin (which has its own Japanese).
@@ -292,6 +294,7 @@ def pages(ws):
     line = Contract.objects.for_workspace(ws).filter(account=account).first() or Contract.objects.create(
         workspace=ws, account=account, product="プロプラン", mrr=100000, start_date=ws.today() - dt.timedelta(days=300),
         end_date=ws.today() + dt.timedelta(days=65))
+    opportunity = Opportunity.objects.for_workspace(ws).exclude(status="won").order_by("pk").first()
     return {
         "home": [reverse("home"), reverse("home") + "?period=month"],
         "my_book": [reverse("my_book"), reverse("my_book") + "?owner=none"],
@@ -348,6 +351,13 @@ def pages(ws):
         "renewals:overview": [reverse("renewals:overview"), reverse("renewals:overview") + "?at_risk=true",
                               reverse("renewals:overview") + "?due_from=x", reverse("renewals:overview") + "?q=該当なし"],
         "renewals:record": [reverse("renewals:record", args=[line.pk])],
+        "expansion:list": [reverse("expansion:list"), reverse("expansion:list") + "?status=won&period=last_12_months",
+                           reverse("expansion:list") + "?q=該当なし"],
+        "expansion:create": [reverse("expansion:create") + f"?account={account.pk}"],
+        "expansion:edit": [reverse("expansion:edit", args=[opportunity.pk])],
+        "expansion:status": [reverse("expansion:status", args=[opportunity.pk])],
+        "expansion:kpi": [reverse("expansion:kpi"), reverse("expansion:kpi") + "?period=quarter",
+                          reverse("expansion:kpi") + "?period=custom&start=2026-03-01&end=2026-02-01"],
     }
 
 

@@ -13,7 +13,7 @@ from workspaces.policy import RULES, SYSTEM, SystemActor, allows, authorize
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["workspaces", "accounts", "usage", "imports", "segments", "coverage", "healthscore", "cs_platform"]
+APPS = ["workspaces", "accounts", "usage", "imports", "segments", "coverage", "healthscore", "expansion", "cs_platform"]
 
 
 def test_there_is_no_anonymous_actor(account):

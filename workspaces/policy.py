@@ -85,6 +85,12 @@ def task_editor(member, task):
         task.assignee_id == member.pk or task.account.owner_id == member.pk))
 
 
+def opportunity_editor(member, opportunity):
+    """Managers every toss-up; a CSM the ones they raised. (A CRM syncs with an integration token, a
+    manager's: a token acts as its member, as everywhere.)"""
+    return member.is_manager or (member.can_edit and opportunity.raised_by_id == member.pk)
+
+
 RULES = {
     # action: (role test, message for a refused member, form/API field the refusal is about)
     "members.manage": (admin, _("Only a workspace admin manages members."), None),
@@ -130,6 +136,12 @@ RULES = {
     "webhooks.manage": (admin, _("Only a workspace admin manages webhooks."), None),
     "renewals.record": (child_editor, _("Only the account's CSM or a manager records a renewal's outcome."),
                         "line"),
+    "opportunities.create": (child_editor, _("A CSM logs toss-ups on the accounts they own."), "account"),
+    "opportunities.change": (opportunity_editor, _("Only the CSM who raised this toss-up or a manager changes it."),
+                             None),
+    "opportunities.delete": (opportunity_editor, _("Only the CSM who raised this toss-up or a manager deletes it."),
+                             None),
+    "opportunities.credit_others": (manager, _("Only a manager credits a toss-up to another member."), "raised_by"),
     "health.record_outcome": (child_editor, _("Only the account's CSM or a manager records what happened."),
                               "outcome"),
 }
@@ -144,6 +156,7 @@ ROLE_BEFORE_OBJECT = {
     touchpoint_deleter: touch_logger,
     token_owner_or_admin: anyone,
     task_editor: editor,
+    opportunity_editor: editor,
 }
 
 

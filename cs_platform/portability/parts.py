@@ -5,6 +5,7 @@ every other part. A new app adds its `portability.PART` here, in its place, and 
 
 from accounts import portability as accounts
 from coverage import portability as coverage
+from expansion import portability as expansion
 from healthscore import portability as healthscore
 from imports import portability as imports
 from playbooks import portability as playbooks
@@ -23,6 +24,7 @@ PARTS = [
     healthscore.PART,
     playbooks.PART,  # after health: a task may come from a health alert
     renewals.PART,
+    expansion.PART,
     workspaces.AUDIT,
 ]
 
