@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "healthscore",
     "webhooks",
     "playbooks",
+    "revenue",
     "cs_platform",
 ]
 

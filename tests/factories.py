@@ -100,3 +100,9 @@ class ContractFactory(factory.django.DjangoModelFactory):
     quantity = 20
     unit = "seats"
     start_date = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=365))
+
+
+def contract_line(account, mrr, start, end=None, **extra):
+    """A contract line of `account` with MRR `mrr` from `start` until `end` (excluded; None: open)."""
+    return ContractFactory(account=account, workspace=account.workspace, mrr=Decimal(str(mrr)), start_date=start,
+                           end_date=end, **extra)
