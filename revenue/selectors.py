@@ -26,7 +26,6 @@ from django.utils.translation import gettext as _
 from accounts.models import Account, Contract, TouchTier
 from accounts.selectors import churn_reason_names, onboarding_failure_codes
 from segments.selectors import segment_ids_as_of, segment_names
-from workspaces.models import Membership
 
 ZERO = Decimal("0")
 ONE = Decimal("1")
@@ -359,9 +358,3 @@ def churn_by_reason(workspace, start, end, *, moved=None):
             "onboarding_mrr_share": _ratio(onboarding_mrr, total_mrr),
             "onboarding_logo_share": _ratio(Decimal(onboarding_logos), Decimal(total_logos))}
 
-
-def csm_names(workspace):
-    """{membership id: display name} of the workspace's members (CSM labels)."""
-    rows = Membership.objects.for_workspace(workspace).values_list(
-        "pk", "user__first_name", "user__last_name", "user__username")
-    return {pk: _member_name(first, last, username) for pk, first, last, username in rows}

@@ -87,7 +87,8 @@ class RevenueView(WorkspaceMixin, View):
             "waterfall": charts.waterfall(moved["total"], currency=currency, link=link),
             "monthly": charts.monthly(moved["steps"], currency=currency, link=link),
             "tables": tables, "sort": sort, "query": query,
-            "churn": churn_by_reason(self.workspace, start, end, moved=moved),
+            "churn": _with_previous(churn_by_reason(self.workspace, start, end, moved=moved),
+                                    churn_by_reason(self.workspace, *previous_window(start, end))),
             "kinds": kind_labels(),
             "export_movements_url": f"{reverse('revenue:export_movements')}?{query}",
         })
@@ -117,6 +118,17 @@ class MovementsView(WorkspaceMixin, View):
                 "export_url": f"{reverse('revenue:export_movements')}?{query}",
             })
         return render(request, self.template_name, context)
+
+
+def _with_previous(churn, before):
+    """Churn by reason with each reason's figures of the previous window beside (reasons of either)."""
+    earlier = {row["code"]: row for row in before["rows"]}
+    rows = [{**row, "previous_mrr": earlier.get(row["code"], {}).get("mrr", 0),
+             "previous_logos": earlier.get(row["code"], {}).get("logos", 0)} for row in churn["rows"]]
+    seen = {row["code"] for row in rows}
+    rows += [{**row, "mrr": 0, "logos": 0, "previous_mrr": row["mrr"], "previous_logos": row["logos"]}
+             for row in before["rows"] if row["code"] not in seen]
+    return {**churn, "rows": rows, "previous": before}
 
 
 def _bad_request(form):

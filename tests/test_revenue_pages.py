@@ -26,6 +26,8 @@ def test_a_manager_reads_the_window_and_its_previous(login, manager, case):
     assert "¥8,300" in html  # start MRR of the quarter before
     assert 'id="waterfall-churn"' in html and "12 × that MRR" in html
     assert "Onboarding failure" in html and "70%" in html  # 3,000 of 4,300 churned MRR
+    churn = html[html.index('id="churn-reasons"'):html.index('id="by-segment"')]
+    assert "Budget cut" in churn and "¥400" in churn  # E's churn on 2026-01-01, in the quarter before
 
 
 @pytest.mark.parametrize("role", ["csm", "viewer"])
