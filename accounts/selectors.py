@@ -93,3 +93,15 @@ def account_contacts(*, account):
 
 def stages(*, workspace):
     return LifecycleStage.objects.for_workspace(workspace)
+
+
+def churn_reason_names(workspace):
+    """{code: name} of the workspace's churn-reason categories (what reports label churn with)."""
+    from .models import ChurnReason
+
+    return {c.value: c.label for c in ChurnReason}
+
+
+def onboarding_failure_codes(workspace):
+    """The churn-reason codes that count as onboarding failure in the churn reports."""
+    return {"onboarding_failure"}

@@ -11,6 +11,7 @@ from playbooks.api import playbooks as playbooks_api
 from playbooks.api import reports as playbook_reports_api
 from playbooks.api import tasks as tasks_api
 from renewals.api import views as renewals_api
+from revenue.api import views as revenue_api
 from segments.api import views as segments_api
 from webhooks.api import views as webhooks_api
 from workspaces.api import audit as workspaces_audit_api
@@ -49,5 +50,8 @@ router.register("playbook-runs", playbooks_api.PlaybookRunViewSet, basename="pla
 router.register("renewals", renewals_api.RenewalViewSet, basename="renewal")
 router.register("renewal-outcomes", renewals_api.RenewalOutcomeViewSet, basename="renewal-outcome")
 router.register("opportunities", expansion_api.OpportunityViewSet, basename="opportunity")
+router.register("revenue/metrics", revenue_api.MetricsViewSet, basename="revenue-metrics")
+router.register("revenue/movements", revenue_api.MovementsViewSet, basename="revenue-movements")
+router.register("revenue/churn-reasons", revenue_api.ChurnReasonsViewSet, basename="revenue-churn-reasons")
 
 urlpatterns = router.urls

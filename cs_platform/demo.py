@@ -34,6 +34,7 @@ from workspaces.policy import SystemActor
 from workspaces.services import create_user_with_membership, issue_token
 
 from .demo_renewals import seed_renewals
+from .demo_revenue import seed_revenue
 from .demo_tossups import seed_tossups
 from .provisioning import create_workspace, provision
 
@@ -256,6 +257,7 @@ def seed_demo(*, slug, accounts=400, seed=42, name=None):
     with translation.override(workspace.language):  # what the demo's CSMs wrote, in their language
         _play_history(rng, workspace, csms, today, tz)
     seed_tossups(workspace, rng, today, DEMO)
+    seed_revenue(workspace, rng, today, DEMO)
 
     seed_renewals(workspace, rng, today, DEMO)  # after the contract history: reads its past renewals
     manager = members["manager1"]

@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "playbooks",
     "renewals",
     "expansion",
+    "revenue",
     "cs_platform",
 ]
 

@@ -41,6 +41,7 @@ urlpatterns = [
     path("playbooks/", include("playbooks.playbook_urls")),
     path("renewals/", include("renewals.urls")),
     path("expansion/", include("expansion.urls")),
+    path("revenue/", include("revenue.urls")),
     path("api/v1/", include("cs_platform.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),

@@ -128,3 +128,7 @@ class OpportunityFactory(factory.django.DjangoModelFactory):
     raised_by = factory.SelfAttribute("account.owner")
     handed_to_name = "Ken Sales"
     handed_over_on = factory.LazyFunction(timezone.localdate)
+def contract_line(account, mrr, start, end=None, **extra):
+    """A contract line of `account` with MRR `mrr` from `start` until `end` (excluded; None: open)."""
+    return ContractFactory(account=account, workspace=account.workspace, mrr=Decimal(str(mrr)), start_date=start,
+                           end_date=end, **extra)

@@ -84,6 +84,7 @@ NOT_PAGES = {
     "workspaces:invitation_revoke", "workspaces:member_role", "workspaces:member_deactivate",
     "workspaces:member_reactivate", "workspaces:member_unlock", "workspaces:token_revoke",
     "audit_log_export", "imports:export", "playbook_report:export", "playbook_report:export_csm",  # file downloads
+    "revenue:export_movements", "revenue:export_breakdown",
     "imports:progress",  # JSON for the progress bar
     "set_language", "workspaces:language",  # POST only: the language switchers
     "favicon",  # a redirect to the icon
@@ -341,6 +342,11 @@ def pages(ws):
                            + [reverse("webhooks:detail", args=[webhook.pk]) + "?status=failed&event=account.churned"],
         "playbook_report:report": [reverse("playbook_report:report"),
                                    reverse("playbook_report:report") + "?start=2026-03-01&end=2026-02-01"],
+        "revenue:overview": [reverse("revenue:overview"), reverse("revenue:overview") + "?preset=last_12_months",
+                             reverse("revenue:overview") + "?start=2026-03-01&end=2026-02-01"],
+        "revenue:movements": [reverse("revenue:movements") + "?preset=last_12_months&kind=churn",
+                              reverse("revenue:movements") + "?preset=last_12_months",
+                              reverse("revenue:movements") + "?start=x"],
         "tasks:list": [reverse("tasks:list"), reverse("tasks:list") + "?status=", reverse("tasks:list") + "?assignee=999999",
                        reverse("tasks:list") + "?q=該当なし"],
         "tasks:create": [reverse("tasks:create") + f"?account={account.pk}"],

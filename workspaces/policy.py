@@ -133,6 +133,8 @@ RULES = {
     "playbooks.manage": (manager, _("Only managers design playbooks."), None),
     "playbooks.enrol": (account_editor, _("Only the account's CSM or a manager starts a playbook on it."),
                         "accounts"),
+    # Revenue figures (MRR, NRR, churn by CSM) are the team's numbers: managers and admins read them.
+    "revenue.view": (manager, _("Only managers and admins see the revenue reports."), None),
     "webhooks.manage": (admin, _("Only a workspace admin manages webhooks."), None),
     "renewals.record": (child_editor, _("Only the account's CSM or a manager records a renewal's outcome."),
                         "line"),
