@@ -66,6 +66,8 @@ class AccountFactory(factory.django.DjangoModelFactory):
     contract_start = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=400))
     renewal_date = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=120))
     stage = factory.LazyAttribute(lambda a: LifecycleStage.objects.for_workspace(a.workspace).first())
+    # A churned account names a reason (one of the defaults every workspace has), as the writers require.
+    churn_reason = factory.LazyAttribute(lambda a: "other" if getattr(a, "status", "active") == "churned" else "")
 
 
 class ContactFactory(factory.django.DjangoModelFactory):
@@ -100,3 +102,15 @@ class ContractFactory(factory.django.DjangoModelFactory):
     quantity = 20
     unit = "seats"
     start_date = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=365))
+
+
+class ChurnReasonFactory(factory.django.DjangoModelFactory):
+    """A workspace's own churn reason, besides the ten every workspace starts with."""
+
+    class Meta:
+        model = "accounts.ChurnReasonCategory"
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    code = factory.Sequence(lambda n: f"reason_{n}")
+    name = factory.Sequence(lambda n: f"Reason {n}")
+    position = 50
