@@ -59,12 +59,6 @@ AUDIT_ACTIONS = {
     "account.deleted": gettext_lazy("deleted the account"),
 }
 
-CHURN_REASON_AUDIT_ACTIONS = {
-    "churn_reason.created": gettext_lazy("added the churn reason"),
-    "churn_reason.updated": gettext_lazy("changed the churn reason"),
-    "churn_reason.deleted": gettext_lazy("deleted the churn reason"),
-}
-
 
 class AccountMixin(WorkspaceMixin):
     model = Account

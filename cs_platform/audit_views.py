@@ -37,7 +37,7 @@ OBJECT_TYPES = {
     "tierpin": gettext_lazy("Pinned tier"), "touchmodel": gettext_lazy("Touch model"),
     "touchpoint": gettext_lazy("Touchpoint"), "workspace": gettext_lazy("Workspace"), "writekey": gettext_lazy("Write key"),
     "playbook": gettext_lazy("Playbook"), "playbookrun": gettext_lazy("Playbook run"),
-    "endpoint": gettext_lazy("Webhook endpoint"),
+    "endpoint": gettext_lazy("Webhook endpoint"), "churnreasoncategory": gettext_lazy("Churn reason"),
 }
 SYSTEM_ACTORS = {"nightly": gettext_lazy("nightly run"), "demo": gettext_lazy("demo data"),
                  "system": gettext_lazy("platform rules"), "tracking API": gettext_lazy("tracking API"),

@@ -2,6 +2,7 @@
 write comes in by (service, API, import, page). Tenancy: B's reasons are invisible and unusable in A."""
 
 import importlib
+import json
 
 import pytest
 from django.apps import apps
@@ -340,3 +341,42 @@ def test_the_pages_in_japanese(client):
     assert 'lang="ja"' in text and "オンボーディング失敗" in text and "競合への乗り換え" in text
     detail = client.get(reverse("accounts:detail", args=[gone.pk]), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     assert "解約理由" in detail and "予算削減" in detail
+
+
+# --- portability -----------------------------------------------------------------------------------------
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def test_reasons_travel_with_the_workspace(ws, manager, media, tmp_path, archived):
+    from cs_platform.portability.services import export_workspace, import_workspace
+
+    services.save_churn_reason(workspace=ws, actor=manager, reason=reasons_of(ws).get(code="price"), name="Too dear")
+    AccountFactory(workspace=ws, name="Gone KK", status="churned", churned_on=ws.today(),
+                   churn_reason="legacy_pricing")
+    path = tmp_path / "ws.zip"
+    export_workspace(workspace=ws, path=str(path))
+    restored = import_workspace(path=str(path), slug="restored").workspace
+    fields = ("code", "name", "description", "counts_as_onboarding_failure", "position", "archived")
+    assert list(reasons_of(restored).values_list(*fields)) == list(reasons_of(ws).values_list(*fields))
+    assert Account.objects.for_workspace(restored).get(name="Gone KK").churn_reason == "legacy_pricing"
+
+
+def test_an_archive_from_before_reasons_gets_the_defaults(ws, media, tmp_path):
+    from cs_platform.portability.archive import MANIFEST
+    from cs_platform.portability.services import export_workspace, import_workspace
+
+    from .test_portability_archive import read_archive, write_archive
+
+    path = tmp_path / "ws.zip"
+    export_workspace(workspace=ws, path=str(path))
+    members = read_archive(path)
+    manifest = json.loads(members[MANIFEST])
+    for part in manifest["parts"]:
+        part["tables"] = [t for t in part["tables"] if t["name"] != "accounts.churnreasoncategory"]
+    members = {name: data for name, data in members.items() if "churnreasoncategory" not in name}
+    older = write_archive(tmp_path / "older.zip", {**members, MANIFEST: json.dumps(manifest).encode()})
+    restored = import_workspace(path=str(older), slug="restored").workspace
+    assert list(reasons_of(restored).values_list("code", flat=True)) == DEFAULT_CODES
