@@ -8,7 +8,16 @@ contracts. Nothing here holds an id inside a value: every reference is a foreign
 from workspaces.transfer import Part, Table
 
 from . import services
-from .models import Account, ChurnReasonCategory, Contact, Contract, LifecycleStage, StageChange, Tag, Touchpoint
+from .models import (
+    Account,
+    ChurnReasonCategory,
+    Contact,
+    Contract,
+    LifecycleStage,
+    StageChange,
+    Tag,
+    Touchpoint,
+)
 
 AccountTags = Account.tags.through
 TouchpointContacts = Touchpoint.contacts.through

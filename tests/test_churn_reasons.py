@@ -380,3 +380,19 @@ def test_an_archive_from_before_reasons_gets_the_defaults(ws, media, tmp_path):
     older = write_archive(tmp_path / "older.zip", {**members, MANIFEST: json.dumps(manifest).encode()})
     restored = import_workspace(path=str(older), slug="restored").workspace
     assert list(reasons_of(restored).values_list("code", flat=True)) == DEFAULT_CODES
+
+
+# --- demo ------------------------------------------------------------------------------------------------
+def test_the_demo_churns_with_reasons_notes_and_an_archived_reason_of_its_own():
+    from cs_platform.demo import seed_demo
+
+    ws = seed_demo(slug="demo", accounts=60, seed=7).workspace
+    churned = Account.objects.for_workspace(ws).filter(status="churned")
+    known = set(churn_reason_names(ws))
+    assert churned.exists() and set(churned.values_list("churn_reason", flat=True)) <= known
+    own = reasons_of(ws).get(code="merged_group_contract")
+    assert own.archived and own.name == "グループ契約へ統合"
+    assert churned.filter(churn_reason=own.code).count() == 2
+    assert churned.exclude(churn_note="").exists()
+    again = seed_demo(slug="demo", accounts=60, seed=7).workspace  # a refresh: the same, no second reason
+    assert reasons_of(again).filter(code__startswith="merged_group_contract").count() == 1
