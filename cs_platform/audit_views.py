@@ -82,6 +82,8 @@ def readable_lines(event, models):
             else:
                 label = getattr(model_field, "verbose_name", field)
                 choices = {str(k): v for k, v in (getattr(model_field, "flatchoices", None) or [])}
+                if model_field.get_internal_type() == "BooleanField":  # stored as "True"/"False"
+                    choices = {"True": _("Yes"), "False": _("No")}
         if field == "steps" and event.action == "nightly.run":
             after = ", ".join(str(NIGHTLY_STEPS.get(step, step)) for step in after.split(", "))
         lines.append((str(label), choices.get(before, before) if before is not None else None,
