@@ -15,7 +15,8 @@ from django.utils.translation import gettext_lazy as _
 from workspaces.models import Membership, Role
 from workspaces.policy import allows
 
-from .models import Account, Channel, Contact, LifecycleStage, Sentiment
+from .models import Account, AccountStatus, Channel, ChurnReasonCategory, Contact, LifecycleStage, Sentiment
+from .selectors import churn_reason_choices
 
 
 class MemberChoiceField(forms.ModelChoiceField):
@@ -38,6 +39,10 @@ class AccountForm(forms.ModelForm):
 
     tags = forms.CharField(
         label=_("Tags"), required=False, help_text=_("Comma-separated tags, e.g. enterprise, pilot."),
+    )
+    churn_reason = forms.ChoiceField(
+        label=_("Churn reason"), required=False,
+        help_text=_("Required when the status is churned. Managers edit the list of reasons."),
     )
     attributes = forms.JSONField(
         label=_("Custom attributes"), required=False,
@@ -76,6 +81,9 @@ class AccountForm(forms.ModelForm):
             owners = owners | Membership.objects.for_workspace(workspace).filter(pk=self.instance.owner_id).select_related("user")
         self.fields["owner"].queryset = owners
         self.fields["stage"].queryset = LifecycleStage.objects.for_workspace(workspace)
+        # The reasons a churn may name now, and the account's own even if archived since.
+        self.fields["churn_reason"].choices = [("", "---------"), *churn_reason_choices(
+            workspace, current=self.instance.churn_reason)]
         # Model validators run in the service; repeat the cheap ones here so all errors show at once.
         self.fields["arr"].validators.append(MinValueValidator(0))
         self.fields["arr"].widget.attrs.update(min=0, step="any")
@@ -95,6 +103,16 @@ class AccountForm(forms.ModelForm):
         if not isinstance(value, dict):
             raise ValidationError(_("Enter a JSON object, e.g. {\"nps\": 42}."))
         return value
+
+    def clean(self):
+        data = super().clean()
+        # The service says the same; saying it here shows it with the form's other errors.
+        if data.get("status") == AccountStatus.CHURNED and not data.get("churn_reason") \
+                and "churn_reason" not in self.errors:
+            keeps = self.instance.pk and self.instance.status == AccountStatus.CHURNED and not self.instance.churn_reason
+            if not keeps:
+                self.add_error("churn_reason", _("Choose why the account churned."))
+        return data
 
     def _post_clean(self):
         # Model validation runs in the service (full_clean), with the workspace set; skip it here.
@@ -187,3 +205,36 @@ class StageFormSet(forms.BaseModelFormSet):
         if total > 100:
             raise ValidationError(_("Target shares add up to %(total)s%%; they must not exceed 100%%.")
                                   % {"total": total})
+
+
+class ChurnReasonForm(forms.ModelForm):
+    """One row of the churn reasons page: a new row's code may be left empty (made from the name)."""
+
+    class Meta:
+        model = ChurnReasonCategory
+        fields = ["code", "name", "description", "counts_as_onboarding_failure", "position", "archived"]
+        widgets = {
+            "code": forms.TextInput(attrs={"size": 16}),
+            "name": forms.TextInput(attrs={"size": 24}),
+            "description": forms.TextInput(attrs={"size": 40}),
+            "position": forms.NumberInput(attrs={"min": 0, "class": "width-5em"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].required = False
+        if self.instance.pk:
+            self.fields["code"].disabled = True  # accounts store it: it never changes
+
+    def _post_clean(self):
+        pass
+
+
+class ChurnReasonFormSet(forms.BaseModelFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        # An id outside this workspace's reasons finds no instance here; never treat it as new.
+        if any(form.instance.pk is None for form in self.initial_forms):
+            raise ValidationError(_("A churn reason was not found. Reload the page and try again."))

@@ -52,17 +52,43 @@ class AccountStatus(models.TextChoices):
     CHURNED = "churned", _("Churned")
 
 
-class ChurnReason(models.TextChoices):
-    ONBOARDING_FAILURE = "onboarding_failure", _("Onboarding failure")
-    LOW_USAGE = "low_usage", _("Low usage / no value seen")
-    CHAMPION_LEFT = "champion_left", _("Champion left")
-    BUDGET = "budget", _("Budget cut")
-    PRICE = "price", _("Price")
-    COMPETITOR = "competitor", _("Moved to a competitor")
-    PRODUCT_GAP = "product_gap", _("Missing features")
-    SUPPORT = "support", _("Support experience")
-    BUSINESS_CLOSED = "business_closed", _("Business closed or acquired")
-    OTHER = "other", _("Other")
+class ChurnReasonCategory(WorkspaceOwned):
+    """One of the workspace's churn reasons: an account that churns names one by its `code`.
+
+    Every workspace starts with ten (services.default_churn_reasons, in its language); managers
+    rename, reorder, add and archive them. An archived reason is not offered for new churns but
+    keeps naming the accounts that churned with it. Accounts store the code (a slug), so renaming
+    changes no account and reports group by it.
+    """
+
+    code = models.SlugField(
+        _("code"), max_length=30,
+        help_text=_("What accounts, imports and the API store and send, e.g. budget. It cannot change."),
+    )
+    name = models.CharField(_("name"), max_length=80)
+    description = models.TextField(_("description"), blank=True)
+    counts_as_onboarding_failure = models.BooleanField(
+        _("counts as onboarding failure"), default=False,
+        help_text=_("Churn with this reason counts in the share of churn caused by failed onboarding."),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    archived = models.BooleanField(
+        _("archived"), default=False,
+        help_text=_("Not offered for new churns; accounts that churned with it keep it."),
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "code"],
+                name="churn_reason_unique_code_per_workspace",
+                violation_error_message=_("A churn reason with this code already exists."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
 
 
 class HealthBand(models.TextChoices):
@@ -107,7 +133,8 @@ class Account(WorkspaceOwned):
     stage_entered_at = models.DateTimeField(_("in stage since"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=AccountStatus.choices, default=AccountStatus.ACTIVE)
     churned_on = models.DateField(_("churn date"), null=True, blank=True)
-    churn_reason = models.CharField(_("churn reason"), max_length=30, choices=ChurnReason.choices, blank=True)
+    # The code of one of the workspace's ChurnReasonCategory rows (required when churned: the writers check).
+    churn_reason = models.CharField(_("churn reason"), max_length=30, blank=True)
     churn_note = models.TextField(_("churn note"), blank=True)
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="accounts")
     attributes = models.JSONField(

@@ -1,6 +1,6 @@
 """What of the accounts floor travels in a workspace archive: all of it, as it is.
 
-Stages, tags, accounts (with their tags, custom attributes and the values the nightly steps copied
+Stages, churn reasons (archived ones too: accounts name them by code), tags, accounts (with their tags, custom attributes and the values the nightly steps copied
 onto them), the stage history, contacts, touchpoints (with the contacts they involved) and
 contracts. Nothing here holds an id inside a value: every reference is a foreign key.
 """
@@ -8,13 +8,23 @@ contracts. Nothing here holds an id inside a value: every reference is a foreign
 from workspaces.transfer import Part, Table
 
 from . import services
-from .models import Account, Contact, Contract, LifecycleStage, StageChange, Tag, Touchpoint
+from .models import (
+    Account,
+    ChurnReasonCategory,
+    Contact,
+    Contract,
+    LifecycleStage,
+    StageChange,
+    Tag,
+    Touchpoint,
+)
 
 AccountTags = Account.tags.through
 TouchpointContacts = Touchpoint.contacts.through
 
 PART = Part("accounts", [
     Table(LifecycleStage),
+    Table(ChurnReasonCategory),
     Table(Tag),
     Table(Account),
     Table(AccountTags, keep_ids=False, scope=lambda ws: AccountTags.objects.filter(account__workspace=ws)),

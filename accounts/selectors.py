@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from workspaces.models import Membership
 
 from .filtersets import AccountFilterSet
-from .models import Account, Contact, LifecycleStage, Touchpoint
+from .models import Account, ChurnReasonCategory, Contact, LifecycleStage, Touchpoint
 
 User = get_user_model()
 
@@ -95,13 +95,27 @@ def stages(*, workspace):
     return LifecycleStage.objects.for_workspace(workspace)
 
 
-def churn_reason_names(workspace):
-    """{code: name} of the workspace's churn-reason categories (what reports label churn with)."""
-    from .models import ChurnReason
+# --- churn reasons: what other apps read (the revenue report groups churn by these) ---------------
+def churn_reasons(*, workspace, include_archived=True):
+    """The workspace's churn reasons by position; archived ones too unless told otherwise."""
+    reasons = ChurnReasonCategory.objects.for_workspace(workspace)
+    return reasons if include_archived else reasons.filter(archived=False)
 
-    return {c.value: c.label for c in ChurnReason}
+
+def churn_reason_names(workspace):
+    """{code: name} of every churn reason of the workspace, archived ones included (past churn keeps
+    its reason). An account's code missing here (data older than the reasons) reads as the code itself."""
+    return dict(ChurnReasonCategory.objects.for_workspace(workspace).values_list("code", "name"))
 
 
 def onboarding_failure_codes(workspace):
-    """The churn-reason codes that count as onboarding failure in the churn reports."""
-    return {"onboarding_failure"}
+    """The codes whose churn counts as onboarding failure (archived ones included)."""
+    return set(ChurnReasonCategory.objects.for_workspace(workspace)
+               .filter(counts_as_onboarding_failure=True).values_list("code", flat=True))
+
+
+def churn_reason_choices(workspace, *, current=""):
+    """(code, name) of the reasons a churn may name now, by position: the reasons not archived, plus
+    `current` (an account's own reason, even archived, so that editing it keeps it)."""
+    rows = ChurnReasonCategory.objects.for_workspace(workspace).values_list("code", "name", "archived")
+    return [(code, name) for code, name, archived in rows if not archived or code == current]

@@ -6,12 +6,14 @@ the door a write came in by.
 """
 
 from django.db import connection, transaction
-from django.utils.translation import pgettext
+from django.utils.text import slugify
+from django.utils.translation import gettext, ngettext, pgettext
 
-from workspaces.audit import record_audit
+from workspaces.audit import model_changes, record_audit
+from workspaces.errors import DomainError
 from workspaces.policy import authorize
 
-from .models import Account, LifecycleStage, Touchpoint
+from .models import Account, ChurnReasonCategory, LifecycleStage, Touchpoint
 from .signals import account_deleting, touchpoints_changed
 from .writes import (
     BY_EXTERNAL_ID,
@@ -38,7 +40,30 @@ def default_stages():
     ]
 
 
-def ensure_defaults(*, workspace):
+# (code, name, description, counts as onboarding failure). The names and descriptions in the active
+# language, like the stages'; the codes never change: accounts, imports, the API and reports use them.
+# accounts/migrations/0006_churn_reason_categories.py writes the same ten, spelled out, for older workspaces.
+def default_churn_reasons():
+    return [
+        ("onboarding_failure", gettext("Onboarding failure"),
+         gettext("Never went live, or never reached the first value."), True),
+        ("low_usage", gettext("Low usage / no value seen"),
+         gettext("Live, but too few users or too little use to see the value."), False),
+        ("champion_left", gettext("Champion left"),
+         gettext("The person who drove the product left or changed role."), False),
+        ("budget", gettext("Budget cut"), gettext("The customer cut spending; the product was not the problem."),
+         False),
+        ("price", gettext("Price"), gettext("The price was too high for the value they saw."), False),
+        ("competitor", gettext("Moved to a competitor"), gettext("Replaced by another vendor's product."), False),
+        ("product_gap", gettext("Missing features"), gettext("Needed something the product does not do."), False),
+        ("support", gettext("Support experience"), gettext("Unhappy with support or service."), False),
+        ("business_closed", gettext("Business closed or acquired"),
+         gettext("The customer's business closed, merged or was acquired."), False),
+        ("other", gettext("Other"), gettext("Any other reason: say which in the churn note."), False),
+    ]
+
+
+def ensure_stages(*, workspace):
     """A new workspace's lifecycle stages (renamed freely afterwards); idempotent."""
     if LifecycleStage.objects.for_workspace(workspace).exists():
         return
@@ -46,6 +71,23 @@ def ensure_defaults(*, workspace):
         LifecycleStage(workspace=workspace, name=name, position=i, target_share=share)
         for i, (name, share) in enumerate(default_stages())
     )
+
+
+def ensure_churn_reasons(*, workspace):
+    """A new workspace's ten churn reasons (renamed, archived and added to afterwards); idempotent."""
+    if ChurnReasonCategory.objects.for_workspace(workspace).exists():
+        return
+    ChurnReasonCategory.objects.bulk_create(
+        ChurnReasonCategory(workspace=workspace, code=code, name=name, description=description,
+                            counts_as_onboarding_failure=onboarding, position=i)
+        for i, (code, name, description, onboarding) in enumerate(default_churn_reasons())
+    )
+
+
+def ensure_defaults(*, workspace):
+    """A new workspace's lifecycle stages and churn reasons; idempotent, each on its own."""
+    ensure_stages(workspace=workspace)
+    ensure_churn_reasons(workspace=workspace)
 
 
 # --- one record at a time: the one-row case of the writers -----------------------------------------
@@ -122,6 +164,75 @@ def save_stage(*, workspace, actor, stage=None, **fields):
     stage.save()
     record_audit(workspace=workspace, actor=actor, action="stage.created" if created else "stage.updated", obj=stage)
     return stage
+
+
+# --- churn reasons --------------------------------------------------------------------------------
+CHURN_REASON_FIELDS = ("code", "name", "description", "counts_as_onboarding_failure", "position", "archived")
+
+
+def _free_code(workspace, name):
+    """A code for a new reason named `name`: its slug (or "reason"), with a number if taken."""
+    base = slugify(name).replace("-", "_")[:24] or "reason"
+    taken = set(ChurnReasonCategory.objects.for_workspace(workspace).filter(code__startswith=base)
+                .values_list("code", flat=True))
+    code, n = base, 2
+    while code in taken:
+        code, n = f"{base}_{n}", n + 1
+    return code
+
+
+@transaction.atomic
+def save_churn_reason(*, workspace, actor, reason=None, **fields):
+    """Add a churn reason (no `reason`) or change one: rename, describe, reorder, archive, restore.
+
+    The code is set once (given, or made from the name) and never changes: accounts store it.
+    Names are unique in the workspace (imports find a reason by its name)."""
+    authorize(actor, "accounts.manage_churn_reasons", reason)
+    unknown = set(fields) - set(CHURN_REASON_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown fields: {', '.join(sorted(unknown))}")
+    created = reason is None
+    if created:
+        reason = ChurnReasonCategory(workspace=workspace)
+        code = (fields.pop("code", "") or "").strip()
+        if not code:
+            code = _free_code(workspace, fields.get("name", ""))
+        reason.code = code
+    elif "code" in fields:
+        if (fields.pop("code") or "").strip() != reason.code:
+            raise DomainError(gettext("The code of a churn reason cannot change (accounts store it). Add a new "
+                                      "reason and archive this one."), field="code")
+    if "name" in fields:
+        fields["name"] = (fields["name"] or "").strip()
+        taken = ChurnReasonCategory.objects.for_workspace(workspace).filter(name__iexact=fields["name"])
+        if reason.pk:
+            taken = taken.exclude(pk=reason.pk)
+        if fields["name"] and taken.exists():
+            raise DomainError(gettext("A churn reason with this name already exists."), field="name")
+    changes = {} if created else model_changes(reason, fields)
+    for field, value in fields.items():
+        setattr(reason, field, value)
+    reason.full_clean()
+    if not created and not changes:
+        return reason
+    reason.save()
+    record_audit(workspace=workspace, actor=actor, obj=reason, changes=changes,
+                 action="churn_reason.created" if created else "churn_reason.updated")
+    return reason
+
+
+@transaction.atomic
+def delete_churn_reason(*, reason, actor):
+    """Delete a reason no account names; one in use is refused (archive it: history keeps its name)."""
+    authorize(actor, "accounts.manage_churn_reasons", reason)
+    used = Account.objects.for_workspace(reason.workspace).filter(churn_reason=reason.code).count()
+    if used:
+        raise DomainError(ngettext(
+            "%(count)s account churned with this reason: archive the reason instead, so that it keeps it.",
+            "%(count)s accounts churned with this reason: archive the reason instead, so that they keep it.",
+            used) % {"count": used})
+    record_audit(workspace=reason.workspace, actor=actor, action="churn_reason.deleted", obj=reason)
+    reason.delete()
 
 
 # --- touchpoints -----------------------------------------------------------------------------------

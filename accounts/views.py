@@ -24,9 +24,25 @@ from workspaces.selectors import audit_events
 from . import services
 from .attributes import attribute_rows
 from .filtersets import AccountFilterSet
-from .forms import AccountForm, ContactForm, StageForm, StageFormSet, TouchpointForm
-from .models import Account, Contact, LifecycleStage
-from .selectors import ACCOUNT_ORDERINGS, account_contacts, account_list, account_timeline, stages
+from .forms import (
+    AccountForm,
+    ChurnReasonForm,
+    ChurnReasonFormSet,
+    ContactForm,
+    StageForm,
+    StageFormSet,
+    TouchpointForm,
+)
+from .models import Account, ChurnReasonCategory, Contact, LifecycleStage
+from .selectors import (
+    ACCOUNT_ORDERINGS,
+    account_contacts,
+    account_list,
+    account_timeline,
+    churn_reason_names,
+    churn_reasons,
+    stages,
+)
 
 # Column key → (ascending ordering, first-click ordering). Money and health start with the biggest.
 SORTABLE_COLUMNS = {
@@ -125,6 +141,7 @@ class AccountListView(AccountMixin, ListView):
             total=context["paginator"].count if context.get("paginator") else len(context["accounts"]),
             can_create=allows(self.actor, "accounts.create", Account(workspace=self.workspace, owner=self.membership)),
             can_manage_stages=allows(self.actor, "accounts.manage_stages"),
+            can_manage_churn_reasons=allows(self.actor, "accounts.manage_churn_reasons"),
         )
         return context
 
@@ -143,6 +160,10 @@ def account_page_context(*, account, membership, touchpoint_form=None):
         "can_edit": allows(membership, "accounts.change", account),
         "can_delete": allows(membership, "accounts.delete", account),
         "tags": [t.name for t in account.tags.all()],
+        # An account that churned before reasons were required may name none; one whose reason has
+        # no row (older data) shows its code.
+        "churn_reason_name": (churn_reason_names(account.workspace).get(account.churn_reason, account.churn_reason)
+                              if account.churn_reason else ""),
         "account_panels": settings.ACCOUNT_PAGE_PANELS,
         "attributes": attribute_rows(account.attributes),
         "audit_events": [
@@ -364,4 +385,62 @@ class StageListView(WorkspaceMixin, View):
             else:
                 messages.success(request, _("Lifecycle stages saved."))
                 return redirect("accounts:stages")
+        return self.render_formset(formset, status=400)
+
+
+# --- Churn reasons -------------------------------------------------------------------------------
+ChurnReasonFormSetFactory = modelformset_factory(ChurnReasonCategory, form=ChurnReasonForm,
+                                                 formset=ChurnReasonFormSet, extra=1, can_delete=True)
+
+
+class ChurnReasonListView(WorkspaceMixin, View):
+    """Managers add, rename, describe, reorder (by position), archive and delete churn reasons."""
+
+    model = ChurnReasonCategory
+    required_action = "accounts.manage_churn_reasons"
+    template_name = "accounts/churn_reason_list.html"
+
+    def get_formset(self, data=None):
+        return ChurnReasonFormSetFactory(data, queryset=churn_reasons(workspace=self.workspace), prefix="reasons")
+
+    def render_formset(self, formset, status=200):
+        counts = dict(
+            Account.objects.for_workspace(self.workspace).exclude(churn_reason="")
+            .values("churn_reason").annotate(n=Count("id")).values_list("churn_reason", "n")
+        )
+        rows = [(form, counts.get(form.instance.code, 0) if form.instance.pk else None) for form in formset.forms]
+        context = {"formset": formset, "rows": rows, "total_churned": sum(counts.values()),
+                   "can_manage_stages": allows(self.actor, "accounts.manage_stages")}
+        return render(self.request, self.template_name, context, status=status)
+
+    def get(self, request):
+        return self.render_formset(self.get_formset())
+
+    def post(self, request):
+        formset = self.get_formset(request.POST)
+        if formset.is_valid():
+            try:
+                with transaction.atomic():
+                    for form in formset.forms:
+                        if form in formset.deleted_forms:
+                            if form.instance.pk:
+                                services.delete_churn_reason(reason=form.instance, actor=self.actor)
+                            continue
+                        if not form.has_changed():
+                            continue
+                        fields = {k: form.cleaned_data[k] for k in
+                                  ("name", "description", "counts_as_onboarding_failure", "position", "archived")}
+                        if not form.instance.pk:
+                            fields["code"] = form.cleaned_data.get("code") or ""
+                        services.save_churn_reason(
+                            workspace=self.workspace, actor=self.actor,
+                            reason=form.instance if form.instance.pk else None, **fields,
+                        )
+            except SERVICE_ERRORS as exc:
+                formset._non_form_errors = formset.error_class(
+                    exc.messages if isinstance(exc, ValidationError) else [exc.message]
+                )
+            else:
+                messages.success(request, _("Churn reasons saved."))
+                return redirect("accounts:churn_reasons")
         return self.render_formset(formset, status=400)

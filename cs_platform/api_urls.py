@@ -24,6 +24,7 @@ router.register("touchpoints", accounts_api.TouchpointViewSet, basename="touchpo
 router.register("contracts", accounts_api.ContractViewSet, basename="contract")
 router.register("stages", accounts_api.LifecycleStageViewSet, basename="stage")
 router.register("tags", accounts_api.TagViewSet, basename="tag")
+router.register("churn-reasons", accounts_api.ChurnReasonViewSet, basename="churn-reason")
 router.register("members", workspaces_api.MemberViewSet, basename="member")
 router.register("me", workspaces_api.MeViewSet, basename="me")
 router.register("audit-events", workspaces_audit_api.AuditEventViewSet, basename="audit-event")

@@ -38,6 +38,7 @@ OBJECT_TYPES = {
     "touchpoint": gettext_lazy("Touchpoint"), "workspace": gettext_lazy("Workspace"), "writekey": gettext_lazy("Write key"),
     "playbook": gettext_lazy("Playbook"), "playbookrun": gettext_lazy("Playbook run"),
     "endpoint": gettext_lazy("Webhook endpoint"), "opportunity": gettext_lazy("Toss-up"),
+    "churnreasoncategory": gettext_lazy("Churn reason"), "renewaloutcome": gettext_lazy("Renewal outcome"),
 }
 SYSTEM_ACTORS = {"nightly": gettext_lazy("nightly run"), "demo": gettext_lazy("demo data"),
                  "system": gettext_lazy("platform rules"), "tracking API": gettext_lazy("tracking API"),
@@ -82,6 +83,8 @@ def readable_lines(event, models):
             else:
                 label = getattr(model_field, "verbose_name", field)
                 choices = {str(k): v for k, v in (getattr(model_field, "flatchoices", None) or [])}
+                if model_field.get_internal_type() == "BooleanField":  # stored as "True"/"False"
+                    choices = {"True": _("Yes"), "False": _("No")}
         if field == "steps" and event.action == "nightly.run":
             after = ", ".join(str(NIGHTLY_STEPS.get(step, step)) for step in after.split(", "))
         lines.append((str(label), choices.get(before, before) if before is not None else None,

@@ -33,6 +33,7 @@ from workspaces.models import ApiToken, Role, Workspace
 from workspaces.policy import SystemActor
 from workspaces.services import create_user_with_membership, issue_token
 
+from .demo_churn import seed_churn
 from .demo_renewals import seed_renewals
 from .demo_revenue import seed_revenue
 from .demo_tossups import seed_tossups
@@ -258,6 +259,7 @@ def seed_demo(*, slug, accounts=400, seed=42, name=None):
         _play_history(rng, workspace, csms, today, tz)
     seed_tossups(workspace, rng, today, DEMO)
     seed_revenue(workspace, rng, today, DEMO)
+    seed_churn(workspace, rng, today, DEMO)
 
     seed_renewals(workspace, rng, today, DEMO)  # after the contract history: reads its past renewals
     manager = members["manager1"]

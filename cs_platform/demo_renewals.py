@@ -14,7 +14,7 @@ from django.db.models import DateField
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.models import AccountStatus, ChurnReason, Contract
+from accounts.models import AccountStatus, Contract
 from renewals.models import Outcome, RenewalOutcome
 from workspaces.audit import audit_event
 from workspaces.models import AuditEvent
@@ -57,7 +57,7 @@ def seed_renewals(workspace, rng, today, actor):
                                        new_mrr=successor.mrr))
         elif line.end_date == due_on and account.status == AccountStatus.CHURNED:
             rows.append(RenewalOutcome(**base, outcome=Outcome.CHURNED, churn_reason=account.churn_reason
-                                       or ChurnReason.OTHER, churn_note=account.churn_note))
+                                       or "other", churn_note=account.churn_note))
     created = RenewalOutcome.objects.bulk_create(rows, batch_size=1000)
     AuditEvent.objects.bulk_create([
         audit_event(workspace=workspace, actor=actor, action="renewal.recorded", obj=row, changes={

@@ -337,7 +337,6 @@ SPECTACULAR_SETTINGS = {
         "ChannelEnum": "accounts.models.Channel",
         "SentimentEnum": "accounts.models.Sentiment",
         "AccountStatusEnum": "accounts.models.AccountStatus",
-        "ChurnReasonEnum": "accounts.models.ChurnReason",
         "HealthBandEnum": "accounts.models.HealthBand",
     },
 }

@@ -39,9 +39,9 @@ def normalise_header(text):
 
 
 def _account_choices():
-    from accounts.models import AccountStatus, Channel, ChurnReason, ContactRole, Sentiment
+    from accounts.models import AccountStatus, Channel, ContactRole, Sentiment
 
-    return AccountStatus, ChurnReason, Channel, ContactRole, Sentiment
+    return AccountStatus, Channel, ContactRole, Sentiment
 
 
 ACCOUNT_REF = Column(
@@ -56,7 +56,7 @@ ACCOUNT_NAME_REF = Column(
 
 def columns_for(object_type):
     """The ordered columns of one object type (built lazily: choices live in accounts.models)."""
-    AccountStatus, ChurnReason, Channel, ContactRole, Sentiment = _account_choices()
+    AccountStatus, Channel, ContactRole, Sentiment = _account_choices()
     if object_type == ACCOUNTS:
         return [
             Column("external_id", _("External ID"), "id",
@@ -79,7 +79,9 @@ def columns_for(object_type):
             Column("stage", _("Lifecycle stage"), "stage", ("lifecycle stage", "phase", "ステージ", "フェーズ")),
             Column("status", _("Status"), "choice", ("ステータス", "状態", "契約状態"), AccountStatus),
             Column("churned_on", _("Churn date"), "date", ("churn date", "churned at", "解約日")),
-            Column("churn_reason", _("Churn reason"), "choice", ("解約理由",), ChurnReason),
+            # The workspace's own reasons: a code, or a name in English or Japanese (imports.values).
+            Column("churn_reason", _("Churn reason"), "churn_reason", ("reason", "churn reason code", "解約理由",
+                                                                       "解約理由コード")),
             Column("churn_note", _("Churn note"), "text", ("解約メモ", "解約詳細")),
             Column("tags", _("Tags (comma-separated)"), "tags", ("tag", "labels", "タグ", "ラベル")),
             Column("attributes", _("Custom attributes (JSON)"), "json", ("カスタム属性",)),

@@ -13,10 +13,13 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.utils import translation
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, LifecycleStage
+from accounts.selectors import churn_reasons
+from accounts.services import default_churn_reasons
 from accounts.writes import BY_EXTERNAL_ID_OR_NATURAL_KEY, WRITERS, Row, chunks
 from workspaces.models import Membership
 
@@ -25,6 +28,7 @@ from .readers import MAX_CELL_CHARS, OversizeCell
 from .values import (
     CellError,
     choice_lookup,
+    churn_reason_lookup,
     clean_text,
     is_blank,
     nfkc,
@@ -174,6 +178,8 @@ class BaseImporter:
             return self.members.find(clean_text(raw))
         if kind == "stage":
             return self.find_stage(clean_text(raw))
+        if kind == "churn_reason":
+            return self.find_churn_reason(clean_text(raw))
         raise ValueError(kind)
 
     def blank_value(self, name):
@@ -193,7 +199,8 @@ class BaseImporter:
 
     # Kinds whose parsed value depends only on the cell and is never mutated: parse each distinct
     # cell once (sheets repeat the same owner, stage, dates and amounts thousands of times).
-    CACHED_KINDS = {"decimal", "int", "date", "datetime", "bool", "choice", "member", "stage", "tags"}
+    CACHED_KINDS = {"decimal", "int", "date", "datetime", "bool", "choice", "member", "stage", "tags",
+                    "churn_reason"}
 
     def parse_row(self, row, cells):
         values = {}
@@ -242,6 +249,22 @@ class BaseImporter:
             raise CellError(_("“%(value)s” is not a lifecycle stage of this workspace (%(known)s).")
                             % {"value": shown(text), "known": known})
         return stage
+
+    def find_churn_reason(self, text):
+        """A churn reason's code from its code or name (the workspace's, or a default's in either language)."""
+        if not hasattr(self, "_churn_reasons"):
+            reasons = list(churn_reasons(workspace=self.workspace).values_list("code", "name"))
+            defaults = []
+            for language in ("en", "ja"):
+                with translation.override(language):
+                    defaults += [(code, name) for code, name, _d, _o in default_churn_reasons()]
+            self._churn_reasons = churn_reason_lookup(reasons, defaults)
+            self._churn_reason_names = [name for _code, name in reasons]
+        code = self._churn_reasons.get(normalise_header(text))
+        if code is None:
+            raise CellError(_("“%(value)s” is not a churn reason of this workspace (%(known)s).")
+                            % {"value": shown(text), "known": ", ".join(self._churn_reason_names)})
+        return code
 
     # --- passes 2 and 3: the writer ---------------------------------------------------------------
     def run(self, sheet, *, progress=None):

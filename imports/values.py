@@ -272,6 +272,29 @@ CHOICE_SYNONYMS = {
 }
 
 
+def churn_reason_lookup(reasons, default_names=()):
+    """{normalised word: code} of the workspace's churn reasons: each code and name, then the default
+    reasons' names in every language (`default_names`: (code, name) pairs) and their synonyms, so a
+    Japanese sheet imports into an English workspace and back. `reasons` are (code, name) pairs,
+    archived ones included (the writer refuses those for a new churn, with its own message)."""
+    from .columns import normalise_header
+
+    codes = {code for code, _name in reasons}
+    lookup = {}
+    for code, _name in reasons:
+        lookup.setdefault(normalise_header(code), code)
+    for code, name in reasons:
+        lookup.setdefault(normalise_header(name), code)
+    for code, name in default_names:
+        if code in codes:
+            lookup.setdefault(normalise_header(name), code)
+    for code, words in CHOICE_SYNONYMS["churn_reason"].items():
+        if code in codes:
+            for word in words:
+                lookup.setdefault(normalise_header(word), code)
+    return lookup
+
+
 def choice_lookup(field_name, choices):
     """{normalised word: value} for a TextChoices: its values, English labels and synonyms."""
     from .columns import normalise_header

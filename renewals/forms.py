@@ -1,8 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import ChurnReason
-
 from .models import Outcome
 
 
@@ -18,6 +16,6 @@ class OutcomeForm(forms.Form):
     churn_reason = forms.ChoiceField(label=_("Churn reason"), required=False)
     churn_note = forms.CharField(label=_("Churn note"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args, reasons=None, **kwargs):
+    def __init__(self, *args, reasons=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["churn_reason"].choices = [("", "—"), *(reasons or ChurnReason.choices)]
+        self.fields["churn_reason"].choices = [("", "—"), *reasons]

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from accounts import selectors as account_selectors
 from accounts import services as account_services
-from accounts.models import AccountStatus, ChurnReason, Contract
+from accounts.models import AccountStatus, Contract
 from workspaces.audit import record_audit
 from workspaces.errors import DomainError
 from workspaces.policy import acting_member, authorize
@@ -32,15 +32,8 @@ from .terms import add_term, term_between
 
 
 def churn_reason_codes(workspace):
-    """The churn reason codes a churn may name: the workspace's list when accounts keeps one, else
-    the built-in categories."""
-    names = getattr(account_selectors, "churn_reason_names", None)
-    if names is not None:
-        found = names(workspace=workspace)
-        codes = set(found.keys()) if isinstance(found, dict) else {c[0] if isinstance(c, tuple) else c for c in found}
-        if codes:
-            return codes
-    return set(ChurnReason.values)
+    """The churn reasons a churn may name now: the workspace's reasons that are not archived."""
+    return {code for code, _name in account_selectors.churn_reason_choices(workspace)}
 
 
 def _money(value, field):

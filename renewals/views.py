@@ -12,7 +12,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 
-from accounts.models import ChurnReason, Contract
+from accounts import selectors as account_selectors
+from accounts.models import Contract
 from ui.spreadsheets import spreadsheet_response
 from workspaces.pages import SERVICE_ERRORS, WorkspaceMixin, show_on_form
 from workspaces.policy import allows
@@ -144,9 +145,7 @@ class RecordOutcomeView(WorkspaceMixin, View):
         return super().get_queryset().select_related("account", "account__owner__user")
 
     def reasons(self):
-        codes = services.churn_reason_codes(self.workspace)
-        labels = dict(ChurnReason.choices)
-        return [(code, labels.get(code, code)) for code in sorted(codes, key=lambda c: str(labels.get(c, c)))]
+        return account_selectors.churn_reason_choices(self.workspace)
 
     def get(self, request, pk):
         line = self.get_object()

@@ -52,6 +52,8 @@ API_SAMPLES = {
         {"account": row.pk, "channel": "phone", "summary": "New"}, Touchpoint(workspace=side.workspace, account=row))),
     ("LifecycleStageViewSet", "create"): (None, lambda side, persona, row: ({"name": "New stage", "position": 95},
                                                                             None)),
+    ("ChurnReasonViewSet", "create"): (None, lambda side, persona, row: ({"name": "New reason", "position": 95},
+                                                                         None)),
     ("SegmentViewSet", "create"): (None, lambda side, persona, row: ({"name": "New", "rules": stage_rules(side)},
                                                                      None)),
     ("SegmentViewSet", "preview"): (None, lambda side, persona, row: ({"rules": stage_rules(side)}, None)),

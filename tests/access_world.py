@@ -2,7 +2,7 @@
 
 Both are built the same way: an admin, a manager, two CSMs and a viewer; accounts owned by the
 manager and by each CSM, with a contact, a contract, a touchpoint, a sentiment rating and an open
-alert each; a tag, a stage, a segment, a cadence policy, a scorecard, a tier pin, import jobs, a
+alert each; a tag, a stage, a churn reason, a segment, a cadence policy, a scorecard, a tier pin, import jobs, a
 write key, a webhook endpoint and a delivery, API tokens, and the night's snapshots. Every text of a workspace carries its mark (A's is
 `MARK_A`), so a response that shows another workspace's rows is caught by a substring search.
 """
@@ -88,6 +88,7 @@ def populate(side, batch=""):
     tag = f"{mark}{batch}"
     keep = side if not batch else Side(workspace=ws, mark=mark, members=members)  # the first batch is the one tried
     stage = keep.add(accounts.save_stage(workspace=ws, actor=SYSTEM, name=f"{tag} stage", position=90))
+    keep.add(accounts.save_churn_reason(workspace=ws, actor=SYSTEM, name=f"{tag} reason", position=90))
     for key in OWNERS:
         owner = members[key]
         account = AccountFactory(workspace=ws, owner=owner, name=f"{tag} {key} account",

@@ -66,6 +66,8 @@ class AccountFactory(factory.django.DjangoModelFactory):
     contract_start = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=400))
     renewal_date = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=120))
     stage = factory.LazyAttribute(lambda a: LifecycleStage.objects.for_workspace(a.workspace).first())
+    # A churned account names a reason (one of the defaults every workspace has), as the writers require.
+    churn_reason = factory.LazyAttribute(lambda a: "other" if getattr(a, "status", "active") == "churned" else "")
 
 
 class ContactFactory(factory.django.DjangoModelFactory):
@@ -132,3 +134,13 @@ def contract_line(account, mrr, start, end=None, **extra):
     """A contract line of `account` with MRR `mrr` from `start` until `end` (excluded; None: open)."""
     return ContractFactory(account=account, workspace=account.workspace, mrr=Decimal(str(mrr)), start_date=start,
                            end_date=end, **extra)
+class ChurnReasonFactory(factory.django.DjangoModelFactory):
+    """A workspace's own churn reason, besides the ten every workspace starts with."""
+
+    class Meta:
+        model = "accounts.ChurnReasonCategory"
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    code = factory.Sequence(lambda n: f"reason_{n}")
+    name = factory.Sequence(lambda n: f"Reason {n}")
+    position = 50

@@ -26,7 +26,17 @@ from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from accounts.models import Account, Contact, Contract, LifecycleStage, StageChange, Tag, Touchpoint
+from accounts.models import (
+    Account,
+    ChurnReasonCategory,
+    Contact,
+    Contract,
+    LifecycleStage,
+    StageChange,
+    Tag,
+    Touchpoint,
+)
+from accounts.services import save_churn_reason
 from coverage.models import (
     CadencePolicy,
     CadenceRule,
@@ -78,7 +88,8 @@ OUR_APPS = {"workspaces", "accounts", "usage", "imports", "segments", "coverage"
 
 # --- every model of our apps, classified ------------------------------------------------------------
 # Audited records: each change of one has an event naming it.
-AUDITED = {Workspace, Membership, ApiToken, Account, Contact, Touchpoint, Contract, LifecycleStage, Segment,
+AUDITED = {Workspace, Membership, ApiToken, Account, Contact, Touchpoint, Contract, LifecycleStage, ChurnReasonCategory,
+           Segment,
            CadencePolicy, TouchModel, HealthSettings, Scorecard, SentimentRating, HealthAlert, WriteKey,
            IngestSettings, Invitation, Endpoint, Playbook, PlaybookRun, Task, RenewalOutcome, Opportunity}
 # Parts of an audited record: audited as that record (model → the field naming it, or None when an
@@ -222,6 +233,7 @@ def uncovered(changes, events):
 @pytest.fixture
 def world(ws, admin, manager, csm, csm2, viewer, outsider, account):
     stage = LifecycleStage.objects.for_workspace(ws).first()
+    reason = save_churn_reason(workspace=ws, actor=SYSTEM, code="merged", name="Merged into a group")
     contact = ContactFactory(account=account, name="Hana Sato", external_id="crm-c-1")
     touchpoint = TouchpointFactory(account=account, author=csm, summary="Kick-off", external_id="crm-t-1")
     contract = ContractFactory(account=account, product="Suite", external_id="crm-k-1")
@@ -247,7 +259,8 @@ def world(ws, admin, manager, csm, csm2, viewer, outsider, account):
                                             account=account, reason_key="manual:1", started_on=ws.today())
     opportunity = OpportunityFactory(account=account, external_id="crm-o-1")
     return dict(ws=ws, admin=admin, manager=manager, csm=csm, csm2=csm2, viewer=viewer, account=account,
-                spare=spare, opportunity=opportunity, stage=stage, contact=contact, touchpoint=touchpoint, contract=contract,
+                spare=spare, opportunity=opportunity, stage=stage, reason=reason, contact=contact, touchpoint=touchpoint,
+                contract=contract,
                 segment=segment, policy=policy, scorecard=scorecard, pin=pin, alert=alert, task=task,
                 playbook=playbook, run=run, renewal_line=renewal_line)
 
@@ -348,6 +361,12 @@ API_WRITES = {
     "v1_stages_create": lambda w: ("post", "/api/v1/stages/", {"name": "Pilot", "position": 9}),
     "v1_stages_update": lambda w: ("put", f"/api/v1/stages/{w['stage'].pk}/", {"name": "Kick-off", "position": 0}),
     "v1_stages_partial_update": lambda w: ("patch", f"/api/v1/stages/{w['stage'].pk}/", {"target_share": 20}),
+    "v1_churn_reasons_create": lambda w: ("post", "/api/v1/churn-reasons/", {"name": "Never started"}),
+    "v1_churn_reasons_update": lambda w: ("put", f"/api/v1/churn-reasons/{w['reason'].pk}/", {
+        "code": "merged", "name": "Group merger", "position": 3}),
+    "v1_churn_reasons_partial_update": lambda w: ("patch", f"/api/v1/churn-reasons/{w['reason'].pk}/",
+                                                  {"archived": True}),
+    "v1_churn_reasons_destroy": lambda w: ("delete", f"/api/v1/churn-reasons/{w['reason'].pk}/", None),
     "v1_segments_create": lambda w: ("post", "/api/v1/segments/", {"name": "Everyone", "rules": rules_none()}),
     "v1_segments_update": lambda w: ("put", f"/api/v1/segments/{w['segment'].pk}/", {
         "name": "Biggest", "rules": rules_none()}),
@@ -711,6 +730,8 @@ PAGE_WRITES = {
     "accounts:delete": lambda w, c: lambda: post(c, reverse("accounts:delete", args=[w["account"].pk])),
     "accounts:stages": lambda w, c: lambda: submit(c, reverse("accounts:stages"), has="stages-0-name",
                                                    stages__0__name="Welcome"),
+    "accounts:churn_reasons": lambda w, c: lambda: submit(c, reverse("accounts:churn_reasons"), has="reasons-0-name",
+                                                          reasons__0__name="Never started"),
     "accounts:log_touchpoint": lambda w, c: lambda: submit(c, reverse("accounts:detail", args=[w["account"].pk]),
                                                    to=reverse("accounts:log_touchpoint",
                                                                   args=[w["account"].pk]),

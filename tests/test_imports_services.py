@@ -148,8 +148,8 @@ def test_round_trip_into_an_empty_workspace_recreates_everything(ws, other_ws, m
 
 
 def test_valid_rows_only_skips_and_reports_the_bad_rows(ws, manager):
-    data = csv_bytes([["name", "arr", "status"], ["Good One", "100", "active"], ["Bad", "-5", "active"],
-                      ["Good Two", "200", "Churned"]])
+    data = csv_bytes([["name", "arr", "status", "churn_reason"], ["Good One", "100", "active", ""],
+                      ["Bad", "-5", "active", ""], ["Good Two", "200", "Churned", "budget"]])
     all_or_nothing = run_import(data, workspace=ws, actor=manager)
     assert not all_or_nothing.committed and Account.all_workspaces.count() == 0
 

@@ -23,7 +23,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from accounts.models import Account, Contact, Contract, LifecycleStage, Tag, Touchpoint
+from accounts.models import Account, ChurnReasonCategory, Contact, Contract, LifecycleStage, Tag, Touchpoint
 from coverage.models import CadencePolicy
 from cs_platform.demo import seed_demo
 from cs_platform.nightly import run_nightly
@@ -305,6 +305,7 @@ def pages(ws):
                           reverse("accounts:list") + "?q=該当なし"],
         "accounts:create": [reverse("accounts:create")],
         "accounts:stages": [reverse("accounts:stages")],
+        "accounts:churn_reasons": [reverse("accounts:churn_reasons")],
         "accounts:detail": [reverse("accounts:detail", args=[account.pk]), reverse("accounts:detail", args=[churned.pk])],
         "accounts:edit": [reverse("accounts:edit", args=[account.pk])],
         "accounts:delete": [reverse("accounts:delete", args=[account.pk])],
@@ -516,7 +517,8 @@ def test_the_check_finds_english_and_passes_data_and_code():
 def test_a_japanese_deployment_stores_japanese_defaults(nihon):
     """The names a new workspace starts with are data afterwards: they are written in the deployment's language."""
     names = [*LifecycleStage.objects.for_workspace(nihon).values_list("name", flat=True),
-             *CadencePolicy.objects.for_workspace(nihon).values_list("name", flat=True)]
+             *CadencePolicy.objects.for_workspace(nihon).values_list("name", flat=True),
+             *ChurnReasonCategory.objects.for_workspace(nihon).values_list("name", flat=True)]
     definition = Scorecard.objects.for_workspace(nihon).get(is_default=True).versions.latest("number").definition
     names += [group["label"] for group in definition["groups"]]
     assert [name for name in names if WORD.search(name)] == []

@@ -21,6 +21,7 @@ def _effects(ws, external_id):
         "stage_changes": StageChange.objects.for_workspace(ws).filter(account=account).count(),
         "tags": sorted(account.tags.values_list("name", flat=True)),
         "churned_on": account.churned_on,
+        "churn_reason": account.churn_reason,
         "audit": list(AuditEvent.objects.for_workspace(ws).filter(object_type="account", object_id=str(account.pk))
                       .values_list("action", flat=True)),
     }
@@ -28,14 +29,15 @@ def _effects(ws, external_id):
 
 def test_api_single_api_bulk_and_import_write_the_same_rows_and_side_effects(ws, manager, api_for):
     api = api_for(manager)
-    row = {"name": "Churned Co", "stage_name": "Adoption", "tags": ["vip", "kanto"], "status": "churned"}
+    row = {"name": "Churned Co", "stage_name": "Adoption", "tags": ["vip", "kanto"], "status": "churned",
+           "churn_reason": "price"}
     assert api.put("/api/v1/accounts/by-external-id/one/", row).status_code == 201
     assert api.post("/api/v1/accounts/bulk-upsert/", [{"external_id": "bulk", **row}]).status_code == 200
-    data = csv_bytes([["external_id", "name", "stage", "tags", "status"],
-                      ["sheet", "Churned Co", "Adoption", "vip, kanto", "churned"]])
+    data = csv_bytes([["external_id", "name", "stage", "tags", "status", "churn_reason"],
+                      ["sheet", "Churned Co", "Adoption", "vip, kanto", "churned", "Price"]])
     assert run_import(data, workspace=ws, actor=manager).committed
     expected = {"stage": "Adoption", "stage_changes": 1, "tags": ["kanto", "vip"], "churned_on": ws.today(),
-                "audit": ["account.created"]}
+                "churn_reason": "price", "audit": ["account.created"]}
     assert [_effects(ws, key) for key in ("one", "bulk", "sheet")] == [expected] * 3
 
 

@@ -105,6 +105,7 @@ RULES = {
     "accounts.delete": (manager, _("Only a manager or admin can delete accounts."), None),
     "accounts.change_child": (child_editor, _("Your role only allows this on accounts you own."), "account"),
     "accounts.manage_stages": (manager, _("Only a manager or admin changes lifecycle stages."), None),
+    "accounts.manage_churn_reasons": (manager, _("Only a manager or admin changes churn reasons."), None),
     "touchpoints.log": (touch_logger, _("Your role does not allow logging touchpoints."), None),
     "touchpoints.log_for_others": (manager, _("Only a manager or admin can log a touchpoint for someone else."),
                                    "author"),

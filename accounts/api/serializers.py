@@ -15,7 +15,17 @@ from workspaces.api.plain import PlainReadMixin
 from workspaces.api.serializers import BriefMembershipSerializer
 from workspaces.models import Membership
 
-from ..models import Account, Contact, Contract, HealthBand, LifecycleStage, Tag, Touchpoint, TouchTier
+from ..models import (
+    Account,
+    ChurnReasonCategory,
+    Contact,
+    Contract,
+    HealthBand,
+    LifecycleStage,
+    Tag,
+    Touchpoint,
+    TouchTier,
+)
 
 
 class BriefStageSerializer(PlainReadMixin, serializers.ModelSerializer):
@@ -134,6 +144,15 @@ class AccountSerializer(WorkspaceModelSerializer):
         write_only=True, required=False, help_text=_("Alternative to stage: the stage's name (case-insensitive)."),
     )
     tags = TagNamesField(required=False, help_text=_("Tag names; replaces the account's tags when given."))
+    # A code of the workspace's own list, so a string rather than an enum: the schema is the same for
+    # every workspace, the codes are not.
+    churn_reason = serializers.CharField(
+        max_length=30, required=False, allow_blank=True,
+        help_text=_("The code of one of the workspace's churn reasons (GET /api/v1/churn-reasons/; the defaults are "
+                    "onboarding_failure, low_usage, champion_left, budget, price, competitor, product_gap, support, "
+                    "business_closed, other). Required when status is churned; an archived reason is refused for "
+                    "a new churn. Empty on active accounts."),
+    )
     # Computed nightly: blank until the first computation (or outside every tier).
     touch_tier = serializers.ChoiceField(choices=TouchTier.choices, allow_blank=True, read_only=True)
     health_band = serializers.ChoiceField(choices=HealthBand.choices, allow_blank=True, read_only=True)
@@ -287,3 +306,18 @@ class TagSerializer(PlainReadMixin, serializers.ModelSerializer):
     class Meta:
         model = Tag
         fields = ["id", "name"]
+
+
+@extend_schema_serializer(description=_(
+    "One of the workspace's churn reasons. Accounts name it by `code`, which never changes; an archived "
+    "reason is not offered for new churns but keeps naming the accounts that churned with it."
+))
+class ChurnReasonSerializer(WorkspaceModelSerializer):
+    code = serializers.SlugField(
+        max_length=30, required=False, allow_blank=True,
+        help_text=_("Set once, on creation (made from the name when left out); it cannot change."),
+    )
+
+    class Meta:
+        model = ChurnReasonCategory
+        fields = ["id", "code", "name", "description", "counts_as_onboarding_failure", "position", "archived"]

@@ -12,10 +12,11 @@ from workspaces.api.viewsets import WorkspaceReadOnlyViewSet, WorkspaceViewSet
 
 from .. import services
 from ..filtersets import AccountFilterSet, ContactFilterSet, ContractFilterSet, TouchpointFilterSet
-from ..models import Account, Contact, Contract, LifecycleStage, Tag, Touchpoint
+from ..models import Account, ChurnReasonCategory, Contact, Contract, LifecycleStage, Tag, Touchpoint
 from ..selectors import ACCOUNT_ORDERINGS, account_rows
 from .serializers import (
     AccountSerializer,
+    ChurnReasonSerializer,
     ContactSerializer,
     ContractSerializer,
     LifecycleStageSerializer,
@@ -192,6 +193,35 @@ class LifecycleStageViewSet(WorkspaceViewSet):
             workspace=self.request.workspace, actor=self.request.actor, stage=serializer.instance,
             **serializer.validated_data,
         )
+
+
+@extend_schema(description=_(
+    "The workspace's churn reasons, by position (archived ones too: `?archived=false` leaves them out). Every "
+    "member reads them; managers add, change, archive and delete them. A reason an account names cannot be "
+    "deleted: archive it."
+))
+class ChurnReasonViewSet(WorkspaceViewSet):
+    queryset = ChurnReasonCategory.objects.all()
+    serializer_class = ChurnReasonSerializer
+    policy_actions = {action: "accounts.manage_churn_reasons"
+                      for action in ("create", "update", "partial_update", "destroy")}
+    ordering_fields = ["position", "name", "code", "id"]
+    ordering = ["position"]
+    filterset_fields = ["code", "archived", "counts_as_onboarding_failure"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.save_churn_reason(
+            workspace=self.request.workspace, actor=self.request.actor, **serializer.validated_data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.save_churn_reason(
+            workspace=self.request.workspace, actor=self.request.actor, reason=serializer.instance,
+            **serializer.validated_data,
+        )
+
+    def perform_destroy(self, instance):
+        services.delete_churn_reason(reason=instance, actor=self.request.actor)
 
 
 @extend_schema(description=_("Tags are created by naming them on an account."))

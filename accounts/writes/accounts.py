@@ -1,4 +1,10 @@
-"""The writer of accounts: the churn rules, stage history and tags go with every write."""
+"""The writer of accounts: the churn rules, stage history and tags go with every write.
+
+Churning needs a reason: an account that becomes churned (or is created churned), or whose reason
+changes while churned, names one of the workspace's churn reasons (ChurnReasonCategory) by its
+code, and not an archived one. An account that churned before reasons were required keeps its
+empty reason until someone changes its status or reason.
+"""
 
 from collections import defaultdict
 
@@ -8,7 +14,7 @@ from django.utils.translation import gettext as _
 from webhooks.events import emit_many
 from workspaces.policy import acting_member
 
-from ..models import Account, AccountStatus, StageChange, Tag
+from ..models import Account, AccountStatus, ChurnReasonCategory, StageChange, Tag
 from ..signals import account_created, stage_changed
 from .base import BY_EXTERNAL_ID_OR_NATURAL_KEY, Plan, RecordWriter
 from .sql import CHUNK, chunks, insert_pairs
@@ -33,6 +39,31 @@ class AccountWriter(RecordWriter):
 
     def select(self, queryset):
         return queryset.select_related("owner__user", "stage")  # the audit names the old owner and stage
+
+    def churn_reason(self, code):
+        """The workspace's churn reason with this code, or None (all of them read once per batch)."""
+        if not hasattr(self, "_churn_reasons"):
+            self._churn_reasons = {reason.code: reason
+                                   for reason in ChurnReasonCategory.objects.for_workspace(self.workspace)}
+        return self._churn_reasons.get(code)
+
+    def check_churn_reason(self, row, plan):
+        account = plan.instance
+        if account.status != AccountStatus.CHURNED:
+            return
+        if not (plan.created or "status" in plan.changed or "churn_reason" in plan.changed):
+            return  # nothing about the churn changes (it may predate required reasons)
+        code = account.churn_reason
+        if not code:
+            self.fail(row, "churn_reason", _("A churned account needs a churn reason (churn_reason: the code of one "
+                                             "of the workspace's churn reasons)."))
+        reason = self.churn_reason(code)
+        if reason is None:
+            self.fail(row, "churn_reason", _("“%(value)s” is not a churn reason of this workspace.")
+                      % {"value": code[:40]})
+        if reason.archived:
+            self.fail(row, "churn_reason", _("The churn reason “%(name)s” is archived: choose another one.")
+                      % {"name": reason.name})
 
     def natural_key_of(self, row):
         return row.values.get("name")
@@ -67,6 +98,8 @@ class AccountWriter(RecordWriter):
 
     def plan_row(self, row, seen):
         values = dict(row.values)
+        if "churn_reason" in values:
+            values["churn_reason"] = (values["churn_reason"] or "").strip()
         existing = self.find(row, seen)
         created = existing is None
         account = existing if existing is not None else Account(workspace=self.workspace)
@@ -98,6 +131,7 @@ class AccountWriter(RecordWriter):
             for name, old in zip(("churned_on", "churn_reason"), before, strict=True):
                 if getattr(account, name) != old:
                     plan.changed.setdefault(name, old)
+        self.check_churn_reason(row, plan)
         if "stage" in values and (stage.pk if stage else None) != old_stage_id:
             previous_stage = account.stage if old_stage_id else None  # read before the move (selected with the row)
             account.stage = stage

@@ -158,15 +158,21 @@ def _import_parts(archive, context, result, progress):
             if part.defaults is not None:
                 part.defaults(workspace=context.workspace)
             continue
+        missing = False
         for table in part.tables:
             entry = tables.get(table.name)
             if entry is None:
+                missing = True
                 continue  # a table added since the archive was made: it had no rows then
             rows = table.import_rows(context.workspace, archive.rows(entry), context)
             if rows != entry["rows"]:
                 raise TransferError(f"{table.name}: imported {rows} rows, the manifest says {entry['rows']}.")
             result.tables.append((part.name, table.name, rows))
             progress(part.name, table.name, rows)
+        if missing and part.defaults is not None:
+            # Defaults of a table added since (e.g. churn reasons); idempotent, so what the archive
+            # brought stays as it is.
+            part.defaults(workspace=context.workspace)
 
 
 def _remove_files(context):
