@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "imports",
     "segments",
     "coverage",
+    "voice",
     "healthscore",
     "webhooks",
     "playbooks",

@@ -8,7 +8,7 @@ from cs_platform.portability.parts import NOT_EXPORTED, PARTS, exported_models
 from workspaces.models import Workspace, WorkspaceOwned
 
 # The apps of this project (the others are Django's and libraries').
-OURS = {"workspaces", "accounts", "usage", "imports", "segments", "coverage", "healthscore", "playbooks", "webhooks", "cs_platform",
+OURS = {"workspaces", "accounts", "usage", "imports", "segments", "coverage", "healthscore", "playbooks", "webhooks", "cs_platform", "voice",
         "ui"}
 
 

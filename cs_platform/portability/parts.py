@@ -10,6 +10,7 @@ from imports import portability as imports
 from playbooks import portability as playbooks
 from segments import portability as segments
 from usage import portability as usage
+from voice import portability as voice
 from workspaces import portability as workspaces
 
 PARTS = [
@@ -19,6 +20,7 @@ PARTS = [
     imports.PART,
     segments.PART,
     coverage.PART,
+    voice.PART,
     healthscore.PART,
     playbooks.PART,  # after health: a task may come from a health alert
     workspaces.AUDIT,
