@@ -16,7 +16,6 @@ from collections import defaultdict
 from types import SimpleNamespace
 
 from django.core.exceptions import ValidationError
-
 from django.db.models import Count, DecimalField, Exists, IntegerField, Max, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth, TruncQuarter
 
