@@ -10,6 +10,7 @@ from playbooks.api import playbooks as playbooks_api
 from playbooks.api import reports as playbook_reports_api
 from playbooks.api import tasks as tasks_api
 from segments.api import views as segments_api
+from voice.api import views as voice_api
 from webhooks.api import views as webhooks_api
 from workspaces.api import audit as workspaces_audit_api
 from workspaces.api import views as workspaces_api
@@ -44,5 +45,10 @@ router.register("playbook-report", playbook_reports_api.PlaybookReportViewSet, b
 router.register("tasks", tasks_api.TaskViewSet, basename="task")
 router.register("playbooks", playbooks_api.PlaybookViewSet, basename="playbook")
 router.register("playbook-runs", playbooks_api.PlaybookRunViewSet, basename="playbook-run")
+
+router.register("feature-requests", voice_api.FeatureRequestViewSet, basename="feature-request")
+router.register("feature-request-evidence", voice_api.FeatureRequestEvidenceViewSet, basename="feature-request-evidence")
+router.register("survey-responses", voice_api.SurveyResponseViewSet, basename="survey-response")
+router.register("nps", voice_api.NpsViewSet, basename="nps")
 
 urlpatterns = router.urls

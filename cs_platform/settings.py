@@ -336,6 +336,7 @@ SPECTACULAR_SETTINGS = {
         "AccountStatusEnum": "accounts.models.AccountStatus",
         "ChurnReasonEnum": "accounts.models.ChurnReason",
         "HealthBandEnum": "accounts.models.HealthBand",
+        "FeatureRequestStatusEnum": "voice.models.RequestStatus",
     },
 }
 

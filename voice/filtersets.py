@@ -40,11 +40,11 @@ def account_q(cleaned, *, prefix=""):
 class FeatureRequestFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     status = django_filters.MultipleChoiceFilter(choices=RequestStatus.choices, label=_("Status"))
-    segment = django_filters.ModelChoiceFilter(queryset=workspace_segments, method="filter_accounts",
+    segment = django_filters.ModelChoiceFilter(queryset=workspace_segments, method="filter_segment",
                                                label=_("Segment"))
-    tier = django_filters.ChoiceFilter(choices=TouchTier.choices, method="filter_accounts", label=_("Touch tier"))
-    account = django_filters.ModelChoiceFilter(queryset=workspace_accounts, method="filter_account",
-                                               label=_("Account"))
+    tier = django_filters.ChoiceFilter(choices=TouchTier.choices, method="filter_tier", label=_("Touch tier"))
+    account = django_filters.ModelChoiceFilter(field_name="evidence__account", queryset=workspace_accounts,
+                                               distinct=True, label=_("Account"))
 
     class Meta:
         model = FeatureRequest
@@ -57,15 +57,20 @@ class FeatureRequestFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(title__icontains=value) | Q(description__icontains=value)
                                | Q(external_id__iexact=value))
 
-    def filter_accounts(self, queryset, name, value):
-        if name == "tier" or not self.form.cleaned_data.get("tier"):
-            # Applied once, for both: the requests with evidence from an account meeting both conditions.
-            condition = account_q(self.form.cleaned_data, prefix="evidence__account__")
-            return queryset.filter(condition).distinct() if condition else queryset
-        return queryset
+    def filter_segment(self, queryset, name, value: int):
+        return self._asked_by(queryset)
 
-    def filter_account(self, queryset, name, value):
-        return queryset.filter(evidence__account=value).distinct()
+    def filter_tier(self, queryset, name, value: str):
+        return self._asked_by(queryset)
+
+    def _asked_by(self, queryset):
+        # Both filters are one condition on the same evidence row (an account in the segment AND the
+        # tier), applied once whichever of them runs last.
+        if getattr(self, "_asked_by_done", False):
+            return queryset
+        self._asked_by_done = True
+        condition = account_q(self.form.cleaned_data, prefix="evidence__account__")
+        return queryset.filter(condition).distinct() if condition else queryset
 
 
 class SurveyResponseFilterSet(django_filters.FilterSet):
