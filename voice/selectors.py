@@ -221,6 +221,19 @@ def nps_by_group(*, workspace, start, end, kind=SurveyKind.NPS, group_by="segmen
                   key=lambda r: r["name"])
 
 
+def nps_report(*, workspace, query):
+    """The NPS report of a cleaned voice.forms.NpsQueryForm, as the page and the API show it."""
+    common = {"workspace": workspace, "start": query["start"], "end": query["end"], "kind": query["kind"]}
+    narrowed = {"segment": query.get("segment"), "tier": query.get("tier") or None}
+    return {
+        "kind": query["kind"], "period": query["period"], "start": query["start"], "end": query["end"],
+        "total": nps_total(**common, **narrowed),
+        "periods": nps_trend(**common, **narrowed, period=query["period"]),
+        "group_by": query["group_by"],
+        "groups": nps_by_group(**common, group_by=query["group_by"]),
+    }
+
+
 def latest_nps(*, workspace, as_of, account_ids=None):
     """{account_id: (score, responded_on)}: each account's latest NPS answer on or before `as_of`
     (later answers are not seen: the health of a past day reads what was known then). One query."""

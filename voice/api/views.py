@@ -157,17 +157,5 @@ class NpsViewSet(WorkspaceScopedMixin, viewsets.GenericViewSet):
         if not form.is_valid():
             raise ValidationError({name: [error["message"] for error in errors]
                                    for name, errors in form.errors.get_json_data().items()})
-        return Response(NpsReportSerializer(nps_payload(request.workspace, form.cleaned_data)).data)
+        return Response(NpsReportSerializer(selectors.nps_report(workspace=request.workspace, query=form.cleaned_data)).data)
 
-
-def nps_payload(workspace, query):
-    """The NPS report of a cleaned NpsQueryForm, as the page and the API show it."""
-    common = {"workspace": workspace, "start": query["start"], "end": query["end"], "kind": query["kind"]}
-    narrowed = {"segment": query.get("segment"), "tier": query.get("tier") or None}
-    return {
-        "kind": query["kind"], "period": query["period"], "start": query["start"], "end": query["end"],
-        "total": selectors.nps_total(**common, **narrowed),
-        "periods": selectors.nps_trend(**common, **narrowed, period=query["period"]),
-        "group_by": query["group_by"],
-        "groups": selectors.nps_by_group(**common, group_by=query["group_by"]),
-    }
