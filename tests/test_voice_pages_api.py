@@ -1,7 +1,6 @@
 """Voice pages and API: ranked list, request page, evidence from an account, CSV export, NPS page and
 upload; the API's upsert, 400s and tenancy."""
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
