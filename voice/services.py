@@ -100,18 +100,21 @@ def update_request(*, request, actor, **fields):
 @transaction.atomic
 def merge_requests(*, duplicate, into, actor):
     """Move the evidence of `duplicate` onto `into`, then delete `duplicate` (the audit log keeps
-    its title and where its evidence went)."""
+    its title, where it went, and each piece of evidence moved)."""
     authorize(actor, "voice.manage_requests", duplicate)
     authorize(actor, "voice.manage_requests", into)
     if duplicate.pk == into.pk:
         raise DomainError(_("A request cannot be merged into itself."), field="into")
     if duplicate.workspace_id != into.workspace_id:
         raise DomainError(_("Not found in this workspace."), field="into")
-    moved = FeatureRequestEvidence.objects.for_workspace(duplicate.workspace).filter(request=duplicate).update(
-        request=into)
-    record_audit(workspace=into.workspace, actor=actor, action="feature_request.merged", obj=into,
-                 changes={"merged": [f"#{duplicate.pk} {duplicate.title}"[:200], str(into.pk)],
-                          "evidence_moved": [None, str(moved)]})
+    evidence = list(FeatureRequestEvidence.objects.for_workspace(duplicate.workspace).filter(request=duplicate))
+    FeatureRequestEvidence.objects.for_workspace(duplicate.workspace).filter(
+        pk__in=[e.pk for e in evidence]).update(request=into)
+    AuditEvent.objects.bulk_create([audit_event(
+        workspace=into.workspace, actor=actor, action="feature_evidence.moved", obj=e,
+        changes={"request": [str(duplicate.pk), str(into.pk)]}) for e in evidence])
+    record_audit(workspace=into.workspace, actor=actor, action="feature_request.merged", obj=duplicate,
+                 changes={"merged_into": [None, f"#{into.pk} {into.title}"[:200]]})
     duplicate.delete()
     return into
 
