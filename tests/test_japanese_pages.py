@@ -35,6 +35,7 @@ from playbooks.tasks import complete_task, create_task
 from segments.models import Segment
 from segments.services import save_segment
 from usage.models import MAPPABLE_ACCOUNT_FIELDS, UsageEvent, WriteKey
+from voice.models import FeatureRequest
 from webhooks.models import Delivery, Endpoint
 from workspaces.models import ApiToken, AuditEvent, Membership, Role
 from workspaces.policy import SystemActor
@@ -55,7 +56,7 @@ ALLOWED = {
     "Webhook", "HTTPS", "HMAC",
     # The field's abbreviations, used as such in Japanese CS teams (see the product brief), and the
     # back-test's statistic.
-    "ARR", "MRR", "NRR", "GRR", "CSM", "CS", "KPI", "NPS", "ID", "CRM", "AUC",
+    "ARR", "MRR", "NRR", "GRR", "CSM", "CS", "KPI", "NPS", "CSAT", "ID", "CRM", "AUC",
     # The segment editor's logic, named as in the query languages ("すべて満たす（AND）").
     "AND", "OR",
     # The segment rules' JSON keys, which its error messages name ("グループの op は…").
@@ -90,6 +91,8 @@ NOT_PAGES = {
     "login", "workspaces:join",  # signed out: test_signed_out_pages_and_not_found_are_japanese
     "webhooks:rotate_secret", "webhooks:enable", "webhooks:ping", "webhooks:delete", "webhooks:retry",
     "tasks:cancel", "tasks:reopen", "tasks:bulk_reassign",  # POST only: buttons of the task pages
+    "voice:export",  # a file download
+    "voice:request_edit", "voice:request_merge", "voice:request_delete", "voice:evidence_remove",  # POST only
 }
 # The API and its documentation (third-party viewers), the usage tracking endpoints (scripts), and
 # Django's admin (which has its own Japanese).
@@ -288,6 +291,7 @@ def pages(ws):
     webhook = Endpoint.objects.for_workspace(ws).filter(enabled=True).first()
     task = Task.objects.for_workspace(ws).filter(status="open").first()
     playbook = Playbook.objects.for_workspace(ws).get(library_key="renewal_120")
+    feature = FeatureRequest.objects.for_workspace(ws).order_by("pk").first()
     return {
         "home": [reverse("home"), reverse("home") + "?period=month"],
         "my_book": [reverse("my_book"), reverse("my_book") + "?owner=none"],
@@ -341,6 +345,14 @@ def pages(ws):
         "tasks:edit": [reverse("tasks:edit", args=[task.pk])],
         "tasks:complete": [reverse("tasks:complete", args=[task.pk])],
         "tasks:snooze": [reverse("tasks:snooze", args=[task.pk])],
+        "voice:requests": [reverse("voice:requests"), reverse("voice:requests") + f"?segment={segment.pk}&tier=high",
+                           reverse("voice:requests") + "?q=該当なし", reverse("voice:requests") + "?segment=999999"],
+        "voice:request_create": [reverse("voice:request_create")],
+        "voice:request_detail": [reverse("voice:request_detail", args=[feature.pk])],
+        "voice:evidence_add": [reverse("voice:evidence_add", args=[account.pk])],
+        "voice:nps": [reverse("voice:nps"), reverse("voice:nps") + "?kind=csat&period=quarter&group_by=tier",
+                      reverse("voice:nps") + "?start=2026-05-01&end=2026-01-01"],
+        "voice:upload": [reverse("voice:upload")],
     }
 
 

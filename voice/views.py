@@ -259,7 +259,7 @@ class NpsView(WorkspaceMixin, View):
         return render(request, self.template_name, {
             "form": form, "report": report, "chart": chart, "latest": responses[:20],
             "can_upload": allows(self.actor, "voice.record_responses"),
-        }, status=200 if report is not None else 400)
+        })  # a bad query is shown as errors on the form, like the other reports' filters
 
     def _defaults(self, form):
         bound = NpsQueryForm({}, workspace=self.workspace)
