@@ -35,7 +35,7 @@ from playbooks.tasks import complete_task, create_task
 from segments.models import Segment
 from segments.services import save_segment
 from usage.models import MAPPABLE_ACCOUNT_FIELDS, UsageEvent, WriteKey
-from voice.models import FeatureRequest
+from voice.models import FeatureRequest, FeatureRequestEvidence, SurveyResponse
 from webhooks.models import Delivery, Endpoint
 from workspaces.models import ApiToken, AuditEvent, Membership, Role
 from workspaces.policy import SystemActor
@@ -271,6 +271,11 @@ def data_values(ws):
     # own words, which come from the Japanese library.
     for title in Task.objects.for_workspace(ws).filter(source="playbook").values_list("title", flat=True):
         values += [word for word in re.findall(r"[A-Za-z][A-Za-z.&'-]*", title)]
+    # What customers said and what feature requests are called (product names: SSO, Okta…): the data's words.
+    values += FeatureRequest.objects.for_workspace(ws).values_list("title", flat=True)
+    values += FeatureRequest.objects.for_workspace(ws).values_list("description", flat=True)
+    values += FeatureRequestEvidence.objects.for_workspace(ws).values_list("quote", flat=True)
+    values += SurveyResponse.objects.for_workspace(ws).values_list("comment", flat=True)
     values += MAPPABLE_ACCOUNT_FIELDS  # the account fields a trait mapping names, as it must write them
     for scorecard in Scorecard.objects.for_workspace(ws):  # group and measure keys a manager chose
         definition = scorecard.versions.latest("number").definition
