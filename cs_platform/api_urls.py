@@ -13,6 +13,7 @@ from playbooks.api import tasks as tasks_api
 from renewals.api import views as renewals_api
 from revenue.api import views as revenue_api
 from segments.api import views as segments_api
+from voice.api import views as voice_api
 from webhooks.api import views as webhooks_api
 from workspaces.api import audit as workspaces_audit_api
 from workspaces.api import views as workspaces_api
@@ -54,5 +55,10 @@ router.register("opportunities", expansion_api.OpportunityViewSet, basename="opp
 router.register("revenue/metrics", revenue_api.MetricsViewSet, basename="revenue-metrics")
 router.register("revenue/movements", revenue_api.MovementsViewSet, basename="revenue-movements")
 router.register("revenue/churn-reasons", revenue_api.ChurnReasonsViewSet, basename="revenue-churn-reasons")
+
+router.register("feature-requests", voice_api.FeatureRequestViewSet, basename="feature-request")
+router.register("feature-request-evidence", voice_api.FeatureRequestEvidenceViewSet, basename="feature-request-evidence")
+router.register("survey-responses", voice_api.SurveyResponseViewSet, basename="survey-response")
+router.register("nps", voice_api.NpsViewSet, basename="nps")
 
 urlpatterns = router.urls

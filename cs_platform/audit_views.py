@@ -39,6 +39,8 @@ OBJECT_TYPES = {
     "playbook": gettext_lazy("Playbook"), "playbookrun": gettext_lazy("Playbook run"),
     "endpoint": gettext_lazy("Webhook endpoint"), "opportunity": gettext_lazy("Toss-up"),
     "churnreasoncategory": gettext_lazy("Churn reason"), "renewaloutcome": gettext_lazy("Renewal outcome"),
+    "featurerequest": gettext_lazy("Feature request"), "featurerequestevidence": gettext_lazy("Feature request evidence"),
+    "surveyresponse": gettext_lazy("Survey answer"),
 }
 SYSTEM_ACTORS = {"nightly": gettext_lazy("nightly run"), "demo": gettext_lazy("demo data"),
                  "system": gettext_lazy("platform rules"), "tracking API": gettext_lazy("tracking API"),
@@ -48,7 +50,9 @@ OTHER_FIELDS = {"day": gettext_lazy("Day"), "steps": gettext_lazy("Steps"),
                 # what the playbooks record of a run and its tasks
                 "playbook_name": gettext_lazy("Playbook"), "step": gettext_lazy("Step"), "why": gettext_lazy("Why"),
                 "open_tasks": gettext_lazy("Open tasks"), "version": gettext_lazy("Version"),
-                "note": gettext_lazy("What changed")}
+                "note": gettext_lazy("What changed"),
+                # what a feature request's merge records
+                "merged_into": gettext_lazy("Merged into")}
 NIGHTLY_STEPS = {"usage": gettext_lazy("usage data"), "tiers": gettext_lazy("touch tiers"),
                  "segments": gettext_lazy("segments"), "coverage": gettext_lazy("coverage"),
                  "health": gettext_lazy("health scores"), "playbooks": gettext_lazy("playbooks")}

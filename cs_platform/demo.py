@@ -37,6 +37,7 @@ from .demo_churn import seed_churn
 from .demo_renewals import seed_renewals
 from .demo_revenue import seed_revenue
 from .demo_tossups import seed_tossups
+from .demo_voice import seed_voice
 from .provisioning import create_workspace, provision
 
 DEMO = SystemActor("demo")  # who the audit log says made the demo data
@@ -260,6 +261,7 @@ def seed_demo(*, slug, accounts=400, seed=42, name=None):
     seed_tossups(workspace, rng, today, DEMO)
     seed_revenue(workspace, rng, today, DEMO)
     seed_churn(workspace, rng, today, DEMO)
+    seed_voice(workspace, rng, today, DEMO)
 
     seed_renewals(workspace, rng, today, DEMO)  # after the contract history: reads its past renewals
     manager = members["manager1"]

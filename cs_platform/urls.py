@@ -35,6 +35,7 @@ urlpatterns = [
     path("coverage/recompute/", RecomputeView.as_view(), name="recompute"),
     path("coverage/", include("coverage.urls")),
     path("segments/", include("segments.urls")),
+    path("voice/", include("voice.urls")),
     path("health/", include("healthscore.urls")),
     path("playbooks/report/", include("playbooks.report_urls")),
     path("tasks/", include("playbooks.urls")),

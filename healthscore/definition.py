@@ -45,7 +45,10 @@ MEASURE_KINDS = {
     "csm_sentiment": (gettext_lazy("CSM sentiment (1-5)"), "rating", "relationship"),
     "days_to_renewal": (gettext_lazy("Days to renewal"), "days", "commercial"),
     "custom_attribute": (gettext_lazy("Account attribute"), "number", "custom"),
+    # params: within_days (default 180): an answer older than that is not available.
+    "latest_nps": (gettext_lazy("Latest NPS answer (0-10)"), "number", "relationship"),
 }
+NPS_WITHIN_DAYS = 180
 
 
 def _linear(low, high):
@@ -149,6 +152,11 @@ def validate_definition(definition):
                 raise DomainError(_("Parameters are an object."), field=f"{mprefix}.params")
             if kind == "custom_attribute" and not str(params.get("attribute") or "").strip():
                 raise DomainError(_("Name the account attribute to score."), field=f"{mprefix}.params.attribute")
+            if kind == "latest_nps" and "within_days" in params:
+                within = params["within_days"]
+                if isinstance(within, bool) or not isinstance(within, int) or not 1 <= within <= 3650:
+                    raise DomainError(_("Give the days as a whole number from 1 to 3650."),
+                                      field=f"{mprefix}.params.within_days")
             clean_group["measures"].append({
                 "key": mkey, "kind": kind, "weight": weight, "params": params,
                 "label": str(measure.get("label") or ""),

@@ -109,6 +109,8 @@ def definition_from_post(data, base):
             target = {"key": group_key, "label": group_key.title(), "weight": 10, "measures": []}
             definition["groups"].append(target)
         params = {"attribute": (data.get("new.attribute") or "").strip()} if kind == "custom_attribute" else {}
+        # NPS answers run 0-10; every other new measure starts on 0-1 and is tuned on the page.
+        high = 10 if kind == "latest_nps" else 1
         target["measures"].append({"key": key, "kind": kind, "weight": _float(data, "new.weight", errors, 10.0),
-                                   "params": params, "rule": {"type": "linear", "low": 0, "high": 1}})
+                                   "params": params, "rule": {"type": "linear", "low": 0, "high": high}})
     return definition, errors

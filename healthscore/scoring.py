@@ -4,7 +4,7 @@ vectorised rules per measure and weighted means with "not available" renormalisa
 `compute_scores(workspace=, as_of=)` works for any past day from raw data; the nightly step stores
 its result, so recomputing a stored day gives the stored rows back (the tests hold us to it).
 Signals that have no history in the data model (licensed seats, renewal date, custom attributes)
-are read as they are now.
+are read as they are now; survey answers are read as of the day (only those given on or before it).
 """
 
 import datetime as dt
@@ -27,8 +27,9 @@ from accounts.models import (
 from coverage.selectors import tiers_as_of
 from segments.selectors import segment_ids_as_of
 from usage.selectors import distinct_users_and_features, usage_per_account
+from voice.selectors import latest_nps
 
-from .definition import apply_rule
+from .definition import NPS_WITHIN_DAYS, apply_rule
 from .models import SentimentRating
 from .selectors import active_scorecards, health_settings
 
@@ -119,6 +120,11 @@ def collect_signals(*, workspace, as_of, settings, accounts=None):
     ), columns=["account_id", "rating"]).drop_duplicates("account_id", keep="last").set_index("account_id")
     ratings = ratings.reindex(base.index)
 
+    # 6. The latest NPS answer on or before the day, and how old it was then (voice.selectors).
+    nps = pd.DataFrame.from_records(
+        [(account_id, score, day) for account_id, (score, day) in latest_nps(workspace=workspace, as_of=as_of).items()],
+        columns=["account_id", "score", "day"]).set_index("account_id").reindex(base.index)
+
     signals = pd.DataFrame(index=base.index)
     for column in ("name", "owner_id", "touch_tier", "attributes"):
         signals[column] = base[column]
@@ -159,6 +165,8 @@ def collect_signals(*, workspace, as_of, settings, accounts=None):
         known["decision_makers"].fillna(0) > 0)
     signals["csm_sentiment"] = ratings["rating"].astype(float)
     signals["days_to_renewal"] = -_days_between(base["renewal_date"], as_of)
+    signals["latest_nps"] = pd.to_numeric(nps["score"], errors="coerce").astype(float)
+    signals["latest_nps_age"] = _days_between(nps["day"], as_of)
     return signals
 
 
@@ -174,6 +182,10 @@ def measure_values(signals, measure):
     if kind == "custom_attribute":
         name = params["attribute"]
         return signals["attributes"].map(lambda attrs: _numeric((attrs or {}).get(name)))
+    if kind == "latest_nps":
+        # Answered in the `within_days` days up to and including the day (age 0 = that day).
+        within = params.get("within_days") or NPS_WITHIN_DAYS
+        return signals["latest_nps"].where(signals["latest_nps_age"] < within)
     if kind == "days_since_last_touch" and params.get("include_one_to_many"):
         return signals["days_since_any_touch"]
     return signals[kind]
@@ -292,6 +304,8 @@ def snapshot_payload(row, definition):
                                                 "seats": _clean(row.get("x:licensed_seats"))}
             elif m["kind"] == "key_feature_adoption":
                 measures[m["key"]]["detail"] = {"used": _clean(row.get("x:key_features_used"))}
+            elif m["kind"] == "latest_nps":
+                measures[m["key"]]["detail"] = {"days_ago": _clean(row.get("x:latest_nps_age"))}
     return groups, measures
 
 
@@ -349,7 +363,7 @@ def compute_scores(*, workspace, as_of, definition=None, accounts=None):
     return _with_details(frame.reindex(signals.index), signals), signals
 
 
-DETAIL_COLUMNS = ["active_users", "licensed_seats", "key_features_used"]
+DETAIL_COLUMNS = ["active_users", "licensed_seats", "key_features_used", "latest_nps_age"]
 
 
 def _with_details(frame, signals):

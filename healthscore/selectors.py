@@ -129,6 +129,11 @@ def measure_sentence(key, entry, label):
         return _("Decision maker met in the last 180 days") if value else _("Decision maker not met in 180 days")
     if kind == "csm_sentiment":
         return _("CSM sentiment %(rating)s of 5") % {"rating": _num(value)}
+    if kind == "latest_nps":
+        if detail.get("days_ago") is not None:
+            return _("Latest NPS answer %(score)s, %(days)s days ago") % {"score": _num(value),
+                                                                        "days": _num(detail["days_ago"])}
+        return _("Latest NPS answer %(score)s") % {"score": _num(value)}
     if kind == "days_to_renewal":
         if value < 0:
             return _("Renewal date passed %(days)s days ago") % {"days": _num(-value)}

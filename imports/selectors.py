@@ -11,6 +11,13 @@ from accounts.models import Account, Contact, Contract, Touchpoint
 from .columns import ACCOUNTS, CONTACTS, CONTRACTS, TOUCHPOINTS, export_columns
 from .importers import MemberDirectory
 from .models import ImportJob, ImportMapping
+from .readers import FileError, read_file  # noqa: F401 (for capabilities that read sheets of their own)
+from .values import CellError, clean_text, is_blank, parse_date, parse_int  # noqa: F401 (the same)
+
+# Other capabilities read their own small sheets (e.g. survey responses) with the same readers and
+# cell parsers as the imports (encodings, Japanese dates, full-width digits): read_file(data,
+# filename=) -> Sheet(headers, rows of (row number, cells)), FileError; parse_date, parse_int,
+# clean_text, is_blank, CellError.
 
 ITERATOR_CHUNK = 2000
 

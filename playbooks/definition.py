@@ -30,7 +30,9 @@ Trigger parameters (all days and points are positive integers):
     onboarding_late   days: still in the first lifecycle stage this many days after contract start
     usage_below       active_users (fewer than this many active users in 30 days)
     new_account       within_days (default 14): created this recently
-    nps_detractor     attribute (default "nps"), max (default 6): the custom attribute at or below max
+    nps_detractor     source "responses" (default): an NPS answer (voice) of max (default 6) or less given in
+                      the within_days (default 30) up to the day, one occurrence per answer; source
+                      "attribute": the custom attribute (default "nps") at or below max
     silent            days (no qualifying touch for this long) and drop (usage fell by this share, 0-1)
     schedule          every_days, tiers (optional), segment (optional)
     manual            -
@@ -60,7 +62,8 @@ TRIGGER_PARAMS = {
     TriggerKind.ONBOARDING_LATE: {"days": ("int", True, 90)},
     TriggerKind.USAGE_BELOW: {"active_users": ("int", True, 1)},
     TriggerKind.NEW_ACCOUNT: {"within_days": ("int", False, 14)},
-    TriggerKind.NPS_DETRACTOR: {"attribute": ("text", False, "nps"), "max": ("int0", False, 6)},
+    TriggerKind.NPS_DETRACTOR: {"source": ("nps_source", False, "responses"), "max": ("int0", False, 6),
+                                "within_days": ("int", False, 30), "attribute": ("text", False, "nps")},
     TriggerKind.SILENT: {"days": ("int", True, 60), "drop": ("share", True, 0.3)},
     TriggerKind.SCHEDULE: {"every_days": ("int", True, 90), "tiers": ("tiers", False, []),
                            "segment": ("id", False, None)},
@@ -74,6 +77,17 @@ STATE_TRIGGERS = {
     TriggerKind.RENEWAL_WITHIN, TriggerKind.COVERAGE_BROKEN, TriggerKind.CHAMPION_VACANT,
     TriggerKind.ONBOARDING_LATE, TriggerKind.USAGE_BELOW, TriggerKind.NPS_DETRACTOR, TriggerKind.SILENT,
 }
+
+NPS_SOURCES = ["responses", "attribute"]
+
+
+def is_state_trigger(trigger):
+    """Whether runs may end when the trigger stops holding. A detractor's survey answer is an event
+    (each answer is one occurrence, and leaving the window is no recovery), the attribute a state."""
+    if trigger["kind"] == TriggerKind.NPS_DETRACTOR and trigger.get("source", "responses") == "responses":
+        return False
+    return trigger["kind"] in STATE_TRIGGERS
+
 
 LIMITS = ["once_per_reason", "once_ever", "times", "times_per_days"]
 STEP_KINDS = ["task", "add_tag", "set_field", "webhook"]
@@ -111,6 +125,8 @@ def _param(path, kind, value):
         return _int(path, value, minimum=0, maximum=10_000)
     if kind == "id":
         return _int(path, value, maximum=2 ** 63 - 1)
+    if kind == "nps_source":
+        return _choice(path, value, NPS_SOURCES)
     if kind == "share":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
             _fail(path, _("a share between 0 and 1 is expected."))
@@ -231,9 +247,9 @@ def validate_definition(definition):
     exit_ = definition.get("exit") or {}
     if not isinstance(exit_, dict):
         _fail("exit", _("an object is expected."))
-    clean_exit = {"when_trigger_clears": bool(exit_.get("when_trigger_clears", trigger["kind"] in STATE_TRIGGERS)),
+    clean_exit = {"when_trigger_clears": bool(exit_.get("when_trigger_clears", is_state_trigger(trigger))),
                   "open_tasks": _choice("exit.open_tasks", exit_.get("open_tasks", "cancel"), EXIT_OPEN_TASKS)}
-    if clean_exit["when_trigger_clears"] and trigger["kind"] not in STATE_TRIGGERS:
+    if clean_exit["when_trigger_clears"] and not is_state_trigger(trigger):
         clean_exit["when_trigger_clears"] = False  # an event or a date does not "clear"
     return {"trigger": trigger, "condition": condition, "enrolment": clean_enrolment, "steps": clean_steps,
             "exit": clean_exit}

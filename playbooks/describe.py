@@ -69,6 +69,9 @@ def describe_trigger(trigger, *, names=None):
     if kind == TriggerKind.NEW_ACCOUNT:
         return _("New account (created in the last %(days)s)") % {"days": _days(trigger.get("within_days") or 14)}
     if kind == TriggerKind.NPS_DETRACTOR:
+        if trigger.get("source", "responses") == "responses":
+            return _("An NPS answer of %(max)s or below in the last %(days)s") % {
+                "max": trigger.get("max", 6), "days": _days(trigger.get("within_days") or 30)}
         return _("NPS (the attribute “%(attribute)s”) at %(max)s or below") % {
             "attribute": trigger.get("attribute") or "nps", "max": trigger.get("max", 6)}
     if kind == TriggerKind.SILENT:

@@ -60,7 +60,7 @@ from .models import (
     TriggerKind,
 )
 from .placeholders import account_values, render, uses
-from .triggers import EPISODE_TRIGGERS, EVENT_KINDS, Match, describe_why, trigger_matches
+from .triggers import EVENT_KINDS, Match, describe_why, keyed_by_episode, trigger_matches
 
 logger = logging.getLogger(__name__)
 
@@ -118,8 +118,7 @@ def _decide(*, workspace, playbook, definition, matches, as_of, holds=None, stri
         for row in (PlaybookRun.objects.for_workspace(workspace).filter(playbook=playbook)
                     .values("account_id", "reason_key", "status", "started_on", "ended_on")):
             runs[row["account_id"]].append(row)
-    matches = _episode_keys(matches, kind=definition["trigger"]["kind"], runs=runs, holds=holds or {},
-                            as_of=as_of)
+    matches = _episode_keys(matches, trigger=definition["trigger"], runs=runs, holds=holds or {}, as_of=as_of)
     enrolment = definition.get("enrolment") or {}
     limit, cooldown = enrolment.get("limit", "once_per_reason"), enrolment.get("cooldown_days", 0)
     result = {"enrol": {}, "held": {}, "active": set(), "done": set()}
@@ -165,12 +164,12 @@ def _over_limit(limit, enrolment, previous, as_of):
     return False  # once_per_reason: the dedup rule is the limit
 
 
-def _episode_keys(matches, *, kind, runs, holds, as_of):
+def _episode_keys(matches, *, trigger, runs, holds, as_of):
     """A state without a date of its own ("usage below", "no champion"…) is keyed by the day it was
     first seen: the key of the account's active run, or of its hold seen yesterday or today, when it
     has the same kind; a new episode otherwise (after the run exited, or completed while the state
     still holds: a cooldown keeps that from enrolling again at once)."""
-    if kind not in EPISODE_TRIGGERS:
+    if not keyed_by_episode(trigger):
         return matches
     out = {}
     held_keys = defaultdict(list)

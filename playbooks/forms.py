@@ -51,6 +51,8 @@ class PlaybookForm(forms.Form):
     trigger_min_overdue_days = _number(_("Overdue by at least (days)"))
     trigger_active_users = _number(_("Active users"), 1)
     trigger_every_days = _number(_("Every (days)"), 1)
+    trigger_source = forms.ChoiceField(label=_("NPS from"), required=False, choices=[
+        ("responses", _("Survey answers")), ("attribute", _("An account attribute"))])
     trigger_attribute = forms.CharField(label=_("Attribute"), required=False, max_length=60)
     trigger_max = _number(_("At or below"))
     trigger_drop = forms.IntegerField(label=_("Usage drop (%)"), required=False, min_value=1, max_value=100,

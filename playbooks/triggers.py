@@ -7,8 +7,8 @@ or two through the other apps' selectors), never a query per account. Only activ
 The reason key names the occurrence, so that the database's dedup rule (account + playbook + reason)
 makes an occurrence enrol once: "renewal:2027-03-31" (that renewal date), "red:2026-11-02" (the red
 streak that began that day), "stage:4:2026-09-01" (that stay in stage 4), "contact_left:81" (that
-contact), "schedule:2026-12-01" (that period). A state without a date of its own (usage below a
-level, a health drop, no champion, an NPS detractor, silent) gets "<kind>:<day it was first seen>"
+contact), "schedule:2026-12-01" (that period), "nps_response:93" (that detractor's survey answer). A state without a date of its own (usage below a
+level, a health drop, no champion, an NPS attribute, silent) gets "<kind>:<day it was first seen>"
 and the engine keeps that key while the same episode lasts (see engine._episode_keys).
 
 `describe_why(why)` turns a run's or a hold's `why` into a sentence for pages and the API.
@@ -27,6 +27,7 @@ from healthscore.selectors import red_since
 from renewals.selectors import next_renewal_by_account
 from segments.selectors import members_since
 from usage.selectors import usage_falls
+from voice.selectors import detractor_responses
 
 from .models import TriggerKind
 
@@ -181,7 +182,17 @@ def _new_account(workspace, trigger, as_of, account_ids):
             for pk, created in rows}
 
 
+def keyed_by_episode(trigger):
+    """Whether the trigger's reason key is "<kind>:<day first seen>", kept while the episode lasts
+    (engine._episode_keys). A detractor's survey answer names its own occurrence: the answer."""
+    if trigger["kind"] == TriggerKind.NPS_DETRACTOR and trigger.get("source", "responses") == "responses":
+        return False
+    return trigger["kind"] in EPISODE_TRIGGERS
+
+
 def _nps_detractor(workspace, trigger, as_of, account_ids):
+    if trigger.get("source", "responses") == "responses":
+        return _nps_detractor_answers(workspace, trigger, as_of, account_ids)
     name = trigger["attribute"]
     # Numbers only: an attribute stored as text ("5") is not a score the database can compare.
     # The key is taken literally (KeyTransform), never parsed as a lookup path.
@@ -194,6 +205,19 @@ def _nps_detractor(workspace, trigger, as_of, account_ids):
             matches[pk] = Match(f"nps_detractor:{_iso(as_of)}", {"attribute": name, "value": value,
                                                                  "max": trigger["max"]})
     return matches
+
+
+def _nps_detractor_answers(workspace, trigger, as_of, account_ids):
+    # Each detractor answer is one occurrence ("nps_response:<id>"): the account's latest in the window.
+    found = detractor_responses(workspace=workspace, as_of=as_of, within_days=trigger.get("within_days") or 30,
+                                max_score=trigger["max"], account_ids=account_ids)
+    if not found:
+        return {}
+    active = set(_active(workspace, account_ids).filter(pk__in=list(found)).values_list("pk", flat=True))
+    return {pk: Match(f"nps_response:{row['response']}", {
+        "source": "responses", "response": row["response"], "score": row["score"],
+        "responded_on": _iso(row["responded_on"]), "contact": row["contact"], "max": trigger["max"]})
+        for pk, row in found.items() if pk in active}
 
 
 def _silent(workspace, trigger, as_of, account_ids):
@@ -274,7 +298,9 @@ def describe_why(why):
                                                  "contract start (%(contract_start)s).") % v,
         TriggerKind.USAGE_BELOW: lambda v: _("%(active_users)s active users in 30 days, below %(below)s.") % v,
         TriggerKind.NEW_ACCOUNT: lambda v: _("New account, created on %(created_on)s.") % v,
-        TriggerKind.NPS_DETRACTOR: lambda v: _("%(attribute)s is %(value)s (a detractor: %(max)s or less).") % v,
+        TriggerKind.NPS_DETRACTOR: lambda v: (
+            _("%(contact)s answered NPS %(score)s on %(responded_on)s (a detractor: %(max)s or less).") % v
+            if "responded_on" in v else _("%(attribute)s is %(value)s (a detractor: %(max)s or less).") % v),
         TriggerKind.SILENT: lambda v: _("No qualifying touch for %(days_since_touch)s days and usage fell by "
                                         "%(pct)s%%.") % {**v, "pct": round((v.get("usage_fell") or 0) * 100),
                                                          "days_since_touch": v.get("days_since_touch") or "—"},

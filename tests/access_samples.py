@@ -24,6 +24,7 @@ from expansion.models import Opportunity
 from healthscore.models import Scorecard
 from playbooks.models import Playbook, Task
 from segments.models import Segment
+from voice.models import FeatureRequest
 
 # A receiver by a public address: registering it resolves nothing (the matrix sends nothing either: the
 # deliveries' tasks are queued on commit, and every request of the matrix is rolled back).
@@ -94,6 +95,14 @@ API_SAMPLES = {
     # Recording a renewal is about the line in the body (the persona's own account's, and someone else's).
     ("RenewalOutcomeViewSet", "create"): (Contract, lambda side, persona, row: (
         {"line": row.pk, "outcome": "renewed", "new_mrr": "1000"}, row)),
+    ("FeatureRequestViewSet", "create"): (None, lambda side, persona, row: ({"title": "New request"},
+                                                                           None)),
+    # Evidence is about the account in the body (the persona's own, and someone else's).
+    ("FeatureRequestEvidenceViewSet", "create"): (Account, lambda side, persona, row: (
+        {"request": side.any(FeatureRequest).pk, "account": row.pk, "quote": "New"}, row)),
+    ("SurveyResponseViewSet", "create"): (None, lambda side, persona, row: (
+        {"contact": side.owned(Contact, "csm").pk, "score": 9, "responded_on": side.workspace.today().isoformat()},
+        None)),
     ("BacktestViewSet", "what_if"): (Scorecard, lambda side, persona, row: (
         {"definition": row.versions.order_by("-number").first().definition, "scorecard": row.pk,
          **short_backtest(side)}, None)),
@@ -186,6 +195,13 @@ PAGE_SAMPLES = {
     "webhooks:detail": lambda side, persona, row: {"url": row.url, "events": ["account.churned", "alert.opened"],
                                                    "description": "Edited"},
     "webhooks:enable": lambda side, persona, row: {"enabled": "0"},
+    "voice:request_create": lambda side, persona, row: {"title": "New page request"},
+    "voice:request_edit": lambda side, persona, row: {"status": "planned"},
+    "voice:request_merge": lambda side, persona, row: {"into": side.owned(FeatureRequest, "second").pk},
+    "voice:evidence_add": lambda side, persona, row: {"request": side.any(FeatureRequest).pk, "quote": "New",
+                                                      "date": side.workspace.today().isoformat(), "source": "call"},
+    "voice:upload": lambda side, persona, row: {"file": _csv("nps.csv", "contact,score,responded_on\n"
+                                                         f"{side.owned(Contact, 'csm').external_id},9,2026-01-01\n")},
     "imports:index": lambda side, persona, row: {"object_type": "touchpoints",
                                             "file": _csv("t.csv", "account,date,channel\nX,2026-01-01,phone\n")},
 }

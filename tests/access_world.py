@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts import services as accounts
-from accounts.models import LifecycleStage
+from accounts.models import Contact, LifecycleStage
 from coverage import services as coverage
 from coverage.models import CadencePolicy
 from cs_platform.tasks import recompute_workspace
@@ -27,6 +27,7 @@ from playbooks.tasks import create_task
 from renewals.models import RenewalOutcome
 from segments.services import save_segment
 from usage.services.keys import create_write_key
+from voice import services as voice
 from webhooks.models import Delivery, Endpoint
 from workspaces.models import Role
 from workspaces.policy import SYSTEM
@@ -149,6 +150,14 @@ def populate(side, batch=""):
             workspace=ws, playbook=playbook, version=playbook.versions.get(), account=keep.accounts[key],
             reason_key=f"segment:{segment.pk}:{tag}", why={"trigger": "segment_entered", "values": {}, "by": "nightly"},
             started_on=today), key)
+    feature = keep.add(voice.file_request(workspace=ws, actor=SYSTEM, title=f"{tag} feature request"))
+    keep.add(voice.file_request(workspace=ws, actor=SYSTEM, title=f"{tag} second feature request"), "second")
+    for key in OWNERS:  # evidence from each owner's account, and a survey answer of its contact
+        keep.add(voice.add_evidence(request=feature, actor=SYSTEM, account=keep.accounts[key],
+                                    quote=f"{tag} {key} quote"), key)
+        keep.add(voice.upsert_response(workspace=ws, actor=SYSTEM, external_id=f"{tag.lower()}-sv-{key}",
+                                       contact=keep.rows[Contact][key], score=3, responded_on=today,
+                                       comment=f"{tag} {key} comment")[0], key)
     recompute_workspace(ws.pk)
     for key in OWNERS:  # alerts come from a falling score; these are written as the night would
         account = keep.accounts[key]

@@ -144,3 +144,33 @@ class ChurnReasonFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"reason_{n}")
     name = factory.Sequence(lambda n: f"Reason {n}")
     position = 50
+class FeatureRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "voice.FeatureRequest"
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    title = factory.Sequence(lambda n: f"Feature request {n}")
+
+
+class FeatureRequestEvidenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "voice.FeatureRequestEvidence"
+
+    request = factory.SubFactory(FeatureRequestFactory)
+    workspace = factory.SelfAttribute("request.workspace")
+    account = factory.SubFactory(AccountFactory, workspace=factory.SelfAttribute("..workspace"))
+    quote = "We need this."
+    date = factory.LazyFunction(timezone.localdate)
+    source = "call"
+
+
+class SurveyResponseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "voice.SurveyResponse"
+
+    contact = factory.SubFactory(ContactFactory)
+    workspace = factory.SelfAttribute("contact.workspace")
+    account = factory.SelfAttribute("contact.account")
+    kind = "nps"
+    score = 9
+    responded_on = factory.LazyFunction(timezone.localdate)

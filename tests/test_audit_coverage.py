@@ -74,6 +74,8 @@ from usage.models import (
     UsageEvent,
     WriteKey,
 )
+from voice import services as voice
+from voice.models import FeatureRequest, FeatureRequestEvidence, SurveyResponse
 from webhooks.models import Delivery, Endpoint
 from workspaces.models import ApiToken, AuditEvent, Invitation, Membership, UserPreference, Workspace
 from workspaces.policy import SYSTEM
@@ -84,14 +86,15 @@ from .factories import AccountFactory, ContactFactory, ContractFactory, Opportun
 pytestmark = pytest.mark.django_db
 
 OUR_APPS = {"workspaces", "accounts", "usage", "imports", "segments", "coverage", "healthscore", "webhooks",
-            "playbooks", "renewals", "expansion"}
+            "playbooks", "renewals", "expansion", "voice"}
 
 # --- every model of our apps, classified ------------------------------------------------------------
 # Audited records: each change of one has an event naming it.
 AUDITED = {Workspace, Membership, ApiToken, Account, Contact, Touchpoint, Contract, LifecycleStage, ChurnReasonCategory,
            Segment,
            CadencePolicy, TouchModel, HealthSettings, Scorecard, SentimentRating, HealthAlert, WriteKey,
-           IngestSettings, Invitation, Endpoint, Playbook, PlaybookRun, Task, RenewalOutcome, Opportunity}
+           IngestSettings, Invitation, Endpoint, Playbook, PlaybookRun, Task, RenewalOutcome, Opportunity,
+           FeatureRequest, FeatureRequestEvidence, SurveyResponse}
 # Parts of an audited record: audited as that record (model → the field naming it, or None when an
 # event of that record type in the same operation covers it).
 PARTS = {
@@ -258,11 +261,17 @@ def world(ws, admin, manager, csm, csm2, viewer, outsider, account):
     run = PlaybookRun.all_workspaces.create(workspace=ws, playbook=running, version=running.versions.get(),
                                             account=account, reason_key="manual:1", started_on=ws.today())
     opportunity = OpportunityFactory(account=account, external_id="crm-o-1")
+    feature = voice.file_request(workspace=ws, actor=SYSTEM, title="SSO")
+    duplicate = voice.file_request(workspace=ws, actor=SYSTEM, title="SAML login")
+    evidence = voice.add_evidence(request=duplicate, actor=SYSTEM, account=account, quote="Need SAML")
+    answer, _created = voice.upsert_response(workspace=ws, actor=SYSTEM, external_id="sv-1", contact=contact,
+                                             score=4, responded_on=ws.today())
     return dict(ws=ws, admin=admin, manager=manager, csm=csm, csm2=csm2, viewer=viewer, account=account,
                 spare=spare, opportunity=opportunity, stage=stage, reason=reason, contact=contact, touchpoint=touchpoint,
                 contract=contract,
                 segment=segment, policy=policy, scorecard=scorecard, pin=pin, alert=alert, task=task,
-                playbook=playbook, run=run, renewal_line=renewal_line)
+                playbook=playbook, run=run, renewal_line=renewal_line, feature=feature, duplicate=duplicate,
+                evidence=evidence, answer=answer)
 
 
 def manual_definition(title="Call {account}"):
@@ -452,6 +461,25 @@ API_WRITES = {
          "handed_to_name": "Ken Sales"}]),
     "v1_opportunities_by_external_id_update": lambda w: ("put", "/api/v1/opportunities/by-external-id/crm-o-1/", {
         "status": "lost", "lost_reason": "Budget frozen"}),
+    "v1_feature_requests_create": lambda w: ("post", "/api/v1/feature-requests/", {"title": "Audit log export",
+                                                                                   "status": "planned"}),
+    "v1_feature_requests_update": lambda w: ("put", f"/api/v1/feature-requests/{w['feature'].pk}/", {
+        "title": "SAML single sign-on", "description": "Okta", "status": "planned", "external_id": "JIRA-1"}),
+    "v1_feature_requests_partial_update": lambda w: ("patch", f"/api/v1/feature-requests/{w['feature'].pk}/",
+                                                     {"status": "shipped"}),
+    "v1_feature_requests_destroy": lambda w: ("delete", f"/api/v1/feature-requests/{w['duplicate'].pk}/", None),
+    "v1_feature_request_evidence_create": lambda w: ("post", "/api/v1/feature-request-evidence/", {
+        "request": w["feature"].pk, "account": w["account"].pk, "contact": w["contact"].pk, "quote": "Soon please"}),
+    "v1_feature_request_evidence_destroy": lambda w: (
+        "delete", f"/api/v1/feature-request-evidence/{w['evidence'].pk}/", None),
+    "v1_survey_responses_create": lambda w: ("post", "/api/v1/survey-responses/", {
+        "contact": w["contact"].pk, "kind": "csat", "score": 5, "responded_on": w["ws"].today().isoformat()}),
+    "v1_survey_responses_destroy": lambda w: ("delete", f"/api/v1/survey-responses/{w['answer'].pk}/", None),
+    "v1_survey_responses_bulk_upsert_create": lambda w: ("post", "/api/v1/survey-responses/bulk-upsert/", [
+        {"external_id": "sv-1", "score": 9}, {"external_id": "sv-2", "contact": w["contact"].pk, "score": 10,
+                                              "responded_on": w["ws"].today().isoformat()}]),
+    "v1_survey_responses_by_external_id_update": lambda w: ("put", "/api/v1/survey-responses/by-external-id/sv-1/",
+                                                            {"comment": "Better now"}),
 }
 # Operations that take a POST but write nothing: they must change no row at all.
 API_READS = {
@@ -819,6 +847,22 @@ PAGE_WRITES = {
                                                  {"accounts": [w["spare"].pk]}),
     "playbooks:end_run": lambda w, c: lambda: post(c, reverse("playbooks:end_run", args=[w["run"].pk]),
                                                    {"why": "Done"}),
+    "voice:request_create": lambda w, c: lambda: submit(c, reverse("voice:request_create"), title="Audit log export"),
+    "voice:request_edit": lambda w, c: lambda: submit(c, reverse("voice:request_detail", args=[w["feature"].pk]),
+                                                      has="status", status="planned"),
+    "voice:request_edit#fields": lambda w, c: lambda: submit(c, reverse("voice:request_detail", args=[
+        w["feature"].pk]), has="title", title="SAML single sign-on"),
+    "voice:request_merge": lambda w, c: lambda: post(c, reverse("voice:request_merge", args=[w["duplicate"].pk]),
+                                                     {"into": w["feature"].pk}),
+    "voice:request_delete": lambda w, c: lambda: post(c, reverse("voice:request_delete", args=[w["feature"].pk])),
+    "voice:evidence_add": lambda w, c: lambda: submit(c, reverse("voice:evidence_add", args=[w["account"].pk]),
+                                                      request=str(w["feature"].pk), quote="From the QBR"),
+    "voice:evidence_add#new": lambda w, c: lambda: submit(c, reverse("voice:evidence_add", args=[w["account"].pk]),
+                                                          new_title="Guest users", quote="Partners too"),
+    "voice:evidence_remove": lambda w, c: lambda: post(c, reverse("voice:evidence_remove", args=[w["evidence"].pk])),
+    "voice:upload": lambda w, c: lambda: c.post(reverse("voice:upload"), {"file": SimpleUploadedFile(
+        "nps.csv", f"external_id,contact,score,responded_on\nsv-1,crm-c-1,8,{w['ws'].today()}\n"
+                   f"sv-9,crm-c-1,2,{w['ws'].today()}\n".encode())}),
 }
 
 

@@ -36,6 +36,7 @@ from playbooks.tasks import complete_task, create_task
 from segments.models import Segment
 from segments.services import save_segment
 from usage.models import MAPPABLE_ACCOUNT_FIELDS, UsageEvent, WriteKey
+from voice.models import FeatureRequest, FeatureRequestEvidence, SurveyResponse
 from webhooks.models import Delivery, Endpoint
 from workspaces.models import ApiToken, AuditEvent, Membership, Role
 from workspaces.policy import SystemActor
@@ -56,7 +57,7 @@ ALLOWED = {
     "Webhook", "HTTPS", "HMAC",
     # The field's abbreviations, used as such in Japanese CS teams (see the product brief), and the
     # back-test's statistic.
-    "ARR", "MRR", "NRR", "GRR", "CSM", "CS", "KPI", "NPS", "ID", "CRM", "AUC",
+    "ARR", "MRR", "NRR", "GRR", "CSM", "CS", "KPI", "NPS", "CSAT", "ID", "CRM", "AUC",
     # The segment editor's logic, named as in the query languages ("すべて満たす（AND）").
     "AND", "OR",
     # The segment rules' JSON keys, which its error messages name ("グループの op は…").
@@ -94,6 +95,8 @@ NOT_PAGES = {
     "tasks:cancel", "tasks:reopen", "tasks:bulk_reassign",  # POST only: buttons of the task pages
     "renewals:export",  # a file download
     "expansion:export",  # a file download
+    "voice:export",  # a file download
+    "voice:request_edit", "voice:request_merge", "voice:request_delete", "voice:evidence_remove",  # POST only
 }
 # The API and its documentation (third-party viewers), the usage tracking endpoints (scripts), and
 # Django's admin (which has its own Japanese).
@@ -272,6 +275,11 @@ def data_values(ws):
     # own words, which come from the Japanese library.
     for title in Task.objects.for_workspace(ws).filter(source="playbook").values_list("title", flat=True):
         values += [word for word in re.findall(r"[A-Za-z][A-Za-z.&'-]*", title)]
+    # What customers said and what feature requests are called (product names: SSO, Okta…): the data's words.
+    values += FeatureRequest.objects.for_workspace(ws).values_list("title", flat=True)
+    values += FeatureRequest.objects.for_workspace(ws).values_list("description", flat=True)
+    values += FeatureRequestEvidence.objects.for_workspace(ws).values_list("quote", flat=True)
+    values += SurveyResponse.objects.for_workspace(ws).values_list("comment", flat=True)
     values += MAPPABLE_ACCOUNT_FIELDS  # the account fields a trait mapping names, as it must write them
     for scorecard in Scorecard.objects.for_workspace(ws):  # group and measure keys a manager chose
         definition = scorecard.versions.latest("number").definition
@@ -296,6 +304,7 @@ def pages(ws):
         workspace=ws, account=account, product="プロプラン", mrr=100000, start_date=ws.today() - dt.timedelta(days=300),
         end_date=ws.today() + dt.timedelta(days=65))
     opportunity = Opportunity.objects.for_workspace(ws).exclude(status="won").order_by("pk").first()
+    feature = FeatureRequest.objects.for_workspace(ws).order_by("pk").first()
     return {
         "home": [reverse("home"), reverse("home") + "?period=month"],
         "my_book": [reverse("my_book"), reverse("my_book") + "?owner=none"],
@@ -365,6 +374,14 @@ def pages(ws):
         "expansion:status": [reverse("expansion:status", args=[opportunity.pk])],
         "expansion:kpi": [reverse("expansion:kpi"), reverse("expansion:kpi") + "?period=quarter",
                           reverse("expansion:kpi") + "?period=custom&start=2026-03-01&end=2026-02-01"],
+        "voice:requests": [reverse("voice:requests"), reverse("voice:requests") + f"?segment={segment.pk}&tier=high",
+                           reverse("voice:requests") + "?q=該当なし", reverse("voice:requests") + "?segment=999999"],
+        "voice:request_create": [reverse("voice:request_create")],
+        "voice:request_detail": [reverse("voice:request_detail", args=[feature.pk])],
+        "voice:evidence_add": [reverse("voice:evidence_add", args=[account.pk])],
+        "voice:nps": [reverse("voice:nps"), reverse("voice:nps") + "?kind=csat&period=quarter&group_by=tier",
+                      reverse("voice:nps") + "?start=2026-05-01&end=2026-01-01"],
+        "voice:upload": [reverse("voice:upload")],
     }
 
 

@@ -250,7 +250,7 @@ def test_contacts_champions_onboarding_new_accounts_nps_and_schedules(ws, csm, t
         "vacant": {"kind": "champion_vacant"},
         "onboarding": {"kind": "onboarding_late", "days": 90},
         "new": {"kind": "new_account", "within_days": 14},
-        "nps": {"kind": "nps_detractor"},
+        "nps": {"kind": "nps_detractor", "source": "attribute"},
         "schedule": {"kind": "schedule", "every_days": 50},
     }
     playbooks = {name: make_playbook(ws, {"trigger": trigger, "steps": [{"title": name}]}, name=name)

@@ -147,6 +147,11 @@ RULES = {
     "opportunities.credit_others": (manager, _("Only a manager credits a toss-up to another member."), "raised_by"),
     "health.record_outcome": (child_editor, _("Only the account's CSM or a manager records what happened."),
                               "outcome"),
+    "voice.file_request": (editor, _("Your role does not allow filing feature requests."), None),
+    "voice.manage_requests": (manager, _("Only managers change, merge or delete feature requests."), None),
+    "voice.add_evidence": (account_editor, _("Only the account's CSM or a manager adds evidence from it."), "account"),
+    "voice.remove_evidence": (child_editor, _("Only the account's CSM or a manager removes its evidence."), None),
+    "voice.record_responses": (manager, _("Only managers record survey responses."), None),
 }
 
 

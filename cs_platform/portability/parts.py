@@ -12,6 +12,7 @@ from playbooks import portability as playbooks
 from renewals import portability as renewals
 from segments import portability as segments
 from usage import portability as usage
+from voice import portability as voice
 from workspaces import portability as workspaces
 
 PARTS = [
@@ -21,6 +22,7 @@ PARTS = [
     imports.PART,
     segments.PART,
     coverage.PART,
+    voice.PART,
     healthscore.PART,
     playbooks.PART,  # after health: a task may come from a health alert
     renewals.PART,
