@@ -9,6 +9,7 @@ from imports.api import views as imports_api
 from playbooks.api import playbooks as playbooks_api
 from playbooks.api import reports as playbook_reports_api
 from playbooks.api import tasks as tasks_api
+from programmes.api import views as programmes_api
 from segments.api import views as segments_api
 from webhooks.api import views as webhooks_api
 from workspaces.api import audit as workspaces_audit_api
@@ -44,5 +45,8 @@ router.register("playbook-report", playbook_reports_api.PlaybookReportViewSet, b
 router.register("tasks", tasks_api.TaskViewSet, basename="task")
 router.register("playbooks", playbooks_api.PlaybookViewSet, basename="playbook")
 router.register("playbook-runs", playbooks_api.PlaybookRunViewSet, basename="playbook-run")
+router.register("programmes", programmes_api.ProgrammeViewSet, basename="programme")
+router.register("programme-sessions", programmes_api.ProgrammeSessionViewSet, basename="programme-session")
+router.register("programme-attendance", programmes_api.AttendanceViewSet, basename="programme-attendance")
 
 urlpatterns = router.urls

@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "healthscore",
     "webhooks",
     "playbooks",
+    "programmes",
     "cs_platform",
 ]
 

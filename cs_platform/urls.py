@@ -39,6 +39,7 @@ urlpatterns = [
     path("playbooks/report/", include("playbooks.report_urls")),
     path("tasks/", include("playbooks.urls")),
     path("playbooks/", include("playbooks.playbook_urls")),
+    path("programmes/", include("programmes.urls")),
     path("api/v1/", include("cs_platform.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),

@@ -128,6 +128,8 @@ RULES = {
     "playbooks.enrol": (account_editor, _("Only the account's CSM or a manager starts a playbook on it."),
                         "accounts"),
     "webhooks.manage": (admin, _("Only a workspace admin manages webhooks."), None),
+    "programmes.manage": (manager, _("Only managers manage programmes and their sessions."), None),
+    "programmes.import_attendance": (manager, _("Only managers (or their API tokens) import attendance."), None),
     "health.record_outcome": (child_editor, _("Only the account's CSM or a manager records what happened."),
                               "outcome"),
 }

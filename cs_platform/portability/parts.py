@@ -8,6 +8,7 @@ from coverage import portability as coverage
 from healthscore import portability as healthscore
 from imports import portability as imports
 from playbooks import portability as playbooks
+from programmes import portability as programmes
 from segments import portability as segments
 from usage import portability as usage
 from workspaces import portability as workspaces
@@ -21,6 +22,7 @@ PARTS = [
     coverage.PART,
     healthscore.PART,
     playbooks.PART,  # after health: a task may come from a health alert
+    programmes.PART,
     workspaces.AUDIT,
 ]
 
