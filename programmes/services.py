@@ -168,6 +168,19 @@ def import_attendance(*, session, actor, rows):
     contact's account (through the accounts write path, so coverage counts it). Registered makes no
     touchpoint. Returns {"created", "updated", "unchanged", "touchpoints"}."""
     authorize(actor, "programmes.import_attendance", session)
+    wanted, errors = _plan(session, rows)
+    if errors:
+        raise RowErrors(errors)
+    return _write_attendance(session, actor, wanted)
+
+
+def attendance_errors(*, session, rows):
+    """The row errors `import_attendance` would raise for `rows`, without writing anything."""
+    return _plan(session, rows)[1]
+
+
+def _plan(session, rows):
+    """({contact id: (contact, status)}, [row errors]) for the rows."""
     workspace = session.workspace
     by_email, by_ext = _contacts_for(workspace, rows)
     errors, wanted = [], {}
@@ -190,9 +203,7 @@ def import_attendance(*, session, actor, rows):
         previous = wanted.get(contact.pk)
         if previous is None or STATUS_RANK[status] > STATUS_RANK[previous[1]]:
             wanted[contact.pk] = (contact, status)
-    if errors:
-        raise RowErrors(errors)
-    return _write_attendance(session, actor, wanted)
+    return wanted, errors
 
 
 def _write_attendance(session, actor, wanted):

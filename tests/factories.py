@@ -100,3 +100,23 @@ class ContractFactory(factory.django.DjangoModelFactory):
     quantity = 20
     unit = "seats"
     start_date = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=365))
+
+
+# --- programmes ------------------------------------------------------------------------------------
+class ProgrammeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "programmes.Programme"
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    name = factory.Sequence(lambda n: f"Monthly webinar {n}")
+    kind = "webinar"
+
+
+class ProgrammeSessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "programmes.ProgrammeSession"
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    workspace = factory.SelfAttribute("programme.workspace")
+    title = factory.Sequence(lambda n: f"Session {n}")
+    starts_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=1))

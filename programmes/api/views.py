@@ -128,7 +128,9 @@ class ProgrammeSessionViewSet(WorkspaceViewSet):
                 rows.append((index, row.validated_data))
             else:
                 errors.append({"index": index, "errors": row.errors})
-        if not errors:
+        if errors:
+            errors = sorted(errors + services.attendance_errors(session=session, rows=rows), key=lambda e: e["index"])
+        else:
             try:
                 result = services.import_attendance(session=session, actor=request.actor, rows=rows)
             except RowErrors as exc:
