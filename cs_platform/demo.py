@@ -33,6 +33,7 @@ from workspaces.models import ApiToken, Role, Workspace
 from workspaces.policy import SystemActor
 from workspaces.services import create_user_with_membership, issue_token
 
+from .demo_programmes import seed_programmes
 from .provisioning import create_workspace, provision
 
 DEMO = SystemActor("demo")  # who the audit log says made the demo data
@@ -253,6 +254,7 @@ def seed_demo(*, slug, accounts=400, seed=42, name=None):
     _configure_health_and_rollups(workspace, today)
     with translation.override(workspace.language):  # what the demo's CSMs wrote, in their language
         _play_history(rng, workspace, csms, today, tz)
+    seed_programmes(workspace, rng, today, DEMO)
 
     manager = members["manager1"]
     ApiToken.objects.filter(membership=manager, name="demo").update(revoked_at=timezone.now())
