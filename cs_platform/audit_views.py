@@ -38,6 +38,8 @@ OBJECT_TYPES = {
     "touchpoint": gettext_lazy("Touchpoint"), "workspace": gettext_lazy("Workspace"), "writekey": gettext_lazy("Write key"),
     "playbook": gettext_lazy("Playbook"), "playbookrun": gettext_lazy("Playbook run"),
     "endpoint": gettext_lazy("Webhook endpoint"),
+    "programme": gettext_lazy("Programme"), "programmesession": gettext_lazy("Programme session"),
+    "attendance": gettext_lazy("Attendance"),
 }
 SYSTEM_ACTORS = {"nightly": gettext_lazy("nightly run"), "demo": gettext_lazy("demo data"),
                  "system": gettext_lazy("platform rules"), "tracking API": gettext_lazy("tracking API"),

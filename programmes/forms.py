@@ -23,7 +23,7 @@ class SessionForm(forms.Form):
 
 class AttendanceImportForm(forms.Form):
     file = forms.FileField(label=_("CSV file"), help_text=_(
-        "Columns: email or contact_external_id, and status (registered or attended; empty: attended)."))
+        'Columns: "email" or "contact_external_id", and "status" ("registered" or "attended"; empty: attended).'))
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -156,7 +157,9 @@ class AttendanceImportView(WorkspaceMixin, View):
                     {"row": error["index"], "field": field, "message": message}
                     for error in exc.errors for field, messages_ in error["errors"].items() for message in messages_
                 ]
-                form.add_error("file", _("%(n)d rows have errors; nothing was imported.") % {"n": len(exc.errors)})
+                form.add_error("file", ngettext("%(n)d row has errors; nothing was imported.",
+                                                "%(n)d rows have errors; nothing was imported.",
+                                                len(exc.errors)) % {"n": len(exc.errors)})
             except DomainError as exc:
                 form.add_error("file", exc.message)
             else:

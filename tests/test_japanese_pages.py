@@ -32,6 +32,7 @@ from healthscore.models import HealthAlert, Scorecard, week_of
 from imports.models import ImportJob
 from playbooks.models import Playbook, Task
 from playbooks.tasks import complete_task, create_task
+from programmes.models import Programme, ProgrammeSession
 from segments.models import Segment
 from segments.services import save_segment
 from usage.models import MAPPABLE_ACCOUNT_FIELDS, UsageEvent, WriteKey
@@ -90,6 +91,8 @@ NOT_PAGES = {
     "login", "workspaces:join",  # signed out: test_signed_out_pages_and_not_found_are_japanese
     "webhooks:rotate_secret", "webhooks:enable", "webhooks:ping", "webhooks:delete", "webhooks:retry",
     "tasks:cancel", "tasks:reopen", "tasks:bulk_reassign",  # POST only: buttons of the task pages
+    "programmes:delete", "programmes:session_create", "programmes:import",  # POST only: forms of programme pages
+    "programmes:export",  # a file download
 }
 # The API and its documentation (third-party viewers), the usage tracking endpoints (scripts), and
 # Django's admin (which has its own Japanese).
@@ -288,6 +291,8 @@ def pages(ws):
     webhook = Endpoint.objects.for_workspace(ws).filter(enabled=True).first()
     task = Task.objects.for_workspace(ws).filter(status="open").first()
     playbook = Playbook.objects.for_workspace(ws).get(library_key="renewal_120")
+    programme = Programme.objects.for_workspace(ws).get(kind="webinar")
+    programme_session = ProgrammeSession.objects.for_workspace(ws).filter(programme=programme).first()
     return {
         "home": [reverse("home"), reverse("home") + "?period=month"],
         "my_book": [reverse("my_book"), reverse("my_book") + "?owner=none"],
@@ -341,6 +346,13 @@ def pages(ws):
         "tasks:edit": [reverse("tasks:edit", args=[task.pk])],
         "tasks:complete": [reverse("tasks:complete", args=[task.pk])],
         "tasks:snooze": [reverse("tasks:snooze", args=[task.pk])],
+        "programmes:list": [reverse("programmes:list"), reverse("programmes:list") + "?q=該当なし"],
+        "programmes:create": [reverse("programmes:create")],
+        "programmes:detail": [reverse("programmes:detail", args=[programme.pk])],
+        "programmes:edit": [reverse("programmes:edit", args=[programme.pk])],
+        "programmes:session": [reverse("programmes:session", args=[programme_session.pk])],
+        "programmes:effect": [reverse("programmes:effect", args=[programme.pk])],
+        "programmes:session_effect": [reverse("programmes:session_effect", args=[programme_session.pk])],
     }
 
 

@@ -13,7 +13,7 @@ from workspaces.policy import RULES, SYSTEM, SystemActor, allows, authorize
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["workspaces", "accounts", "usage", "imports", "segments", "coverage", "healthscore", "cs_platform"]
+APPS = ["workspaces", "accounts", "usage", "imports", "segments", "coverage", "healthscore", "programmes", "cs_platform"]
 
 
 def test_there_is_no_anonymous_actor(account):
@@ -39,6 +39,8 @@ def test_roles(ws, admin, manager, csm, csm2, viewer, account):
     assert allows(csm, "touchpoints.log", theirs) and not allows(viewer, "touchpoints.log", account)
     assert allows(admin, "members.manage") and not allows(manager, "members.manage")
     assert allows(manager, "health.backtest") and not allows(csm, "health.backtest")
+    assert allows(manager, "programmes.manage") and not allows(csm, "programmes.manage")
+    assert allows(manager, "programmes.import_attendance") and not allows(csm, "programmes.import_attendance")
 
 
 def test_a_deactivated_member_may_nothing(manager, account):
