@@ -62,23 +62,31 @@ from usage.models import (
     UsageEvent,
     WriteKey,
 )
+from programmes.models import Attendance, Programme, ProgrammeSession
 from webhooks.models import Delivery, Endpoint
 from workspaces.models import ApiToken, AuditEvent, Invitation, Membership, UserPreference, Workspace
 from workspaces.policy import SYSTEM
 from workspaces.services import deactivate_member, invite_member, issue_token
 
-from .factories import AccountFactory, ContactFactory, ContractFactory, TouchpointFactory
+from .factories import (
+    AccountFactory,
+    ContactFactory,
+    ContractFactory,
+    ProgrammeFactory,
+    ProgrammeSessionFactory,
+    TouchpointFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
 OUR_APPS = {"workspaces", "accounts", "usage", "imports", "segments", "coverage", "healthscore", "webhooks",
-            "playbooks"}
+            "playbooks", "programmes"}
 
 # --- every model of our apps, classified ------------------------------------------------------------
 # Audited records: each change of one has an event naming it.
 AUDITED = {Workspace, Membership, ApiToken, Account, Contact, Touchpoint, Contract, LifecycleStage, Segment,
            CadencePolicy, TouchModel, HealthSettings, Scorecard, SentimentRating, HealthAlert, WriteKey,
-           IngestSettings, Invitation, Endpoint, Playbook, PlaybookRun, Task}
+           IngestSettings, Invitation, Endpoint, Playbook, PlaybookRun, Task, Programme, ProgrammeSession, Attendance}
 # Parts of an audited record: audited as that record (model → the field naming it, or None when an
 # event of that record type in the same operation covers it).
 PARTS = {
@@ -241,10 +249,12 @@ def world(ws, admin, manager, csm, csm2, viewer, outsider, account):
     running = save_playbook(workspace=ws, actor=SYSTEM, name="Running", definition=manual_definition())
     run = PlaybookRun.all_workspaces.create(workspace=ws, playbook=running, version=running.versions.get(),
                                             account=account, reason_key="manual:1", started_on=ws.today())
+    programme = ProgrammeFactory(workspace=ws, name="Monthly webinar")
+    programme_session = ProgrammeSessionFactory(programme=programme, title="Kick-off webinar")
     return dict(ws=ws, admin=admin, manager=manager, csm=csm, csm2=csm2, viewer=viewer, account=account,
                 spare=spare, stage=stage, contact=contact, touchpoint=touchpoint, contract=contract,
                 segment=segment, policy=policy, scorecard=scorecard, pin=pin, alert=alert, task=task,
-                playbook=playbook, run=run)
+                playbook=playbook, run=run, programme=programme, programme_session=programme_session)
 
 
 def manual_definition(title="Call {account}"):
@@ -413,6 +423,23 @@ API_WRITES = {
     "v1_playbook_runs_create": lambda w: ("post", "/api/v1/playbook-runs/", {"playbook": w["playbook"].pk,
                                                                              "accounts": [w["spare"].pk]}),
     "v1_playbook_runs_end_create": lambda w: ("post", f"/api/v1/playbook-runs/{w['run'].pk}/end/", {"why": "Done"}),
+    "v1_programmes_create": lambda w: ("post", "/api/v1/programmes/", {"name": "Newsletter", "kind": "newsletter"}),
+    "v1_programmes_update": lambda w: ("put", f"/api/v1/programmes/{w['programme'].pk}/", {
+        "name": "Webinar", "kind": "webinar"}),
+    "v1_programmes_partial_update": lambda w: ("patch", f"/api/v1/programmes/{w['programme'].pk}/",
+                                               {"description": "Every month"}),
+    "v1_programmes_destroy": lambda w: ("delete", f"/api/v1/programmes/{w['programme'].pk}/", None),
+    "v1_programme_sessions_create": lambda w: ("post", "/api/v1/programme-sessions/", {
+        "programme": w["programme"].pk, "title": "Second", "starts_at": "2026-01-05T09:00:00Z"}),
+    "v1_programme_sessions_update": lambda w: ("put", f"/api/v1/programme-sessions/{w['programme_session'].pk}/", {
+        "programme": w["programme"].pk, "title": "Renamed", "starts_at": "2026-01-05T09:00:00Z"}),
+    "v1_programme_sessions_partial_update": lambda w: (
+        "patch", f"/api/v1/programme-sessions/{w['programme_session'].pk}/", {"title": "Renamed"}),
+    "v1_programme_sessions_destroy": lambda w: (
+        "delete", f"/api/v1/programme-sessions/{w['programme_session'].pk}/", None),
+    "v1_programme_sessions_attendance_create": lambda w: (
+        "post", f"/api/v1/programme-sessions/{w['programme_session'].pk}/attendance/", {
+            "rows": [{"contact_external_id": w["contact"].external_id}]}),
 }
 # Operations that take a POST but write nothing: they must change no row at all.
 API_READS = {
@@ -770,6 +797,15 @@ PAGE_WRITES = {
                                                  {"accounts": [w["spare"].pk]}),
     "playbooks:end_run": lambda w, c: lambda: post(c, reverse("playbooks:end_run", args=[w["run"].pk]),
                                                    {"why": "Done"}),
+    "programmes:create": lambda w, c: lambda: post(c, reverse("programmes:create"), {
+        "name": "Newsletter", "kind": "newsletter"}),
+    "programmes:edit": lambda w, c: lambda: post(c, reverse("programmes:edit", args=[w["programme"].pk]), {
+        "name": "Webinar", "kind": "webinar", "description": "Monthly"}),
+    "programmes:delete": lambda w, c: lambda: post(c, reverse("programmes:delete", args=[w["programme"].pk])),
+    "programmes:session_create": lambda w, c: lambda: post(c, reverse("programmes:session_create", args=[
+        w["programme"].pk]), {"title": "Second", "starts_at": "2026-01-05T09:00"}),
+    "programmes:import": lambda w, c: lambda: c.post(reverse("programmes:import", args=[w["programme_session"].pk]), {
+        "file": SimpleUploadedFile("a.csv", f"contact_external_id\n{w['contact'].external_id}\n".encode())}),
 }
 
 
