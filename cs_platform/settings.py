@@ -336,6 +336,8 @@ SPECTACULAR_SETTINGS = {
         "AccountStatusEnum": "accounts.models.AccountStatus",
         "ChurnReasonEnum": "accounts.models.ChurnReason",
         "HealthBandEnum": "accounts.models.HealthBand",
+        "ProgrammeKindEnum": "programmes.models.ProgrammeKind",
+        "AttendanceStatusEnum": "programmes.models.AttendanceStatus",
     },
 }
 

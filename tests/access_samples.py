@@ -22,6 +22,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts.models import Account, Contact, Contract, LifecycleStage, Touchpoint
 from healthscore.models import Scorecard
 from playbooks.models import Playbook, Task
+from programmes.models import Programme
 from segments.models import Segment
 
 # A receiver by a public address: registering it resolves nothing (the matrix sends nothing either: the
@@ -68,6 +69,12 @@ API_SAMPLES = {
         {"url": PUBLIC_HOOK, "events": ["account.churned"]}, None)),
     ("WebhookEndpointViewSet", "rotate_secret"): (None, lambda side, persona, row: ({}, None)),
     ("WebhookEndpointViewSet", "ping"): (None, lambda side, persona, row: ({}, None)),
+    ("ProgrammeViewSet", "create"): (None, lambda side, persona, row: ({"name": "New programme", "kind": "seminar"},
+                                                                       None)),
+    ("ProgrammeSessionViewSet", "create"): (None, lambda side, persona, row: (
+        {"programme": side.any(Programme).pk, "title": "New session", "starts_at": "2026-01-05T09:00:00Z"}, None)),
+    ("ProgrammeSessionViewSet", "attendance"): (None, lambda side, persona, row: (
+        {"rows": [{"contact_external_id": side.owned(Contact, "csm").external_id}]}, None)),
     ("WebhookDeliveryViewSet", "retry"): (None, lambda side, persona, row: ({}, None)),
     ("TaskViewSet", "create"): (Account, lambda side, persona, row: (
         {"account": row.pk, "title": "New task", "due_on": side.workspace.today().isoformat()},
@@ -167,6 +174,10 @@ PAGE_SAMPLES = {
     "webhooks:detail": lambda side, persona, row: {"url": row.url, "events": ["account.churned", "alert.opened"],
                                                    "description": "Edited"},
     "webhooks:enable": lambda side, persona, row: {"enabled": "0"},
+    "programmes:create": lambda side, persona, row: {"name": "New page programme", "kind": "newsletter"},
+    "programmes:edit": lambda side, persona, row: {"name": "Edited programme", "kind": "webinar"},
+    "programmes:session_create": lambda side, persona, row: {"title": "New page session", "starts_at": "2026-01-05T09:00"},
+    "programmes:import": lambda side, persona, row: {"file": _csv("a.csv", f"contact_external_id\n{side.owned(Contact, 'csm').external_id}\n")},
     "imports:index": lambda side, persona, row: {"object_type": "touchpoints",
                                             "file": _csv("t.csv", "account,date,channel\nX,2026-01-01,phone\n")},
 }

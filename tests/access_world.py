@@ -23,6 +23,8 @@ from imports import services as imports
 from playbooks import services as playbooks
 from playbooks.models import PlaybookRun
 from playbooks.tasks import create_task
+from programmes.models import Attendance
+from programmes.services import import_attendance, save_programme, save_session
 from segments.services import save_segment
 from usage.services.keys import create_write_key
 from webhooks.models import Delivery, Endpoint
@@ -136,6 +138,11 @@ def populate(side, batch=""):
             workspace=ws, playbook=playbook, version=playbook.versions.get(), account=keep.accounts[key],
             reason_key=f"segment:{segment.pk}:{tag}", why={"trigger": "segment_entered", "values": {}, "by": "nightly"},
             started_on=today), key)
+    programme = keep.add(save_programme(workspace=ws, actor=SYSTEM, name=f"{tag} webinar", kind="webinar"))
+    session = keep.add(save_session(workspace=ws, actor=SYSTEM, programme=programme, title=f"{tag} session",
+                                    starts_at=ws.day_start(today - dt.timedelta(days=1))))
+    import_attendance(session=session, actor=SYSTEM, rows=[(2, {"contact_external_id": f"{tag.lower()}-c-csm"})])
+    keep.add(Attendance.objects.for_workspace(ws).get(session=session))
     recompute_workspace(ws.pk)
     for key in OWNERS:  # alerts come from a falling score; these are written as the night would
         account = keep.accounts[key]
