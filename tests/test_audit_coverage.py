@@ -50,6 +50,7 @@ from healthscore.services import save_scorecard
 from imports.models import ImportJob, ImportMapping
 from playbooks.models import Playbook, PlaybookHold, PlaybookRun, PlaybookVersion, RunAction, Task
 from playbooks.services import save_playbook
+from programmes.models import Attendance, Programme, ProgrammeSession
 from segments.models import Segment, SegmentMembership, SegmentMembershipEvent
 from segments.services import save_segment
 from usage.models import (
@@ -62,7 +63,6 @@ from usage.models import (
     UsageEvent,
     WriteKey,
 )
-from programmes.models import Attendance, Programme, ProgrammeSession
 from webhooks.models import Delivery, Endpoint
 from workspaces.models import ApiToken, AuditEvent, Invitation, Membership, UserPreference, Workspace
 from workspaces.policy import SYSTEM
