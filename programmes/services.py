@@ -121,9 +121,9 @@ def _contacts_for(workspace, rows):
     contacts = Contact.objects.for_workspace(workspace).select_related("account")
     by_email = {}
     if emails:
-        # Emails are compared without case.
+        # Emails are compared without case (two contacts whose emails differ only in case are both found).
         for contact in contacts.annotate(email_lower=Lower("email")).filter(email_lower__in=emails):
-            by_email.setdefault(contact.email_lower, []).append(contact)
+            by_email.setdefault(contact.email.lower(), []).append(contact)
     by_ext = {c.external_id: c for c in contacts.filter(external_id__in=ext_ids)} if ext_ids else {}
     return by_email, by_ext
 
@@ -207,6 +207,7 @@ def _plan(session, rows):
 
 
 def _write_attendance(session, actor, wanted):
+    """Touchpoints first (so that new rows are inserted with theirs), then the attendance rows."""
     workspace = session.workspace
     existing = {a.contact_id: a for a in Attendance.objects.for_workspace(workspace).filter(
         session=session, contact_id__in=list(wanted))}
@@ -221,19 +222,20 @@ def _write_attendance(session, actor, wanted):
             attendance.status = status
             attendance.updated_at = timezone.now()
             raised.append(attendance)
+    touchpoints = _make_touchpoints(session, actor, [a for a in new + raised if a.status == AttendanceStatus.ATTENDED])
     Attendance.objects.bulk_create(new)
     if raised:
-        Attendance.objects.for_workspace(workspace).bulk_update(raised, ["status", "updated_at"])
+        Attendance.objects.for_workspace(workspace).bulk_update(raised, ["status", "updated_at", "touchpoint"])
     events += [audit_event(workspace=workspace, actor=actor, action="attendance.created", obj=a,
                            changes={"status": [None, a.status]}) for a in new]
     AuditEvent.objects.bulk_create(events)
-    touchpoints = _make_touchpoints(session, actor, [a for a in new + raised if a.status == AttendanceStatus.ATTENDED])
     return {"created": len(new), "updated": len(raised), "unchanged": len(wanted) - len(new) - len(raised),
             "touchpoints": touchpoints}
 
 
 def _make_touchpoints(session, actor, attended):
-    """The touchpoints of newly attended rows, through the accounts write path (one batch)."""
+    """The touchpoints of newly attended rows, through the accounts write path (one batch); sets
+    each row's touchpoint (the caller saves the rows)."""
     attended = [a for a in attended if a.touchpoint_id is None]
     if not attended:
         return 0
@@ -248,5 +250,4 @@ def _make_touchpoints(session, actor, attended):
     by_ext = {tp.external_id: tp for tp in result["touchpoints"]}
     for attendance in attended:
         attendance.touchpoint = by_ext[touchpoint_external_id((session.pk, attendance.contact_id))]
-    Attendance.objects.for_workspace(session.workspace).bulk_update(attended, ["touchpoint"])
     return result["created"]
