@@ -10,6 +10,7 @@ from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import TemplateView
 
+from accounts.models import TouchTier
 from ui.spreadsheets import spreadsheet_response
 from workspaces.errors import DomainError, RowErrors
 from workspaces.pages import SERVICE_ERRORS, WorkspaceMixin, show_on_form
@@ -229,3 +230,23 @@ class AttendanceExportView(WorkspaceMixin, View):
              a.contact.external_id, a.contact.account.name, a.get_status_display(), a.touchpoint_id]
             for a in rows.iterator(chunk_size=2000)
         ), filename=f"programme-{programme.pk}-attendance")
+
+
+class EffectExportView(WorkspaceMixin, View):
+    """The effect report's accounts, one row each: which group, matched on which session day, in
+    which tier and stage, and what it did (the figures of the page, account by account)."""
+
+    model = Programme
+
+    def get(self, request, pk):
+        programme = self.get_object()
+        report = selectors.effect_report(workspace=self.workspace, today=self.workspace.today(), programme=programme)
+        groups = {"attendees": _("Attendees"), "comparison": _("Comparison")}
+        tiers = dict(TouchTier.choices)
+        headers = [_("Group"), _("Account"), _("Session"), _("Session day"), _("Tier"), _("Stage"),
+                   _("Moved to a later stage"), _("Events before"), _("Events after")]
+        return spreadsheet_response(headers, (
+            [groups[u["group"]], u["account"], u["session"].title, u["day"], tiers.get(u["tier"], u["tier"] or ""),
+             u["stage"], u["progressed"], u["events_before"], u["events_after"]]
+            for u in report["units"]
+        ), filename=f"programme-{programme.pk}-effect")

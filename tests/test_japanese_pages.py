@@ -92,7 +92,7 @@ NOT_PAGES = {
     "webhooks:rotate_secret", "webhooks:enable", "webhooks:ping", "webhooks:delete", "webhooks:retry",
     "tasks:cancel", "tasks:reopen", "tasks:bulk_reassign",  # POST only: buttons of the task pages
     "programmes:delete", "programmes:session_create", "programmes:import",  # POST only: forms of programme pages
-    "programmes:export",  # a file download
+    "programmes:export", "programmes:effect_export",  # file downloads
 }
 # The API and its documentation (third-party viewers), the usage tracking endpoints (scripts), and
 # Django's admin (which has its own Japanese).

@@ -201,6 +201,14 @@ def test_effect_report_compares_attendees_with_comparable_accounts(ws, webinar, 
     assert {u["account"] for u in report["units"]} & {"Other stage", "High touch", "Gone"} == set()
 
 
+def test_effect_export_lists_the_accounts_of_both_groups(ws, manager, webinar, effect_world, login):
+    response = login(manager).get(reverse("programmes:effect_export", args=[webinar.pk]))
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert len(lines) == 1 + 10 + 12
+    assert sum(1 for line in lines if line.startswith("Attendees,")) == 10
+    assert "Attendee 00,Kick-off" in lines[1]
+
+
 def test_effect_report_says_not_enough_data_below_ten_accounts(ws, csm, manager, webinar, effect_world):
     recent = ProgrammeSessionFactory(programme=webinar, title="Recent", starts_at=timezone.now()
                                      - dt.timedelta(days=10))
