@@ -10,6 +10,7 @@ from imports.api import views as imports_api
 from playbooks.api import playbooks as playbooks_api
 from playbooks.api import reports as playbook_reports_api
 from playbooks.api import tasks as tasks_api
+from programmes.api import views as programmes_api
 from renewals.api import views as renewals_api
 from revenue.api import views as revenue_api
 from segments.api import views as segments_api
@@ -60,5 +61,8 @@ router.register("feature-requests", voice_api.FeatureRequestViewSet, basename="f
 router.register("feature-request-evidence", voice_api.FeatureRequestEvidenceViewSet, basename="feature-request-evidence")
 router.register("survey-responses", voice_api.SurveyResponseViewSet, basename="survey-response")
 router.register("nps", voice_api.NpsViewSet, basename="nps")
+router.register("programmes", programmes_api.ProgrammeViewSet, basename="programme")
+router.register("programme-sessions", programmes_api.ProgrammeSessionViewSet, basename="programme-session")
+router.register("programme-attendance", programmes_api.AttendanceViewSet, basename="programme-attendance")
 
 urlpatterns = router.urls

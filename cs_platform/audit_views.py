@@ -41,6 +41,8 @@ OBJECT_TYPES = {
     "churnreasoncategory": gettext_lazy("Churn reason"), "renewaloutcome": gettext_lazy("Renewal outcome"),
     "featurerequest": gettext_lazy("Feature request"), "featurerequestevidence": gettext_lazy("Feature request evidence"),
     "surveyresponse": gettext_lazy("Survey answer"),
+    "programme": gettext_lazy("Programme"), "programmesession": gettext_lazy("Programme session"),
+    "attendance": gettext_lazy("Attendance"),
 }
 SYSTEM_ACTORS = {"nightly": gettext_lazy("nightly run"), "demo": gettext_lazy("demo data"),
                  "system": gettext_lazy("platform rules"), "tracking API": gettext_lazy("tracking API"),

@@ -34,6 +34,7 @@ from workspaces.policy import SystemActor
 from workspaces.services import create_user_with_membership, issue_token
 
 from .demo_churn import seed_churn
+from .demo_programmes import seed_programmes
 from .demo_renewals import seed_renewals
 from .demo_revenue import seed_revenue
 from .demo_tossups import seed_tossups
@@ -262,6 +263,7 @@ def seed_demo(*, slug, accounts=400, seed=42, name=None):
     seed_revenue(workspace, rng, today, DEMO)
     seed_churn(workspace, rng, today, DEMO)
     seed_voice(workspace, rng, today, DEMO)
+    seed_programmes(workspace, rng, today, DEMO)
 
     seed_renewals(workspace, rng, today, DEMO)  # after the contract history: reads its past renewals
     manager = members["manager1"]

@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "renewals",
     "expansion",
     "revenue",
+    "programmes",
     "cs_platform",
 ]
 
@@ -340,6 +341,8 @@ SPECTACULAR_SETTINGS = {
         "AccountStatusEnum": "accounts.models.AccountStatus",
         "HealthBandEnum": "accounts.models.HealthBand",
         "FeatureRequestStatusEnum": "voice.models.RequestStatus",
+        "ProgrammeKindEnum": "programmes.models.ProgrammeKind",
+        "AttendanceStatusEnum": "programmes.models.AttendanceStatus",
     },
 }
 

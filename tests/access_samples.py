@@ -23,6 +23,7 @@ from accounts.models import Account, Contact, Contract, LifecycleStage, Touchpoi
 from expansion.models import Opportunity
 from healthscore.models import Scorecard
 from playbooks.models import Playbook, Task
+from programmes.models import Programme
 from segments.models import Segment
 from voice.models import FeatureRequest
 
@@ -72,6 +73,12 @@ API_SAMPLES = {
         {"url": PUBLIC_HOOK, "events": ["account.churned"]}, None)),
     ("WebhookEndpointViewSet", "rotate_secret"): (None, lambda side, persona, row: ({}, None)),
     ("WebhookEndpointViewSet", "ping"): (None, lambda side, persona, row: ({}, None)),
+    ("ProgrammeViewSet", "create"): (None, lambda side, persona, row: ({"name": "New programme", "kind": "seminar"},
+                                                                       None)),
+    ("ProgrammeSessionViewSet", "create"): (None, lambda side, persona, row: (
+        {"programme": side.any(Programme).pk, "title": "New session", "starts_at": "2026-01-05T09:00:00Z"}, None)),
+    ("ProgrammeSessionViewSet", "attendance"): (None, lambda side, persona, row: (
+        {"rows": [{"contact_external_id": side.owned(Contact, "csm").external_id}]}, None)),
     ("WebhookDeliveryViewSet", "retry"): (None, lambda side, persona, row: ({}, None)),
     ("TaskViewSet", "create"): (Account, lambda side, persona, row: (
         {"account": row.pk, "title": "New task", "due_on": side.workspace.today().isoformat()},
@@ -202,6 +209,10 @@ PAGE_SAMPLES = {
                                                       "date": side.workspace.today().isoformat(), "source": "call"},
     "voice:upload": lambda side, persona, row: {"file": _csv("nps.csv", "contact,score,responded_on\n"
                                                          f"{side.owned(Contact, 'csm').external_id},9,2026-01-01\n")},
+    "programmes:create": lambda side, persona, row: {"name": "New page programme", "kind": "newsletter"},
+    "programmes:edit": lambda side, persona, row: {"name": "Edited programme", "kind": "webinar"},
+    "programmes:session_create": lambda side, persona, row: {"title": "New page session", "starts_at": "2026-01-05T09:00"},
+    "programmes:import": lambda side, persona, row: {"file": _csv("a.csv", f"contact_external_id\n{side.owned(Contact, 'csm').external_id}\n")},
     "imports:index": lambda side, persona, row: {"object_type": "touchpoints",
                                             "file": _csv("t.csv", "account,date,channel\nX,2026-01-01,phone\n")},
 }

@@ -24,6 +24,8 @@ from imports import services as imports
 from playbooks import services as playbooks
 from playbooks.models import PlaybookRun
 from playbooks.tasks import create_task
+from programmes.models import Attendance
+from programmes.services import import_attendance, save_programme, save_session
 from renewals.models import RenewalOutcome
 from segments.services import save_segment
 from usage.services.keys import create_write_key
@@ -158,6 +160,11 @@ def populate(side, batch=""):
         keep.add(voice.upsert_response(workspace=ws, actor=SYSTEM, external_id=f"{tag.lower()}-sv-{key}",
                                        contact=keep.rows[Contact][key], score=3, responded_on=today,
                                        comment=f"{tag} {key} comment")[0], key)
+    programme = keep.add(save_programme(workspace=ws, actor=SYSTEM, name=f"{tag} webinar", kind="webinar"))
+    session = keep.add(save_session(workspace=ws, actor=SYSTEM, programme=programme, title=f"{tag} session",
+                                    starts_at=ws.day_start(today - dt.timedelta(days=1))))
+    import_attendance(session=session, actor=SYSTEM, rows=[(2, {"contact_external_id": f"{tag.lower()}-c-csm"})])
+    keep.add(Attendance.objects.for_workspace(ws).get(session=session))
     recompute_workspace(ws.pk)
     for key in OWNERS:  # alerts come from a falling score; these are written as the night would
         account = keep.accounts[key]

@@ -174,3 +174,21 @@ class SurveyResponseFactory(factory.django.DjangoModelFactory):
     kind = "nps"
     score = 9
     responded_on = factory.LazyFunction(timezone.localdate)
+# --- programmes ------------------------------------------------------------------------------------
+class ProgrammeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "programmes.Programme"
+
+    workspace = factory.SubFactory(WorkspaceFactory)
+    name = factory.Sequence(lambda n: f"Monthly webinar {n}")
+    kind = "webinar"
+
+
+class ProgrammeSessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "programmes.ProgrammeSession"
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    workspace = factory.SelfAttribute("programme.workspace")
+    title = factory.Sequence(lambda n: f"Session {n}")
+    starts_at = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=1))

@@ -61,6 +61,7 @@ from healthscore.services import save_scorecard
 from imports.models import ImportJob, ImportMapping
 from playbooks.models import Playbook, PlaybookHold, PlaybookRun, PlaybookVersion, RunAction, Task
 from playbooks.services import save_playbook
+from programmes.models import Attendance, Programme, ProgrammeSession
 from renewals.models import RenewalOutcome
 from segments.models import Segment, SegmentMembership, SegmentMembershipEvent
 from segments.services import save_segment
@@ -81,12 +82,20 @@ from workspaces.models import ApiToken, AuditEvent, Invitation, Membership, User
 from workspaces.policy import SYSTEM
 from workspaces.services import deactivate_member, invite_member, issue_token
 
-from .factories import AccountFactory, ContactFactory, ContractFactory, OpportunityFactory, TouchpointFactory
+from .factories import (
+    AccountFactory,
+    ContactFactory,
+    ContractFactory,
+    OpportunityFactory,
+    ProgrammeFactory,
+    ProgrammeSessionFactory,
+    TouchpointFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
 OUR_APPS = {"workspaces", "accounts", "usage", "imports", "segments", "coverage", "healthscore", "webhooks",
-            "playbooks", "renewals", "expansion", "voice"}
+            "playbooks", "renewals", "expansion", "voice", "programmes"}
 
 # --- every model of our apps, classified ------------------------------------------------------------
 # Audited records: each change of one has an event naming it.
@@ -94,7 +103,7 @@ AUDITED = {Workspace, Membership, ApiToken, Account, Contact, Touchpoint, Contra
            Segment,
            CadencePolicy, TouchModel, HealthSettings, Scorecard, SentimentRating, HealthAlert, WriteKey,
            IngestSettings, Invitation, Endpoint, Playbook, PlaybookRun, Task, RenewalOutcome, Opportunity,
-           FeatureRequest, FeatureRequestEvidence, SurveyResponse}
+           FeatureRequest, FeatureRequestEvidence, SurveyResponse, Programme, ProgrammeSession, Attendance}
 # Parts of an audited record: audited as that record (model → the field naming it, or None when an
 # event of that record type in the same operation covers it).
 PARTS = {
@@ -266,12 +275,14 @@ def world(ws, admin, manager, csm, csm2, viewer, outsider, account):
     evidence = voice.add_evidence(request=duplicate, actor=SYSTEM, account=account, quote="Need SAML")
     answer, _created = voice.upsert_response(workspace=ws, actor=SYSTEM, external_id="sv-1", contact=contact,
                                              score=4, responded_on=ws.today())
+    programme = ProgrammeFactory(workspace=ws, name="Monthly webinar")
+    programme_session = ProgrammeSessionFactory(programme=programme, title="Kick-off webinar")
     return dict(ws=ws, admin=admin, manager=manager, csm=csm, csm2=csm2, viewer=viewer, account=account,
                 spare=spare, opportunity=opportunity, stage=stage, reason=reason, contact=contact, touchpoint=touchpoint,
                 contract=contract,
                 segment=segment, policy=policy, scorecard=scorecard, pin=pin, alert=alert, task=task,
                 playbook=playbook, run=run, renewal_line=renewal_line, feature=feature, duplicate=duplicate,
-                evidence=evidence, answer=answer)
+                evidence=evidence, answer=answer, programme=programme, programme_session=programme_session)
 
 
 def manual_definition(title="Call {account}"):
@@ -480,6 +491,23 @@ API_WRITES = {
                                               "responded_on": w["ws"].today().isoformat()}]),
     "v1_survey_responses_by_external_id_update": lambda w: ("put", "/api/v1/survey-responses/by-external-id/sv-1/",
                                                             {"comment": "Better now"}),
+    "v1_programmes_create": lambda w: ("post", "/api/v1/programmes/", {"name": "Newsletter", "kind": "newsletter"}),
+    "v1_programmes_update": lambda w: ("put", f"/api/v1/programmes/{w['programme'].pk}/", {
+        "name": "Webinar", "kind": "webinar"}),
+    "v1_programmes_partial_update": lambda w: ("patch", f"/api/v1/programmes/{w['programme'].pk}/",
+                                               {"description": "Every month"}),
+    "v1_programmes_destroy": lambda w: ("delete", f"/api/v1/programmes/{w['programme'].pk}/", None),
+    "v1_programme_sessions_create": lambda w: ("post", "/api/v1/programme-sessions/", {
+        "programme": w["programme"].pk, "title": "Second", "starts_at": "2026-01-05T09:00:00Z"}),
+    "v1_programme_sessions_update": lambda w: ("put", f"/api/v1/programme-sessions/{w['programme_session'].pk}/", {
+        "programme": w["programme"].pk, "title": "Renamed", "starts_at": "2026-01-05T09:00:00Z"}),
+    "v1_programme_sessions_partial_update": lambda w: (
+        "patch", f"/api/v1/programme-sessions/{w['programme_session'].pk}/", {"title": "Renamed"}),
+    "v1_programme_sessions_destroy": lambda w: (
+        "delete", f"/api/v1/programme-sessions/{w['programme_session'].pk}/", None),
+    "v1_programme_sessions_attendance_create": lambda w: (
+        "post", f"/api/v1/programme-sessions/{w['programme_session'].pk}/attendance/", {
+            "rows": [{"contact_external_id": w["contact"].external_id}]}),
 }
 # Operations that take a POST but write nothing: they must change no row at all.
 API_READS = {
@@ -863,6 +891,15 @@ PAGE_WRITES = {
     "voice:upload": lambda w, c: lambda: c.post(reverse("voice:upload"), {"file": SimpleUploadedFile(
         "nps.csv", f"external_id,contact,score,responded_on\nsv-1,crm-c-1,8,{w['ws'].today()}\n"
                    f"sv-9,crm-c-1,2,{w['ws'].today()}\n".encode())}),
+    "programmes:create": lambda w, c: lambda: post(c, reverse("programmes:create"), {
+        "name": "Newsletter", "kind": "newsletter"}),
+    "programmes:edit": lambda w, c: lambda: post(c, reverse("programmes:edit", args=[w["programme"].pk]), {
+        "name": "Webinar", "kind": "webinar", "description": "Monthly"}),
+    "programmes:delete": lambda w, c: lambda: post(c, reverse("programmes:delete", args=[w["programme"].pk])),
+    "programmes:session_create": lambda w, c: lambda: post(c, reverse("programmes:session_create", args=[
+        w["programme"].pk]), {"title": "Second", "starts_at": "2026-01-05T09:00"}),
+    "programmes:import": lambda w, c: lambda: c.post(reverse("programmes:import", args=[w["programme_session"].pk]), {
+        "file": SimpleUploadedFile("a.csv", f"contact_external_id\n{w['contact'].external_id}\n".encode())}),
 }
 
 

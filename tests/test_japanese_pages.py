@@ -33,6 +33,7 @@ from healthscore.models import HealthAlert, Scorecard, week_of
 from imports.models import ImportJob
 from playbooks.models import Playbook, Task
 from playbooks.tasks import complete_task, create_task
+from programmes.models import Programme, ProgrammeSession
 from segments.models import Segment
 from segments.services import save_segment
 from usage.models import MAPPABLE_ACCOUNT_FIELDS, UsageEvent, WriteKey
@@ -97,6 +98,8 @@ NOT_PAGES = {
     "expansion:export",  # a file download
     "voice:export",  # a file download
     "voice:request_edit", "voice:request_merge", "voice:request_delete", "voice:evidence_remove",  # POST only
+    "programmes:delete", "programmes:session_create", "programmes:import",  # POST only: forms of programme pages
+    "programmes:export", "programmes:effect_export",  # file downloads
 }
 # The API and its documentation (third-party viewers), the usage tracking endpoints (scripts), and
 # Django's admin (which has its own Japanese).
@@ -305,6 +308,8 @@ def pages(ws):
         end_date=ws.today() + dt.timedelta(days=65))
     opportunity = Opportunity.objects.for_workspace(ws).exclude(status="won").order_by("pk").first()
     feature = FeatureRequest.objects.for_workspace(ws).order_by("pk").first()
+    programme = Programme.objects.for_workspace(ws).get(kind="webinar")
+    programme_session = ProgrammeSession.objects.for_workspace(ws).filter(programme=programme).first()
     return {
         "home": [reverse("home"), reverse("home") + "?period=month"],
         "my_book": [reverse("my_book"), reverse("my_book") + "?owner=none"],
@@ -382,6 +387,13 @@ def pages(ws):
         "voice:nps": [reverse("voice:nps"), reverse("voice:nps") + "?kind=csat&period=quarter&group_by=tier",
                       reverse("voice:nps") + "?start=2026-05-01&end=2026-01-01"],
         "voice:upload": [reverse("voice:upload")],
+        "programmes:list": [reverse("programmes:list"), reverse("programmes:list") + "?q=該当なし"],
+        "programmes:create": [reverse("programmes:create")],
+        "programmes:detail": [reverse("programmes:detail", args=[programme.pk])],
+        "programmes:edit": [reverse("programmes:edit", args=[programme.pk])],
+        "programmes:session": [reverse("programmes:session", args=[programme_session.pk])],
+        "programmes:effect": [reverse("programmes:effect", args=[programme.pk])],
+        "programmes:session_effect": [reverse("programmes:session_effect", args=[programme_session.pk])],
     }
 
 

@@ -13,8 +13,8 @@ from workspaces.policy import RULES, SYSTEM, SystemActor, allows, authorize
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ["workspaces", "accounts", "usage", "imports", "segments", "coverage", "healthscore", "expansion", "revenue",
-        "cs_platform"]
+APPS = ["workspaces", "accounts", "usage", "imports", "segments", "coverage", "healthscore", "webhooks", "playbooks",
+        "renewals", "expansion", "revenue", "voice", "programmes", "cs_platform"]
 
 
 def test_there_is_no_anonymous_actor(account):
@@ -41,6 +41,8 @@ def test_roles(ws, admin, manager, csm, csm2, viewer, account):
     assert allows(admin, "members.manage") and not allows(manager, "members.manage")
     assert allows(manager, "health.backtest") and not allows(csm, "health.backtest")
     assert allows(manager, "revenue.view") and allows(admin, "revenue.view") and not allows(csm, "revenue.view")
+    assert allows(manager, "programmes.manage") and not allows(csm, "programmes.manage")
+    assert allows(manager, "programmes.import_attendance") and not allows(csm, "programmes.import_attendance")
 
 
 def test_a_deactivated_member_may_nothing(manager, account):

@@ -145,6 +145,8 @@ RULES = {
     "opportunities.delete": (opportunity_editor, _("Only the CSM who raised this toss-up or a manager deletes it."),
                              None),
     "opportunities.credit_others": (manager, _("Only a manager credits a toss-up to another member."), "raised_by"),
+    "programmes.manage": (manager, _("Only managers manage programmes and their sessions."), None),
+    "programmes.import_attendance": (manager, _("Only managers (or their API tokens) import attendance."), None),
     "health.record_outcome": (child_editor, _("Only the account's CSM or a manager records what happened."),
                               "outcome"),
     "voice.file_request": (editor, _("Your role does not allow filing feature requests."), None),

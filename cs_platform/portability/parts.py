@@ -9,6 +9,7 @@ from expansion import portability as expansion
 from healthscore import portability as healthscore
 from imports import portability as imports
 from playbooks import portability as playbooks
+from programmes import portability as programmes
 from renewals import portability as renewals
 from segments import portability as segments
 from usage import portability as usage
@@ -27,6 +28,7 @@ PARTS = [
     playbooks.PART,  # after health: a task may come from a health alert
     renewals.PART,
     expansion.PART,
+    programmes.PART,
     workspaces.AUDIT,
 ]
 
