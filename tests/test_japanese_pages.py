@@ -111,6 +111,7 @@ IDENTIFIER = re.compile(r"_|\d|[a-z][A-Z]")
 # Codes written inline: dotted names ("segment.created"), package names ("rudder-sdk-python",
 # "@segment/analytics-node"), JSON ({"nps": 42}), query strings ("?status=active&owner=3"), quoted
 # literals ("and", 'xor') and the JSON paths of segment rules and playbook definitions ("rules.conditions[0]:").
+DOTTED_CODE = re.compile(r"(?<!\S)[a-z_]{2,}(?:\.[a-z_]{2,})+(?!\S)")
 INLINE_CODE = re.compile(r"\b[a-z_]{2,}\.[a-z_]{2,}\b|@?[a-z]+(?:[-/][a-z]+)+|\{[^{}]*\}|\?[a-z_]+=\S*"
                          r"|\"[A-Za-z_]+\"|'[A-Za-z_]+'|\brules(?:\.[a-z_]+|\[\d+\])*:"
                          # A playbook definition's JSON paths ("steps[1].title:").
@@ -154,6 +155,9 @@ def visible_text(html):
 def english_words(html, data=()):
     """The Latin words of the page's visible text, less the data's values, identifiers and ALLOWED."""
     text = visible_text(html)
+    # Whole dotted codes first (the audit's actions, "renewal.recorded"): a data value inside one
+    # ("renewal", a scorecard's key) must not break the code into words.
+    text = DOTTED_CODE.sub(" ", text)
     for value in sorted([*data, *PROPER_NAMES], key=len, reverse=True):  # an e-mail before its user name
         text = text.replace(value, " ")
     text = INLINE_CODE.sub(" ", text)
@@ -283,6 +287,9 @@ def data_values(ws):
     values += FeatureRequest.objects.for_workspace(ws).values_list("description", flat=True)
     values += FeatureRequestEvidence.objects.for_workspace(ws).values_list("quote", flat=True)
     values += SurveyResponse.objects.for_workspace(ws).values_list("comment", flat=True)
+    # Products and plans as the CRM names them (the demo's are English words, as Japanese SaaS plans often are).
+    values += Contract.objects.for_workspace(ws).values_list("product", flat=True).distinct()
+    values += Account.objects.for_workspace(ws).values_list("plan", flat=True).distinct()
     values += MAPPABLE_ACCOUNT_FIELDS  # the account fields a trait mapping names, as it must write them
     for scorecard in Scorecard.objects.for_workspace(ws):  # group and measure keys a manager chose
         definition = scorecard.versions.latest("number").definition

@@ -70,8 +70,8 @@ class NpsFiguresSerializer(serializers.Serializer):
     detractors = serializers.IntegerField(required=False, help_text=_("NPS: answers of 0 to 6."))
     satisfied = serializers.IntegerField(required=False, help_text=_("CSAT: answers of 4 or 5."))
     nps = serializers.FloatField(required=False, allow_null=True,
-                                 help_text=_("% promoters − % detractors; null without answers."))
-    csat = serializers.FloatField(required=False, allow_null=True, help_text=_("% of answers of 4 or 5."))
+                                 help_text=_("Share of promoters minus share of detractors, in percent; null without answers."))
+    csat = serializers.FloatField(required=False, allow_null=True, help_text=_("Share of answers of 4 or 5, in percent; null without answers."))
     average = serializers.FloatField(allow_null=True)
 
 
