@@ -25,6 +25,7 @@ from healthscore import selectors as health
 from healthscore.models import HealthSnapshot, Scorecard
 from playbooks import reports as playbook_reports
 from playbooks.models import Playbook, PlaybookHold, PlaybookRun, RunAction, Task
+from revenue import selectors as revenue
 from segments import selectors as segments
 from segments.models import Segment
 from usage import selectors as usage
@@ -392,6 +393,13 @@ def api_figures(workspace):
     return figures
 
 
+def revenue_figures(workspace):
+    """The revenue window metrics (and the window before) of the last year and of the last two."""
+    today = workspace.today()
+    return {f"{years} year(s)": revenue.window_report(workspace, today - dt.timedelta(days=365 * years), today)
+            for years in (1, 2)}
+
+
 def report_figures(workspace, days):
     """Every figure, as plain JSON-comparable data."""
     names = Names(workspace)
@@ -410,6 +418,7 @@ def _figures(workspace, days, names):
         "segments": segment_figures(workspace, days, names),
         "usage": usage_figures(workspace, days, names),
         "playbooks": playbook_figures(workspace, names),
+        "revenue": revenue_figures(workspace),
     }) | {"api": _plain(api_figures(workspace))}  # last: a request activates its own language
 
 

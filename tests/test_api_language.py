@@ -147,7 +147,7 @@ def test_the_schema_in_japanese_reads_as_whole_sentences(client):
     assert not [text for text in every if "queryset" in text]
     # English prose left untranslated (abbreviations such as "CSM" or "MRR × 12。" are the same in both).
     english_left = [text for text in every if not JAPANESE.search(text) and re.search(r"\b[a-z]{3,}\b", text)]
-    assert english_left == []
+    assert english_left == [], "\n".join(english_left)
     # Accept-Language works as well as ?lang=.
     assert schema(client, **JA)["paths"][by_id]["get"]["summary"] == "この外部IDの顧客を取得"
 

@@ -37,7 +37,8 @@ def test_a_restored_workspace_reproduces_every_report_figure(source, tmp_path):
     # The seed is not trivial: every kind of figure has something in it.
     assert before["coverage"][str(days[0])]["report by segment [none]"]["groups"].get("(deleted)")
     assert len(before["segments"]) == 3 and before["health"]["versions"].count(["Large and high touch", 2]) == 1
-    assert before["accounts"]["counts"]["contracts"] == 6 and before["health"]["alerts"]["acted"] == 3
+    assert before["accounts"]["counts"]["contracts"] > 6 and before["revenue"]["1 year(s)"]["current"]["start_mrr"]
+    assert before["health"]["alerts"]["acted"] == 3
     assert before["playbooks"]["task count"] and before["playbooks"]["runs"] and before["playbooks"]["report year"]["playbooks"]
 
     # And the next night computes the same in both: the rules' ids were renamed, not copied.

@@ -29,6 +29,8 @@ UNSCOPED_VIEWSETS = {
     "ExportViewSet",  # imports.exports.* (workspace=...)
     "TouchModelViewSet",  # coverage.services.ensure_touch_model(workspace=...)
     "BacktestViewSet",  # healthscore back-test report(workspace=...)
+    # revenue.selectors window_report / movements / churn_by_reason(workspace, ...)
+    "MetricsViewSet", "MovementsViewSet", "ChurnReasonsViewSet",
 }
 
 

@@ -74,8 +74,8 @@ class FeatureRequestEvidence(WorkspaceOwned):
 
 
 class SurveyKind(models.TextChoices):
-    NPS = "nps", _("NPS")
-    CSAT = "csat", _("CSAT")
+    NPS = "nps", _("NPS (likelihood to recommend)")
+    CSAT = "csat", _("CSAT (satisfaction)")
 
 
 SCORE_RANGE = {SurveyKind.NPS: (0, 10), SurveyKind.CSAT: (1, 5)}

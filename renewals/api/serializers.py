@@ -1,6 +1,7 @@
 """API shapes of renewals. The one write (an outcome) goes through renewals.services."""
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from accounts.api.serializers import BriefAccountSerializer
@@ -18,8 +19,8 @@ class BriefLineSerializer(serializers.ModelSerializer):
         fields = ["id", "external_id", "product"]
 
 
+@extend_schema_serializer(description=_("A contract line that comes up for renewal, with its account's health as of today."))
 class UpcomingRenewalSerializer(serializers.ModelSerializer):
-    """A contract line that comes up for renewal, with its account's health as of today."""
 
     account = BriefAccountSerializer(read_only=True)
     renews_on = serializers.DateField(source="renews_on_day", read_only=True,
@@ -48,8 +49,9 @@ class UpcomingRenewalSerializer(serializers.ModelSerializer):
         return band_of(line.account) in AT_RISK
 
 
+@extend_schema_serializer(description=_(
+    "Written: the line and what happened; the rest is read (the renewal day is the line's)."))
 class RenewalOutcomeSerializer(serializers.ModelSerializer):
-    """Written: the line and what happened; the rest is read (the renewal day is the line's)."""
 
     line = WorkspaceRelatedField(queryset=Contract.objects.all(), brief_serializer=BriefLineSerializer,
                                  help_text=_("The contract line's id."))

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from workspaces.api.schema import SingleObjectListSchema
 from workspaces.api.viewsets import WorkspaceAPIViewSet
 
-from ..forms import PRESET_KEYS, BreakdownForm, MovementForm, WindowForm, form_errors
+from ..forms import PRESET_KEYS, BreakdownForm, MovementForm, WindowForm, form_errors, kind_labels
 from ..selectors import (
     KINDS,
     breakdown,
@@ -101,7 +101,7 @@ class MovementSerializer(serializers.Serializer):
     end = serializers.DateField()
     account_id = serializers.IntegerField()
     account_name = serializers.CharField()
-    kind = serializers.ChoiceField(choices=KINDS)
+    kind = serializers.ChoiceField(choices=list(kind_labels().items()))
     amount = money()
     before = money()
     after = money()

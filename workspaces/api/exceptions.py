@@ -1,4 +1,4 @@
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
@@ -38,6 +38,10 @@ def api_exception_handler(exc, context):
         exc = exceptions.ValidationError(detail=detail)
     elif isinstance(exc, DomainError):
         exc = exceptions.ValidationError(detail={exc.field or "non_field_errors": [exc.message]})
+    elif isinstance(exc, (TooManyFieldsSent, RequestDataTooBig)):
+        # Django's own limits on a form body, met while the view reads request.data: a JSON 400 like any
+        # other bad payload (not Django's HTML page).
+        exc = exceptions.ParseError(detail=_("The request body is too large: send fewer fields or rows."))
     elif isinstance(exc, IntegrityError):
         return Response(
             {"non_field_errors": [_("This conflicts with existing data (a unique value is already taken).")]},
