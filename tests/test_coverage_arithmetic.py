@@ -12,6 +12,7 @@ from coverage.models import CoverageSnapshot, TierChange
 from coverage.selectors import coverage_report
 from coverage.services import assign_tiers, pin_tier, save_cadence_policy
 from tests.factories import AccountFactory, TouchpointFactory, WorkspaceFactory
+from tests.health_data import known_since
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 DAY = dt.date(2026, 3, 31)
@@ -28,7 +29,9 @@ def at_noon(day, tz=TOKYO):
 
 def make(ws, arr, **fields):
     fields.setdefault("contract_start", START)
-    return AccountFactory(workspace=ws, arr=arr, **fields)
+    account = AccountFactory(workspace=ws, arr=arr, **fields)
+    known_since(START, account)  # its ARR, owner and seats on record since then (DAY is in the past)
+    return account
 
 
 def touch(account, day, channel="phone", **fields):
