@@ -175,10 +175,10 @@ def attributes_as_of(*, workspace, day, account_ids=None):
     out["arr"] = pd.to_numeric(logged("arr"), errors="coerce").astype(float)
     out["licensed_seats"] = pd.to_numeric(logged("licensed_seats"), errors="coerce").astype(float)
     for field in ("renewal_date", "contract_start", "churned_on"):
-        out[field] = logged(field).map(_day, na_action="ignore")
+        out[field] = logged(field).map(_day, na_action="ignore").astype(object)
     out["owner_id"] = pd.to_numeric(logged("owner"), errors="coerce").astype(float)
-    out["status"] = logged("status")
-    out["plan"] = logged("plan")
+    out["status"] = logged("status").astype(object)
+    out["plan"] = logged("plan").astype(object)
     attrs = log[log["field"].str.startswith(ATTRIBUTE_PREFIX) & log["value"].notna()]
     by_account = {}
     for account_id, field, value in zip(attrs["account_id"], attrs["field"], attrs["value"], strict=True):

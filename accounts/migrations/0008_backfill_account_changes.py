@@ -25,10 +25,10 @@ def backfill(apps, schema_editor):
     Account = apps.get_model("accounts", "Account")
     AccountChange = apps.get_model("accounts", "AccountChange")
     now = timezone.now()
-    for workspace in Workspace.objects.all().iterator():
+    for workspace in Workspace._default_manager.all().iterator():
         day = now.astimezone(zoneinfo.ZoneInfo(workspace.time_zone)).date()
         rows = []
-        for account in Account.objects.filter(workspace=workspace).iterator(chunk_size=2000):
+        for account in Account._default_manager.filter(workspace=workspace).iterator(chunk_size=2000):
             for field in TRACKED_FIELDS:
                 if field == "owner":
                     rows.append(AccountChange(workspace_id=workspace.pk, account_id=account.pk, field="owner",
@@ -42,9 +42,9 @@ def backfill(apps, schema_editor):
                 rows.append(AccountChange(workspace_id=workspace.pk, account_id=account.pk, field=f"attr:{key}",
                                           value=value, valid_from=day, changed_at=now, source="migration"))
             if len(rows) >= 5000:
-                AccountChange.objects.bulk_create(rows, batch_size=2000)
+                AccountChange._default_manager.bulk_create(rows, batch_size=2000)
                 rows = []
-        AccountChange.objects.bulk_create(rows, batch_size=2000)
+        AccountChange._default_manager.bulk_create(rows, batch_size=2000)
 
 
 class Migration(migrations.Migration):
