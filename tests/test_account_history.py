@@ -274,3 +274,17 @@ def test_an_untouched_account_counts_from_its_contract_start_and_says_so(ws, man
     assert measure_sentence("touch", measures["touch"], "Touch") == "No touch logged; 45 days since the contract start"
     _groups, measures = snapshot_payload(frame.loc[touched.pk], TOUCH)
     assert measure_sentence("touch", measures["touch"], "Touch") == "Last qualifying touch 3 days ago"
+
+
+def test_the_demos_past_days_have_their_commercial_measures(manager):
+    from cs_platform.demo import seed_demo
+
+    ws = seed_demo(slug="demo", accounts=40, seed=7).workspace
+    past = ws.today() - dt.timedelta(days=90)
+    frame, signals = compute_scores(workspace=ws, as_of=past)
+    assert len(frame) > 20
+    # Contract lines give ARR, seats and the next renewal of every day; the log owners and attributes.
+    assert signals["known_arr"].all() and signals["known_licensed_seats"].all()
+    assert signals["arr"].notna().all() and signals["owner_id"].notna().any()
+    gaps = history_gaps(frame)
+    assert gaps.get("renewal", 0) == 0 and gaps.get("seats", 0) == 0
