@@ -288,3 +288,23 @@ def test_the_demos_past_days_have_their_commercial_measures(manager):
     assert signals["arr"].notna().all() and signals["owner_id"].notna().any()
     gaps = history_gaps(frame)
     assert gaps.get("renewal", 0) == 0 and gaps.get("seats", 0) == 0
+
+
+def test_tiers_of_a_past_day_follow_that_days_arr(ws, manager):
+    from coverage.selectors import tiers_as_of
+    from coverage.services import assign_tiers
+
+    today = ws.today()
+    past = today - dt.timedelta(days=30)
+    grew = AccountFactory(workspace=ws, arr=Decimal("500000"))  # tech touch then
+    known_since(today - dt.timedelta(days=100), grew)
+    update_account(account=grew, actor=manager, arr=Decimal("50000000"))  # high touch from today
+    lined = AccountFactory(workspace=ws, arr=Decimal("50000000"))  # the row says high; its line said low
+    ContractFactory(account=lined, mrr=Decimal("200000"), start_date=today - dt.timedelta(days=200))
+    unknown = AccountFactory(workspace=ws, arr=Decimal("50000000"))  # nothing on record 30 days ago
+    assign_tiers(workspace=ws, as_of=past)
+    then = tiers_as_of(workspace=ws, day=past)
+    assert (then.get(grew.pk), then.get(lined.pk), then.get(unknown.pk)) == ("tech", "low", None)
+    assign_tiers(workspace=ws, as_of=today)
+    now = tiers_as_of(workspace=ws, day=today)
+    assert (now[grew.pk], now[unknown.pk]) == ("high", "high")
