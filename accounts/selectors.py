@@ -1,6 +1,7 @@
 """Reads of accounts, contacts and touchpoints. Every function takes the workspace explicitly."""
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 
 from workspaces.models import Membership
 
@@ -162,8 +163,12 @@ def attributes_as_of(*, workspace, day, account_ids=None):
     out = pd.DataFrame(index=index, columns=AS_OF_COLUMNS, dtype=object)
 
     # 1. The change log: the latest row per account and field on or before the day.
+    if connection.vendor == "postgresql":  # only the latest row per account and field leaves the database
+        changes = changes.order_by("account_id", "field", "-valid_from", "-id").distinct("account_id", "field")
+    else:
+        changes = changes.order_by()
     log = pd.DataFrame.from_records(
-        list(changes.order_by().values_list("account_id", "field", "value", "owner_id", "valid_from", "id")),
+        list(changes.values_list("account_id", "field", "value", "owner_id", "valid_from", "id")),
         columns=["account_id", "field", "value", "owner_id", "valid_from", "id"])
     log = log.sort_values(["valid_from", "id"]).drop_duplicates(["account_id", "field"], keep="last")
     known = pd.Series(index.isin(log["account_id"].unique()), index=index)
