@@ -185,6 +185,19 @@ class Account(WorkspaceOwned):
     def is_active(self):
         return self.status == AccountStatus.ACTIVE
 
+    def save(self, *args, **kwargs):
+        """A save outside the writers (the admin, a shell, a fixture) keeps the change log too: the
+        writers write in bulk and record their own (accounts.history)."""
+        from . import history
+
+        created = self._state.adding or self.pk is None
+        before = None
+        if not created:
+            before = Account.all_workspaces.filter(pk=self.pk).values(
+                *(f"{name}_id" if name == "owner" else name for name in TRACKED_FIELDS), "attributes").first()
+        super().save(*args, **kwargs)
+        history.record_save(self, before)
+
 
 class StageChange(WorkspaceOwned):
     """Every lifecycle move, with its time, so that time-in-stage can be computed."""
@@ -354,3 +367,39 @@ class Contract(WorkspaceOwned):
     @property
     def arr(self):
         return self.mrr * 12
+
+
+# The account fields whose past values scoring, segments and coverage may read (AccountChange.field);
+# a custom attribute's key is recorded as "attr:<key>".
+TRACKED_FIELDS = ("arr", "licensed_seats", "contract_start", "renewal_date", "owner", "status", "churned_on", "plan")
+ATTRIBUTE_PREFIX = "attr:"
+
+
+class AccountChange(WorkspaceOwned):
+    """The value a tracked field of an account took, known from `valid_from` (a day where the team works).
+
+    Written by the one write path (accounts.writes.AccountWriter, the tracking API's account calls)
+    for every tracked field that changes, and for all of them when an account is created; the data
+    migration that introduced it recorded the values accounts had then, known from that day only.
+    The value of a field on a day is the latest row on or before it; before the account's first row
+    nothing is known (accounts.selectors.attributes_as_of). `owner` is the member column (an id in a
+    JSON value would not survive a workspace's archive); every other field is in `value`, as JSON.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="changes")
+    field = models.CharField(max_length=120)
+    value = models.JSONField(null=True, blank=True)
+    owner = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    valid_from = models.DateField()
+    changed_at = models.DateTimeField(default=timezone.now)
+    source = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["account_id", "field", "valid_from", "id"]
+        indexes = [
+            models.Index(fields=["workspace", "valid_from"]),
+            models.Index(fields=["account", "field", "valid_from"]),
+        ]
+
+    def __str__(self):
+        return f"{self.account_id}.{self.field} from {self.valid_from}"

@@ -1,7 +1,7 @@
 """What of the accounts floor travels in a workspace archive: all of it, as it is.
 
 Stages, churn reasons (archived ones too: accounts name them by code), tags, accounts (with their tags, custom attributes and the values the nightly steps copied
-onto them), the stage history, contacts, touchpoints (with the contacts they involved) and
+onto them), the stage history, the change log of their tracked fields, contacts, touchpoints (with the contacts they involved) and
 contracts. Nothing here holds an id inside a value: every reference is a foreign key.
 """
 
@@ -10,6 +10,7 @@ from workspaces.transfer import Part, Table
 from . import services
 from .models import (
     Account,
+    AccountChange,
     ChurnReasonCategory,
     Contact,
     Contract,
@@ -29,6 +30,7 @@ PART = Part("accounts", [
     Table(Account),
     Table(AccountTags, keep_ids=False, scope=lambda ws: AccountTags.objects.filter(account__workspace=ws)),
     Table(StageChange, keep_ids=False),
+    Table(AccountChange, keep_ids=False),
     Table(Contact),
     Table(Touchpoint),
     Table(TouchpointContacts, keep_ids=False,

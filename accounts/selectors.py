@@ -1,6 +1,7 @@
 """Reads of accounts, contacts and touchpoints. Every function takes the workspace explicitly."""
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 
 from workspaces.models import Membership
 
@@ -119,3 +120,126 @@ def churn_reason_choices(workspace, *, current=""):
     `current` (an account's own reason, even archived, so that editing it keeps it)."""
     rows = ChurnReasonCategory.objects.for_workspace(workspace).values_list("code", "name", "archived")
     return [(code, name) for code, name, archived in rows if not archived or code == current]
+
+
+# --- values of accounts as they were on a day (no look-ahead) ------------------------------------
+# Contract lines whose unit counts seats (case-insensitive; "ID" is how Japanese contracts count users).
+SEAT_UNITS = {"seat", "seats", "id", "ids", "user", "users", "license", "licenses", "licence", "licences",
+              "席", "ライセンス", "ユーザー", "アカウント"}
+AS_OF_COLUMNS = ["arr", "licensed_seats", "renewal_date", "contract_start", "owner_id", "status", "churned_on",
+                 "plan", "attributes"]
+
+
+def attributes_as_of(*, workspace, day, account_ids=None):
+    """What was known of each account's tracked fields on `day`: a DataFrame indexed by account id.
+
+    Columns `arr` and `licensed_seats` (float, NaN = unknown), `renewal_date` and `contract_start`
+    (datetime.date or None), `owner_id` (float id, NaN = no owner or unknown), `status`, `churned_on`,
+    `plan`, `attributes` (dict of the custom attributes, None = unknown), and `known_<column>`
+    (bool: the value was known on the day, from the lines or the change log).
+
+    - From the contract lines where an account has lines: ARR = 12 × the MRR of its lines running on
+      the day (from the first line's start on), seats = the quantity of its running seat lines (from
+      the first seat line's start on), the next renewal = the earliest renewal date (else end date)
+      on or after the day among the running lines, contract start = the first line's start.
+    - Otherwise (and for owner, status, plan, attributes): the change log (AccountChange), the latest
+      value on or before the day. Before an account's first row nothing is known.
+
+    Set-based: three queries whatever the number of accounts.
+    """
+    # Imported here: pandas is heavy and most readers of this module do not need it.
+    import pandas as pd
+
+    from .models import ATTRIBUTE_PREFIX, AccountChange, Contract
+
+    accounts = Account.objects.for_workspace(workspace)
+    changes = AccountChange.objects.for_workspace(workspace).filter(valid_from__lte=day)
+    lines = Contract.objects.for_workspace(workspace)
+    if account_ids is not None:
+        account_ids = list(account_ids)
+        accounts, changes, lines = (accounts.filter(pk__in=account_ids), changes.filter(account_id__in=account_ids),
+                                    lines.filter(account_id__in=account_ids))
+    index = pd.Index(list(accounts.order_by().values_list("pk", flat=True)), name="id")
+    out = pd.DataFrame(index=index, columns=AS_OF_COLUMNS, dtype=object)
+
+    # 1. The change log: the latest row per account and field on or before the day.
+    if connection.vendor == "postgresql":  # only the latest row per account and field leaves the database
+        changes = changes.order_by("account_id", "field", "-valid_from", "-id").distinct("account_id", "field")
+    else:
+        changes = changes.order_by()
+    log = pd.DataFrame.from_records(
+        list(changes.values_list("account_id", "field", "value", "owner_id", "valid_from", "id")),
+        columns=["account_id", "field", "value", "owner_id", "valid_from", "id"])
+    log = log.sort_values(["valid_from", "id"]).drop_duplicates(["account_id", "field"], keep="last")
+    known = pd.Series(index.isin(log["account_id"].unique()), index=index)
+
+    def logged(field):
+        rows = log[log["field"] == field].set_index("account_id")
+        return (rows["owner_id"] if field == "owner" else rows["value"]).reindex(index)
+
+    out["arr"] = pd.to_numeric(logged("arr"), errors="coerce").astype(float)
+    out["licensed_seats"] = pd.to_numeric(logged("licensed_seats"), errors="coerce").astype(float)
+    for field in ("renewal_date", "contract_start", "churned_on"):
+        out[field] = logged(field).map(_day, na_action="ignore").astype(object)
+    out["owner_id"] = pd.to_numeric(logged("owner"), errors="coerce").astype(float)
+    out["status"] = logged("status").astype(object)
+    out["plan"] = logged("plan").astype(object)
+    attrs = log[log["field"].str.startswith(ATTRIBUTE_PREFIX) & log["value"].notna()]
+    by_account = {}
+    for account_id, field, value in zip(attrs["account_id"], attrs["field"], attrs["value"], strict=True):
+        by_account.setdefault(account_id, {})[field[len(ATTRIBUTE_PREFIX):]] = value
+    out["attributes"] = pd.Series([by_account.get(a, {}) if k else None for a, k in zip(index, known, strict=True)],
+                                  index=index, dtype=object)
+    for column in AS_OF_COLUMNS:
+        out[f"known_{column}"] = known
+    # An owner or renewal date known to be empty is known; NaN in `arr`/seats from a known empty value stays NaN.
+
+    # 2. The contract lines, where an account has them.
+    frame = pd.DataFrame.from_records(
+        list(lines.order_by().values_list("account_id", "mrr", "quantity", "unit", "start_date", "end_date",
+                                          "renewal_date")),
+        columns=["account_id", "mrr", "quantity", "unit", "start", "end", "renewal"])
+    frame = frame[frame["account_id"].isin(index)]
+    if not frame.empty:
+        when = pd.Timestamp(day)
+        start, end = pd.to_datetime(frame["start"]), pd.to_datetime(frame["end"])
+        running = (start <= when) & (end.isna() | (end > when))
+        account = frame["account_id"]
+        first = start.groupby(account).min().reindex(index)
+        started = (first <= when).fillna(False).astype(bool)
+        mrr = pd.to_numeric(frame["mrr"], errors="coerce").astype(float).where(running, 0.0)
+        arr = (mrr.groupby(account).sum() * 12).reindex(index)
+        out.loc[started, "arr"] = arr[started].round(2)
+        out.loc[started, "known_arr"] = True
+        seat = frame["unit"].fillna("").str.strip().str.lower().isin(SEAT_UNITS) & frame["quantity"].notna()
+        if seat.any():
+            first_seat = start[seat].groupby(account[seat]).min().reindex(index)
+            seats_started = (first_seat <= when).fillna(False).astype(bool)
+            quantity = pd.to_numeric(frame["quantity"], errors="coerce").astype(float).where(running & seat, 0.0)
+            seats = quantity[seat].groupby(account[seat]).sum().reindex(index)
+            out.loc[seats_started, "licensed_seats"] = seats[seats_started]
+            out.loc[seats_started, "known_licensed_seats"] = True
+        renews = pd.to_datetime(frame["renewal"]).fillna(end)
+        upcoming = running & (renews >= when)
+        nxt = renews[upcoming].groupby(account[upcoming]).min().reindex(index)
+        # Lines running that day say when they renew; where none says, the change log's date stands.
+        from_lines = started & nxt.notna()
+        out.loc[from_lines, "renewal_date"] = nxt[from_lines].dt.date
+        out.loc[from_lines, "known_renewal_date"] = True
+        has_lines = first.notna()
+        out.loc[has_lines, "contract_start"] = first[has_lines].dt.date
+        out.loc[has_lines, "known_contract_start"] = True
+    out["arr"] = out["arr"].astype(float)
+    out["licensed_seats"] = out["licensed_seats"].astype(float)
+    out["owner_id"] = out["owner_id"].astype(float)
+    for column in ("renewal_date", "contract_start", "churned_on", "status", "plan"):
+        out[column] = out[column].where(out[column].notna(), None)
+    return out
+
+
+def _day(value):
+    import datetime as dt
+
+    if value is None or isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))

@@ -18,8 +18,10 @@ The rules, in one place:
   ("never", "cadence" or the rule's name; `broken_rule` is the first). The due date is the
   earliest of all their due dates, and empty ("due now") while any of them was never met.
 
-ARR, owner, seats and contract dates are the account's current values (they keep no history).
-Re-running a past day therefore gives identical rows as long as those did not change since.
+ARR, owner and seats of a past day are the values of that day (accounts.selectors.attributes_as_of:
+contract lines, else the accounts' change log): unknown then = no owner, ARR 0, no seat band; the
+contract start too where known (else the account's own date). Today's computation reads the
+accounts' own columns (the same values). Re-running a past day gives identical rows.
 
 With the day's rows, the same transaction writes their sums per owner, tier and matrix cell
 (`CoverageRollup`), which the reports read instead of 100,000 rows a day.
@@ -27,11 +29,13 @@ With the day's rows, the same transaction writes their sums per owner, tier and 
 
 import datetime as dt
 import logging
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 
 from accounts.models import Account, AccountStatus, Channel, Touchpoint
+from accounts.selectors import attributes_as_of
 from segments.selectors import segment_ids_as_of
 
 from .models import SNAPSHOT_MEASURES, CadencePolicy, CoverageRollup, CoverageSnapshot, MatrixUsers
@@ -120,6 +124,7 @@ def _in_scope(*, status, churned_on, contract_start, day):
     return started and active_then
 
 
+_KEEP = object()  # the contract start was not known on the day: the account's own date stands
 ACCOUNT_COLUMNS = ("pk", "owner_id", "status", "churned_on", "contract_start", "arr", "licensed_seats",
                    "active_users_30d", "touch_tier")
 
@@ -137,6 +142,17 @@ class _Day:
         self.roles = sorted({rule[2] for p in [*self.by_tier.values(), *self.segment_policy.values()]
                              for rule in p.rules if rule[2]})
         self.end = workspace.day_start(day + dt.timedelta(days=1))
+        # A past day reads the values of that day, not today's (None: today, the accounts' columns).
+        self.as_of = None
+        if day < workspace.today():
+            known = attributes_as_of(workspace=workspace, day=day)
+            self.as_of = {
+                pk: (None if owner != owner else int(owner), Decimal(0) if arr != arr else Decimal(str(arr)),
+                     None if seats != seats else int(seats), start if known_start else _KEEP)
+                for pk, owner, arr, seats, start, known_start in zip(
+                    known.index, known["owner_id"], known["arr"], known["licensed_seats"], known["contract_start"],
+                    known["known_contract_start"], strict=True)
+            }
 
     def rows(self, *, tiers, segments, ids=None, low=None, high=None):
         """Unsaved snapshot rows of the accounts `ids`, or of those with ids from `low` to `high`."""
@@ -151,6 +167,9 @@ class _Day:
                         for role in self.roles}
         rows = []
         for pk, owner_id, status, churned_on, contract_start, arr, seats, active_users, current_tier in values:
+            if self.as_of is not None:
+                owner_id, arr, seats, start = self.as_of.get(pk, (None, Decimal(0), None, _KEEP))
+                contract_start = contract_start if start is _KEEP else start
             tier = tiers.get(pk) or current_tier or self.touch_model.tier_for_arr(arr)
             member_of = segments.get(pk, [])
             policy = (next((self.segment_policy[s] for s in self.segment_order if s in member_of), None)

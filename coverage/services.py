@@ -5,6 +5,7 @@ pages, API and commands cannot disagree about it.
 """
 
 import logging
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Max, OuterRef, Q, Subquery
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from accounts.models import MEETING_CHANNELS, ONE_TO_MANY_CHANNELS, Account, Channel, ContactRole, TouchTier
+from accounts.selectors import attributes_as_of
 from workspaces.audit import record_audit
 from workspaces.errors import DomainError
 from workspaces.policy import acting_member, authorize
@@ -150,11 +152,29 @@ def set_must_not_lose(*, workspace, actor, cell, must_not_lose):
 def _tier_conditions(touch_model):
     high, low = touch_model.high_min_arr, touch_model.low_min_arr
     unpinned = Q(tier_pin__isnull=True)
-    return {
-        TouchTier.HIGH: (unpinned & Q(arr__gte=high)) | Q(tier_pin__tier=TouchTier.HIGH),
-        TouchTier.LOW: (unpinned & Q(arr__gte=low, arr__lt=high)) | Q(tier_pin__tier=TouchTier.LOW),
-        TouchTier.TECH: (unpinned & Q(arr__lt=low)) | Q(tier_pin__tier=TouchTier.TECH),
-    }
+    return [
+        (TouchTier.HIGH, (unpinned & Q(arr__gte=high)) | Q(tier_pin__tier=TouchTier.HIGH)),
+        (TouchTier.LOW, (unpinned & Q(arr__gte=low, arr__lt=high)) | Q(tier_pin__tier=TouchTier.LOW)),
+        (TouchTier.TECH, (unpinned & Q(arr__lt=low)) | Q(tier_pin__tier=TouchTier.TECH)),
+    ]
+
+
+def _tier_conditions_as_of(workspace, touch_model, as_of):
+    """[(tier, condition)] for a past day: by the ARR the account had that day (attributes_as_of:
+    contract lines, else the change log), never today's. An unpinned account whose ARR was not on
+    record that day gets no tier from this day (it keeps the one it had)."""
+    known = attributes_as_of(workspace=workspace, day=as_of)
+    arr = known.loc[known["known_arr"].astype(bool), "arr"].dropna()
+    by_tier = {tier: [] for tier in TouchTier.values}
+    for pk, value in arr.items():
+        by_tier[touch_model.tier_for_arr(Decimal(str(value)))].append(int(pk))
+    unpinned = Q(tier_pin__isnull=True)
+    out = []
+    for tier in (TouchTier.HIGH, TouchTier.LOW, TouchTier.TECH):
+        out.append((tier, Q(tier_pin__tier=tier)))
+        for chunk in _chunks(by_tier[tier]):
+            out.append((tier, unpinned & Q(pk__in=chunk)))
+    return out
 
 
 def assign_tiers(*, workspace, as_of):
@@ -175,8 +195,11 @@ def assign_tiers(*, workspace, as_of):
     )
     active = Account.objects.for_workspace(workspace).active()
     changed = 0
+    conditions = _tier_conditions(touch_model)
+    if as_of < workspace.today():
+        conditions = _tier_conditions_as_of(workspace, touch_model, as_of)
     with transaction.atomic():
-        for tier, condition in _tier_conditions(touch_model).items():
+        for tier, condition in conditions:
             in_tier = active.filter(condition)
             active.filter(pk__in=in_tier.exclude(touch_tier=tier).values("pk")).update(touch_tier=tier)
             moved = (

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
+from accounts import history
 from accounts.models import (
     Account,
     AccountStatus,
@@ -262,6 +263,7 @@ def seed_demo(*, slug, accounts=400, seed=42, name=None):
     seed_tossups(workspace, rng, today, DEMO)
     seed_revenue(workspace, rng, today, DEMO)
     seed_churn(workspace, rng, today, DEMO)
+    _record_account_history(workspace, today)
     seed_voice(workspace, rng, today, DEMO)
     seed_programmes(workspace, rng, today, DEMO)
 
@@ -483,6 +485,25 @@ def _work_tasks(rng, workspace, tasks, *, until, tz):
     for task, touch in touches:
         task.touchpoint = touch
         task.save(update_fields=["touchpoint"])
+
+
+def _record_account_history(workspace, today):
+    """The change log of the demo's accounts (bulk-created, so no writer recorded it): their owner,
+    plan and attributes as on record from the contract start (ARR, seats and renewals come from their
+    contract lines, dated), active from the start and churned from the churn day."""
+    accounts = list(Account.objects.for_workspace(workspace).order_by("pk"))
+    rows = []
+    for account in accounts:
+        start = min(account.contract_start or today, today)
+        churned_on = account.churned_on
+        if churned_on is not None:
+            account.status, account.churned_on = AccountStatus.ACTIVE, None  # as it was before the churn
+        rows.extend(history.current_rows(workspace, account, day=start, source="demo"))
+        if churned_on is not None:
+            account.status, account.churned_on = AccountStatus.CHURNED, churned_on
+            rows.extend(history.changed_rows(workspace, account, {"status": None, "churned_on": None},
+                                             day=churned_on, source="demo"))
+    history.save_rows(rows)
 
 
 def _configure_health_and_rollups(workspace, today):

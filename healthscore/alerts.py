@@ -69,7 +69,8 @@ def evaluate_alerts(*, workspace, as_of, frame, signals, history):
     )
     updated, new = [], []
     for account_id, kind, reason, previous_score, drop in candidates:
-        arr = float(signals.at[account_id, "arr"] or 0)
+        arr = signals.at[account_id, "arr"]
+        arr = 0.0 if pd.isna(arr) else float(arr)  # unknown on the day (no history): nothing at risk to rank by
         priority = round(arr * max(drop, 1.0), 2)
         score = float(scored.at[account_id, "total"])
         alert = existing.get((account_id, kind, reason))

@@ -3,8 +3,11 @@ vectorised rules per measure and weighted means with "not available" renormalisa
 
 `compute_scores(workspace=, as_of=)` works for any past day from raw data; the nightly step stores
 its result, so recomputing a stored day gives the stored rows back (the tests hold us to it).
-Signals that have no history in the data model (licensed seats, renewal date, custom attributes)
-are read as they are now; survey answers are read as of the day (only those given on or before it).
+Every input is read as it was on the day, never as it is now: ARR, seats, renewal date, contract
+start, owner and custom attributes through `accounts.selectors.attributes_as_of` (contract lines,
+else the accounts' change log), usage, touches, ratings and survey answers up to the end of the day.
+An input nothing was known of on the day makes its measure "not available" (its weight goes to the
+rest of its group) and is flagged in the result's `h:KEY` columns (`history_gaps`).
 """
 
 import datetime as dt
@@ -24,6 +27,7 @@ from accounts.models import (
     HealthBand,
     Touchpoint,
 )
+from accounts.selectors import attributes_as_of
 from coverage.selectors import tiers_as_of
 from segments.selectors import segment_ids_as_of
 from usage.selectors import distinct_users_and_features, usage_per_account
@@ -34,6 +38,12 @@ from .models import SentimentRating
 from .selectors import active_scorecards, health_settings
 
 WINDOW_DAYS = 30
+# The account values read as of the day (accounts.selectors.attributes_as_of).
+AS_OF_INPUTS = ("arr", "licensed_seats", "renewal_date", "contract_start", "owner_id", "attributes")
+# Which of them each measure kind needs: without it on the day the measure is not available for
+# lack of history (h:KEY). The touch measures need the contract start only for never-touched accounts.
+HISTORY_INPUTS = {"active_users_per_seat": "licensed_seats", "days_to_renewal": "renewal_date",
+                  "custom_attribute": "attributes", "days_since_last_touch": "contract_start"}
 
 
 def scored_accounts(*, workspace, as_of):
@@ -47,16 +57,19 @@ def scored_accounts(*, workspace, as_of):
 
 def collect_signals(*, workspace, as_of, settings, accounts=None):
     """One row per account with every built-in signal's raw value (NaN = not available)."""
+    given = accounts is not None
     if accounts is None:
         accounts = scored_accounts(workspace=workspace, as_of=as_of)
-    base = pd.DataFrame.from_records(
-        list(accounts.values("id", "licensed_seats", "renewal_date", "contract_start", "attributes", "touch_tier",
-                             "owner_id", "arr", "name")),
-        columns=["id", "licensed_seats", "renewal_date", "contract_start", "attributes", "touch_tier",
-                 "owner_id", "arr", "name"],
-    ).set_index("id")
+    base = pd.DataFrame.from_records(list(accounts.values("id", "touch_tier", "name")),
+                                     columns=["id", "touch_tier", "name"]).set_index("id")
     if base.empty:
         return base
+    # The commercial values and attributes as they were on the day (never today's on a past day).
+    subset = list(base.index) if given and len(base) <= 5000 else None
+    known = attributes_as_of(workspace=workspace, day=as_of, account_ids=subset).reindex(base.index)
+    for column in AS_OF_INPUTS:
+        base[column] = known[column]
+        base[f"known_{column}"] = known[f"known_{column}"].fillna(False).astype(bool)
     end = workspace.day_start(as_of + dt.timedelta(days=1))
     w0 = as_of - dt.timedelta(days=WINDOW_DAYS - 1)
     p0 = w0 - dt.timedelta(days=WINDOW_DAYS)
@@ -80,12 +93,13 @@ def collect_signals(*, workspace, as_of, settings, accounts=None):
     people.loc[people["users"].notna() | people["features"].notna(), "features"] = people["features"].fillna(0)
 
     # 3. Touches before the end of the day: last qualifying one, and last of any channel.
-    touches = pd.DataFrame.from_records(list(
+    logged = pd.DataFrame.from_records(list(
         Touchpoint.objects.for_workspace(workspace).filter(occurred_at__lt=end).values("account_id").annotate(
             last_direct=Max("occurred_at", filter=~Q(channel__in=ONE_TO_MANY_CHANNELS)),
             last_any=Max("occurred_at"),
         )
-    ), columns=["account_id", "last_direct", "last_any"]).set_index("account_id").reindex(base.index)
+    ), columns=["account_id", "last_direct", "last_any"]).set_index("account_id")
+    touches = logged.reindex(base.index)  # `logged` keeps every account's: did the workspace log any?
 
     # 4. People we know and whether we reached them: key persons (90 days), decision makers met (180).
     present = Q(left_on__isnull=True) | Q(left_on__gt=as_of)
@@ -128,6 +142,8 @@ def collect_signals(*, workspace, as_of, settings, accounts=None):
     signals = pd.DataFrame(index=base.index)
     for column in ("name", "owner_id", "touch_tier", "attributes"):
         signals[column] = base[column]
+    for column in AS_OF_INPUTS:
+        signals[f"known_{column}"] = base[f"known_{column}"]
     signals["arr"] = pd.to_numeric(base["arr"], errors="coerce").astype(float)
     has_usage = daily["first_day"].notna()
     seats = pd.to_numeric(base["licensed_seats"], errors="coerce").astype(float)
@@ -152,13 +168,19 @@ def collect_signals(*, workspace, as_of, settings, accounts=None):
     signals["usage_trend"] = (now / before.where(before > 0) - 1).where(has_usage).round(4)
     signals["days_since_last_activity"] = _days_between(daily["last_active"], as_of)
 
-    # Never touched: count from the contract start, the longest it can have been.
-    started = base["contract_start"]
+    # Never touched in a workspace that logs touches: count from the contract start, the longest it
+    # can have been (the explanation says so). A workspace that had logged no touch of the kind by
+    # the end of the day (none at all, or none yet) tells nothing: not available.
+    started = pd.to_datetime(base["contract_start"])
     for column, source in (("days_since_last_touch", "last_direct"), ("days_since_any_touch", "last_any")):
         # The touch's day where the team works (vectorised: 100k accounts, no per-row Python).
         last_day = pd.to_datetime(touches[source], utc=True).dt.tz_convert(workspace.tz).dt.tz_localize(None)
-        last_day = last_day.dt.normalize().fillna(pd.to_datetime(started))
+        last_day = last_day.dt.normalize()
+        untouched = last_day.isna()
+        logs_touches = bool(logged[source].notna().any())
+        last_day = last_day.fillna(started) if logs_touches else last_day
         signals[column] = _days_between(last_day, as_of)
+        signals[f"never:{column}"] = untouched  # no touch of the kind by the end of the day
     signals["key_person_reached_90"] = (reached["key_reached"].fillna(0) > 0).astype(float).where(
         known["key_people"].fillna(0) > 0)
     signals["decision_maker_met_180"] = (reached["dm_met"].fillna(0) > 0).astype(float).where(
@@ -191,6 +213,29 @@ def measure_values(signals, measure):
     return signals[kind]
 
 
+def lacks_history(signals, measure):
+    """True where the input the measure needs from an account's history was unknown on the day."""
+    kind = measure["kind"]
+    needed = HISTORY_INPUTS.get(kind)
+    if needed is None or f"known_{needed}" not in signals:
+        return pd.Series(False, index=signals.index)
+    unknown = ~signals[f"known_{needed}"].astype(bool)
+    if kind == "days_since_last_touch":
+        column = "days_since_any_touch" if (measure.get("params") or {}).get("include_one_to_many") \
+            else "days_since_last_touch"
+        # Only a never-touched account falls back on the contract start.
+        return unknown & signals[f"never:{column}"].astype(bool)
+    return unknown
+
+
+def history_gaps(frame):
+    """{measure key: number of accounts} whose measure was not available for lack of history on the
+    day (an input — seats, renewal date, contract start, a custom attribute — nothing was known of
+    then), from a frame of `compute_scores`/`score_frame` (its `h:KEY` columns)."""
+    return {column[2:]: int(frame[column].fillna(False).astype(bool).sum())
+            for column in frame.columns if isinstance(column, str) and column.startswith("h:")}
+
+
 def _numeric(value):
     if isinstance(value, bool):
         return float(value)
@@ -219,6 +264,7 @@ def score_frame(signals, definition):
             values = measure_values(signals, m).astype(float)
             out[f"v:{m['key']}"] = values
             out[f"p:{m['key']}"] = apply_rule(m["rule"], values)
+            out[f"h:{m['key']}"] = values.isna() & lacks_history(signals, m)
         if not measures or group["weight"] <= 0:
             continue
         weighted = pd.Series(0.0, index=signals.index)
@@ -286,6 +332,10 @@ def _clean(value):
     return float(value)
 
 
+def _flag(value):
+    return value is not None and not (isinstance(value, float) and math.isnan(value)) and bool(value)
+
+
 def snapshot_payload(row, definition):
     """The JSON stored per snapshot: every group and measure, NaN as null."""
     groups, measures = {}, {}
@@ -306,6 +356,14 @@ def snapshot_payload(row, definition):
                 measures[m["key"]]["detail"] = {"used": _clean(row.get("x:key_features_used"))}
             elif m["kind"] == "latest_nps":
                 measures[m["key"]]["detail"] = {"days_ago": _clean(row.get("x:latest_nps_age"))}
+            elif m["kind"] == "days_since_last_touch":
+                column = "days_since_any_touch" if (m.get("params") or {}).get("include_one_to_many") \
+                    else "days_since_last_touch"
+                if _flag(row.get(f"x:never:{column}")) and measures[m["key"]]["value"] is not None:
+                    # No touch logged: the days are counted from the contract start (the explanation says so).
+                    measures[m["key"]]["detail"] = {"since": "contract_start"}
+            if _flag(row.get(f"h:{m['key']}")):
+                measures[m["key"]]["no_history"] = True
     return groups, measures
 
 
@@ -363,11 +421,13 @@ def compute_scores(*, workspace, as_of, definition=None, accounts=None):
     return _with_details(frame.reindex(signals.index), signals), signals
 
 
-DETAIL_COLUMNS = ["active_users", "licensed_seats", "key_features_used", "latest_nps_age"]
+DETAIL_COLUMNS = ["active_users", "licensed_seats", "key_features_used", "latest_nps_age",
+                  "never:days_since_last_touch", "never:days_since_any_touch"]
 
 
 def _with_details(frame, signals):
     """Counts behind ratios, kept so that explanations can say "4 of 20 seats"."""
     for column in DETAIL_COLUMNS:
-        frame[f"x:{column}"] = signals[column]
+        if column in signals:
+            frame[f"x:{column}"] = signals[column]
     return frame

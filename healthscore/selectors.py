@@ -108,6 +108,9 @@ def measure_sentence(key, entry, label):
     """What the measure saw, in plain words: "Active users 4 of 20 seats"."""
     value, kind = entry.get("value"), entry.get("kind")
     if value is None:
+        if entry.get("no_history"):
+            return _("%(label)s: not available (nothing was recorded about the account on that day)") % {
+                "label": label}
         return _("%(label)s: not available") % {"label": label}
     detail = entry.get("detail") or {}
     if kind == "active_users_per_seat" and detail.get("seats"):
@@ -122,6 +125,8 @@ def measure_sentence(key, entry, label):
     if kind == "days_since_last_activity":
         return _("Last activity %(days)s days ago") % {"days": _num(value)}
     if kind == "days_since_last_touch":
+        if detail.get("since") == "contract_start":
+            return _("No touch logged; %(days)s days since the contract start") % {"days": _num(value)}
         return _("Last qualifying touch %(days)s days ago") % {"days": _num(value)}
     if kind == "key_person_reached_90":
         return _("Key person reached in the last 90 days") if value else _("Key person not reached in 90 days")

@@ -60,3 +60,11 @@ def small_definition(**overrides):
     }
     definition.update(overrides)
     return definition
+
+
+def known_since(day, *accounts):
+    """The accounts' tracked values (ARR, seats, renewal, owner, attributes…) were known from `day`:
+    their change-log rows, written when they were created today, are dated back to it."""
+    from accounts.models import AccountChange
+
+    AccountChange.all_workspaces.filter(account__in=[a.pk for a in accounts]).update(valid_from=day)

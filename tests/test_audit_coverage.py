@@ -28,6 +28,7 @@ from django.urls import reverse
 
 from accounts.models import (
     Account,
+    AccountChange,
     ChurnReasonCategory,
     Contact,
     Contract,
@@ -128,6 +129,7 @@ DERIVED = {
     SegmentMembershipEvent: "who entered and left a segment, per day",
     TierChange: "the touch-tier history of the accounts",
     PlaybookHold: "accounts a playbook's trigger matched but its rules held back (the comparison group)",
+    AccountChange: "the as-of history of accounts' scored fields, written with their audited writes",
 }
 # Fields of audited records that the nightly run (or bookkeeping) writes: not a member's change.
 DERIVED_FIELDS = {

@@ -6,12 +6,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from accounts.models import Contact, ContactRole
+from accounts.models import AccountChange, Contact, ContactRole
 from coverage.computation import compute_coverage
 from coverage.models import CoverageSnapshot, TierChange
 from coverage.selectors import coverage_report
 from coverage.services import assign_tiers, pin_tier, save_cadence_policy
 from tests.factories import AccountFactory, TouchpointFactory, WorkspaceFactory
+from tests.health_data import known_since
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 DAY = dt.date(2026, 3, 31)
@@ -28,7 +29,9 @@ def at_noon(day, tz=TOKYO):
 
 def make(ws, arr, **fields):
     fields.setdefault("contract_start", START)
-    return AccountFactory(workspace=ws, arr=arr, **fields)
+    account = AccountFactory(workspace=ws, arr=arr, **fields)
+    known_since(START, account)  # its ARR, owner and seats on record since then (DAY is in the past)
+    return account
 
 
 def touch(account, day, channel="phone", **fields):
@@ -88,6 +91,9 @@ def test_account_changing_tier_mid_window(ws):
     account.arr = HIGH_ARR
     account.save()
     change_day = day0 + dt.timedelta(days=20)
+    # The ARR changed that day (the change log dates the edit; a past day reads the ARR it had then).
+    AccountChange.all_workspaces.filter(account=account, field="arr", valid_from__gt=START).update(
+        valid_from=change_day)
     assign_tiers(workspace=ws, as_of=change_day)
     assert list(TierChange.all_workspaces.filter(account=account).values_list("day", "tier")) == [
         (day0, "low"), (change_day, "high"),

@@ -14,7 +14,7 @@ from healthscore.services import rate_sentiment, record_alert_outcome, save_scor
 from tests.factories import AccountFactory
 from workspaces.errors import DomainError, NotAllowed
 
-from .health_data import at_noon
+from .health_data import at_noon, known_since
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +46,7 @@ def rate(account, actor, rating, day):
 
 def test_entering_red_opens_one_alert_updated_on_reruns(ws, csm, account, sentiment_card):
     day = monday(ws)
+    known_since(day - dt.timedelta(days=30), account)  # its owner, on record then (the alert is theirs)
     rate(account, csm, 4, day)  # 75: green
     nightly_health(workspace=ws, as_of=day)
     assert not HealthAlert.all_workspaces.exists()
@@ -74,6 +75,7 @@ def test_weekly_budget_pushes_the_biggest_risks_and_digests_the_rest(ws, csm, cs
     day = monday(ws)
     mine = [AccountFactory(workspace=ws, owner=csm, arr=Decimal(1_000_000 * (i + 1))) for i in range(5)]
     theirs = AccountFactory(workspace=ws, owner=csm2, arr=Decimal(100))
+    known_since(day - dt.timedelta(days=30), *mine, theirs)  # their ARR and owner, on record then
     for account in mine + [theirs]:
         rate(account, csm if account.owner == csm else csm2, 5, day)
     nightly_health(workspace=ws, as_of=day)
@@ -86,6 +88,7 @@ def test_weekly_budget_pushes_the_biggest_risks_and_digests_the_rest(ws, csm, cs
     assert HealthAlert.all_workspaces.get(account=theirs).pushed  # csm2 has a budget of their own
     # Later the same week: the budget is spent, so new alerts go to the digest.
     late = AccountFactory(workspace=ws, owner=csm, arr=Decimal(9_000_000))
+    known_since(day - dt.timedelta(days=30), late)
     rate(late, csm, 5, day + dt.timedelta(days=1))
     nightly_health(workspace=ws, as_of=day + dt.timedelta(days=1))
     rate(late, csm, 3, day + dt.timedelta(days=2))
@@ -102,6 +105,7 @@ def test_weekly_budget_pushes_the_biggest_risks_and_digests_the_rest(ws, csm, cs
 def test_outcomes_and_precision(ws, csm, csm2, manager, sentiment_card):
     day = monday(ws)
     acted, dismissed, lost = (AccountFactory(workspace=ws, owner=csm) for _ in range(3))
+    known_since(day - dt.timedelta(days=30), acted, dismissed, lost)  # their owner, on record then
     for account in (acted, dismissed, lost):
         rate(account, csm, 5, day)
     nightly_health(workspace=ws, as_of=day)

@@ -6,6 +6,7 @@ import random
 import pandas as pd
 import pytest
 
+from accounts.history import record_current_values
 from accounts.models import Account
 from healthscore.backtest import auc, report
 from healthscore.nightly import step as nightly_health
@@ -44,6 +45,8 @@ def synthetic(ws, manager):
                 contract_start=observed - dt.timedelta(days=400), attributes={"shoe_size": rng.uniform(20, 30)})
         for i in range(200)
     )
+    # Created outside the writers: their values (the shoe size among them) are on record since the start.
+    record_current_values(workspace=ws, accounts=accounts, source="test", day=observed - dt.timedelta(days=400))
     rows, churned = [], []
     for account in accounts:
         active_days = rng.randint(0, 20)

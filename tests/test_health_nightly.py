@@ -17,7 +17,7 @@ from healthscore.selectors import account_health, default_scorecard, trend_chart
 from healthscore.services import rate_sentiment, save_scorecard
 from tests.factories import AccountFactory
 
-from .health_data import add_usage, at_noon
+from .health_data import add_usage, at_noon, known_since
 
 pytestmark = pytest.mark.django_db
 
@@ -32,12 +32,16 @@ def book(ws, csm):
     """Three accounts with different usage, touches and sentiment over the last 60 days."""
     today = ws.today()
     busy, quiet, new = (AccountFactory(workspace=ws, owner=csm) for _ in range(3))
+    known_since(today - dt.timedelta(days=400), busy, quiet, new)  # seats, renewal… on record since the start
     for back in range(0, 60, 2):
         add_usage(busy, today - dt.timedelta(days=back), users=[f"u{i}" for i in range(12)], names=("login", "report"))
     for back in range(40, 60, 7):
         add_usage(quiet, today - dt.timedelta(days=back), users=["solo"])
     Touchpoint.all_workspaces.create(workspace=ws, account=busy, channel="phone",
                               occurred_at=at_noon(busy, today - dt.timedelta(days=5)))
+    # The workspace logged touches before the past days scored here (else touch measures say nothing).
+    Touchpoint.all_workspaces.create(workspace=ws, account=busy, channel="phone",
+                              occurred_at=at_noon(busy, today - dt.timedelta(days=45)))
     rate_sentiment(account=busy, actor=csm, rating=5, rated_at=at_noon(busy, today - dt.timedelta(days=3)))
     return busy, quiet, new
 

@@ -14,9 +14,10 @@ from django.utils.translation import gettext as _
 from webhooks.events import emit_many
 from workspaces.policy import acting_member
 
+from .. import history
 from ..models import Account, AccountStatus, ChurnReasonCategory, StageChange, Tag
 from ..signals import account_created, stage_changed
-from .base import BY_EXTERNAL_ID_OR_NATURAL_KEY, Plan, RecordWriter
+from .base import BY_EXTERNAL_ID, BY_EXTERNAL_ID_OR_NATURAL_KEY, Plan, RecordWriter
 from .sql import CHUNK, chunks, insert_pairs
 
 
@@ -162,7 +163,23 @@ class AccountWriter(RecordWriter):
                                     ignore_conflicts=True, batch_size=CHUNK)
             self.tags = {t.name: t.pk for t in Tag.objects.for_workspace(self.workspace).filter(name__in=names)}
 
+    def record_history(self, plans):
+        """The change log of the tracked fields (accounts.history): all of a new account's, the
+        changed ones of an updated account, known from the workspace's day of the write."""
+        day, source, rows = self.workspace.today(), self.history_source(), []
+        for plan in plans:
+            if plan.created:
+                rows.extend(history.current_rows(self.workspace, plan.instance, day=day, source=source))
+            elif plan.changed:
+                rows.extend(history.changed_rows(self.workspace, plan.instance, plan.changed, day=day, source=source))
+        history.save_rows(rows)
+
+    def history_source(self):
+        return getattr(self, "source", None) or {BY_EXTERNAL_ID_OR_NATURAL_KEY: "import", BY_EXTERNAL_ID: "upsert"}.get(
+            self.match, "edit")
+
     def after_write(self, plans):
+        self.record_history(plans)
         moves = [plan for plan in plans if "stage_move" in plan.extra]
         StageChange.objects.bulk_create(
             [StageChange(workspace=self.workspace, account=plan.instance, from_stage_id=plan.extra["stage_move"][0],

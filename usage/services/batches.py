@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.db.models import Max, Min, OuterRef, Subquery
 from django.utils import timezone
 
+from accounts import history
 from accounts.models import Account, Contact
 from workspaces.audit import audit_event
 from workspaces.models import AuditEvent
@@ -102,17 +103,20 @@ def _apply_groups(workspace, settings, groups):
         Account.objects.bulk_create(new, ignore_conflicts=True)
         created = list(Account.objects.for_workspace(workspace).filter(external_id__in=missing))
         accounts.update({a.external_id: a for a in created})
+        # Their tracked values, known from today (a race's loser records the same values again: harmless).
+        history.record_current_values(workspace=workspace, source="tracking", accounts=created)
         AuditEvent.objects.bulk_create([
             audit_event(workspace=workspace, actor=TRACKING_API, action="account.created", obj=a,
                         changes={"source": "tracking API"})
             for a in created
         ])
-    changed, changed_fields, audits = [], set(), []
+    changed, changed_fields, audits, logged = [], set(), [], []
     for group_id, account in accounts.items():
         fields, attributes = wanted[group_id]
-        changes = {}
+        changes, old = {}, {}
         for field, value in fields.items():
             if getattr(account, field) != value:
+                old[field] = getattr(account, field)
                 changes[field] = [_text(getattr(account, field)), _text(value)]
                 setattr(account, field, value)
                 changed_fields.add(field)
@@ -120,10 +124,12 @@ def _apply_groups(workspace, settings, groups):
             merged = {**(account.attributes or {}), **attributes}
             if merged != account.attributes:
                 changes["attributes"] = [_text(account.attributes), _text(merged)]
+                old["attributes"] = account.attributes
                 account.attributes = merged
                 changed_fields.add("attributes")
         if changes:
             changed.append(account)
+            logged.extend(history.changed_rows(workspace, account, old, day=workspace.today(), source="tracking"))
             audits.append(audit_event(workspace=workspace, actor=TRACKING_API, action="account.updated",
                                       obj=account, changes=changes))
     if changed:
@@ -133,6 +139,7 @@ def _apply_groups(workspace, settings, groups):
         changed.sort(key=lambda a: a.pk)
         Account.objects.for_workspace(workspace).bulk_update(changed, sorted(changed_fields) + ["updated_at"])
         AuditEvent.objects.bulk_create(audits)
+        history.save_rows(logged)
     return accounts
 
 
