@@ -25,6 +25,7 @@ import pytest
 from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import (
     Account,
@@ -617,7 +618,8 @@ SYSTEM_WRITERS = {
     "task:cs_platform.tasks.recompute_workspace": (lambda w, c: nightly(w), lambda w: by_system("nightly")),
     "task:cs_platform.tasks.schedule_nightly": (
         lambda w, c: (TouchpointFactory(account=w["account"], author=w["csm"]),
-                      __import__("cs_platform.tasks").tasks.schedule_nightly.apply)[1],
+                      lambda: __import__("cs_platform.tasks").tasks.schedule_nightly.apply(
+                          kwargs={"now": past_nightly_hour(w["ws"]).isoformat()}))[1],
         lambda w: by_system("nightly")),
     "task:imports.tasks.process_import_job": (lambda w, c: import_job(w), lambda w: by_member(w["manager"])),
     "command:recompute": (
@@ -634,6 +636,14 @@ SYSTEM_WRITERS = {
     "command:create_workspace": (None, None),
     "tracking:batch": (lambda w, c: track_batch(w, c), lambda w: by_system("tracking API")),
 }
+
+def past_nightly_hour(workspace):
+    """Now, or today's nightly hour where the workspace works if that is still to come: the beat
+    starts a night only once the local time reached it (between midnight and then, nothing is due)."""
+    local = timezone.now().astimezone(workspace.tz)
+    return max(local, local.replace(hour=workspace.nightly_hour, minute=30, second=0, microsecond=0))
+
+
 # Writers that only derive, set aside or keep books (no event required; all they change must be so).
 UNAUDITED_WRITERS = {
     "task:usage.tasks.rollup_usage": "rolls up tracked events into daily usage (derived from telemetry)",
