@@ -27,6 +27,7 @@ import pandas as pd
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, HealthBand
+from usage.selectors import first_usage_day
 
 from .definition import MEASURE_KINDS
 from .models import HealthSnapshot
@@ -66,9 +67,16 @@ def parse_horizon(value):
 
 def default_period(*, workspace, start=None, end=None, horizon_days=HORIZON_DAYS):
     """(start, end) of a back-test: by default the nine months that end `horizon_days` ago, the last
-    day whose churn outcome over the horizon is known."""
+    day whose churn outcome over the horizon is known; the start no earlier than 30 days after the
+    first day with product usage (before it, usage measures have nothing to score), if that leaves a
+    period at all."""
     end = end or workspace.today() - dt.timedelta(days=horizon_days)
-    return start or end - dt.timedelta(days=270), end
+    if start is None:
+        start = end - dt.timedelta(days=270)
+        first = first_usage_day(workspace=workspace)
+        if first is not None and start < first + dt.timedelta(days=30) <= end:
+            start = first + dt.timedelta(days=30)
+    return start, end
 
 
 def auc(scores, churned):

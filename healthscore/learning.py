@@ -19,7 +19,8 @@ Method (docs/health.md, "Suggested weights"):
      group's sum (percentage, 1 decimal). Groups and measures stay as they are; only weights change.
   6. Validation: the current and the suggested scorecard are scored on the test half with the
      scorecard's own arithmetic (groups, "not available" spread over the rest of the group,
-     minimum available weight) and compared by AUC with a 95% interval (Hanley & McNeil 1982).
+     minimum available weight) and compared by AUC with a 95% interval (Hanley & McNeil 1982), on
+     the observations where both have a total (a weighting can leave an account without enough data).
      The interval treats observations as independent; the same account observed on several days
      is not, so it is on the narrow side.
   7. Refusal: fewer than MIN_CHURNS accounts churned (within the horizon of an observation day)
@@ -93,9 +94,14 @@ def split_days(days):
     return days[:cut], days[cut:]
 
 
-def evaluate(data, definition, days):
+def evaluate(data, definition, days, *, also=None):
+    """AUC of `definition`'s total on the observations of `days`; with `also` (another definition),
+    only on the observations where both have a total, so that two weightings are compared on one set."""
     subset = data[data["day"].isin(days)]
-    return _auc_with_interval(score_points(subset, definition), subset["churned"].astype(bool))
+    scores = score_points(subset, definition)
+    if also is not None:
+        scores = scores.where(score_points(subset, also).notna())
+    return _auc_with_interval(scores, subset["churned"].astype(bool))
 
 
 def fit_weights(train, definition):
@@ -156,8 +162,8 @@ def suggest_weights(*, workspace, definition, start, end, step=MONTHLY, horizon_
     if sum(effective.values()) <= 0:
         return {**base, "refused": _("No measure is associated with staying: there is nothing to weight.")}
     proposal = weights_definition(definition, effective)
-    current = evaluate(data, definition, later)
-    suggested = evaluate(data, proposal, later)
+    current = evaluate(data, definition, later, also=proposal)
+    suggested = evaluate(data, proposal, later, also=definition)
     labels = {m["key"]: measure_label(m) for _g, m in iter_measures(definition)}
     groups_before = {g["key"]: g for g in definition["groups"]}
     measures = []

@@ -276,3 +276,13 @@ def test_suggest_and_accept_through_api_and_page(ws, api_for, login, manager, cs
     answer = client.post("/health/backtest/accept-weights/", {"scorecard": signal_card.pk,
                                                               "definition": json.dumps(proposed)})
     assert answer.status_code == 302 and latest_version(signal_card).number == 4
+
+
+def test_backtest_page_shows_direction_and_flags(ws, login, manager, signal_card):
+    make_history(ws, accounts=60, churners=20)
+    page = login(manager).get("/health/backtest/?horizon_days=60&step=days&step_days=20")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Accounts that churned had lower “Days active in the last 30” than those that stayed." in html
+    assert "not-separating" in html and 'value="60" selected' in html
+    assert page.context["result"]["horizon_days"] == 60 and page.context["result"]["step"] == 20
