@@ -286,3 +286,26 @@ def test_backtest_page_shows_direction_and_flags(ws, login, manager, signal_card
     assert "Accounts that churned had lower “Days active in the last 30” than those that stayed." in html
     assert "not-separating" in html and 'value="60" selected' in html
     assert page.context["result"]["horizon_days"] == 60 and page.context["result"]["step"] == 20
+
+
+def test_scorecard_page_shows_calibrated_thresholds_without_saving(ws, login, manager):
+    card = default_scorecard(workspace=ws)
+    definition = {**SIGNAL_DEFINITION, "groups": SIGNAL_DEFINITION["groups"][:1]}
+    save_scorecard(workspace=ws, actor=manager, scorecard=card, definition=definition)
+    last_first = dt.date(ws.today().year, ws.today().month, 1)
+    for i, active in enumerate((2, 4, 6, 8)):
+        account = Account.all_workspaces.create(workspace=ws, name=f"C{i}",
+                                                contract_start=last_first - dt.timedelta(days=400))
+        DailyAccountUsage.all_workspaces.bulk_create(
+            DailyAccountUsage(workspace=ws, account=account, day=last_first - dt.timedelta(days=back), events=1)
+            for back in range(active))
+    form = {"bands.red": "40", "bands.green": "70", "min_available_weight": "50", "group.usage.weight": "50",
+            "measure.days.weight": "50", "measure.days.type": "linear", "measure.days.low": "0",
+            "measure.days.high": "20", "measure.last_activity.weight": "50",
+            "measure.last_activity.type": "thresholds", "measure.last_activity.direction": "lower",
+            "measure.last_activity.steps": "30:100", "measure.last_activity.otherwise": "0", "action": "calibrate"}
+    page = login(manager).post(f"/health/scorecards/{card.pk}/", form)
+    html = page.content.decode()
+    assert page.status_code == 200 and "health-calibration" in html and "health-preview" in html
+    assert 'name="measure.days.steps" value="3.5:25, 5:50, 6.5:100"' in html
+    assert card.versions.count() == 2  # shown, not saved
