@@ -171,3 +171,42 @@ def record_alert_outcome(*, alert, actor, outcome, reason=""):
     record_audit(workspace=alert.workspace, actor=actor, action="health.alert_outcome", obj=alert,
                  changes={"outcome": outcome, "reason": reason[:300]})
     return alert
+
+
+def _shape(definition):
+    """A definition without its weights: what suggested weights may not change."""
+    return {**{k: v for k, v in definition.items() if k != "groups"},
+            "groups": [{**{k: v for k, v in g.items() if k not in ("weight", "measures")},
+                        "measures": [{k: v for k, v in m.items() if k != "weight"} for m in g["measures"]]}
+                       for g in definition["groups"]]}
+
+
+@transaction.atomic
+def accept_suggested_weights(*, workspace, actor, scorecard, definition, summary=None):
+    """Save suggested weights (healthscore.learning) as a new version of `scorecard`.
+
+    Only the weights may differ from the latest version: the rules, groups and bands stay. `summary`
+    (current and suggested out-of-time AUC, churns) goes into the audit trail.
+    """
+    authorize(actor, "health.manage")
+    if scorecard.workspace_id != workspace.pk:
+        raise DomainError(_("Not found in this workspace."), field="scorecard")
+    clean = validate_definition(definition)
+    current = latest_version(scorecard)
+    if _shape(clean) != _shape(current.definition):
+        raise DomainError(_("The scorecard changed since the weights were suggested: suggest them again."),
+                          field="definition")
+    if clean == current.definition:
+        raise DomainError(_("The suggested weights are the current ones."), field="definition")
+    summary = {k: v for k, v in (summary or {}).items() if isinstance(v, int | float | str) or v is None}
+    note = _("Suggested weights (out-of-time AUC %(current)s → %(suggested)s)") % {
+        "current": _fmt_auc(summary.get("current_auc")), "suggested": _fmt_auc(summary.get("suggested_auc"))}
+    _card, version = save_scorecard(workspace=workspace, actor=actor, scorecard=scorecard, definition=clean,
+                                    note=note)
+    record_audit(workspace=workspace, actor=actor, action="health.suggested_weights_accepted", obj=scorecard,
+                 changes={"version": version.number, **summary})
+    return version
+
+
+def _fmt_auc(value):
+    return f"{value:.2f}" if isinstance(value, int | float) else "—"

@@ -1,6 +1,7 @@
 """Health pages: overview, the account panel's forms, My alerts, scorecards with what-if, back-test."""
 
 import datetime as dt
+import json
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
@@ -17,13 +18,26 @@ from workspaces.policy import allows
 from workspaces.selectors import workspace_members
 
 from . import services
-from .backtest import default_period, measure_labels, report, what_if
+from .backtest import (
+    HORIZON_DAYS,
+    HORIZONS,
+    MONTHLY,
+    default_period,
+    measure_labels,
+    parse_horizon,
+    parse_step,
+    report,
+    what_if,
+)
+from .calibration import calibrate
 from .definition import MEASURE_KINDS, describe_rule, measure_label
 from .forms import HealthSettingsForm, NewScorecardForm, SentimentForm, definition_from_post
+from .learning import MIN_CHURNS, suggest_weights
 from .models import HealthAlert, Scorecard
 from .selectors import (
     alert_precision,
     alerts,
+    default_scorecard,
     group_labels,
     health_overview,
     health_settings,
@@ -184,9 +198,14 @@ class ScorecardView(WorkspaceMixin, View):
         card = self.get_card(pk)
         version = latest_version(card)
         definition, errors = definition_from_post(request.POST, version.definition)
-        preview = None
+        preview = calibration = None
         if not errors:
             try:
+                if request.POST.get("action") == "calibrate":
+                    # Proposed usage thresholds replace the edited rules in the form, shown with their
+                    # what-if preview; nothing is saved until the manager saves them as a version.
+                    calibration = calibrate(workspace=self.workspace, definition=definition)
+                    definition = calibration["definition"]
                 if request.POST.get("action") == "save":
                     _card, new_version = services.save_scorecard(
                         workspace=self.workspace, actor=self.actor, scorecard=card, definition=definition,
@@ -206,9 +225,10 @@ class ScorecardView(WorkspaceMixin, View):
             except DomainError as error:
                 errors[error.field or "definition"] = error.message
         status = 400 if errors else 200
-        return self.render(card, version, definition, errors=errors, preview=preview, status=status)
+        return self.render(card, version, definition, errors=errors, preview=preview, status=status,
+                           calibration=calibration)
 
-    def render(self, card, version, definition, *, errors, preview, status=200):
+    def render(self, card, version, definition, *, errors, preview, status=200, calibration=None):
         groups = []
         for group in definition["groups"]:
             rows = []
@@ -226,8 +246,45 @@ class ScorecardView(WorkspaceMixin, View):
             "versions": sorted(card.versions.all(), key=lambda v: -v.number),
             "can_manage": allows(self.actor, "health.manage"),
             "min_share": round(definition.get("min_available_weight", 0.5) * 100),
+            "calibration": _calibration_rows(calibration),
         }
         return render(self.request, self.template_name, context, status=status)
+
+
+def _calibration_rows(calibration):
+    if not calibration:
+        return None
+    rows = [{**row, "current_text": describe_rule(row["current"]),
+             "proposed_text": describe_rule(row["proposed"]) if row["proposed"] else None}
+            for row in calibration["rows"]]
+    return {"rows": rows, "days": calibration["days"], "changed": calibration["changed"]}
+
+
+def backtest_options(query):
+    """(options, {field: error}) from the page's query string: start, end, horizon_days, step."""
+    errors = {}
+    options = {"start": _date(query.get("start")), "end": _date(query.get("end")), "horizon_days": HORIZON_DAYS,
+               "step": MONTHLY}
+    for field in ("start", "end"):
+        if query.get(field) and options[field] is None:
+            errors[field] = _("Enter a date as YYYY-MM-DD.")
+    try:
+        options["horizon_days"] = parse_horizon(query.get("horizon_days"))
+    except ValueError:
+        errors["horizon_days"] = _("Choose 30, 60 or 90 days.")
+    kind = query.get("step") or ("days" if query.get("step_days") else MONTHLY)
+    try:
+        if kind == "days":
+            options["step"] = parse_step(query.get("step_days") or "")
+            if options["step"] == MONTHLY:
+                raise ValueError("empty")
+        elif kind != MONTHLY:
+            options["step"] = parse_step(kind)
+    except ValueError:
+        errors["step_days"] = _("Give a whole number of days from 1 to 365.")
+    if options["start"] and options["end"] and options["start"] > options["end"]:
+        errors["start"] = _("The start is after the end.")
+    return options, errors
 
 
 class BacktestView(WorkspaceMixin, View):
@@ -235,23 +292,92 @@ class BacktestView(WorkspaceMixin, View):
     template_name = "healthscore/backtest.html"
 
     def get(self, request):
-        start, end = default_period(workspace=self.workspace, start=_date(request.GET.get("start")),
-                                    end=_date(request.GET.get("end")))
-        try:
-            step = max(1, min(365, int(request.GET.get("step_days") or 30)))
-        except ValueError:
-            step = 30
-        error = None
+        options, errors = backtest_options(request.GET)
+        start, end = default_period(workspace=self.workspace, start=options["start"], end=options["end"],
+                                    horizon_days=options["horizon_days"])
         if start > end:
-            error, start = _("The start is after the end."), end
+            start = end
         labels = {}
         for _card, version in _latest_versions(self.workspace):
             labels.update(measure_labels(version.definition))
-        result = report(workspace=self.workspace, start=start, end=end, step_days=step, labels=labels)
+        result = report(workspace=self.workspace, start=start, end=end, step=options["step"],
+                        horizon_days=options["horizon_days"], labels=labels)
         for band in result["bands"]:
             band["rate_pct"] = None if band["rate"] is None else band["rate"] * 100
-        return render(request, self.template_name, {"result": result, "start": start, "end": end, "step": step,
-                                                    "error": error})
+        context = {"result": result, "start": start, "end": end, "options": options, "errors": errors,
+                   "horizons": HORIZONS, "scorecards": scorecards(workspace=self.workspace),
+                   "min_churns": MIN_CHURNS, "can_manage": allows(self.actor, "health.manage")}
+        return render(request, self.template_name, context, status=400 if errors else 200)
+
+
+class SuggestWeightsView(WorkspaceMixin, View):
+    """POST: fit weights to the workspace's churn history and show the proposal (nothing is saved)."""
+
+    required_action = "health.backtest"
+    template_name = "healthscore/suggest_weights.html"
+
+    def post(self, request):
+        options, errors = backtest_options(request.POST)
+        card = _chosen_scorecard(self.workspace, request.POST.get("scorecard"))
+        if card is None:
+            errors["scorecard"] = _("Choose a scorecard of this workspace.")
+        proposal = None
+        version = None
+        if not errors:
+            version = latest_version(card)
+            start, end = default_period(workspace=self.workspace, start=options["start"], end=options["end"],
+                                        horizon_days=options["horizon_days"])
+            proposal = suggest_weights(workspace=self.workspace, definition=version.definition, start=start,
+                                       end=end, step=options["step"], horizon_days=options["horizon_days"])
+            if not proposal["refused"]:
+                for auc_result in (proposal["current"], proposal["suggested"]):
+                    low_high = auc_result["ci"]
+                    auc_result["ci_text"] = f"{low_high[0]:.2f}–{low_high[1]:.2f}" if low_high else "—"
+                proposal["definition_json"] = json.dumps(proposal["definition"], ensure_ascii=False)
+        context = {"card": card, "version": version, "proposal": proposal, "errors": errors, "options": options,
+                   "min_churns": MIN_CHURNS, "can_manage": allows(self.actor, "health.manage")}
+        return render(request, self.template_name, context, status=400 if errors else 200)
+
+
+class AcceptWeightsView(WorkspaceMixin, View):
+    """POST: the suggested weights as a new version of the scorecard (managers)."""
+
+    required_action = "health.manage"
+
+    def post(self, request):
+        card = _chosen_scorecard(self.workspace, request.POST.get("scorecard"))
+        if card is None:
+            messages.error(request, _("Choose a scorecard of this workspace."))
+            return redirect("health:backtest")
+        try:
+            definition = json.loads(request.POST.get("definition") or "")
+        except ValueError:
+            messages.error(request, _("The suggested weights were not readable: suggest them again."))
+            return redirect("health:scorecard", pk=card.pk)
+        summary = {}
+        for field in ("current_auc", "suggested_auc", "churns"):
+            try:
+                number = float(request.POST.get(field, ""))
+                summary[field] = int(number) if field == "churns" else round(number, 4)
+            except ValueError:
+                summary[field] = None
+        try:
+            version = services.accept_suggested_weights(
+                workspace=self.workspace, actor=self.actor, scorecard=card, definition=definition, summary=summary)
+            messages.success(request, _("Suggested weights saved as version %(n)s.") % {"n": version.number})
+        except DomainError as error:
+            messages.error(request, error.message)
+        return redirect("health:scorecard", pk=card.pk)
+
+
+def _chosen_scorecard(workspace, value):
+    if not value:
+        return default_scorecard(workspace=workspace)
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        return None
+    return scorecards(workspace=workspace).filter(pk=pk).first()
 
 
 def _latest_versions(workspace):

@@ -113,7 +113,19 @@ API_SAMPLES = {
     ("BacktestViewSet", "what_if"): (Scorecard, lambda side, persona, row: (
         {"definition": row.versions.order_by("-number").first().definition, "scorecard": row.pk,
          **short_backtest(side)}, None)),
+    ("BacktestViewSet", "suggest_weights"): (Scorecard, lambda side, persona, row: (
+        {"scorecard": row.pk, **short_backtest(side)}, None)),
+    ("BacktestViewSet", "accept_weights"): (Scorecard, lambda side, persona, row: (
+        {"scorecard": row.pk, "definition": reweighted(row), "current_auc": 0.6, "suggested_auc": 0.7,
+         "churns": 40}, None)),
 }
+
+
+def reweighted(card):
+    """The card's latest definition with its first group one weight point heavier: suggested weights."""
+    definition = json.loads(json.dumps(card.versions.order_by("-number").first().definition))
+    definition["groups"][0]["weight"] += 1
+    return definition
 
 
 def _days_ahead(side, days):
@@ -176,6 +188,10 @@ PAGE_SAMPLES = {
         "name": "New page policy", "segment": side.owned(Segment, "free").pk, "priority": "7",
         "max_gap_days": "30", "channels": ["phone"], "rules-TOTAL_FORMS": "0", "rules-INITIAL_FORMS": "0"},
     "health:scorecard_new": lambda side, persona, row: {"name": "New page card", "priority": "9"},
+    "health:suggest_weights": lambda side, persona, row: {"scorecard": side.any(Scorecard).pk,
+                                                          **short_backtest(side), "step": "days"},
+    "health:accept_weights": lambda side, persona, row: {
+        "scorecard": side.any(Scorecard).pk, "definition": json.dumps(reweighted(side.any(Scorecard)))},
     "workspaces:member_role": lambda side, persona, row: {"role": "viewer"},
     "playbooks:create": lambda side, persona, row: _playbook_form(side, "New page playbook"),
     "playbooks:edit": lambda side, persona, row: _playbook_form(side, "Edited playbook"),

@@ -424,6 +424,8 @@ API_WRITES = {
         "name": "High touch accounts", "priority": 6, "tiers": ["high"]}),
     "v1_health_scorecards_partial_update": lambda w: ("patch", f"/api/v1/health/scorecards/{w['scorecard'].pk}/",
                                                       {"priority": 4}),
+    "v1_health_backtest_accept_weights_create": lambda w: ("post", "/api/v1/health/backtest/accept-weights/", {
+        "scorecard": w["scorecard"].pk, "definition": heavier_first_group(w["scorecard"])}),
     "v1_health_scorecards_destroy": lambda w: ("delete", f"/api/v1/health/scorecards/{w['scorecard'].pk}/", None),
     "v1_health_sentiment_create": lambda w: ("post", "/api/v1/health/sentiment/", {
         "account": w["account"].pk, "rating": 2, "reasons": [], "note": "Budget cut"}),
@@ -519,7 +521,16 @@ API_READS = {
     "v1_segments_preview_create": lambda w: ("post", "/api/v1/segments/preview/", {"rules": rules_none()}),
     "v1_health_backtest_what_if_create": lambda w: ("post", "/api/v1/health/backtest/what-if/", {
         "definition": default_definition()}),
+    "v1_health_backtest_suggest_weights_create": lambda w: ("post", "/api/v1/health/backtest/suggest-weights/", {
+        "start": "2020-01-01", "end": "2020-03-01"}),
 }
+
+
+def heavier_first_group(card):
+    """The card's latest definition with the first group one point heavier (suggested weights)."""
+    definition = json.loads(json.dumps(card.versions.order_by("-number").first().definition))
+    definition["groups"][0]["weight"] += 1
+    return definition
 
 
 def settings_pk(w):
@@ -836,6 +847,8 @@ PAGE_WRITES = {
     "health:scorecard_new": lambda w, c: lambda: post(c, reverse("health:scorecard_new"), {"name": "Tech", "priority": 8}),
     "health:scorecard": lambda w, c: lambda: submit(c, reverse("health:scorecard", args=[w["scorecard"].pk]),
                                             has="bands.red", bands_DOT_red="35", action="save", note="Stricter"),
+    "health:accept_weights": lambda w, c: lambda: post(c, reverse("health:accept_weights"), {
+        "scorecard": w["scorecard"].pk, "definition": json.dumps(heavier_first_group(w["scorecard"]))}),
     "health:rate_sentiment": lambda w, c: lambda: post(c, reverse("health:rate_sentiment", args=[w["account"].pk]), {
         "rating": "4", "note": "Happy"}),
     "usage:settings#create_key": lambda w, c: lambda: post(c, reverse("usage:settings"), {
@@ -924,6 +937,8 @@ PAGE_READS = {
         "definition": manual_definition()}), content_type="application/json"),
     "segments:preview": lambda w, c: c.post(reverse("segments:preview"), json.dumps({"rules": rules_none()}),
                                             content_type="application/json"),
+    "health:suggest_weights": lambda w, c: c.post(reverse("health:suggest_weights"), {
+        "scorecard": w["scorecard"].pk, "start": "2020-01-01", "end": "2020-03-01"}),
 }
 PAGE_BOOKKEEPING = {
     # Lifting a sign-in lockout deletes the login's failed attempts (django-axes' rows, not a record of

@@ -64,7 +64,7 @@ def synthetic(ws, manager):
 
 def test_backtest_finds_the_usage_signal_and_not_the_noise(ws, synthetic):
     observed, n_churned = synthetic
-    result = report(workspace=ws, start=observed, end=observed)
+    result = report(workspace=ws, start=observed, end=observed, step=30)
     assert result["observations"] == 200 and result["churned"] == n_churned
     assert result["recomputed_days"] == [observed]  # no snapshots that day: computed as of it
     assert result["auc"] > 0.75
@@ -79,9 +79,9 @@ def test_backtest_finds_the_usage_signal_and_not_the_noise(ws, synthetic):
 
 def test_backtest_reads_stored_snapshots_when_the_day_has_them(ws, synthetic):
     observed, _ = synthetic
-    recomputed = report(workspace=ws, start=observed, end=observed)
+    recomputed = report(workspace=ws, start=observed, end=observed, step=30)
     nightly_health(workspace=ws, as_of=observed)
-    stored = report(workspace=ws, start=observed, end=observed)
+    stored = report(workspace=ws, start=observed, end=observed, step=30)
     assert stored["recomputed_days"] == []
     assert stored["auc"] == pytest.approx(recomputed["auc"])
 
@@ -92,6 +92,6 @@ def test_what_if_definition_is_back_tested_without_saving(ws, synthetic):
         {**SIGNAL_AND_NOISE["groups"][0]["measures"][0], "weight": 0},
         SIGNAL_AND_NOISE["groups"][0]["measures"][1],
     ]}]}
-    result = report(workspace=ws, start=observed, end=observed, definition=noise_only)
+    result = report(workspace=ws, start=observed, end=observed, step=30, definition=noise_only)
     assert 0.38 < result["auc"] < 0.62
     assert default_scorecard(workspace=ws).versions.count() == 2  # nothing saved

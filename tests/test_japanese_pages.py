@@ -100,6 +100,7 @@ NOT_PAGES = {
     "voice:request_edit", "voice:request_merge", "voice:request_delete", "voice:evidence_remove",  # POST only
     "programmes:delete", "programmes:session_create", "programmes:import",  # POST only: forms of programme pages
     "programmes:export", "programmes:effect_export",  # file downloads
+    "health:suggest_weights", "health:accept_weights",  # POST only: the back-test's suggestion and its acceptance
 }
 # The API and its documentation (third-party viewers), the usage tracking endpoints (scripts), and
 # Django's admin (which has its own Japanese).

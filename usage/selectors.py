@@ -108,3 +108,8 @@ def usage_falls(*, workspace, up_to, share, days=30):
         if before > 0 and now <= before * (1 - share):
             falls[row["account_id"]] = round((before - now) / before, 3)
     return falls
+
+
+def first_usage_day(*, workspace):
+    """The earliest day with a daily usage rollup in the workspace, or None (no usage data yet)."""
+    return DailyAccountUsage.objects.for_workspace(workspace).aggregate(first=Min("day"))["first"]

@@ -9,6 +9,7 @@ from accounts.models import Account
 from workspaces.api.fields import IdField, WorkspaceRelatedField, no_null_characters
 from workspaces.api.serializers import BriefMembershipSerializer
 
+from ..backtest import HORIZON_DAYS, HORIZONS, MONTHLY, parse_step
 from ..models import (
     AlertOutcome,
     HealthAlert,
@@ -98,12 +99,40 @@ class AlertOutcomeSerializer(serializers.Serializer):
 class BacktestQuerySerializer(serializers.Serializer):
     start = serializers.DateField(required=False)
     end = serializers.DateField(required=False)
-    step_days = serializers.IntegerField(required=False, min_value=1, max_value=365, default=30)
+    horizon_days = serializers.ChoiceField(choices=[(h, str(h)) for h in HORIZONS], required=False,
+                                           default=HORIZON_DAYS,
+                                           help_text=_("Churn within this many days of an observation day."))
+    step = serializers.CharField(required=False, default=MONTHLY, max_length=10, help_text=_(
+        "Observation days: \"month\" (the first of each month) or a number of days from 1 to 365."))
+    step_days = serializers.IntegerField(required=False, min_value=1, max_value=365, help_text=_(
+        "Every this many days (the same as a number in `step`)."))
+
+    def validate_step(self, value):
+        try:
+            return parse_step(value)
+        except ValueError:
+            raise serializers.ValidationError(
+                _("Give \"month\" or a whole number of days from 1 to 365.")) from None
 
     def validate(self, attrs):
         if attrs.get("start") and attrs.get("end") and attrs["start"] > attrs["end"]:
             raise serializers.ValidationError({"start": [_("The start is after the end.")]})
+        if attrs.get("step_days") is not None:
+            attrs["step"] = attrs["step_days"]
+        attrs["horizon_days"] = int(attrs.get("horizon_days", HORIZON_DAYS))
         return attrs
+
+
+class SuggestWeightsSerializer(BacktestQuerySerializer):
+    scorecard = serializers.IntegerField(required=False, help_text=_("The scorecard (default: the default one)."))
+
+
+class AcceptWeightsSerializer(serializers.Serializer):
+    scorecard = serializers.IntegerField()
+    definition = serializers.JSONField(validators=[no_null_characters])
+    current_auc = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1)
+    suggested_auc = serializers.FloatField(required=False, allow_null=True, min_value=0, max_value=1)
+    churns = serializers.IntegerField(required=False, min_value=0)
 
 
 class WhatIfSerializer(BacktestQuerySerializer):
@@ -132,10 +161,12 @@ class AccountHealthSerializer(serializers.Serializer):
 class BacktestResultSerializer(serializers.Serializer):
     start = serializers.DateField()
     end = serializers.DateField()
-    step_days = serializers.IntegerField()
+    step = serializers.CharField()
+    step_days = serializers.IntegerField(allow_null=True)
     horizon_days = serializers.IntegerField()
     observations = serializers.IntegerField()
     churned = serializers.IntegerField()
+    churned_accounts = serializers.IntegerField()
     auc = serializers.FloatField(allow_null=True)
     bands = serializers.ListField(child=serializers.DictField())
     measures = serializers.ListField(child=serializers.DictField())
@@ -155,3 +186,32 @@ class WhatIfResultSerializer(serializers.Serializer):
     current = WhatIfSideSerializer()
     what_if = WhatIfSideSerializer()
     changed_band = serializers.IntegerField()
+
+
+class AucSerializer(serializers.Serializer):
+    auc = serializers.FloatField(allow_null=True)
+    ci = serializers.ListField(child=serializers.FloatField(), allow_null=True,
+                               help_text=_("95% interval (Hanley-McNeil)."))
+    n = serializers.IntegerField()
+    churned = serializers.IntegerField()
+
+
+class SuggestedWeightsSerializer(serializers.Serializer):
+    scorecard = serializers.IntegerField()
+    version = serializers.IntegerField()
+    refused = serializers.CharField(allow_null=True, help_text=_("Why no weights are suggested, or null."))
+    churns = serializers.IntegerField()
+    horizon_days = serializers.IntegerField()
+    step = serializers.CharField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    observations = serializers.IntegerField(required=False)
+    train_days = serializers.ListField(child=serializers.DateField(), required=False)
+    test_days = serializers.ListField(child=serializers.DateField(), required=False)
+    train = serializers.DictField(required=False)
+    test = serializers.DictField(required=False)
+    current = AucSerializer(required=False)
+    suggested = AucSerializer(required=False)
+    measures = serializers.ListField(child=serializers.DictField(), required=False)
+    groups = serializers.ListField(child=serializers.DictField(), required=False)
+    definition = serializers.JSONField(required=False)

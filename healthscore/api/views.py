@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.models import Account
@@ -23,9 +24,11 @@ from workspaces.api.viewsets import (
 from .. import services
 from ..backtest import backtest_payload, default_period, report, what_if
 from ..filtersets import HealthAlertFilterSet, HealthSnapshotFilterSet, SentimentRatingFilterSet
+from ..learning import proposal_payload, suggest_weights
 from ..models import HealthAlert, HealthSettings, HealthSnapshot, Scorecard, SentimentRating
-from ..selectors import account_health
+from ..selectors import account_health, default_scorecard, latest_version
 from .serializers import (
+    AcceptWeightsSerializer,
     AccountHealthSerializer,
     AlertOutcomeSerializer,
     BacktestQuerySerializer,
@@ -36,6 +39,8 @@ from .serializers import (
     ScorecardSerializer,
     ScorecardVersionSerializer,
     SentimentRatingSerializer,
+    SuggestedWeightsSerializer,
+    SuggestWeightsSerializer,
     WhatIfResultSerializer,
     WhatIfSerializer,
 )
@@ -167,10 +172,13 @@ class AccountHealthViewSet(WorkspaceScopedMixin, viewsets.GenericViewSet):
 
 
 @extend_schema(description=_(
-    "`GET health/backtest/?start=&end=&step_days=` and `POST health/backtest/what-if/` (managers)."
+    "`GET health/backtest/?start=&end=&horizon_days=30|60|90&step=month|N`, `POST health/backtest/what-if/`, "
+    "`POST health/backtest/suggest-weights/` (a proposal, nothing saved) and `POST "
+    "health/backtest/accept-weights/` (a new scorecard version) — managers."
 ))
 class BacktestViewSet(WorkspaceAPIMixin, viewsets.GenericViewSet):
-    policy_actions = {"list": "health.backtest", "what_if": "health.backtest"}
+    policy_actions = {"list": "health.backtest", "what_if": "health.backtest",
+                      "suggest_weights": "health.backtest", "accept_weights": "health.manage"}
     schema = SingleObjectListSchema()  # `list` answers one report
     serializer_class = BacktestQuerySerializer
     queryset = HealthSnapshot.objects.none()
@@ -182,10 +190,11 @@ class BacktestViewSet(WorkspaceAPIMixin, viewsets.GenericViewSet):
     def list(self, request):
         query = BacktestQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        start, end = default_period(workspace=request.workspace, start=query.validated_data.get("start"),
-                                    end=query.validated_data.get("end"))
-        result = report(workspace=request.workspace, start=start, end=end,
-                        step_days=query.validated_data["step_days"])
+        data = query.validated_data
+        start, end = default_period(workspace=request.workspace, start=data.get("start"), end=data.get("end"),
+                                    horizon_days=data["horizon_days"])
+        result = report(workspace=request.workspace, start=start, end=end, step=data["step"],
+                        horizon_days=data["horizon_days"])
         return Response(backtest_payload(result))
 
     @extend_schema(request=WhatIfSerializer, responses=WhatIfResultSerializer)
@@ -193,10 +202,11 @@ class BacktestViewSet(WorkspaceAPIMixin, viewsets.GenericViewSet):
     def what_if(self, request):
         query = WhatIfSerializer(data=request.data)
         query.is_valid(raise_exception=True)
-        start, end = default_period(workspace=request.workspace, start=query.validated_data.get("start"),
-                                    end=query.validated_data.get("end"))
-        preview = what_if(workspace=request.workspace, definition=query.validated_data["definition"],
-                          start=start, end=end, step_days=query.validated_data["step_days"])
+        data = query.validated_data
+        start, end = default_period(workspace=request.workspace, start=data.get("start"), end=data.get("end"),
+                                    horizon_days=data["horizon_days"])
+        preview = what_if(workspace=request.workspace, definition=data["definition"], start=start, end=end,
+                          step=data["step"], horizon_days=data["horizon_days"])
         return Response({
             "current": {"bands": preview["current_bands"], "distribution": preview["current_distribution"],
                         "backtest": backtest_payload(preview["current_backtest"])},
@@ -204,3 +214,37 @@ class BacktestViewSet(WorkspaceAPIMixin, viewsets.GenericViewSet):
                         "backtest": backtest_payload(preview["new_backtest"])},
             "changed_band": preview["changed_band"],
         }, status=status.HTTP_200_OK)
+
+    def _scorecard(self, request, pk):
+        if pk is None:
+            return default_scorecard(workspace=request.workspace)
+        card = Scorecard.objects.for_workspace(request.workspace).filter(pk=pk).first()
+        if card is None:
+            raise ValidationError({"scorecard": [_("Not found in this workspace.")]})
+        return card
+
+    @extend_schema(request=SuggestWeightsSerializer, responses=SuggestedWeightsSerializer)
+    @action(detail=False, methods=["post"], url_path="suggest-weights", serializer_class=SuggestWeightsSerializer)
+    def suggest_weights(self, request):
+        query = SuggestWeightsSerializer(data=request.data)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        card = self._scorecard(request, data.get("scorecard"))
+        version = latest_version(card)
+        start, end = default_period(workspace=request.workspace, start=data.get("start"), end=data.get("end"),
+                                    horizon_days=data["horizon_days"])
+        proposal = suggest_weights(workspace=request.workspace, definition=version.definition, start=start, end=end,
+                                   step=data["step"], horizon_days=data["horizon_days"])
+        return Response({"scorecard": card.pk, "version": version.number, **proposal_payload(proposal)})
+
+    @extend_schema(request=AcceptWeightsSerializer, responses={201: ScorecardVersionSerializer})
+    @action(detail=False, methods=["post"], url_path="accept-weights", serializer_class=AcceptWeightsSerializer)
+    def accept_weights(self, request):
+        body = AcceptWeightsSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        card = self._scorecard(request, data["scorecard"])
+        version = services.accept_suggested_weights(
+            workspace=request.workspace, actor=request.actor, scorecard=card, definition=data["definition"],
+            summary={k: data.get(k) for k in ("current_auc", "suggested_auc", "churns")})
+        return Response(ScorecardVersionSerializer(version).data, status=status.HTTP_201_CREATED)
