@@ -7,11 +7,12 @@ once fixed; events already stored are deduplicated by message id).
 """
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
+from rest_framework.parsers import BaseParser, FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from workspaces.api.viewsets import WorkspaceReadOnlyViewSet
@@ -40,23 +41,35 @@ class HistoryImportSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_view(
+    list=extend_schema(summary=gettext_lazy("List the usage-history loads and rebuilds"),
+                       description=gettext_lazy("Newest first; managers and admins.")),
+    retrieve=extend_schema(summary=gettext_lazy("Read one usage-history load or rebuild"),
+                           description=gettext_lazy("Its status and, once done, its outcome: events new and "
+                                                    "already stored, days rebuilt, days whose raw events are gone.")),
+)
 class UsageHistoryViewSet(WorkspaceReadOnlyViewSet):
-    """Loads of usage history and rebuilds of daily rollups (managers and admins)."""
+    # Loads of usage history and rebuilds of daily rollups (managers and admins). A comment, not a
+    # docstring: the API schema would show a docstring as the description, untranslated.
 
     queryset = HistoryImport.objects.all()
     serializer_class = HistoryImportSerializer
-    parser_classes = [JSONParser, MultiPartParser, StreamParser]
+    parser_classes = [JSONParser, MultiPartParser, FormParser, StreamParser]
     filter_backends = []
     policy_actions = {"list": "usage.import_history", "retrieve": "usage.import_history",
                       "create": "usage.import_history", "rebuild": "usage.import_history"}
 
     @extend_schema(
-        summary=_("Load historical usage events (CSV or NDJSON)"),
+        summary=gettext_lazy("Load historical usage events (CSV or NDJSON)"),
+        description=gettext_lazy("The raw body (text/csv or application/x-ndjson) or the multipart field "
+                                 "“file”. The whole file is checked first: a bad row is a 400 naming its line "
+                                 "and field, and nothing is stored."),
         request={"text/csv": OpenApiTypes.BINARY, "application/x-ndjson": OpenApiTypes.BINARY,
                  "multipart/form-data": {"type": "object", "properties": {"file": {"type": "string",
                                                                                    "format": "binary"}}}},
         responses={202: HistoryImportSerializer,
-                   400: OpenApiResponse(description=_("Bad rows, each with its line and field; nothing stored"))},
+                   400: OpenApiResponse(description=gettext_lazy("Bad rows, each with its line and field; "
+                                                                 "nothing stored"))},
     )
     def create(self, request):
         django_request = request._request
@@ -77,7 +90,11 @@ class UsageHistoryViewSet(WorkspaceReadOnlyViewSet):
         job.refresh_from_db()
         return Response(HistoryImportSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(summary=_("Rebuild the daily rollups of a range of days"), request=OpenApiTypes.OBJECT,
+    @extend_schema(summary=gettext_lazy("Rebuild the daily rollups of a range of days"),
+                   description=gettext_lazy("first_day and last_day (YYYY-MM-DD). Days whose raw events are "
+                                            "gone are listed in summary.days_without_events and left as they "
+                                            "were."),
+                   request=OpenApiTypes.OBJECT,
                    responses={202: HistoryImportSerializer})
     @action(detail=False, methods=["post"])
     def rebuild(self, request):
