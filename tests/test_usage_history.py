@@ -130,6 +130,9 @@ def test_ndjson_in_the_segment_shape_with_identify_and_group(ws, account, today)
     (("m2", "yesterday", "crm-sakura", "u1", "Login"), 3, "timestamp"),
     (("m2", "1999-01-01T00:00:00Z", "crm-sakura", "u1", "Login"), 3, "timestamp"),
     (("m2", "2025-01-01T00:00:00Z", "crm-sakura", "u1", ""), 3, "event"),
+    (("m2", "9999-12-31T23:00:00-05:00", "crm-sakura", "u1", "Login"), 3, "timestamp"),
+    (("m2", "2025-01-01T00:00:00+15:00", "crm-sakura", "u1", "Login"), 3, "timestamp"),
+    (("m2", "2025-01-01T00:00:00Z", "crm-sakura", "u1", "x" * 201), 3, "event"),
     (("m2", "2025-01-01T00:00:00Z", "", "", "Login"), 3, "account"),
 ])
 def test_a_bad_row_refuses_the_file_naming_line_and_field(ws, account, row, line, field):
@@ -139,6 +142,23 @@ def test_a_bad_row_refuses_the_file_naming_line_and_field(ws, account, row, line
     assert (caught.value.errors[0]["line"], caught.value.errors[0]["field"]) == (line, field)
     assert UsageEvent.all_workspaces.filter(workspace=ws).count() == 0
     assert HistoryImport.all_workspaces.filter(workspace=ws).count() == 0
+
+
+def test_optional_columns_type_and_properties(ws, account, today):
+    data = csv_file([("a", at(today, 9).isoformat(), "crm-sakura", "u1", "Home", "page", '"{""rows"": 3}"'),
+                     ("b", at(today, 10).isoformat().replace("+09:00", ""), "crm-sakura", "u1", "Login", "", "")],
+                    header="message_id,timestamp,account,user_id,event,event_type,properties")
+    job = load(ws, data)
+    assert job.status == "done", job.failure
+    stored = {e.message_id: e for e in UsageEvent.all_workspaces.filter(workspace=ws)}
+    assert (stored["a"].event_type, stored["a"].properties) == ("page", {"rows": 3})
+    assert (stored["b"].event_type, stored["b"].properties) == ("track", {})
+    # a timestamp without an offset is UTC
+    assert stored["b"].occurred_at == dt.datetime.combine(today, dt.time(10), tzinfo=dt.UTC)
+    with pytest.raises(HistoryError) as caught:
+        load(ws, csv_file([("c", at(today, 9).isoformat(), "crm-sakura", "u1", "Home", "click", "")],
+                          header="message_id,timestamp,account,user_id,event,event_type,properties"))
+    assert caught.value.errors[0]["field"] == "event_type"
 
 
 def test_missing_columns_and_bad_ndjson_are_named():

@@ -157,30 +157,71 @@ def _read_csv(lines, checked, errors, now):
                        "message": _("The header lacks the column(s): %(columns)s.") % {"columns": ", ".join(missing)}})
         return
     at = {name: header.index(name) for name in (*CSV_COLUMNS, *CSV_OPTIONAL) if name in header}
+    i_id, i_ts, i_acct, i_user, i_event = (at[c] for c in CSV_COLUMNS)
+    i_type, i_props = at.get("event_type"), at.get("properties")
+    width = len(header)
+    fromiso, utc, earliest, latest = dt.datetime.fromisoformat, dt.UTC, EARLIEST, now + FUTURE_ALLOWANCE
+    max_offset = dt.timedelta(hours=14)
+    write = checked.out.writerow
+    first, last, count = checked.first, checked.last, 0
     for row in reader:
+        # The fast path: a well-formed row costs a few comparisons and one date parse (6 million rows
+        # are checked in well under a minute). Anything unusual goes through _event, which names the
+        # line and field of each problem.
+        if len(row) == width:
+            message_id, stamp, account, user, event = (row[i_id].strip(), row[i_ts].strip(), row[i_acct].strip(),
+                                                       row[i_user].strip(), row[i_event].strip())
+            kind = (row[i_type].strip().lower() or "track") if i_type is not None else "track"
+            props = row[i_props].strip() if i_props is not None else ""
+            if (message_id and len(message_id) <= MAX_ID and event and len(event) <= 200 and (account or user)
+                    and len(account) <= MAX_ID and len(user) <= MAX_ID and kind in EVENT_TYPES and not props
+                    and 0 < len(stamp) <= 64):
+                try:
+                    moment = fromiso(stamp)
+                except ValueError:
+                    moment = None
+                if moment is not None:
+                    offset = moment.utcoffset()
+                    try:
+                        moment = moment.replace(tzinfo=utc) if offset is None else moment.astimezone(utc)
+                    except OverflowError:  # year 10000 in UTC: the slow path names it
+                        offset = max_offset * 2
+                    if offset is None or abs(offset) <= max_offset:
+                        if earliest <= moment <= latest:
+                            write((message_id, account, user, kind, event, moment.isoformat(), "{}"))
+                            count += 1
+                            if first is None or moment < first:
+                                first = moment
+                            if last is None or moment > last:
+                                last = moment
+                            continue
         line = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) != len(header):
+        if len(row) != width:
             errors.append({"line": line, "field": "row", "message": _("The row has %(n)d cells; the header has "
-                                                                      "%(m)d.") % {"n": len(row), "m": len(header)}})
+                                                                      "%(m)d.") % {"n": len(row), "m": width}})
         else:
             props = {}
-            if "properties" in at and row[at["properties"]].strip():
+            if i_props is not None and row[i_props].strip():
                 try:
-                    props = json.loads(row[at["properties"]])
+                    props = json.loads(row[i_props])
                 except ValueError:
                     props = None
-            result = _event(line, message_id=row[at["message_id"]].strip(), timestamp=row[at["timestamp"]].strip(),
-                            group_id=row[at["account"]].strip(), user_id=row[at["user_id"]].strip(),
-                            event=row[at["event"]].strip(), properties=props, now=now, fields=CSV_FIELDS,
-                            event_type=(row[at["event_type"]].strip().lower() if "event_type" in at else "") or "track")
+            result = _event(line, message_id=row[i_id].strip(), timestamp=row[i_ts].strip(),
+                            group_id=row[i_acct].strip(), user_id=row[i_user].strip(),
+                            event=row[i_event].strip(), properties=props, now=now, fields=CSV_FIELDS,
+                            event_type=(row[i_type].strip().lower() if i_type is not None else "") or "track")
             if isinstance(result, list):
                 errors.extend(result)
             else:
                 checked.add(*result)
+                first = checked.first if first is None or checked.first < first else first
+                last = checked.last if last is None or checked.last > last else last
         if len(errors) >= MAX_ERRORS:
-            return
+            break
+    checked.rows += count
+    checked.first, checked.last = first, last
 
 
 def _read_ndjson(lines, checked, errors, now):
@@ -322,6 +363,10 @@ def load_events(*, workspace, normalised, identities=()):
             _fill_stage(cursor, normalised)
             cursor.execute(f"SELECT count(*), min(occurred_at), max(occurred_at) FROM {STAGE}")
             staged, first, last = cursor.fetchone()
+            if connection.vendor == "postgresql":
+                # The staging table has no statistics: without this the planner may look each row's
+                # account up through an index (millions of lookups) instead of hashing the accounts once.
+                cursor.execute("SET LOCAL enable_nestloop = off")
             sql = LOAD_SQL.format(events=UsageEvent._meta.db_table, stage=STAGE, users=ProductUser._meta.db_table,
                                   accounts=Account._meta.db_table)
             cursor.execute(sql, [workspace.pk, connection.ops.adapt_datetimefield_value(now), workspace.pk,
