@@ -98,7 +98,11 @@ class UsageHistoryViewSet(WorkspaceReadOnlyViewSet):
                    responses={202: HistoryImportSerializer})
     @action(detail=False, methods=["post"])
     def rebuild(self, request):
-        form = RebuildForm(request.data)
+        data = request.data
+        if not hasattr(data, "get"):  # a JSON body that is no object: `true`, a list…
+            return Response({"code": "invalid", "message": _("Send an object with first_day and last_day.")},
+                            status=status.HTTP_400_BAD_REQUEST)
+        form = RebuildForm(data)
         if not form.is_valid():
             return Response({"code": "invalid", "message": _("Invalid range."), **form.errors.get_json_data()},
                             status=status.HTTP_400_BAD_REQUEST)
