@@ -12,7 +12,7 @@ from .results import Results, compare
 
 RESULTS_PATH = ROOT / "bench" / "results.json"
 DOC_PATH = ROOT / "docs" / "benchmarks.md"
-PARTS = ["nightly", "ingest", "web", "import"]
+PARTS = ["nightly", "ingest", "web", "import", "history"]
 
 
 def add_scale_args(parser):

@@ -7,6 +7,7 @@ PART_TITLES = {
     "ingest": "2. Ingestion (`POST /v1/batch`)",
     "web": "3. API and pages",
     "import": "4. CSV import",
+    "history": "5. Usage history (a year of events from a file)",
 }
 
 

@@ -60,6 +60,7 @@ def run_parts(ctx, parts, *, quick=False, profile=False):
         "ingest": "bench.parts.ingest",
         "web": "bench.parts.web",
         "import": "bench.parts.imports",
+        "history": "bench.parts.history_load",
     }
     for part in parts:
         from importlib import import_module

@@ -80,11 +80,11 @@ def trim_profile(text):
 
 def main(argv=None):
     parser = argparse.ArgumentParser()
-    parser.add_argument("job", choices=["idle", "nightly", "import"])
+    parser.add_argument("job", choices=["idle", "nightly", "import", "history"])
     parser.add_argument("--workspace-id", type=int)
     parser.add_argument("--as-of")
     parser.add_argument("--step", help="name of one nightly step, e.g. coverage (default: the whole pipeline)")
-    parser.add_argument("--file", help="CSV file for the import job")
+    parser.add_argument("--file", help="CSV file for the import and history jobs")
     parser.add_argument("--commit", action="store_true", help="import for real (default: dry run)")
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args(argv)
@@ -119,6 +119,13 @@ def main(argv=None):
         with connection.execute_wrapper(log), profiled(args.profile) as box:
             report.update(run_import_in_worker(args))
         report.update(queries=log.summary(), **box)
+    elif args.job == "history":
+        from .parts.history_load import run_history_in_worker
+
+        log = QueryLog()
+        with connection.execute_wrapper(log):
+            report.update(run_history_in_worker(args))
+        report.update(queries=log.summary())
     report["maxrss_mib"] = maxrss_mib()
     print(json.dumps(report, default=str))
     return 0

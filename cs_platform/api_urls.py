@@ -14,6 +14,7 @@ from programmes.api import views as programmes_api
 from renewals.api import views as renewals_api
 from revenue.api import views as revenue_api
 from segments.api import views as segments_api
+from usage.api import views as usage_api
 from voice.api import views as voice_api
 from webhooks.api import views as webhooks_api
 from workspaces.api import audit as workspaces_audit_api
@@ -33,6 +34,7 @@ router.register("audit-events", workspaces_audit_api.AuditEventViewSet, basename
 
 router.register("exports", imports_api.ExportViewSet, basename="export")
 router.register("segments", segments_api.SegmentViewSet, basename="segment")
+router.register("usage/history", usage_api.UsageHistoryViewSet, basename="usage-history")
 router.register("cadence-policies", coverage_api.CadencePolicyViewSet, basename="cadence-policy")
 router.register("tier-pins", coverage_api.TierPinViewSet, basename="tier-pin")
 router.register("touch-model", coverage_api.TouchModelViewSet, basename="touch-model")

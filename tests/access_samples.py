@@ -66,6 +66,12 @@ API_SAMPLES = {
         {"account": row.pk, "tier": "low", "reason": "New"}, row)),
     ("ScorecardViewSet", "create"): (None, lambda side, persona, row: (
         {"name": "New card", "priority": 8, "segments": [side.any(Segment).pk]}, None)),
+    # The API's JSON body is read as NDJSON: one Segment track call is a one-line history file.
+    ("UsageHistoryViewSet", "create"): (Account, lambda side, persona, row: (
+        {"type": "track", "messageId": f"matrix-{persona.pk}", "userId": "u1", "event": "Login",
+         "context": {"groupId": row.external_id}, "timestamp": "2026-01-05T09:00:00+09:00"}, None)),
+    ("UsageHistoryViewSet", "rebuild"): (None, lambda side, persona, row: (
+        {"first_day": "2026-01-01", "last_day": "2026-01-07"}, None)),
     ("SentimentRatingViewSet", "create"): (Account, lambda side, persona, row: ({"account": row.pk, "rating": 4},
                                                                                 row)),
     ("HealthAlertViewSet", "outcome"): (None, lambda side, persona, row: ({"outcome": "acted_on"}, None)),

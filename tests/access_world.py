@@ -28,6 +28,7 @@ from programmes.models import Attendance
 from programmes.services import import_attendance, save_programme, save_session
 from renewals.models import RenewalOutcome
 from segments.services import save_segment
+from usage.models import HistoryImport
 from usage.services.keys import create_write_key
 from voice import services as voice
 from webhooks.models import Delivery, Endpoint
@@ -165,6 +166,8 @@ def populate(side, batch=""):
                                     starts_at=ws.day_start(today - dt.timedelta(days=1))))
     import_attendance(session=session, actor=SYSTEM, rows=[(2, {"contact_external_id": f"{tag.lower()}-c-csm"})])
     keep.add(Attendance.objects.for_workspace(ws).get(session=session))
+    keep.add(HistoryImport.all_workspaces.create(workspace=ws, kind="rebuild", status="done", first_day=today,
+                                                 last_day=today, summary={"note": f"{tag} rebuild"}))
     recompute_workspace(ws.pk)
     for key in OWNERS:  # alerts come from a falling score; these are written as the night would
         account = keep.accounts[key]

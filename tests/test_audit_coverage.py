@@ -70,6 +70,7 @@ from segments.services import save_segment
 from usage.models import (
     DailyAccountUsage,
     DirtyUsageDay,
+    HistoryImport,
     IngestSettings,
     ProcessedMessage,
     ProductUser,
@@ -154,6 +155,8 @@ TELEMETRY = {
 BOOKKEEPING = {
     AuditEvent: "the log itself",
     ImportJob: "an upload and its progress; the import's writes are audited as import.<type> naming the job",
+    HistoryImport: "a usage-history load or rollup rebuild and its progress; starting one is audited "
+                   "(usage_history.imported / rebuilt) naming who asked",
     ImportMapping: "the column choices remembered for the next file of a type; changes no record",
     UserPreference: "a person's page language: belongs to no workspace, changes nothing anyone else sees",
     Delivery: "the webhook delivery log (30 days); what queues or retries one is audited on its endpoint",
@@ -396,6 +399,11 @@ API_WRITES = {
     "v1_segments_partial_update": lambda w: ("patch", f"/api/v1/segments/{w['segment'].pk}/",
                                              {"description": "Top accounts"}),
     "v1_segments_destroy": lambda w: ("delete", f"/api/v1/segments/{w['segment'].pk}/", None),
+    "v1_usage_history_create": lambda w: ("post", "/api/v1/usage/history/", {
+        "type": "track", "messageId": "hist-1", "userId": "u1", "event": "Login", "context": {"groupId": "crm-sakura"},
+        "timestamp": w["ws"].day_start(w["ws"].today()).isoformat()}),
+    "v1_usage_history_rebuild_create": lambda w: ("post", "/api/v1/usage/history/rebuild/", {
+        "first_day": w["ws"].today().isoformat(), "last_day": w["ws"].today().isoformat()}),
     "v1_segments_recompute_create": lambda w: (
         AccountFactory(workspace=w["ws"], name="Late KK"),  # so that the recomputation has someone to add
         ("post", f"/api/v1/segments/{w['segment'].pk}/recompute/", {}))[1],
@@ -666,6 +674,10 @@ UNAUDITED_WRITERS = {
                                            "count (disabling the endpoint is audited as webhooks)",
     "task:webhooks.tasks.retry_due_deliveries": "queues the webhook deliveries whose attempt is overdue",
     "task:webhooks.tasks.purge_webhook_deliveries": "deletes webhook deliveries past the log's retention",
+    "task:usage.tasks.run_history_job": "loads a checked history file's events (telemetry) and rebuilds daily "
+                                        "rollups (derived); starting the job is audited as usage_history.*",
+    "command:usage_history": "starts a history load or rebuild: audited as usage_history.* naming the command "
+                             "(tests/test_usage_history.py); the rows it then writes are telemetry and derived",
     "command:serve_demo": "the development server of `make run`: writes nothing itself (its pages audit theirs)",
 }
 
@@ -857,6 +869,11 @@ PAGE_WRITES = {
         "action": "revoke_key", "key": key.pk}))(key_of(w)),
     "usage:settings#rotate_key": lambda w, c: (lambda key: lambda: post(c, reverse("usage:settings"), {
         "action": "rotate_key", "key": key.pk}))(key_of(w)),
+    "usage:history#import": lambda w, c: lambda: post(c, reverse("usage:history"), {
+        "action": "import", "file": SimpleUploadedFile("h.csv", b"message_id,timestamp,account,user_id,event\n"
+                                                       b"p1,2026-01-05T09:00:00+09:00,crm-sakura,u1,Login\n")}),
+    "usage:history#rebuild": lambda w, c: lambda: post(c, reverse("usage:history"), {
+        "action": "rebuild", "first_day": "2026-01-01", "last_day": "2026-01-07"}),
     "usage:settings#save_settings": lambda w, c: lambda: submit(c, reverse("usage:settings"), has="retention_days",
                                                         retention_days="200"),
     "webhooks:list": lambda w, c: lambda: post(c, reverse("webhooks:list"), {

@@ -357,6 +357,7 @@ def pages(ws):
                              reverse("playbooks:detail", args=[playbook.pk]) + "?q=株式会社"],
         "playbooks:edit": [reverse("playbooks:edit", args=[playbook.pk])],
         "usage:settings": [reverse("usage:settings")],
+        "usage:history": [reverse("usage:history")],
         "workspaces:members": [reverse("workspaces:members")],
         "workspaces:tokens": [reverse("workspaces:tokens")],
         "webhooks:list": [reverse("webhooks:list")],
@@ -479,6 +480,9 @@ def test_refused_input_is_explained_in_japanese(nihon, client, tmp_path):
                                            "tenure_bands": "a"}),
         (reverse("usage:settings"), {"action": "save_settings", "trait_mapping": "seats licensed_seats"}),
         (reverse("usage:settings"), {"action": "create_key", "name": ""}),
+        (reverse("usage:history"), {"action": "import", "file": SimpleUploadedFile(
+            "履歴.csv", "message_id,timestamp,account,user_id,event\nm1,きのう,A-1,u1,ログイン\n".encode())}),
+        (reverse("usage:history"), {"action": "rebuild", "first_day": "2026-02-01", "last_day": "2026-01-01"}),
         (reverse("workspaces:invite"), {"email": "not-an-address", "role": "csm"}),
         (reverse("webhooks:list"), {"url": "https://10.0.0.1/hook", "events": ["alert.opened"]}),
         (reverse("webhooks:list"), {"url": "ftp://example.jp/hook", "events": []}),

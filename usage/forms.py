@@ -35,3 +35,27 @@ class IngestSettingsForm(forms.Form):
     @staticmethod
     def mapping_text(mapping):
         return "\n".join(f"{trait} = {field}" for trait, field in mapping.items())
+
+
+class HistoryUploadForm(forms.Form):
+    file = forms.FileField(label=_("History file (CSV or NDJSON)"),
+                           help_text=_("Columns message_id, timestamp, account, user_id, event; or one Segment "
+                                       "track/page/identify/group call per line."))
+
+
+MAX_REBUILD_DAYS = 3_660
+
+
+class RebuildForm(forms.Form):
+    first_day = forms.DateField(label=_("From"))
+    last_day = forms.DateField(label=_("To"))
+
+    def clean(self):
+        data = super().clean()
+        first, last = data.get("first_day"), data.get("last_day")
+        if first and last:
+            if first > last:
+                self.add_error("last_day", _("The last day is before the first."))
+            elif (last - first).days >= MAX_REBUILD_DAYS:
+                self.add_error("last_day", _("At most %(n)d days at once.") % {"n": MAX_REBUILD_DAYS})
+        return data

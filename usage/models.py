@@ -248,3 +248,55 @@ class DirtyUsageDay(WorkspaceOwned):
 
     def __str__(self):
         return f"{self.workspace_id} {self.day}"
+
+
+def history_upload_path(instance, filename):
+    return f"usage-history/{instance.workspace_id}/{secrets.token_hex(8)}.csv"
+
+
+class HistoryImport(WorkspaceOwned):
+    """One load of historical events (a checked file, normalised) or one rebuild of a range of days.
+
+    The file is checked when it is uploaded (a bad row refuses it at once, naming the line and the
+    field); the job only holds checked rows, loads them and rebuilds the rollups of their days.
+    """
+
+    class Kind(models.TextChoices):
+        IMPORT = "import", _("import")
+        REBUILD = "rebuild", _("rebuild")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        LOADING = "loading", _("loading events")
+        REBUILDING = "rebuilding", _("rebuilding rollups")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.IMPORT)
+    created_by = models.ForeignKey("workspaces.Membership", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    filename = models.CharField(_("file name"), max_length=255, blank=True)
+    file = models.FileField(upload_to=history_upload_path, blank=True)
+    identities = models.JSONField(default=list, blank=True)
+    rows = models.PositiveIntegerField(default=0)
+    first_day = models.DateField(null=True, blank=True)
+    last_day = models.DateField(null=True, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.QUEUED)
+    summary = models.JSONField(default=dict, blank=True)
+    failure = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"{self.kind} {self.pk} ({self.status})"
+
+    @property
+    def is_running(self):
+        return self.status in (self.Status.QUEUED, self.Status.LOADING, self.Status.REBUILDING)
+
+    @property
+    def progress_percent(self):
+        return {self.Status.QUEUED: 0, self.Status.LOADING: 20, self.Status.REBUILDING: 70}.get(self.status, 100)

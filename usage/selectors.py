@@ -113,3 +113,24 @@ def usage_falls(*, workspace, up_to, share, days=30):
 def first_usage_day(*, workspace):
     """The earliest day with a daily usage rollup in the workspace, or None (no usage data yet)."""
     return DailyAccountUsage.objects.for_workspace(workspace).aggregate(first=Min("day"))["first"]
+
+
+def raw_events_gone(*, workspace, days):
+    """Of `days`, those before the retention line (counted from today) that hold no raw events any
+    more: a recompute of them cannot rebuild their rollups (they are kept as they were)."""
+    settings = ingest_settings(workspace=workspace)
+    first_kept = workspace.today() - dt.timedelta(days=settings.retention_days)
+    old = sorted(d for d in set(days) if d < first_kept)
+    if not old:
+        return []
+    events = UsageEvent.objects.for_workspace(workspace).filter(account__isnull=False)
+    if not events.filter(occurred_at__lt=workspace.day_start(first_kept)).exists():
+        return old  # the usual case after the retention ran: one query, however many days were asked
+    return [d for d in old if not events.filter(occurred_at__gte=workspace.day_start(d),
+                                                occurred_at__lt=workspace.day_start(d + dt.timedelta(days=1))).exists()]
+
+
+def history_imports(*, workspace, limit=20):
+    from .models import HistoryImport
+
+    return HistoryImport.objects.for_workspace(workspace).select_related("created_by__user").order_by("-id")[:limit]

@@ -39,3 +39,14 @@ def sweep_usage_rollups():
     # The marks of every workspace, on purpose: the sweep is the platform's, not a tenant's.
     workspace_ids = DirtyUsageDay.all_workspaces.order_by("workspace_id").values_list("workspace_id", flat=True)
     return sum(schedule_rollup(workspace_id, countdown=0, force=True) for workspace_id in workspace_ids.distinct())
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def run_history_job(job_id):
+    """Load a checked history file and rebuild the rollups of its days (or only rebuild a range).
+
+    Not retried: a failed job records why; loading again is harmless (events deduplicate by id)."""
+    from .services.history import run_job
+
+    job = run_job(job_id=job_id)
+    return {"job": job_id, "status": job.status if job else None}

@@ -14,7 +14,7 @@ from workspaces.pages import WorkspaceMixin
 from workspaces.policy import allows
 
 from . import selectors, services
-from .forms import IngestSettingsForm, WriteKeyForm
+from .forms import HistoryUploadForm, IngestSettingsForm, RebuildForm, WriteKeyForm
 from .models import WriteKey
 
 KEY_PLACEHOLDER = "YOUR_WRITE_KEY"
@@ -126,3 +126,51 @@ class UsageSettingsView(WorkspaceMixin, TemplateView):
         if key is None:
             raise Http404(_("No such write key in this workspace."))
         return key
+
+
+class UsageHistoryView(WorkspaceMixin, TemplateView):
+    """Load historical events from a file, rebuild the rollups of a range of days, and follow the jobs."""
+
+    template_name = "usage/history.html"
+    required_action = "usage.import_history"
+
+    def get_context_data(self, *, upload_form=None, rebuild_form=None, errors=None, **kwargs):
+        context = super().get_context_data(**kwargs)
+        jobs = list(selectors.history_imports(workspace=self.workspace))
+        ingest = selectors.ingest_settings(workspace=self.workspace)
+        context.update(
+            upload_form=upload_form or HistoryUploadForm(), rebuild_form=rebuild_form or RebuildForm(),
+            errors=errors or [], jobs=jobs, running=any(job.is_running for job in jobs),
+            retention_days=ingest.retention_days,
+            api_url=self.request.build_absolute_uri("/api/v1/usage/history/"),
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        from .services.history import HistoryError, start_import, start_rebuild
+
+        action = request.POST.get("action", "import")
+        try:
+            if action == "rebuild":
+                form = RebuildForm(request.POST)
+                if not form.is_valid():
+                    return self.render_to_response(self.get_context_data(rebuild_form=form), status=400)
+                start_rebuild(workspace=self.workspace, actor=self.actor, first=form.cleaned_data["first_day"],
+                              last=form.cleaned_data["last_day"])
+                messages.success(request, _("Rebuild started."))
+                return redirect("usage:history")
+            form = HistoryUploadForm(request.POST, request.FILES)
+            if not form.is_valid():
+                return self.render_to_response(self.get_context_data(upload_form=form), status=400)
+            upload = form.cleaned_data["file"]
+            try:
+                start_import(workspace=self.workspace, actor=self.actor, chunks=upload.chunks(), filename=upload.name)
+            except HistoryError as exc:
+                form.add_error("file", _("The file was not loaded (nothing was written): fix the rows below and "
+                                         "send it again."))
+                return self.render_to_response(self.get_context_data(upload_form=form, errors=exc.errors), status=400)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return redirect("usage:history")
+        messages.success(request, _("File checked; loading started."))
+        return redirect("usage:history")

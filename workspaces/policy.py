@@ -117,6 +117,7 @@ RULES = {
     "imports.contracts": (manager, _("Your role does not allow importing contracts."), "object_type"),
     "imports.touchpoints": (touch_logger, _("Your role does not allow importing touchpoints."), "object_type"),
     "usage.view_settings": (manager, _("Only managers and admins see the usage data settings."), None),
+    "usage.import_history": (manager, _("Only managers and admins load usage history."), None),
     "usage.manage": (admin, _("Only a workspace admin manages write keys and usage settings."), None),
     "segments.manage": (manager, _("Only managers change segments."), None),
     "coverage.manage": (manager, _("Only managers change tiers and cadence policies."), None),

@@ -104,7 +104,10 @@ def enforce_retention(*, workspace, as_of, chunk=5_000):
     what lies beyond the day ahead that ingestion accepts (stored before it checked times: a year
     9999 event is never "older than" anything, and broke every page and rollup that read it)."""
     settings = ingest_settings(workspace=workspace)
-    first_kept = retention_start(workspace=workspace, settings=settings, today=as_of)
+    # Counted from today, never from `as_of`: a recompute of a past day (or of a year of history,
+    # oldest day first) must not move the line, which only the calendar does. `as_of` is kept for
+    # the callers' signature (the nightly step passes the day it computes).
+    first_kept = retention_start(workspace=workspace, settings=settings, today=workspace.today())
     cutoff = workspace.day_start(first_kept)
     # From the clock, not `as_of`: a recompute of a past day must keep the events after that day.
     horizon = timezone.now() + FUTURE_ALLOWANCE

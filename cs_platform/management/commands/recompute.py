@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from cs_platform.nightly import NIGHTLY_STEPS
 from cs_platform.tasks import recompute_workspace
+from usage.selectors import raw_events_gone
 from workspaces.models import Workspace
 
 
@@ -36,6 +37,12 @@ class Command(BaseCommand):
                     self.stdout.write(f"{ws.slug} {day}: skipped, another run of this workspace is in progress")
                 else:
                     self.stdout.write(f"{ws.slug} {day}: {', '.join(result['steps'])}")
+                    if "usage" in result["steps"] and raw_events_gone(workspace=ws, days=[day]):
+                        # The usage step rolls up the day; before the retention line
+                        # their raw events are gone, so nothing was rebuilt: say so, never "success".
+                        self.stdout.write(self.style.WARNING(
+                            f"{ws.slug} {day}: raw usage events of this day are gone (older than the workspace "
+                            "keeps them): its usage rollups were left as they were, not recomputed"))
 
 
 def days_to_compute(end, *, days=1, history=False):
