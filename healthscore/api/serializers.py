@@ -191,7 +191,7 @@ class WhatIfResultSerializer(serializers.Serializer):
 class AucSerializer(serializers.Serializer):
     auc = serializers.FloatField(allow_null=True)
     ci = serializers.ListField(child=serializers.FloatField(), allow_null=True,
-                               help_text=_("95% interval (Hanley-McNeil)."))
+                               help_text=_("95 percent confidence interval (Hanley-McNeil)."))
     n = serializers.IntegerField()
     churned = serializers.IntegerField()
 
