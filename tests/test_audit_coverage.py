@@ -25,7 +25,6 @@ import pytest
 from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import (
     Account,
@@ -94,6 +93,7 @@ from .factories import (
     ProgrammeSessionFactory,
     TouchpointFactory,
 )
+from .nights import past_nightly_hour
 
 pytestmark = pytest.mark.django_db
 
@@ -655,13 +655,6 @@ SYSTEM_WRITERS = {
     "command:create_workspace": (None, None),
     "tracking:batch": (lambda w, c: track_batch(w, c), lambda w: by_system("tracking API")),
 }
-
-def past_nightly_hour(workspace):
-    """Now, or today's nightly hour where the workspace works if that is still to come: the beat
-    starts a night only once the local time reached it (between midnight and then, nothing is due)."""
-    local = timezone.now().astimezone(workspace.tz)
-    return max(local, local.replace(hour=workspace.nightly_hour, minute=30, second=0, microsecond=0))
-
 
 # Writers that only derive, set aside or keep books (no event required; all they change must be so).
 UNAUDITED_WRITERS = {

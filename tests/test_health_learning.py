@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from accounts.history import record_current_values
 from accounts.models import Account
 from healthscore.backtest import default_period, measure_rows, observation_days, report
 from healthscore.calibration import calibrate, proposed_rule
@@ -41,7 +42,8 @@ SIGNAL_DEFINITION = {
 }
 
 
-def make_history(ws, *, accounts=160, churners=48, seed=15, fade_days=60, leak_attribute=False):
+def make_history(ws, *, accounts=160, churners=48, seed=15, fade_days=60, leak_attribute=False,
+                 renewal_date=None, attributes=None):
     """Accounts active on ~60% of days; churners' activity drops to ~8% in the `fade_days` before their
     churn day, spread over the default back-test period (nine months ending 90 days ago) and its horizon.
 
@@ -54,9 +56,12 @@ def make_history(ws, *, accounts=160, churners=48, seed=15, fade_days=60, leak_a
     first = start - dt.timedelta(days=60)
     last = ws.today()
     created = Account.all_workspaces.bulk_create(
-        Account(workspace=ws, name=f"Synthetic {i}", licensed_seats=10, arr=1_000_000,
-                contract_start=first - dt.timedelta(days=365), attributes={"shoe_size": rng.uniform(20, 30)})
+        Account(workspace=ws, name=f"Synthetic {i}", licensed_seats=10, arr=1_000_000, renewal_date=renewal_date,
+                contract_start=first - dt.timedelta(days=365),
+                attributes={"shoe_size": rng.uniform(20, 30), **(attributes or {})})
         for i in range(accounts))
+    # Created outside the writers: their values are on record from their contract start.
+    record_current_values(workspace=ws, accounts=created, source="test", day=first - dt.timedelta(days=365))
     churn_days = {}
     days = observation_days(start, end)  # every churn falls within 90 days after one of them
     for account in rng.sample(created, churners):

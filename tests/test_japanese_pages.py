@@ -53,7 +53,7 @@ JA = {"HTTP_ACCEPT_LANGUAGE": "ja"}
 # letters too. A word belongs here only if a Japanese CS team writes it so.
 ALLOWED = {
     # File formats, encodings and protocols, named so on every Japanese site.
-    "CSV", "XLSX", "xlsx", "JSON", "API", "URL", "HTTP", "SDK", "UTF", "Shift", "JIS",  # "Shift_JIS", "UTF-8"
+    "CSV", "XLSX", "xlsx", "JSON", "NDJSON", "ISO", "API", "URL", "HTTP", "SDK", "UTF", "Shift", "JIS",  # "Shift_JIS", "UTF-8"
     # Outbound webhooks: the word Japanese teams use ("Webhook"), the protocol and the signature's name.
     "Webhook", "HTTPS", "HMAC",
     # The field's abbreviations, used as such in Japanese CS teams (see the product brief), and the
@@ -67,8 +67,9 @@ ALLOWED = {
     "pt",
     # Products, companies and languages the pages name (integrations, spreadsheets, SDK samples).
     "Segment", "RudderStack", "Salesforce", "HubSpot", "Excel", "REST", "Python", "JavaScript", "curl",
-    # The tracking API's calls (Segment's spec), named in code on the usage settings page.
-    "track", "identify", "group",
+    # The tracking API's calls (Segment's spec), named in code on the usage settings page, and the
+    # field a history file's rejected row names ("timestamp は ISO 8601 の日時ではありません").
+    "track", "identify", "group", "timestamp",
     # The language switcher names each language in itself, so that someone who cannot read the
     # current one still finds their own.
     "English",

@@ -16,6 +16,7 @@ from cs_platform.nightly import (
 )
 from cs_platform.tasks import recompute_workspace
 from tests.factories import WorkspaceFactory
+from tests.nights import past_nightly_hour
 
 pytestmark = pytest.mark.django_db
 UTC = dt.UTC
@@ -80,9 +81,10 @@ def test_the_beat_enqueues_the_due_nights(ws, monkeypatch):
     monkeypatch.setattr(recompute_workspace, "delay", lambda *args, **kwargs: queued.append((args, kwargs)))
     from cs_platform.tasks import schedule_nightly
 
-    schedule_nightly()
-    schedule_nightly()
-    assert queued == [((ws.pk, ws.today().isoformat()), {"nightly": True})]
+    now = past_nightly_hour(ws)
+    schedule_nightly(now.isoformat())
+    schedule_nightly(now.isoformat())
+    assert queued == [((ws.pk, now.date().isoformat()), {"nightly": True})]
 
 
 @pytest.mark.django_db(transaction=True)

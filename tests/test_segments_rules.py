@@ -17,6 +17,7 @@ from segments.models import SegmentMembership, SegmentMembershipEvent
 from segments.rules import segment_accounts, subtract_months, validate_rules
 from segments.services import materialize_segment, save_segment
 from tests.factories import AccountFactory
+from tests.health_data import known_since
 from usage.models import UsageEvent
 from usage.services import refresh_active_users
 from workspaces.errors import DomainError
@@ -49,6 +50,7 @@ def accounts(ws, csm, csm2):
                        contract_start=dt.date(2025, 4, 1), status="churned", churned_on=dt.date(2026, 2, 1))
     update_account(account=a, actor=SYSTEM, tags=["enterprise", "jp"])
     update_account(account=b, actor=SYSTEM, tags=["jp"])
+    known_since(dt.date(2025, 1, 1), a, b, c, d)  # tiers of DAY read that day's ARR
     return {"a": a, "b": b, "c": c, "d": d}
 
 

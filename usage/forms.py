@@ -39,8 +39,8 @@ class IngestSettingsForm(forms.Form):
 
 class HistoryUploadForm(forms.Form):
     file = forms.FileField(label=_("History file (CSV or NDJSON)"),
-                           help_text=_("Columns message_id, timestamp, account, user_id, event; or one Segment "
-                                       "track/page/identify/group call per line."))
+                           help_text=_("A CSV file with the columns listed above, or an NDJSON file: one Segment "
+                                       "call per line."))
 
 
 MAX_REBUILD_DAYS = 3_660
