@@ -121,6 +121,7 @@ def _from_snapshots(workspace, day):
         for key, entry in (snap["measures"] or {}).items():
             row[f"p:{key}"] = entry.get("points")
             row[f"v:{key}"] = entry.get("value")
+            row[f"h:{key}"] = bool(entry.get("no_history"))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -138,7 +139,7 @@ def observations(*, workspace, start, end, step=MONTHLY, definition=None, horizo
             scored, _signals = compute_scores(workspace=workspace, as_of=day, definition=definition)
             if scored.empty:
                 continue
-            keep = ["total", "band"] + [c for c in scored.columns if c.startswith(("p:", "v:"))]
+            keep = ["total", "band"] + [c for c in scored.columns if c.startswith(("p:", "v:", "h:"))]
             frame = scored[keep].reset_index(names="account_id")
             source = "recomputed"
         frame["day"] = day
@@ -193,6 +194,9 @@ def measure_rows(data, labels=None):
         direction = direction_of(value_auc)
         top_share = float(available.value_counts(normalize=True).iloc[0]) if n else None
         unavailable = (total - n) / total if total else None
+        # Of those, the share whose input nobody had recorded yet on the day (never read from today).
+        no_history = data[f"h:{key}"].fillna(False).astype(bool) if f"h:{key}" in data else None
+        no_history_share = float(no_history.mean()) if no_history is not None and total else 0.0
         name = labels.get(key, key)
         rows.append({
             "key": key, "label": name, "auc": auc(points, data["churned"]), "n": n,
@@ -203,6 +207,7 @@ def measure_rows(data, labels=None):
             "not_separating": top_share is not None and top_share >= NOT_SEPARATING_SHARE,
             "unavailable_share": unavailable,
             "unavailable_flag": unavailable is not None and unavailable >= UNAVAILABLE_FLAG_SHARE,
+            "no_history_share": no_history_share,
         })
     rows.sort(key=lambda m: -abs((m["auc"] if m["auc"] is not None else 0.5) - 0.5))
     return rows

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from accounts.models import Account
+from accounts.models import Account, AccountChange
 from accounts.services import update_account
 from healthscore.backtest import report
 
@@ -65,3 +65,16 @@ def test_the_backtest_recovers_the_signal_and_ignores_the_leak(ws, manager):
     signal_alone = report(workspace=ws, start=start, end=end, definition=usage_only)
     assert result["auc"] == pytest.approx(signal_alone["auc"], abs=0.02)
     assert result["auc"] > 0.75
+
+
+def test_a_measure_whose_input_was_not_on_record_is_counted_so(ws):
+    """Renewal dates nobody recorded before today: on every past day "days to renewal" is not available
+    for lack of history (counted, never read from today's date)."""
+    start, end, _churn_days = make_history(ws, accounts=40, churners=12,
+                                           renewal_date=ws.today() + dt.timedelta(days=30))
+    AccountChange.all_workspaces.filter(workspace=ws, field="renewal_date").delete()
+    result = report(workspace=ws, start=start, end=end, definition=SIGNAL_AND_LEAK)
+    measures = {m["key"]: m for m in result["measures"]}
+    assert measures["renewal"]["no_history_share"] == 1.0 and measures["renewal"]["unavailable_share"] == 1.0
+    assert measures["renewal"]["auc"] is None and measures["renewal"]["unavailable_flag"]
+    assert measures["days"]["no_history_share"] == 0.0
