@@ -68,11 +68,11 @@ def test_the_backtest_recovers_the_signal_and_ignores_the_leak(ws, manager):
 
 
 def test_a_measure_whose_input_was_not_on_record_is_counted_so(ws):
-    """Renewal dates nobody recorded before today: on every past day "days to renewal" is not available
-    for lack of history (counted, never read from today's date)."""
+    """Accounts put on record only today (their usage came with a history import): on every past day
+    "days to renewal" is not available for lack of history (counted, never read from today's date)."""
     start, end, _churn_days = make_history(ws, accounts=40, churners=12,
                                            renewal_date=ws.today() + dt.timedelta(days=30))
-    AccountChange.all_workspaces.filter(workspace=ws, field="renewal_date").delete()
+    AccountChange.all_workspaces.filter(workspace=ws).update(valid_from=ws.today())
     result = report(workspace=ws, start=start, end=end, definition=SIGNAL_AND_LEAK)
     measures = {m["key"]: m for m in result["measures"]}
     assert measures["renewal"]["no_history_share"] == 1.0 and measures["renewal"]["unavailable_share"] == 1.0
