@@ -5,7 +5,7 @@ import datetime as dt
 from django.db import connection
 from django.db.models import Case, Count, DateTimeField, F, Max, Min, Q, Sum, Value, When
 
-from .models import DailyAccountUsage, IngestSettings, RejectedMessage, UsageEvent, WriteKey
+from .models import DailyAccountUsage, HistoryImport, IngestSettings, RejectedMessage, UsageEvent, WriteKey
 
 
 def ingest_settings(*, workspace):
@@ -131,6 +131,4 @@ def raw_events_gone(*, workspace, days):
 
 
 def history_imports(*, workspace, limit=20):
-    from .models import HistoryImport
-
     return HistoryImport.objects.for_workspace(workspace).select_related("created_by__user").order_by("-id")[:limit]

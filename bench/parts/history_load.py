@@ -19,7 +19,7 @@ import psycopg2
 from ..env import CACHE_DIR
 from ..results import Figure, Target, failed, not_available
 from .common import optional, run_worker
-from .imports import delete_workspace_rows
+from .imports import delete_workspace_rows, leftover_scratch_workspaces
 
 PART = "history"
 ACCOUNTS = 500
@@ -84,15 +84,6 @@ def baseline(url, path, tz):
     return copy_seconds, group_seconds
 
 
-def leftover_scratch_workspaces(url):
-    conn = psycopg2.connect(url)
-    with conn, conn.cursor() as cur:
-        cur.execute("SELECT id FROM workspaces_workspace WHERE slug LIKE %s", [SCRATCH_PREFIX + "-%"])
-        ids = [r[0] for r in cur.fetchall()]
-    conn.close()
-    return ids
-
-
 def create_scratch_workspace(accounts):
     from accounts.models import Account
     from cs_platform.provisioning import create_workspace
@@ -139,7 +130,7 @@ def run(ctx, results):
     rows = EVENTS
     if ctx.quick:  # smoke and development: the same path at a scale that takes seconds
         rows = min(EVENTS, max(10_000, ctx.scale["events"] // 10))
-    for stale in leftover_scratch_workspaces(ctx.url):
+    for stale in leftover_scratch_workspaces(ctx.url, SCRATCH_PREFIX):
         delete_workspace_rows(ctx.url, stale)
     CACHE_DIR.mkdir(exist_ok=True)
     end = ctx.workspace.today() - dt.timedelta(days=1)  # whole UTC days, none ahead of the clock

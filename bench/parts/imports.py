@@ -91,10 +91,11 @@ def delete_workspace_rows(url, workspace_id):
     conn.close()
 
 
-def leftover_scratch_workspaces(url):
+def leftover_scratch_workspaces(url, prefix=SCRATCH_PREFIX):
+    """Scratch workspaces a crashed run left behind (their slug starts with `prefix`)."""
     conn = psycopg2.connect(url)
     with conn, conn.cursor() as cur:
-        cur.execute("SELECT id FROM workspaces_workspace WHERE slug LIKE %s", [SCRATCH_PREFIX + "-%"])
+        cur.execute("SELECT id FROM workspaces_workspace WHERE slug LIKE %s", [prefix + "-%"])
         ids = [r[0] for r in cur.fetchall()]
     conn.close()
     return ids
