@@ -13,6 +13,7 @@
          "title": "Renewal call with {account}", "description": "Renews on {renewal_date}. {health_reason}"},
         {"kind": "add_tag", "day": 0, "tag": "renewal-watch"},
         {"kind": "set_field", "day": 0, "field": "stage" | "attribute", "name": "...", "value": ...},
+        {"kind": "add_to_segment", "day": 0, "segment": 12},  # a segment whose rules count additions
         {"kind": "webhook", "day": 0, "event": "playbook.step"},
       ],
       "exit": {"when_trigger_clears": true, "open_tasks": "cancel"}   # or "keep"
@@ -90,7 +91,7 @@ def is_state_trigger(trigger):
 
 
 LIMITS = ["once_per_reason", "once_ever", "times", "times_per_days"]
-STEP_KINDS = ["task", "add_tag", "set_field", "webhook"]
+STEP_KINDS = ["task", "add_tag", "set_field", "add_to_segment", "webhook"]
 STEP_FROM = ["enrolment", "previous"]
 ASSIGNEE_RULES = ["owner", "role", "round_robin", "fewest_open"]
 EXIT_OPEN_TASKS = ["cancel", "keep"]
@@ -203,6 +204,8 @@ def validate_step(index, step):
         )
     elif kind == "add_tag":
         clean["tag"] = _param(f"{path}.tag", "text", step.get("tag"))
+    elif kind == "add_to_segment":
+        clean["segment"] = _param(f"{path}.segment", "id", step.get("segment"))
     elif kind == "set_field":
         field = _choice(f"{path}.field", step.get("field"), ["stage", "attribute"])
         clean["field"] = field

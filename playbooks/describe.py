@@ -127,6 +127,9 @@ def describe_step(step, *, names=None):
                 "description": step.get("description", "")}
     if kind == "add_tag":
         return {"when": when, "what": _("Add the tag “%(tag)s”") % {"tag": step.get("tag")}, "detail": ""}
+    if kind == "add_to_segment":
+        return {"when": when, "what": _("Add to the segment “%(segment)s”") % {
+            "segment": _name(names, "segment", step.get("segment"))}, "detail": ""}
     if kind == "set_field":
         if step.get("field") == "stage":
             what = _("Move to the stage “%(stage)s”") % {"stage": _name(names, "stage", step.get("value"))}

@@ -37,7 +37,8 @@ from accounts.services import update_account
 from accounts.writes.sql import chunks
 from healthscore.selectors import weakest_groups
 from renewals.selectors import next_renewal_by_account
-from segments.selectors import accounts_matching
+from segments.selectors import accounts_matching, segments_by_id
+from segments.services import add_to_segment
 from webhooks.events import emit, emit_many
 from workspaces.audit import audit_event, record_audit
 from workspaces.errors import DomainError, NotAllowed
@@ -495,11 +496,15 @@ def _do_actions(*, workspace, due, as_of):
     claimed = {(a.run_id, a.step_index): a for a in RunAction.objects.for_workspace(workspace)
                .filter(run_id__in=list({run.pk for run, _i, _on in due}), result__batch=token)}
     done = []
+    additions = {}  # segment id → the claimed "add to a segment" actions: one write per segment
     for run, index, _on in sorted(due, key=lambda item: (item[0].pk, item[1])):
         action = claimed.get((run.pk, index))
         if action is None:
             continue
         step = run.version.definition["steps"][index]
+        if step["kind"] == "add_to_segment":
+            additions.setdefault(step["segment"], []).append((action, run))
+            continue
         if step["kind"] == "webhook":  # nothing to write here: no savepoint
             action.result = _act(workspace=workspace, run=run, index=index, step=step)
             done.append(action)
@@ -511,8 +516,32 @@ def _do_actions(*, workspace, due, as_of):
             # The step could not be done (a stage deleted since): the run goes on; the result says why.
             action.result = {"error": str(error)}
         done.append(action)
+    done += _add_to_segments(workspace=workspace, additions=additions)
     RunAction.objects.for_workspace(workspace).bulk_update(done, ["result"], batch_size=1000)
     return len(done)
+
+
+def _add_to_segments(*, workspace, additions):
+    """The "add to a segment" steps due, one write per segment (through the segments service, which
+    adds the accounts and brings the segment's membership to today)."""
+    segments = segments_by_id(workspace=workspace, ids=additions)
+    done = []
+    for segment_id, actions in sorted(additions.items()):
+        segment = segments.get(segment_id)
+        try:
+            if segment is None:
+                raise DomainError(_("The segment this step adds to no longer exists."), field="segment")
+            add_to_segment(segment=segment, account_ids=sorted({run.account_id for _a, run in actions}),
+                           actor=PLAYBOOKS, source="playbook")
+            result = {"segment": segment_id}
+        except DomainError as error:
+            # As for the other steps: the run goes on; the result says why (segment deleted, or its
+            # rules no longer count additions).
+            result = {"error": str(error)}
+        for action, _run in actions:
+            action.result = result
+            done.append(action)
+    return done
 
 
 def _act(*, workspace, run, index, step):

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from accounts.models import Account, LifecycleStage, TouchTier
-from segments.selectors import segments_of
+from segments.selectors import segments_of, segments_taking_additions
 from workspaces.models import Role
 
 from .definition import TRIGGER_PARAMS
@@ -21,7 +21,7 @@ LIMIT_CHOICES = [
     ("times_per_days", _("At most N times per account in a period")),
 ]
 STEP_KIND_CHOICES = [("task", _("Task")), ("add_tag", _("Add a tag")), ("set_field", _("Set a field")),
-                     ("webhook", _("Send a webhook"))]
+                     ("add_to_segment", _("Add to a segment")), ("webhook", _("Send a webhook"))]
 FROM_CHOICES = [("enrolment", _("after enrolment")), ("previous", _("after the previous step is done"))]
 ASSIGNEE_CHOICES = [("owner", _("The account's CSM")), ("role", _("Someone with a role")),
                     ("round_robin", _("In turn, among a role")), ("fewest_open", _("Fewest open tasks, among a role"))]
@@ -157,6 +157,15 @@ class StepForm(forms.Form):
     field = forms.ChoiceField(label=_("Field"), choices=FIELD_CHOICES, required=False)
     field_name = forms.CharField(label=_("Attribute name"), max_length=60, required=False)
     value = forms.CharField(label=_("Value (a stage ID, or the attribute's value)"), max_length=200, required=False)
+    # The segments whose rules count accounts added by a playbook (see segments.rules "added").
+    segment = forms.TypedChoiceField(label=_("Segment"), coerce=int, required=False, empty_value=None,
+                                     help_text=_("Only segments whose rules include “Added by hand or by a "
+                                                 "playbook: yes” are offered."))
+
+    def __init__(self, *args, workspace=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        taking = segments_taking_additions(workspace=workspace) if workspace is not None else {}
+        self.fields["segment"].choices = [("", "—")] + sorted(taking.items(), key=lambda item: item[1])
 
     def step(self):
         data = self.cleaned_data
@@ -170,6 +179,8 @@ class StepForm(forms.Form):
                 del step["assignee"]["role"]
         elif data["kind"] == "add_tag":
             step["tag"] = data.get("tag")
+        elif data["kind"] == "add_to_segment":
+            step["segment"] = data.get("segment")
         elif data["kind"] == "set_field":
             step["field"] = data.get("field") or "stage"
             value = (data.get("value") or "").strip()
@@ -191,6 +202,7 @@ class StepForm(forms.Form):
                    "assignee": assignee.get("rule", "owner"), "role": assignee.get("role", Role.CSM),
                    "title": step.get("title", ""), "description": step.get("description", ""),
                    "tag": step.get("tag", ""), "field": step.get("field", ""), "field_name": step.get("name", ""),
+                   "segment": step.get("segment"),
                    "value": "" if step.get("value") is None else str(step.get("value"))}
         return initial
 
@@ -210,6 +222,8 @@ def is_blank(form):
         return not (data.get("title") or "").strip() and not (data.get("description") or "").strip()
     if kind == "add_tag":
         return not (data.get("tag") or "").strip()
+    if kind == "add_to_segment":
+        return not data.get("segment")
     if kind == "set_field":
         return not (data.get("value") or "").strip() and not (data.get("field_name") or "").strip()
     return False

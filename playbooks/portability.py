@@ -9,7 +9,7 @@ other part's; ids inside values are renamed here:
 - a definition names a segment and a lifecycle stage (trigger, `set_field` steps) and, in its
   condition, stages and owners (segment rules);
 - a run's `why` names what matched (a segment, a stage, a contact) and the member who enrolled it;
-  a done `set_field` step names the stage it set;
+  a done `set_field` step names the stage it set (an `add_to_segment` step names its segment);
 - a run's or hold's `reason_key` names its occurrence, some with an id in it ("segment:12:2026-11-02",
   "stage:4:…", "contact_left:31"): renamed too, or the next night would not recognise the occurrence
   and would enrol the account again.
@@ -62,13 +62,20 @@ def renamed_definition(definition, idmap):
                 trigger[key] = _ref(idmap, model, trigger[key])
         definition["trigger"] = trigger
     if isinstance(definition.get("steps"), list):
-        definition["steps"] = [
-            {**step, "value": _ref(idmap, STAGE, step.get("value"))}
-            if isinstance(step, dict) and step.get("kind") == "set_field" and step.get("field") == "stage" else step
-            for step in definition["steps"]]
+        definition["steps"] = [_renamed_step(step, idmap) for step in definition["steps"]]
     if definition.get("condition") is not None:
         definition["condition"] = _renamed_rules(definition["condition"], idmap)
     return definition
+
+
+def _renamed_step(step, idmap):
+    if not isinstance(step, dict):
+        return step
+    if step.get("kind") == "set_field" and step.get("field") == "stage":
+        return {**step, "value": _ref(idmap, STAGE, step.get("value"))}
+    if step.get("kind") == "add_to_segment":
+        return {**step, "segment": _ref(idmap, SEGMENT, step.get("segment"))}
+    return step
 
 
 def renamed_reason_key(reason_key, idmap):
@@ -110,6 +117,8 @@ def _rename_action_result(values, context):
     result = values.get("result")
     if isinstance(result, dict) and "stage" in result:
         values["result"] = {**result, "stage": _ref(context.idmap, STAGE, result["stage"])}
+    if isinstance(result, dict) and "segment" in result:
+        values["result"] = {**result, "segment": _ref(context.idmap, SEGMENT, result["segment"])}
     return values
 
 

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, LifecycleStage
-from segments.selectors import accounts_matching, segment_names
+from segments.selectors import accounts_matching, segment_names, segments_taking_additions
 from workspaces.audit import record_audit
 from workspaces.errors import DomainError
 from workspaces.policy import acting_member, authorize
@@ -38,9 +38,15 @@ def check_references(*, workspace, definition):
     stages = set(LifecycleStage.objects.for_workspace(workspace).values_list("pk", flat=True))
     if trigger.get("stage") is not None and trigger["stage"] not in stages:
         _fail("trigger.stage", _("no such lifecycle stage in this workspace."))
+    named = {step["segment"] for step in definition["steps"] if step["kind"] == "add_to_segment"}
+    taking = segments_taking_additions(workspace=workspace, ids=named) if named else {}
     for index, step in enumerate(definition["steps"]):
         if step["kind"] == "set_field" and step["field"] == "stage" and step["value"] not in stages:
             _fail(f"steps[{index + 1}].value", _("no such lifecycle stage in this workspace."))
+        if step["kind"] == "add_to_segment" and step["segment"] not in taking:
+            _fail(f"steps[{index + 1}].segment", _(
+                "no such segment in this workspace counts accounts added by a playbook (its rules need the "
+                "condition “Added by hand or by a playbook: yes”)."))
     if definition.get("condition") is not None:
         check_condition_shape(definition["condition"], "condition")
         check_condition_rules(workspace=workspace, condition=definition["condition"])

@@ -82,13 +82,15 @@ class PlaybookFormView(WorkspaceMixin, View):
             "trigger": {"kind": "manual"}, "steps": [{"kind": "task", "title": _("Call {account}")}]})
         form = PlaybookForm(initial=PlaybookForm.initial_for(playbook, definition), workspace=self.workspace)
         formset = StepFormSet(initial=[StepForm.initial_for(step) for step in definition.get("steps", [])],
-                              prefix="steps")
+                              prefix="steps",
+                              form_kwargs={"workspace": self.workspace})
         return self.render(form, formset, playbook)
 
     def post(self, request, pk=None):
         playbook = self.get_object_or_none()
         form = PlaybookForm(request.POST, workspace=self.workspace)
-        formset = StepFormSet(request.POST, prefix="steps")
+        formset = StepFormSet(request.POST, prefix="steps",
+                              form_kwargs={"workspace": self.workspace})
         if form.is_valid() and formset.is_valid():
             try:
                 playbook = services.save_playbook(
@@ -117,7 +119,8 @@ class PlaybookPreviewView(WorkspaceMixin, View):
                 raise DomainError(_("The request body is not valid JSON."), field="definition") from None
             return payload.get("definition") if isinstance(payload, dict) else None
         form = PlaybookForm(request.POST, workspace=self.workspace)
-        formset = StepFormSet(request.POST, prefix="steps")
+        formset = StepFormSet(request.POST, prefix="steps",
+                              form_kwargs={"workspace": self.workspace})
         if not (form.is_valid() and formset.is_valid()):
             errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
             for index, step_errors in enumerate(formset.errors):

@@ -60,6 +60,8 @@ def describe_condition(condition, *, names=None):
     field, op, value = condition["field"], condition["op"], condition.get("value")
     kind, _ops, label = FIELDS[field]
     label = _(label)
+    if kind == "added":
+        return _("added by hand or by a playbook") if op == "yes" else _("not added by hand or by a playbook")
     if op == "is_empty":
         return _("%(field)s is empty") % {"field": label}
     if op == "is_not_empty":

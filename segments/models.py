@@ -73,3 +73,32 @@ class SegmentMembershipEvent(WorkspaceOwned):
 
     def __str__(self):
         return f"{self.account_id} {self.kind} {self.segment_id} on {self.day}"
+
+
+class AdditionSource(models.TextChoices):
+    HAND = "hand", _("By hand")
+    PLAYBOOK = "playbook", _("By a playbook")
+
+
+class SegmentAddition(WorkspaceOwned):
+    """An account put into a segment by hand or by a playbook step, rather than selected by a rule.
+
+    A segment counts its additions only where its rules say so (the condition "Added by hand or by a
+    playbook"), so that the rules stay the one place that says who is a member: "renewal watch" can
+    be "added, and ARR over 1M", or "added, or red".
+    """
+
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="additions")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="segment_additions")
+    source = models.CharField(_("added"), max_length=10, choices=AdditionSource.choices, default=AdditionSource.HAND)
+    added_by = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-added_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["segment", "account"], name="segment_addition_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.account_id} added to {self.segment_id}"

@@ -1,5 +1,5 @@
 """What of the segments capability travels in a workspace archive: segments, their current
-members and the whole membership history (which past days' coverage and health read).
+members, the accounts added to them by hand or by a playbook, and the whole membership history (which past days' coverage and health read).
 
 A segment's rules name lifecycle stages and owners by id (tags by name): those ids are renamed to
 the new rows' ids on import. A rule that named a stage or member the source no longer had keeps
@@ -8,7 +8,7 @@ naming nothing (see workspaces.transfer.IdMap.json_ref).
 
 from workspaces.transfer import Part, Table
 
-from .models import Segment, SegmentMembership, SegmentMembershipEvent
+from .models import Segment, SegmentAddition, SegmentMembership, SegmentMembershipEvent
 
 # The rule fields whose values are ids, and the model they name.
 ID_FIELDS = {"stage": "accounts.LifecycleStage", "owner": "workspaces.Membership"}
@@ -35,4 +35,5 @@ PART = Part("segments", [
     Table(Segment, into=_rename_rules),
     Table(SegmentMembership, keep_ids=False),
     Table(SegmentMembershipEvent, keep_ids=False),
+    Table(SegmentAddition, keep_ids=False),
 ])

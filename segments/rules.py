@@ -23,6 +23,8 @@ from workspaces.errors import DomainError
 from workspaces.models import Membership
 from workspaces.values import INT_MAX, NumberError, to_decimal, to_int
 
+from .models import SegmentAddition
+
 MAX_DEPTH = 4
 MAX_CONDITIONS = 60
 
@@ -31,6 +33,7 @@ NULLABLE_NUMBER_OPS = NUMBER_OPS + ["is_empty", "is_not_empty"]
 CHOICE_OPS = ["in", "not_in"]
 NULLABLE_CHOICE_OPS = CHOICE_OPS + ["is_empty", "is_not_empty"]
 TAG_OPS = ["any", "all", "none"]
+ADDED_OPS = ["yes", "no"]
 
 # field: (kind, operators, label). The editor in static/js/segment_editor.js reads this via the page.
 FIELDS = {
@@ -44,6 +47,8 @@ FIELDS = {
     "owner": ("owner", NULLABLE_CHOICE_OPS, gettext_noop("Owner")),
     "health_band": ("health_band", NULLABLE_CHOICE_OPS, gettext_noop("Health band")),
     "touch_tier": ("tier", NULLABLE_CHOICE_OPS, gettext_noop("Touch tier")),
+    # Put into this segment by hand or by a playbook step (SegmentAddition): "yes" or "no", no value.
+    "added": ("added", ADDED_OPS, gettext_noop("Added by hand or by a playbook")),
 }
 
 NUMBER_COLUMNS = {"arr": "arr", "seats": "licensed_seats", "active_users": "active_users_30d"}
@@ -163,7 +168,7 @@ def _validate_condition(cond, *, workspace, path):
               % {"field": field, "op": op, "ops": ", ".join(ops)})
     path = f"{path} ({field} {op})"
     value = cond.get("value")
-    if op in ("is_empty", "is_not_empty"):
+    if op in ("is_empty", "is_not_empty") or kind == "added":
         return {"field": field, "op": op}
     if kind == "number":
         integer = field in ("seats", "active_users", "tenure_months")
@@ -236,8 +241,14 @@ def _number_q(column, op, value):
     return Q(**{f"{column}__{OP_LOOKUPS[op]}": value})
 
 
-def _condition_q(cond, *, workspace, as_of):
+def _condition_q(cond, *, workspace, as_of, segment_id):
     field, op, value = cond["field"], cond["op"], cond.get("value")
+    if field == "added":
+        # Rules that belong to no saved segment (a preview of a new one, a playbook's condition)
+        # have no additions: "yes" selects nobody there.
+        added = Q(Exists(SegmentAddition.objects.filter(segment_id=segment_id, account=OuterRef("pk")))) \
+            if segment_id else Q(pk__in=[])
+        return added if op == "yes" else ~added
     if field == "tenure_months":
         if op in ("is_empty", "is_not_empty"):
             return Q(contract_start__isnull=(op == "is_empty"))
@@ -276,19 +287,30 @@ def _condition_q(cond, *, workspace, as_of):
     return q if op == "in" else ~q
 
 
-def _group_q(group, *, workspace, as_of):
+def _group_q(group, *, workspace, as_of, segment_id):
     q = Q()
     for item in group["conditions"]:
-        part = (_group_q(item, workspace=workspace, as_of=as_of) if "conditions" in item
-                else _condition_q(item, workspace=workspace, as_of=as_of))
+        part = (_group_q(item, workspace=workspace, as_of=as_of, segment_id=segment_id) if "conditions" in item
+                else _condition_q(item, workspace=workspace, as_of=as_of, segment_id=segment_id))
         q = (q & part) if group["op"] == "and" else (q | part) if q else part
     if group["op"] == "or" and not group["conditions"]:
         return Q()
     return q
 
 
-def segment_accounts(*, workspace, rules, as_of):
-    """The accounts of `workspace` matching already-validated `rules` on day `as_of`."""
+def segment_accounts(*, workspace, rules, as_of, segment_id=None):
+    """The accounts of `workspace` matching already-validated `rules` on day `as_of` (the rules of
+    segment `segment_id`, when they are a saved segment's: its additions count for "added")."""
     # active_users reads the column the nightly usage step refreshes (the pipeline runs it first).
     accounts = Account.objects.for_workspace(workspace)
-    return accounts.filter(_group_q(rules, workspace=workspace, as_of=as_of))
+    return accounts.filter(_group_q(rules, workspace=workspace, as_of=as_of, segment_id=segment_id))
+
+
+def uses_additions(rules):
+    """Whether a rule tree has an "added: yes" condition anywhere (so that adding an account can make
+    it a member)."""
+    if not isinstance(rules, dict):
+        return False
+    if "conditions" in rules:
+        return any(uses_additions(item) for item in rules["conditions"])
+    return rules.get("field") == "added" and rules.get("op") == "yes"

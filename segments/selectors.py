@@ -6,8 +6,8 @@ Other apps (coverage, health) read segments only through the functions here.
 from collections import defaultdict
 
 from .filtersets import SegmentFilterSet
-from .models import MembershipEventKind, Segment, SegmentMembership, SegmentMembershipEvent
-from .rules import segment_accounts, validate_rules
+from .models import MembershipEventKind, Segment, SegmentAddition, SegmentMembership, SegmentMembershipEvent
+from .rules import segment_accounts, uses_additions, validate_rules
 
 CHUNK = 5000
 
@@ -34,6 +34,26 @@ def segment_history(*, segment, limit=200):
     return events[:limit] if limit else events
 
 
+
+
+def segments_by_id(*, workspace, ids):
+    """{id: Segment} of these segments of the workspace (a deleted one, or another workspace's, is missing)."""
+    return Segment.objects.for_workspace(workspace).in_bulk(list(ids))
+
+
+def segment_additions(*, segment):
+    """The accounts added to the segment by hand or by a playbook, newest first."""
+    return (SegmentAddition.objects.for_workspace(segment.workspace).filter(segment=segment)
+            .select_related("account", "added_by__user").order_by("-added_at", "-id"))
+
+
+def segments_taking_additions(*, workspace, ids=None):
+    """{segment id: name} of the workspace's segments whose rules count accounts added by hand or by a
+    playbook (the ones an "add to a segment" step may name)."""
+    segments = Segment.objects.for_workspace(workspace)
+    if ids is not None:
+        segments = segments.filter(pk__in=list(ids))
+    return {pk: name for pk, name, rules in segments.values_list("pk", "name", "rules") if uses_additions(rules)}
 
 
 def segment_names(*, workspace, ids):

@@ -8,12 +8,20 @@ import logging
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from accounts.models import Account
 from workspaces.audit import record_audit
 from workspaces.errors import DomainError
 from workspaces.policy import acting_member, authorize
 
-from .models import MembershipEventKind, Segment, SegmentMembership, SegmentMembershipEvent
-from .rules import segment_accounts, validate_rules
+from .models import (
+    AdditionSource,
+    MembershipEventKind,
+    Segment,
+    SegmentAddition,
+    SegmentMembership,
+    SegmentMembershipEvent,
+)
+from .rules import segment_accounts, uses_additions, validate_rules
 
 logger = logging.getLogger(__name__)
 BATCH = 2000
@@ -91,7 +99,8 @@ def materialize_segment(*, segment, as_of):
         if segment.computed_on and as_of < segment.computed_on:
             return {"segment": segment.pk, "skipped": True}
         rules = validate_rules(segment.rules, workspace=workspace)
-        target = set(segment_accounts(workspace=workspace, rules=rules, as_of=as_of).values_list("pk", flat=True))
+        target = set(segment_accounts(workspace=workspace, rules=rules, as_of=as_of, segment_id=segment.pk)
+                     .values_list("pk", flat=True))
         current = set(SegmentMembership.objects.for_workspace(workspace).filter(segment=segment).values_list("account_id", flat=True))
         entered, left = sorted(target - current), sorted(current - target)
         for chunk in _chunks(left):
@@ -111,6 +120,59 @@ def materialize_segment(*, segment, as_of):
         Segment.objects.for_workspace(workspace).filter(pk=segment.pk).update(computed_on=as_of, member_count=len(target))
     segment.computed_on, segment.member_count = as_of, len(target)
     return {"segment": segment.pk, "entered": len(entered), "left": len(left), "members": len(target)}
+
+
+# --- Accounts added by hand or by a playbook ------------------------------------------------------
+
+
+def _accounts_of(workspace, account_ids):
+    wanted = {int(pk) for pk in account_ids}
+    found = set(Account.objects.for_workspace(workspace).filter(pk__in=wanted).values_list("pk", flat=True))
+    missing = sorted(wanted - found)
+    if missing:  # another workspace's account reads exactly like one that does not exist
+        raise DomainError(_("No such account in this workspace: %(ids)s.") % {"ids": ", ".join(map(str, missing))},
+                          field="accounts")
+    return sorted(found)
+
+
+@transaction.atomic
+def add_to_segment(*, segment, account_ids, actor, source=AdditionSource.HAND):
+    """Put accounts into a segment whose rules count additions, and make them members today.
+
+    Adding twice is adding once (the unique pair). A segment whose rules have no "added" condition
+    would not take them in: refused, with what to change, rather than done in vain."""
+    authorize(actor, "segments.manage", segment)
+    workspace = segment.workspace
+    if not uses_additions(segment.rules):
+        raise DomainError(_("The segment “%(name)s” selects by its rules only. Add the condition “Added by hand or "
+                            "by a playbook: yes” to its rules first.") % {"name": segment.name}, field="segment")
+    ids = _accounts_of(workspace, account_ids)
+    existing = set(SegmentAddition.objects.for_workspace(workspace).filter(segment=segment, account_id__in=ids)
+                   .values_list("account_id", flat=True))
+    new = [pk for pk in ids if pk not in existing]
+    SegmentAddition.objects.bulk_create(
+        [SegmentAddition(workspace=workspace, segment=segment, account_id=pk, source=source,
+                         added_by=acting_member(actor)) for pk in new],
+        ignore_conflicts=True, batch_size=BATCH)
+    if new:
+        record_audit(workspace=workspace, actor=actor, action="segment.accounts_added", obj=segment,
+                     changes={"accounts": new, "source": source})
+    result = materialize_segment(segment=segment, as_of=workspace.today())
+    return {"added": len(new), "already": len(existing), "members": result.get("members", segment.member_count)}
+
+
+@transaction.atomic
+def remove_from_segment(*, segment, account_ids, actor):
+    """Take hand or playbook additions back out; membership follows today (a rule may still hold them)."""
+    authorize(actor, "segments.manage", segment)
+    workspace = segment.workspace
+    ids = _accounts_of(workspace, account_ids)
+    removed, _kinds = SegmentAddition.objects.for_workspace(workspace).filter(segment=segment, account_id__in=ids).delete()
+    if removed:
+        record_audit(workspace=workspace, actor=actor, action="segment.accounts_removed", obj=segment,
+                     changes={"accounts": ids})
+    result = materialize_segment(segment=segment, as_of=workspace.today())
+    return {"removed": removed, "members": result.get("members", segment.member_count)}
 
 
 def recompute_segment(*, segment, actor):

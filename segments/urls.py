@@ -12,4 +12,6 @@ urlpatterns = [
     path("<int:pk>/edit/", views.SegmentFormView.as_view(), name="edit"),
     path("<int:pk>/delete/", views.SegmentDeleteView.as_view(), name="delete"),
     path("<int:pk>/recompute/", views.SegmentRecomputeView.as_view(), name="recompute_segment"),
+    path("<int:pk>/add/", views.SegmentAddAccountView.as_view(), name="add_account"),
+    path("<int:pk>/remove/<int:account_pk>/", views.SegmentRemoveAccountView.as_view(), name="remove_account"),
 ]

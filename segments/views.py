@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from accounts.models import HealthBand, TouchTier
+from accounts.models import Account, HealthBand, TouchTier
 from workspaces.errors import DomainError
 from workspaces.pages import SERVICE_ERRORS, WorkspaceMixin, show_on_form
 from workspaces.policy import allows
@@ -20,7 +20,7 @@ from .describe import describe_rules, rule_names, rules_sentence
 from .filtersets import SegmentMembershipFilterSet
 from .forms import SegmentForm
 from .models import Segment
-from .rules import FIELDS
+from .rules import FIELDS, uses_additions
 
 
 # --- Segments -------------------------------------------------------------------------------------
@@ -53,6 +53,8 @@ class SegmentDetailView(WorkspaceMixin, TemplateView):
             page_obj=Paginator(members, 50).get_page(self.request.GET.get("page")),
             history=selectors.segment_history(segment=segment, limit=50),
             rules_tree=describe_rules(segment.rules, names=rule_names(self.workspace)),
+            takes_additions=uses_additions(segment.rules),
+            additions=selectors.segment_additions(segment=segment)[:100],
         )
         return context
 
@@ -73,7 +75,7 @@ def _editor_context(workspace):
     ops = {"eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤", "between": _("between"),
            "in": _("is one of"), "not_in": _("is none of"), "is_empty": _("is empty"),
            "is_not_empty": _("is not empty"), "any": _("has any of"), "all": _("has all of"),
-           "none": _("has none of")}
+           "none": _("has none of"), "yes": _("yes"), "no": _("no")}
     text = {"and": _("All of these (AND)"), "or": _("Any of these (OR)"), "add_condition": _("+ Condition"),
             "add_group": _("+ Group"), "remove": _("Remove"), "matches": _("accounts match"),
             "tags_hint": _("tag names, comma-separated"), "checking": _("Counting…")}
@@ -155,3 +157,49 @@ class SegmentPreviewView(WorkspaceMixin, View):
             return JsonResponse({exc.field or "rules": [exc.message]}, status=400)
 
 
+
+
+class SegmentAddAccountView(WorkspaceMixin, View):
+    """Add one account, named by its exact name or external ID, to a segment that counts additions."""
+
+    model = Segment
+    required_action = "segments.manage"
+
+    def post(self, request, pk):
+        segment = self.get_object()
+        wanted = (request.POST.get("account") or "").strip()
+        matches = list(Account.objects.for_workspace(self.workspace)
+                       .filter(name=wanted).values_list("pk", flat=True)[:2]) if wanted else []
+        if not matches and wanted:
+            matches = list(Account.objects.for_workspace(self.workspace)
+                           .filter(external_id=wanted).values_list("pk", flat=True)[:1])
+        if not wanted:
+            messages.error(request, _("Type an account's name or external ID."))
+        elif not matches:
+            messages.error(request, _("No account is named “%(name)s” and none has it as external ID.") % {"name": wanted})
+        elif len(matches) > 1:
+            messages.error(request, _("Several accounts are named “%(name)s”: use the external ID.") % {"name": wanted})
+        else:
+            try:
+                result = services.add_to_segment(segment=segment, account_ids=matches, actor=self.actor)
+            except DomainError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, _("Added; %(members)s members.") % result if result["added"]
+                                 else _("This account was already added."))
+        return redirect("segments:detail", pk=segment.pk)
+
+
+class SegmentRemoveAccountView(WorkspaceMixin, View):
+    model = Segment
+    required_action = "segments.manage"
+
+    def post(self, request, pk, account_pk):
+        segment = self.get_object()
+        try:
+            result = services.remove_from_segment(segment=segment, account_ids=[account_pk], actor=self.actor)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Taken out; %(members)s members.") % result)
+        return redirect("segments:detail", pk=segment.pk)

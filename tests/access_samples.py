@@ -60,6 +60,9 @@ API_SAMPLES = {
                                                                      None)),
     ("SegmentViewSet", "preview"): (None, lambda side, persona, row: ({"rules": stage_rules(side)}, None)),
     ("SegmentViewSet", "recompute"): (None, lambda side, persona, row: ({}, None)),
+    ("SegmentViewSet", "add_accounts"): (None, lambda side, persona, row: ({"accounts": [side.any(Account).pk]}, None)),
+    ("SegmentViewSet", "remove_accounts"): (None, lambda side, persona, row: (
+        {"accounts": [side.any(Account).pk]}, None)),
     ("CadencePolicyViewSet", "create"): (None, lambda side, persona, row: (
         {"name": "New", "segment": side.owned(Segment, "free").pk, "max_gap_days": 30, "channels": ["phone"], "priority": 7}, None)),
     ("TierPinViewSet", "create"): (Account, lambda side, persona, row: (

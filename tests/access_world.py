@@ -123,7 +123,9 @@ def populate(side, batch=""):
         previous_mrr=old_line.mrr, new_mrr=old_line.mrr, recorded_by=members["csm"]), "csm")
     accounts.update_account(account=keep.accounts["csm"], actor=SYSTEM, tags=[f"{tag}-tag"], stage=stage)
     keep.add(keep.accounts["csm"].tags.get())
-    segment = keep.add(save_segment(workspace=ws, actor=SYSTEM, name=f"{tag} segment", rules=ACTIVE))
+    # Active accounts, or accounts added by hand (none are): so that adding one through the API gets through.
+    segment = keep.add(save_segment(workspace=ws, actor=SYSTEM, name=f"{tag} segment", rules={
+        "op": "or", "conditions": [ACTIVE, {"field": "added", "op": "yes"}]}))
     keep.add(coverage.save_cadence_policy(workspace=ws, actor=SYSTEM, name=f"{tag} policy", segment=segment,
                                           max_gap_days=30, channels=["phone"], priority=5))
     keep.add(save_segment(workspace=ws, actor=SYSTEM, name=f"{tag} segment without policy", rules=ACTIVE), "free")

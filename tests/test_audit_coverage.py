@@ -64,7 +64,7 @@ from playbooks.models import Playbook, PlaybookHold, PlaybookRun, PlaybookVersio
 from playbooks.services import save_playbook
 from programmes.models import Attendance, Programme, ProgrammeSession
 from renewals.models import RenewalOutcome
-from segments.models import Segment, SegmentMembership, SegmentMembershipEvent
+from segments.models import Segment, SegmentAddition, SegmentMembership, SegmentMembershipEvent
 from segments.services import save_segment
 from usage.models import (
     DailyAccountUsage,
@@ -114,6 +114,7 @@ PARTS = {
     ScorecardVersion: ("scorecard", "scorecard_id", "a definition change is the scorecard's new version"),
     PlaybookVersion: ("playbook", "playbook_id", "a definition change is the playbook's new version"),
     RunAction: ("playbookrun", "run_id", "a step of a run done (a tag, a field, a webhook)"),
+    SegmentAddition: ("segment", "segment_id", "accounts added to a segment by hand or by a playbook"),
     TierPin: ("account", "account_id", "a pin is the account's tier.pinned / tier.unpinned"),
     StageChange: ("account", "account_id", "the stage history follows the account's stage"),
     Tag: ("account", None, "tags are created by name when an account names them (its 'tags' change)"),
@@ -291,6 +292,15 @@ def world(ws, admin, manager, csm, csm2, viewer, outsider, account):
                 evidence=evidence, answer=answer, programme=programme, programme_session=programme_session)
 
 
+def segment_taking_additions(w, *, added=False):
+    """A segment whose rules count accounts added by hand (with the world's account added, when asked)."""
+    segment = save_segment(workspace=w["ws"], actor=SYSTEM, name="Watch list",
+                           rules={"op": "and", "conditions": [{"field": "added", "op": "yes"}]})
+    if added:
+        SegmentAddition.objects.create(workspace=w["ws"], segment=segment, account=w["account"])
+    return segment
+
+
 def manual_definition(title="Call {account}"):
     return {"trigger": {"kind": "manual"}, "steps": [{"kind": "task", "day": 0, "title": title}]}
 
@@ -404,6 +414,11 @@ API_WRITES = {
         "timestamp": w["ws"].day_start(w["ws"].today()).isoformat()}),
     "v1_usage_history_rebuild_create": lambda w: ("post", "/api/v1/usage/history/rebuild/", {
         "first_day": w["ws"].today().isoformat(), "last_day": w["ws"].today().isoformat()}),
+    "v1_segments_add_accounts_create": lambda w: (
+        "post", f"/api/v1/segments/{segment_taking_additions(w).pk}/add-accounts/", {"accounts": [w["account"].pk]}),
+    "v1_segments_remove_accounts_create": lambda w: (
+        "post", f"/api/v1/segments/{segment_taking_additions(w, added=True).pk}/remove-accounts/",
+        {"accounts": [w["account"].pk]}),
     "v1_segments_recompute_create": lambda w: (
         AccountFactory(workspace=w["ws"], name="Late KK"),  # so that the recomputation has someone to add
         ("post", f"/api/v1/segments/{w['segment'].pk}/recompute/", {}))[1],
@@ -840,6 +855,10 @@ PAGE_WRITES = {
     "segments:edit": lambda w, c: lambda: submit(c, reverse("segments:edit", args=[w["segment"].pk]),
                                          description="Top accounts"),
     "segments:delete": lambda w, c: lambda: post(c, reverse("segments:delete", args=[w["segment"].pk])),
+    "segments:add_account": lambda w, c: (lambda segment: lambda: post(c, reverse(
+        "segments:add_account", args=[segment.pk]), {"account": w["account"].name}))(segment_taking_additions(w)),
+    "segments:remove_account": lambda w, c: (lambda segment: lambda: post(c, reverse(
+        "segments:remove_account", args=[segment.pk, w["account"].pk])))(segment_taking_additions(w, added=True)),
     "segments:recompute_segment": lambda w, c: setup_then(
         AccountFactory(workspace=w["ws"], name="Late KK"),
         lambda: post(c, reverse("segments:recompute_segment", args=[w["segment"].pk]))),

@@ -83,7 +83,8 @@ PROPER_NAMES = ["CS Platform"]
 NOT_PAGES = {
     "logout", "recompute", "workspaces:switch", "health:settings", "health:scorecard_new", "health:alert_outcome",
     "health:rate_sentiment", "accounts:log_touchpoint", "coverage:policy_delete", "coverage:pin",
-    "segments:delete", "segments:recompute_segment", "segments:preview", "workspaces:invite",
+    "segments:delete", "segments:recompute_segment", "segments:preview", "segments:add_account",
+    "segments:remove_account", "workspaces:invite",
     "workspaces:invitation_revoke", "workspaces:member_role", "workspaces:member_deactivate",
     "workspaces:member_reactivate", "workspaces:member_unlock", "workspaces:token_revoke",
     "audit_log_export", "imports:export", "playbook_report:export", "playbook_report:export_csm",  # file downloads

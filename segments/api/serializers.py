@@ -1,11 +1,12 @@
 """API shapes of segments. Parsing only; writes go to services."""
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.api.serializers import BriefAccountSerializer
 from workspaces.api.fields import no_null_characters
 
-from ..models import Segment, SegmentMembership, SegmentMembershipEvent
+from ..models import Segment, SegmentAddition, SegmentMembership, SegmentMembershipEvent
 
 
 class BriefSegmentSerializer(serializers.ModelSerializer):
@@ -48,3 +49,23 @@ class SegmentEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = SegmentMembershipEvent
         fields = ["account", "day", "kind"]
+
+
+class AccountIdsSerializer(serializers.Serializer):
+    accounts = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=10000,
+                                     help_text=_("Ids of accounts of this workspace."))
+
+
+class AdditionResultSerializer(serializers.Serializer):
+    added = serializers.IntegerField(required=False)
+    already = serializers.IntegerField(required=False)
+    removed = serializers.IntegerField(required=False)
+    members = serializers.IntegerField()
+
+
+class SegmentAdditionSerializer(serializers.ModelSerializer):
+    account_name = serializers.CharField(source="account.name", read_only=True)
+
+    class Meta:
+        model = SegmentAddition
+        fields = ["account", "account_name", "source", "added_by", "added_at"]

@@ -14,8 +14,11 @@ from .. import selectors, services
 from ..filtersets import SegmentFilterSet, SegmentMembershipFilterSet
 from ..models import Segment
 from .serializers import (
+    AccountIdsSerializer,
+    AdditionResultSerializer,
     PreviewRequestSerializer,
     PreviewResultSerializer,
+    SegmentAdditionSerializer,
     SegmentEventSerializer,
     SegmentMemberSerializer,
     SegmentSerializer,
@@ -27,7 +30,8 @@ class SegmentViewSet(WorkspaceViewSet):
     queryset = Segment.objects.all()
     serializer_class = SegmentSerializer
     policy_actions = {action: "segments.manage" for action in (
-        "create", "update", "partial_update", "destroy", "preview", "recompute")}
+        "create", "update", "partial_update", "destroy", "preview", "recompute", "add_accounts",
+        "remove_accounts")}
     filterset_class = SegmentFilterSet
     ordering_fields = ["name", "member_count", "updated_at"]
 
@@ -79,3 +83,32 @@ class SegmentViewSet(WorkspaceViewSet):
     def recompute(self, request, pk=None):
         segment = self.get_object()
         return Response(services.recompute_segment(segment=segment, actor=request.actor))
+
+    @extend_schema(responses=SegmentAdditionSerializer(many=True), description=_(
+        "The accounts added to the segment by hand or by a playbook (members where its rules say \"added: yes\")."))
+    @action(detail=True, methods=["get"])
+    def additions(self, request, pk=None):
+        segment = self.get_object()
+        page = self.paginate_queryset(selectors.segment_additions(segment=segment))
+        return self.get_paginated_response(SegmentAdditionSerializer(page, many=True).data)
+
+    @extend_schema(request=AccountIdsSerializer, responses=AdditionResultSerializer, description=_(
+        "Add accounts to a segment whose rules count additions (the condition \"added: yes\"); they are members "
+        "at once. Adding an account twice adds it once."))
+    @action(detail=True, methods=["post"], url_path="add-accounts")
+    def add_accounts(self, request, pk=None):
+        segment = self.get_object()
+        serializer = AccountIdsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(services.add_to_segment(segment=segment, account_ids=serializer.validated_data["accounts"],
+                                                actor=request.actor))
+
+    @extend_schema(request=AccountIdsSerializer, responses=AdditionResultSerializer, description=_(
+        "Take accounts added by hand or by a playbook back out of the segment."))
+    @action(detail=True, methods=["post"], url_path="remove-accounts")
+    def remove_accounts(self, request, pk=None):
+        segment = self.get_object()
+        serializer = AccountIdsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(services.remove_from_segment(
+            segment=segment, account_ids=serializer.validated_data["accounts"], actor=request.actor))

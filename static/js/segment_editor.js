@@ -37,7 +37,7 @@
 
   function defaultValue(field, op) {
     var kind = fields[field].kind;
-    if (op === "is_empty" || op === "is_not_empty") return undefined;
+    if (op === "is_empty" || op === "is_not_empty" || kind === "added") return undefined;
     if (kind === "number") return op === "between" ? [0, 0] : 0;
     if (kind === "tag") return [];
     var choices = config.choices[kind] || [];
@@ -47,7 +47,7 @@
   function valueInput(cond) {
     var field = fields[cond.field];
     var kind = field.kind;
-    if (cond.op === "is_empty" || cond.op === "is_not_empty") return el("span");
+    if (cond.op === "is_empty" || cond.op === "is_not_empty" || kind === "added") return el("span");
     if (kind === "number") {
       var make = function (index) {
         var current = cond.op === "between" ? cond.value[index] : cond.value;
