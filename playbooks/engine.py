@@ -285,8 +285,11 @@ def _start_runs(*, workspace, playbook, version, as_of, token, enrol, why_of, st
                         started_by=started_by)
             for account_id, match in sorted(enrol.items())]
     PlaybookRun.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    # With their accounts: the audit log names each run "<playbook> · <account>" (one join, not a
+    # query per run on a first night of tens of thousands).
     new = list(PlaybookRun.objects.for_workspace(workspace).filter(playbook=playbook, started_on=as_of,
-                                                                   why__batch=token).order_by("pk"))
+                                                                   why__batch=token)
+               .select_related("account", "playbook").order_by("pk"))
     _audit_many(workspace=workspace, actor=actor, action="playbook_run.started", rows=new,
                 changes=lambda run: {"playbook_name": [None, playbook.name]})
     emit_many(workspace=workspace, event="playbook.run_started",
