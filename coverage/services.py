@@ -8,7 +8,7 @@ import logging
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Max, OuterRef, Q, Subquery
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
@@ -190,9 +190,14 @@ def assign_tiers(*, workspace, as_of):
     if latest is not None and as_of < latest:
         logger.info("tiers of %s: %s is before the latest change (%s); left as is", workspace.slug, as_of, latest)
         return {"changed": 0, "skipped": True}
-    last_tier = Subquery(
-        TierChange.objects.for_workspace(workspace).filter(account=OuterRef("pk"), day__lte=as_of).order_by("-day").values("tier")[:1]
-    )
+    # Each account's tier on record as of the day, read once for all accounts (changes are rare, so
+    # the history is about one row per account). A correlated subquery per account did the same
+    # and let the planner pick a plan that read the whole workspace's history for every account.
+    last_tier = {}
+    history = (TierChange.objects.for_workspace(workspace).filter(day__lte=as_of)
+               .order_by("account_id", "day").values_list("account_id", "tier"))
+    for account_id, tier in history.iterator(chunk_size=BATCH):
+        last_tier[account_id] = tier
     active = Account.objects.for_workspace(workspace).active()
     changed = 0
     conditions = _tier_conditions(touch_model)
@@ -202,11 +207,8 @@ def assign_tiers(*, workspace, as_of):
         for tier, condition in conditions:
             in_tier = active.filter(condition)
             active.filter(pk__in=in_tier.exclude(touch_tier=tier).values("pk")).update(touch_tier=tier)
-            moved = (
-                in_tier.annotate(last_tier=last_tier)
-                .filter(Q(last_tier__isnull=True) | ~Q(last_tier=tier))
-                .values_list("pk", "tier_pin__tier")
-            )
+            moved = [(pk, pin) for pk, pin in in_tier.values_list("pk", "tier_pin__tier").iterator(chunk_size=BATCH)
+                     if last_tier.get(pk) != tier]
             for chunk in _chunks(moved):
                 TierChange.objects.bulk_create(
                     [TierChange(workspace=workspace, account_id=pk, day=as_of, tier=tier, pinned=pin is not None)
