@@ -406,10 +406,16 @@ def weakest_groups(*, workspace, account_ids, on_or_before):
     ids = list(account_ids)
     if not ids:
         return {}
-    newest_day = (HealthSnapshot.all_workspaces.filter(account=OuterRef("account"), day__lte=on_or_before)
-                  .order_by("-day").values("day")[:1])
-    rows = (HealthSnapshot.objects.for_workspace(workspace).filter(account_id__in=ids, day=Subquery(newest_day))
-            .values_list("account_id", "groups"))
+    # Most accounts were scored on the day itself (the night's health step runs first): read those
+    # directly, and look for an older newest snapshot only for the rest.
+    snapshots = HealthSnapshot.objects.for_workspace(workspace)
+    rows = list(snapshots.filter(account_id__in=ids, day=on_or_before).values_list("account_id", "groups"))
+    rest = set(ids) - {account_id for account_id, _groups in rows}
+    if rest:
+        newest_day = (HealthSnapshot.all_workspaces.filter(account=OuterRef("account"), day__lte=on_or_before)
+                      .order_by("-day").values("day")[:1])
+        rows += list(snapshots.filter(account_id__in=list(rest), day=Subquery(newest_day))
+                     .values_list("account_id", "groups"))
     labels = group_labels(workspace=workspace)
     weakest = {}
     for account_id, groups in rows:

@@ -40,10 +40,10 @@ from renewals.selectors import next_renewal_by_account
 from segments.selectors import accounts_matching, segments_by_id
 from segments.services import add_to_segment
 from webhooks.events import emit, emit_many
-from workspaces.audit import audit_event, record_audit
+from workspaces.audit import record_audit, record_audit_rows
 from workspaces.errors import DomainError, NotAllowed
-from workspaces.models import AuditEvent
 from workspaces.policy import SystemActor, acting_member, authorize, authorize_role
+from workspaces.sql import insert_rows
 
 from .assignees import Picker
 from .models import (
@@ -285,23 +285,27 @@ def _start_runs(*, workspace, playbook, version, as_of, token, enrol, why_of, st
                         started_by=started_by)
             for account_id, match in sorted(enrol.items())]
     PlaybookRun.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-    # With their accounts: the audit log names each run "<playbook> · <account>" (one join, not a
-    # query per run on a first night of tens of thousands).
     new = list(PlaybookRun.objects.for_workspace(workspace).filter(playbook=playbook, started_on=as_of,
-                                                                   why__batch=token)
-               .select_related("account", "playbook").order_by("pk"))
-    _audit_many(workspace=workspace, actor=actor, action="playbook_run.started", rows=new,
+                                                                   why__batch=token).order_by("pk"))
+    _audit_runs(workspace=workspace, actor=actor, action="playbook_run.started", runs=new,
                 changes=lambda run: {"playbook_name": [None, playbook.name]})
     emit_many(workspace=workspace, event="playbook.run_started",
               payloads=[_run_payload(run, playbook=playbook) for run in new])
     return new
 
 
-def _audit_many(*, workspace, actor, action, rows, changes):
-    """One audit event per row, inserted at once: the night starts, ends and creates in batches."""
-    AuditEvent.objects.bulk_create(
-        [audit_event(workspace=workspace, actor=actor, action=action, obj=row, changes=changes(row)) for row in rows],
-        batch_size=1000)
+def _audit_runs(*, workspace, actor, action, runs, changes):
+    """One audit event per run, inserted at once (the night starts and ends runs in batches), each named
+    as a run names itself, "<playbook> · <account>", from one query of names rather than one per run."""
+    if not runs:
+        return
+    playbooks = dict(Playbook.objects.for_workspace(workspace).filter(pk__in={run.playbook_id for run in runs})
+                     .values_list("pk", "name"))
+    accounts = {}
+    for chunk in chunks({run.account_id for run in runs}, CHUNK * 10):
+        accounts.update(Account.objects.for_workspace(workspace).filter(pk__in=chunk).values_list("pk", "name"))
+    record_audit_rows(workspace=workspace, actor=actor, action=action, object_type="playbookrun", rows=[
+        (run.pk, f"{playbooks.get(run.playbook_id)} · {accounts.get(run.account_id)}", changes(run)) for run in runs])
 
 
 def _run_payload(run, *, playbook=None):
@@ -353,8 +357,9 @@ def _end(*, workspace, runs, status, why, open_tasks, as_of, actor=None):
         if open_tasks == "cancel":
             cancelling = Task.objects.for_workspace(workspace).filter(run_id__in=still, status__in=OPEN_STATUSES)
             if actor is not None:
-                _audit_many(workspace=workspace, actor=actor, action="task.cancelled", rows=list(cancelling),
-                            changes=lambda task: {"status": [task.status, TaskStatus.CANCELLED]})
+                record_audit_rows(workspace=workspace, actor=actor, action="task.cancelled", object_type="task", rows=[
+                    (pk, title, {"status": [status, TaskStatus.CANCELLED]})
+                    for pk, title, status in cancelling.values_list("pk", "title", "status")])
             cancelling.update(status=TaskStatus.CANCELLED, snoozed_until=None, updated_at=timezone.now())
         ended |= set(still)
     done = [run for run in runs if run.pk in ended]
@@ -362,7 +367,7 @@ def _end(*, workspace, runs, status, why, open_tasks, as_of, actor=None):
         run.status, run.ended_on, run.ended_why = status, as_of, str(why)[:200]
     emit_many(workspace=workspace, event="playbook.run_ended", payloads=[_run_payload(run) for run in done])
     if actor is not None:
-        _audit_many(workspace=workspace, actor=actor, action="playbook_run.ended", rows=done,
+        _audit_runs(workspace=workspace, actor=actor, action="playbook_run.ended", runs=done,
                     changes=lambda run: {"status": [RunStatus.ACTIVE, run.status], "ended_why": [None, run.ended_why]})
     return ended
 
@@ -462,28 +467,38 @@ def _create_tasks(*, workspace, due, as_of, actor=PLAYBOOKS):
             continue
         values = account_values(account, health_reason=reasons.get(account.pk),
                                 renewal_date=renewals.get(account.pk, account.renewal_date))
-        rows.append(Task(
-            workspace=workspace, account=account, source=TaskSource.PLAYBOOK, run=run, step_index=index,
-            assignee_id=picker.pick(rule=step.get("assignee") or {"rule": "owner"}, owner_id=account.owner_id,
-                                    playbook_id=run.playbook_id),
-            type=step.get("type", "call"), priority=step.get("priority", 2),
-            title=render(step.get("title"), values)[:200], description=render(step.get("description", ""), values),
-            due_on=on + dt.timedelta(days=step.get("due_days", 0)), created_at=now,
+        rows.append((
+            workspace.pk, account.pk, TaskSource.PLAYBOOK, run.pk, index,
+            picker.pick(rule=step.get("assignee") or {"rule": "owner"}, owner_id=account.owner_id,
+                        playbook_id=run.playbook_id),
+            step.get("type", "call"), step.get("priority", 2), render(step.get("title"), values)[:200],
+            render(step.get("description", ""), values), on + dt.timedelta(days=step.get("due_days", 0)),
+            TaskStatus.OPEN, "", "", now, now,
         ))
-    Task.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    # Plain rows, not a model instance each: a first night creates tens of thousands. A step's task
+    # that a concurrent evaluation created first is skipped (one task per run and step).
+    insert_rows(Task, TASK_COLUMNS, rows, on_conflict_do_nothing=True)
     # Only the rows this call inserted (a concurrent evaluation's have another creation time).
     created = []
-    for chunk in chunks({run.pk for run, _i, _on in due}, CHUNK):
-        created += list(Task.objects.for_workspace(workspace).filter(run_id__in=chunk, created_at=now).order_by("pk"))
+    for chunk in chunks({run.pk for run, _i, _on in due}, CHUNK * 10):
+        created += list(Task.objects.for_workspace(workspace).filter(run_id__in=chunk, created_at=now).order_by("pk")
+                        .values("pk", "account_id", "run_id", "step_index", "title", "type", "due_on", "assignee_id",
+                                "source"))
     # Who made each task, in the log a member reads ("the playbooks, run 12, step 1"), as the task
     # services log a member's; one insert for the batch.
-    _audit_many(workspace=workspace, actor=actor, action="task.created", rows=created,
-                changes=lambda task: {"run": [None, str(task.run_id)], "step": [None, str(task.step_index + 1)]})
+    record_audit_rows(workspace=workspace, actor=actor, action="task.created", object_type="task", rows=[
+        (task["pk"], task["title"], {"run": [None, str(task["run_id"])], "step": [None, str(task["step_index"] + 1)]})
+        for task in created])
     emit_many(workspace=workspace, event="task.created", payloads=[{
-        "task": task.pk, "account": task.account_id, "run": task.run_id, "step_index": task.step_index,
-        "title": task.title, "type": task.type, "due_on": task.due_on.isoformat(),
-        "assignee": task.assignee_id, "source": task.source} for task in created])
+        "task": task["pk"], "account": task["account_id"], "run": task["run_id"], "step_index": task["step_index"],
+        "title": task["title"], "type": task["type"], "due_on": task["due_on"].isoformat(),
+        "assignee": task["assignee_id"], "source": task["source"]} for task in created])
     return len(created)
+
+
+# The columns of a task a playbook step creates, in the order _create_tasks writes them.
+TASK_COLUMNS = ["workspace_id", "account_id", "source", "run_id", "step_index", "assignee_id", "type", "priority",
+                "title", "description", "due_on", "status", "outcome", "external_id", "created_at", "updated_at"]
 
 
 def _do_actions(*, workspace, due, as_of):
