@@ -400,6 +400,9 @@ def red_since(*, workspace, account_ids, on_or_before):
     return dict(rows)
 
 
+MANY_ACCOUNTS = 1000
+
+
 def weakest_groups(*, workspace, account_ids, on_or_before):
     """{account_id: the label of the scorecard group that cost its latest score the most points}, from
     each account's newest snapshot up to `on_or_before`; absent when nothing cost points. One query."""
@@ -408,14 +411,23 @@ def weakest_groups(*, workspace, account_ids, on_or_before):
         return {}
     # Most accounts were scored on the day itself (the night's health step runs first): read those
     # directly, and look for an older newest snapshot only for the rest.
+    # For many accounts, the whole day is read at once and filtered here: one pass over the day's
+    # index instead of one per list of ids.
     snapshots = HealthSnapshot.objects.for_workspace(workspace)
-    rows = list(snapshots.filter(account_id__in=ids, day=on_or_before).values_list("account_id", "groups"))
-    rest = set(ids) - {account_id for account_id, _groups in rows}
+    wanted = set(ids)
+    of_the_day = snapshots.filter(day=on_or_before)
+    if len(wanted) <= MANY_ACCOUNTS:
+        of_the_day = of_the_day.filter(account_id__in=ids)
+    rows = [(account_id, groups) for account_id, groups in of_the_day.values_list("account_id", "groups")
+            .iterator(chunk_size=5000) if account_id in wanted]
+    rest = wanted - {account_id for account_id, _groups in rows}
     if rest:
         newest_day = (HealthSnapshot.all_workspaces.filter(account=OuterRef("account"), day__lte=on_or_before)
                       .order_by("-day").values("day")[:1])
-        rows += list(snapshots.filter(account_id__in=list(rest), day=Subquery(newest_day))
-                     .values_list("account_id", "groups"))
+        rest = sorted(rest)
+        for start in range(0, len(rest), 500):
+            rows += list(snapshots.filter(account_id__in=rest[start:start + 500], day=Subquery(newest_day))
+                         .values_list("account_id", "groups"))
     labels = group_labels(workspace=workspace)
     weakest = {}
     for account_id, groups in rows:

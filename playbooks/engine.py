@@ -280,11 +280,13 @@ def _record_holds(*, workspace, playbook, held, holds, as_of):
 def _start_runs(*, workspace, playbook, version, as_of, token, enrol, why_of, started_by=None, actor=PLAYBOOKS):
     """Insert the runs (what a concurrent evaluation inserted first is skipped) and return the ones
     this call inserted, each audited as `actor`'s and announced (run_started)."""
-    rows = [PlaybookRun(workspace=workspace, playbook=playbook, version=version, account_id=account_id,
-                        reason_key=match.reason_key, why=why_of(match), status=RunStatus.ACTIVE, started_on=as_of,
-                        started_by=started_by)
-            for account_id, match in sorted(enrol.items())]
-    PlaybookRun.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+    now = timezone.now()
+    started_by_id = started_by.pk if started_by is not None else None
+    # Plain rows (a first night starts tens of thousands); what a concurrent evaluation inserted first
+    # is skipped by the dedup constraint.
+    insert_rows(PlaybookRun, RUN_COLUMNS, [
+        (workspace.pk, playbook.pk, version.pk, account_id, match.reason_key, why_of(match), RunStatus.ACTIVE, as_of,
+         "", started_by_id, now) for account_id, match in sorted(enrol.items())], on_conflict_do_nothing=True)
     new = list(PlaybookRun.objects.for_workspace(workspace).filter(playbook=playbook, started_on=as_of,
                                                                    why__batch=token).order_by("pk"))
     _audit_runs(workspace=workspace, actor=actor, action="playbook_run.started", runs=new,
@@ -292,6 +294,11 @@ def _start_runs(*, workspace, playbook, version, as_of, token, enrol, why_of, st
     emit_many(workspace=workspace, event="playbook.run_started",
               payloads=[_run_payload(run, playbook=playbook) for run in new])
     return new
+
+
+# The columns of a run _start_runs writes, in its order.
+RUN_COLUMNS = ["workspace_id", "playbook_id", "version_id", "account_id", "reason_key", "why", "status", "started_on",
+               "ended_why", "started_by_id", "created_at"]
 
 
 def _audit_runs(*, workspace, actor, action, runs, changes):
@@ -448,8 +455,7 @@ def _create_tasks(*, workspace, due, as_of, actor=PLAYBOOKS):
                       if any(uses(run.version.definition["steps"][index].get(f), "health_reason")
                              for f in ("title", "description"))}
     if wanting_reason:
-        for chunk in chunks(wanting_reason, CHUNK):
-            reasons.update(weakest_groups(workspace=workspace, account_ids=chunk, on_or_before=as_of))
+        reasons = weakest_groups(workspace=workspace, account_ids=wanting_reason, on_or_before=as_of)
     renewals = {}
     wanting_renewal = {run.account_id for run, index, _on in due
                        if any(uses(run.version.definition["steps"][index].get(f), "renewal_date")

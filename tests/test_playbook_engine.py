@@ -598,3 +598,34 @@ def test_why_reads_as_a_sentence():
         "Health red since 2026-11-02 (score —).")
     assert describe_why({"trigger": "renewal_within", "values": {}}) == "Renewal within N days"
     assert describe_why({}) == ""
+
+
+def test_the_health_reason_is_the_same_read_for_few_or_many_accounts_and_from_an_older_snapshot(ws, csm, today,
+                                                                                              monkeypatch):
+    from healthscore import selectors
+    from healthscore.models import HealthSnapshot
+    from healthscore.selectors import default_scorecard, latest_version, weakest_groups
+
+    version = latest_version(default_scorecard(workspace=ws))
+    usage_weakest = {"usage": {"score": 10.0, "weight": 50, "weight_used": 0.5},
+                     "relationship": {"score": 50.0, "weight": 30, "weight_used": 0.3}}
+    relationship_weakest = {"usage": {"score": 90.0, "weight": 50, "weight_used": 0.5},
+                            "relationship": {"score": 0.0, "weight": 30, "weight_used": 0.3}}
+    nothing_lost = {"usage": {"score": 100.0, "weight": 50, "weight_used": 0.5}}
+    today_usage, older_relationship, perfect, unscored, other_day_only = (
+        AccountFactory(workspace=ws, owner=csm) for _ in range(5))
+    for account, day, groups in ((today_usage, today, usage_weakest),
+                                 (today_usage, today - dt.timedelta(days=1), relationship_weakest),
+                                 (older_relationship, today - dt.timedelta(days=3), relationship_weakest),
+                                 (older_relationship, today - dt.timedelta(days=9), usage_weakest),
+                                 (perfect, today, nothing_lost),
+                                 (other_day_only, today + dt.timedelta(days=1), usage_weakest)):
+        HealthSnapshot.all_workspaces.create(workspace=ws, account=account, day=day, version=version, total=50.0,
+                                             band="yellow", groups=groups)
+    ids = [a.pk for a in (today_usage, older_relationship, perfect, unscored, other_day_only)]
+    expected = {today_usage.pk: "Usage", older_relationship.pk: "Relationship"}
+    assert weakest_groups(workspace=ws, account_ids=ids, on_or_before=today) == expected
+    monkeypatch.setattr(selectors, "MANY_ACCOUNTS", 2)  # the whole-day read of a large night
+    assert weakest_groups(workspace=ws, account_ids=ids, on_or_before=today) == expected
+    assert weakest_groups(workspace=ws, account_ids=ids[:1], on_or_before=today - dt.timedelta(days=1)) == {
+        today_usage.pk: "Relationship"}

@@ -13,7 +13,7 @@ workspace's reset, which regenerates that workspace from scratch: both go throug
 from django.utils import timezone
 
 from .models import AuditEvent, Membership, audit_erasure
-from .sql import insert_rows
+from .sql import copy_rows
 
 
 def actor_fields(actor):
@@ -43,7 +43,7 @@ def record_audit_rows(*, workspace, actor, action, object_type, rows):
     actor_id = who["actor"].pk if who["actor"] is not None else None
     token_id = who["token"].pk if who["token"] is not None else None
     at = timezone.now()
-    return insert_rows(AuditEvent, ["workspace_id", "actor_id", "token_id", "system_actor", "action", "object_type",
+    return copy_rows(AuditEvent, ["workspace_id", "actor_id", "token_id", "system_actor", "action", "object_type",
                                     "object_id", "object_repr", "changes", "at"],
                        [(workspace.pk, actor_id, token_id, who["system_actor"], action, object_type, str(object_id),
                          str(object_repr)[:200], changes or {}, at) for object_id, object_repr, changes in rows])
