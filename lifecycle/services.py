@@ -161,4 +161,4 @@ def refresh_current(*, workspace, day):
             row.level, row.since, row.computed_on = level, since, day
             update.append(row)
     CurrentLevel.objects.bulk_create(create, batch_size=2000)
-    CurrentLevel.objects.bulk_update(update, ["level", "since", "computed_on"], batch_size=2000)
+    CurrentLevel.objects.for_workspace(workspace).bulk_update(update, ["level", "since", "computed_on"], batch_size=2000)
