@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
-from workspaces.audit import record_audit
+from workspaces.audit import model_changes, record_audit
 from workspaces.errors import DomainError
 from workspaces.policy import authorize
 
@@ -73,17 +73,15 @@ def save_levels(*, workspace, actor, levels):
     authorize(actor, "lifecycle.manage_levels")
     clean = clean_levels(levels)
     existing = {level.number: level for level in UsageLevel.objects.for_workspace(workspace)}
-    changes = {}
     for data in clean:
         level = existing.get(data["number"]) or UsageLevel(workspace=workspace, number=data["number"])
-        before = (level.name, level.description, level.rules) if level.pk else None
+        created = level.pk is None
+        changes = {} if created else model_changes(level, {k: data[k] for k in ("name", "description", "rules")})
         level.name, level.description, level.rules = data["name"], data["description"], data["rules"]
-        if before != (level.name, level.description, level.rules):
+        if created or changes:
             level.save()
-            changes[f"Lv{level.number}"] = [str(before[0]) if before else None, level.name]
-    if changes:
-        record_audit(workspace=workspace, actor=actor, action="usage_levels.updated", object_type="usage_levels",
-                     changes=changes)
+            record_audit(workspace=workspace, actor=actor, obj=level, changes=changes,
+                         action="usage_level.created" if created else "usage_level.updated")
     return list(UsageLevel.objects.for_workspace(workspace).order_by("number"))
 
 
