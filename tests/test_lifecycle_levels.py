@@ -121,7 +121,7 @@ def test_per_level_churn_on_synthetic_history(ws):
     today = dt.date(2026, 11, 20)
     # Month starts with a complete 90-day window: up to 2026-08-22 -> Jun 1, Jul 1, Aug 1.
     lv1 = []
-    for i in range(10):
+    for _ in range(10):
         account = AccountFactory(workspace=ws)
         _row(ws, account, 1, dt.date(2026, 6, 1))
         lv1.append(account)
