@@ -53,8 +53,8 @@ class StageDistributionExportView(WorkspaceMixin, View):
     def get(self, request):
         _form, weeks = _weeks(request)
         report = selectors.stage_distribution(workspace=self.workspace, today=self.workspace.today(), weeks=weeks)
-        headers = [_("Week ending"), _("Stage"), _("Accounts"), _("Active accounts"), _("Share (%)"),
-                   _("Target share (%)")]
+        headers = [_("Week ending"), _("Stage"), _("Accounts"), _("Active accounts"), _("Share (percent)"),
+                   _("Target share (percent)")]
         rows = [[p["day"].isoformat(), row["stage"].name, p["count"], total, p["share"], row["target"]]
                 for row in report["rows"] for p, total in zip(row["points"], report["totals"], strict=True)]
         return spreadsheet_response(headers, rows, filename="stage-distribution")
@@ -128,7 +128,7 @@ def preview_counts(workspace, clean_levels):
 class LevelChurnExportView(WorkspaceMixin, View):
     def get(self, request):
         churn = selectors.level_churn(workspace=self.workspace, today=self.workspace.today())
-        headers = [_("Level"), _("Observations"), _("Accounts"), _("Churned within 90 days"), _("Churn rate (%)")]
+        headers = [_("Level"), _("Observations"), _("Accounts"), _("Churned within 90 days"), _("Churn rate (percent)")]
         rows = [[r["name"], r["observations"], r["accounts"], r["churned"], r["rate"]] for r in churn["rows"]]
         return spreadsheet_response(headers, rows, filename="level-churn")
 
@@ -137,6 +137,6 @@ class TenureExportView(WorkspaceMixin, View):
     def get(self, request):
         tenure = selectors.lv2_by_tenure(workspace=self.workspace, today=self.workspace.today())
         headers = [_("Months since contract start"), _("Observations"), _("Accounts"), _("At Lv2 or above"),
-                   _("Share at Lv2 or above (%)")]
+                   _("Share at Lv2 or above (percent)")]
         rows = [[r["label"], r["observations"], r["accounts"], r["lv2"], r["share"]] for r in tenure["rows"]]
         return spreadsheet_response(headers, rows, filename="lv2-by-tenure")
