@@ -8,7 +8,7 @@ import bisect
 import datetime as dt
 from collections import defaultdict
 
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
 
 from accounts.models import Account, AccountChange, AccountStatus, LifecycleStage, StageChange
 
@@ -158,11 +158,14 @@ def current_level_counts(*, workspace):
 
 
 def account_level(*, account):
-    row = CurrentLevel.objects.for_workspace(account.workspace).filter(account=account).first()
+    """The account's level now and its name: one query (the name read in a subquery)."""
+    name = UsageLevel.objects.for_workspace(account.workspace).filter(number=OuterRef("level")).values("name")[:1]
+    row = (CurrentLevel.objects.for_workspace(account.workspace).filter(account=account)
+           .annotate(level_name=Subquery(name)).values("level", "since", "level_name").first())
     if row is None:
         return None
-    names = level_names(account.workspace)
-    return {"level": row.level, "name": names.get(row.level), "since": row.since}
+    label = f"Lv{row['level']} {row['level_name']}" if row["level_name"] else f"Lv{row['level']}"
+    return {"level": row["level"], "name": label, "since": row["since"]}
 
 
 def month_starts(first, last):

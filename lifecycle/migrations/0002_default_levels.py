@@ -22,10 +22,10 @@ def add_levels(apps, schema_editor):
     Workspace = apps.get_model("workspaces", "Workspace")
     UsageLevel = apps.get_model("lifecycle", "UsageLevel")
     for workspace in Workspace.objects.all():
-        if UsageLevel.objects.filter(workspace=workspace).exists():
+        if UsageLevel._default_manager.filter(workspace=workspace).exists():
             continue
         levels = LEVELS["ja" if (workspace.language or "").startswith("ja") else "en"]
-        UsageLevel.objects.bulk_create(UsageLevel(workspace=workspace, number=n, name=name, description=text, rules=rules)
+        UsageLevel._default_manager.bulk_create(UsageLevel(workspace=workspace, number=n, name=name, description=text, rules=rules)
                                        for n, name, text, rules in levels)
 
 
