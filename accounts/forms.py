@@ -172,12 +172,19 @@ class TouchpointForm(forms.Form):
 class StageForm(forms.ModelForm):
     class Meta:
         model = LifecycleStage
-        fields = ["name", "position", "target_share"]
+        fields = ["name", "position", "target_share", "stuck_after_days"]
         widgets = {
             "name": forms.TextInput(attrs={"size": 24}),
             "position": forms.NumberInput(attrs={"min": 0, "class": "width-5em"}),
             "target_share": forms.NumberInput(attrs={"min": 0, "max": 100, "step": "0.1", "class": "width-6em"}),
+            "stuck_after_days": forms.NumberInput(attrs={"min": 1, "max": 3650, "class": "width-6em"}),
         }
+
+    def clean_stuck_after_days(self):
+        value = self.cleaned_data["stuck_after_days"]
+        if value is not None and not 1 <= value <= 3650:
+            raise ValidationError(_("Enter a number of days between 1 and 3650."))
+        return value
 
     def clean_target_share(self):
         value = self.cleaned_data["target_share"]

@@ -19,6 +19,11 @@ class LifecycleStage(WorkspaceOwned):
     target_share = models.DecimalField(
         _("target share of accounts (%)"), max_digits=5, decimal_places=2, null=True, blank=True
     )
+    # An account is stuck in the stage from this many days in it on (empty: never stuck).
+    stuck_after_days = models.PositiveSmallIntegerField(
+        _("stuck after (days)"), null=True, blank=True,
+        help_text=_("An account in this stage for this many days or more is stuck (empty: never)."),
+    )
 
     class Meta:
         ordering = ["position", "id"]

@@ -373,7 +373,7 @@ class StageListView(WorkspaceMixin, View):
                     for form in formset.forms:
                         if not form.has_changed():
                             continue
-                        fields = {k: form.cleaned_data[k] for k in ("name", "position", "target_share")}
+                        fields = {k: form.cleaned_data[k] for k in ("name", "position", "target_share", "stuck_after_days")}
                         services.save_stage(
                             workspace=self.workspace, actor=self.actor,
                             stage=form.instance if form.instance.pk else None, **fields,

@@ -7,6 +7,7 @@ from coverage.api import views as coverage_api
 from expansion.api import views as expansion_api
 from healthscore.api import views as health_api
 from imports.api import views as imports_api
+from lifecycle.api import views as lifecycle_api
 from playbooks.api import playbooks as playbooks_api
 from playbooks.api import reports as playbook_reports_api
 from playbooks.api import tasks as tasks_api
@@ -67,4 +68,9 @@ router.register("programmes", programmes_api.ProgrammeViewSet, basename="program
 router.register("programme-sessions", programmes_api.ProgrammeSessionViewSet, basename="programme-session")
 router.register("programme-attendance", programmes_api.AttendanceViewSet, basename="programme-attendance")
 
+router.register("lifecycle/stage-distribution", lifecycle_api.StageDistributionViewSet,
+                basename="lifecycle-stage-distribution")
+router.register("lifecycle/stuck", lifecycle_api.StuckViewSet, basename="lifecycle-stuck")
+router.register("lifecycle/levels", lifecycle_api.UsageLevelViewSet, basename="lifecycle-levels")
+router.register("lifecycle/level-report", lifecycle_api.LevelReportViewSet, basename="lifecycle-level-report")
 urlpatterns = router.urls

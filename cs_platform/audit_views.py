@@ -42,7 +42,7 @@ OBJECT_TYPES = {
     "featurerequest": gettext_lazy("Feature request"), "featurerequestevidence": gettext_lazy("Feature request evidence"),
     "surveyresponse": gettext_lazy("Survey answer"),
     "programme": gettext_lazy("Programme"), "programmesession": gettext_lazy("Programme session"),
-    "attendance": gettext_lazy("Attendance"),
+    "attendance": gettext_lazy("Attendance"), "usagelevel": gettext_lazy("Usage level"),
 }
 SYSTEM_ACTORS = {"nightly": gettext_lazy("nightly run"), "demo": gettext_lazy("demo data"),
                  "system": gettext_lazy("platform rules"), "tracking API": gettext_lazy("tracking API"),
@@ -57,7 +57,8 @@ OTHER_FIELDS = {"day": gettext_lazy("Day"), "steps": gettext_lazy("Steps"),
                 "merged_into": gettext_lazy("Merged into")}
 NIGHTLY_STEPS = {"usage": gettext_lazy("usage data"), "tiers": gettext_lazy("touch tiers"),
                  "segments": gettext_lazy("segments"), "coverage": gettext_lazy("coverage"),
-                 "health": gettext_lazy("health scores"), "playbooks": gettext_lazy("playbooks")}
+                 "health": gettext_lazy("health scores"), "lifecycle": gettext_lazy("usage levels"),
+                 "playbooks": gettext_lazy("playbooks")}
 
 
 def _models_by_name():

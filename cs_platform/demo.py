@@ -35,6 +35,7 @@ from workspaces.policy import SystemActor
 from workspaces.services import create_user_with_membership, issue_token
 
 from .demo_churn import seed_churn
+from .demo_lifecycle import seed_lifecycle
 from .demo_programmes import seed_programmes
 from .demo_renewals import seed_renewals
 from .demo_revenue import seed_revenue
@@ -266,6 +267,7 @@ def seed_demo(*, slug, accounts=400, seed=42, name=None):
     _record_account_history(workspace, today)
     seed_voice(workspace, rng, today, DEMO)
     seed_programmes(workspace, rng, today, DEMO)
+    seed_lifecycle(workspace, rng, today, DEMO)
 
     seed_renewals(workspace, rng, today, DEMO)  # after the contract history: reads its past renewals
     manager = members["manager1"]

@@ -5,6 +5,7 @@
     segments   materializes every segment's membership as of the day
     coverage   writes the day's coverage snapshot and rollup (tiers, segments, touches)
     health     scores every account; snapshots, current score on the account, alerts (reads all above)
+    lifecycle  every active account's usage level (Lv1-Lv4) on the day, into the level history
     playbooks  evaluates every playbook's trigger for all accounts: enrols (or holds back), ends the
                runs whose trigger cleared, creates the steps' due tasks (reads all above)
 
@@ -22,6 +23,7 @@ from django.db.models import Q
 
 from coverage import nightly as coverage_nightly
 from healthscore import nightly as health_nightly
+from lifecycle import nightly as lifecycle_nightly
 from playbooks import nightly as playbooks_nightly
 from segments import nightly as segments_nightly
 from usage import nightly as usage_nightly
@@ -53,6 +55,7 @@ NIGHTLY_STEPS = [
     NightlyStep("segments", segments_nightly.step),
     NightlyStep("coverage", coverage_nightly.coverage_step),
     NightlyStep("health", health_nightly.step),
+    NightlyStep("lifecycle", lifecycle_nightly.step),
     NightlyStep("playbooks", playbooks_nightly.step, acts=True),
 ]
 

@@ -23,7 +23,8 @@ Trigger parameters (all days and points are positive integers):
     segment_entered   segment (id)
     health_red        -
     health_drop       points (within 30 days)
-    stage_time        stage (id), days
+    stage_time        stage (id), days (optional: without it, the stage's "stuck after" days)
+    level_changed     direction (any | rose | dropped), from_level, to_level (1-4, optional), within_days
     renewal_within    days (default 120)
     coverage_broken   tiers (list, optional: all tiers), min_overdue_days (default 0)
     key_contact_left  within_days (default 30)
@@ -55,7 +56,8 @@ TRIGGER_PARAMS = {
     TriggerKind.SEGMENT_ENTERED: {"segment": ("id", True, None)},
     TriggerKind.HEALTH_RED: {},
     TriggerKind.HEALTH_DROP: {"points": ("int", True, 15)},
-    TriggerKind.STAGE_TIME: {"stage": ("id", True, None), "days": ("int", True, 60)},
+    # No days: the stage's own "stuck after" threshold (accounts.LifecycleStage.stuck_after_days).
+    TriggerKind.STAGE_TIME: {"stage": ("id", True, None), "days": ("int", False, None)},
     TriggerKind.RENEWAL_WITHIN: {"days": ("int", True, 120)},
     TriggerKind.COVERAGE_BROKEN: {"tiers": ("tiers", False, []), "min_overdue_days": ("int0", False, 0)},
     TriggerKind.KEY_CONTACT_LEFT: {"within_days": ("int", False, 30)},
@@ -68,8 +70,11 @@ TRIGGER_PARAMS = {
     TriggerKind.SILENT: {"days": ("int", True, 60), "drop": ("share", True, 0.3)},
     TriggerKind.SCHEDULE: {"every_days": ("int", True, 90), "tiers": ("tiers", False, []),
                            "segment": ("id", False, None)},
+    TriggerKind.LEVEL_CHANGED: {"direction": ("level_direction", False, "any"), "from_level": ("level", False, None),
+                                "to_level": ("level", False, None), "within_days": ("int", False, 7)},
     TriggerKind.MANUAL: {},
 }
+LEVEL_DIRECTIONS = ["any", "rose", "dropped"]
 
 # Triggers that describe a state: when it stops holding, the run may exit ("when_trigger_clears").
 # The others describe an event or a date; their runs end when their steps are done.
@@ -128,6 +133,10 @@ def _param(path, kind, value):
         return _int(path, value, maximum=2 ** 63 - 1)
     if kind == "nps_source":
         return _choice(path, value, NPS_SOURCES)
+    if kind == "level_direction":
+        return _choice(path, value, LEVEL_DIRECTIONS)
+    if kind == "level":
+        return _int(path, value, minimum=1, maximum=4)
     if kind == "share":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
             _fail(path, _("a share between 0 and 1 is expected."))

@@ -47,8 +47,20 @@ def describe_trigger(trigger, *, names=None):
     if kind == TriggerKind.HEALTH_DROP:
         return _("Health drops by %(points)s points or more within 30 days") % {"points": trigger.get("points")}
     if kind == TriggerKind.STAGE_TIME:
+        if not trigger.get("days"):
+            return _("Stuck in the stage “%(stage)s” (its own “stuck after” days)") % {
+                "stage": _name(names, "stage", trigger.get("stage"))}
         return _("In the stage “%(stage)s” for more than %(days)s") % {
             "stage": _name(names, "stage", trigger.get("stage")), "days": _days(trigger.get("days") or 0)}
+    if kind == TriggerKind.LEVEL_CHANGED:
+        direction = trigger.get("direction") or "any"
+        text = {"rose": _("Usage level rose"), "dropped": _("Usage level dropped")}.get(direction,
+                                                                                     _("Usage level changed"))
+        if trigger.get("from_level"):
+            text += _(" from Lv%(n)s") % {"n": trigger["from_level"]}
+        if trigger.get("to_level"):
+            text += _(" to Lv%(n)s") % {"n": trigger["to_level"]}
+        return text + _(" in the last %(days)s") % {"days": _days(trigger.get("within_days") or 7)}
     if kind == TriggerKind.RENEWAL_WITHIN:
         return _("Renewal within %(days)s") % {"days": _days(trigger.get("days") or 0)}
     if kind == TriggerKind.COVERAGE_BROKEN:

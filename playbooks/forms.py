@@ -55,6 +55,12 @@ class PlaybookForm(forms.Form):
         ("responses", _("Survey answers")), ("attribute", _("An account attribute"))])
     trigger_attribute = forms.CharField(label=_("Attribute"), required=False, max_length=60)
     trigger_max = _number(_("At or below"))
+    trigger_direction = forms.ChoiceField(label=_("Level change"), required=False, choices=[
+        ("any", _("Any change")), ("rose", _("Rose")), ("dropped", _("Dropped"))])
+    trigger_from_level = forms.TypedChoiceField(label=_("From level"), required=False, coerce=int, empty_value=None,
+                                                choices=[("", "—")] + [(n, f"Lv{n}") for n in range(1, 5)])
+    trigger_to_level = forms.TypedChoiceField(label=_("To level"), required=False, coerce=int, empty_value=None,
+                                              choices=[("", "—")] + [(n, f"Lv{n}") for n in range(1, 5)])
     trigger_drop = forms.IntegerField(label=_("Usage drop (%)"), required=False, min_value=1, max_value=100,
                                       widget=forms.NumberInput(attrs={"class": "narrow"}))
     trigger_tiers = forms.MultipleChoiceField(label=_("Touch tiers"), required=False, choices=TouchTier.choices,

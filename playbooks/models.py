@@ -143,6 +143,7 @@ class TriggerKind(models.TextChoices):
     NPS_DETRACTOR = "nps_detractor", _("NPS detractor")
     SILENT = "silent", _("Silent account (no touch, falling usage)")
     SCHEDULE = "schedule", _("On a schedule")
+    LEVEL_CHANGED = "level_changed", _("Usage level changed")
     MANUAL = "manual", _("Manual enrolment only")
 
 

@@ -7,7 +7,8 @@ or two through the other apps' selectors), never a query per account. Only activ
 The reason key names the occurrence, so that the database's dedup rule (account + playbook + reason)
 makes an occurrence enrol once: "renewal:2027-03-31" (that renewal date), "red:2026-11-02" (the red
 streak that began that day), "stage:4:2026-09-01" (that stay in stage 4), "contact_left:81" (that
-contact), "schedule:2026-12-01" (that period), "nps_response:93" (that detractor's survey answer). A state without a date of its own (usage below a
+contact), "schedule:2026-12-01" (that period), "nps_response:93" (that detractor's survey answer),
+"level:2026-11-02" (the usage level change of that day). A state without a date of its own (usage below a
 level, a health drop, no champion, an NPS attribute, silent) gets "<kind>:<day it was first seen>"
 and the engine keeps that key while the same episode lasts (see engine._episode_keys).
 
@@ -24,6 +25,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Account, AccountStatus, Contact, ContactRole, HealthBand, LifecycleStage
 from coverage.selectors import last_qualifying_touches, uncovered_accounts
 from healthscore.selectors import red_since
+from lifecycle.selectors import level_changes
 from renewals.selectors import next_renewal_by_account
 from segments.selectors import members_since
 from usage.selectors import usage_falls
@@ -99,8 +101,15 @@ def _health_drop(workspace, trigger, as_of, account_ids):
 
 
 def _stage_time(workspace, trigger, as_of, account_ids):
-    # In the stage for `days` days or more: entered on or before the local day as_of - days.
-    entered_by = workspace.day_start(as_of - dt.timedelta(days=trigger["days"] - 1))
+    # In the stage for `days` days or more: entered on or before the local day as_of - days. Without
+    # days, the stage's own "stuck after" threshold; a stage without one matches nothing.
+    days = trigger.get("days")
+    if not days:
+        days = (LifecycleStage.objects.for_workspace(workspace).filter(pk=trigger["stage"])
+                .values_list("stuck_after_days", flat=True).first())
+        if not days:
+            return {}
+    entered_by = workspace.day_start(as_of - dt.timedelta(days=days - 1))
     rows = (_active(workspace, account_ids)
             .filter(stage_id=trigger["stage"], stage_entered_at__lt=entered_by)
             .values_list("pk", "stage_entered_at"))
@@ -109,6 +118,27 @@ def _stage_time(workspace, trigger, as_of, account_ids):
         entered = workspace.local_day(entered_at)
         matches[pk] = Match(f"stage:{trigger['stage']}:{_iso(entered)}",
                             {"stage": trigger["stage"], "since": _iso(entered), "days": (as_of - entered).days})
+    return matches
+
+
+def _level_changed(workspace, trigger, as_of, account_ids):
+    # The account's usage level changed (lifecycle's level history) within the last `within_days`
+    # days; the change day names the occurrence.
+    changes = level_changes(workspace=workspace, as_of=as_of, within_days=trigger.get("within_days") or 7,
+                            account_ids=account_ids)
+    direction = trigger.get("direction") or "any"
+    matches = {}
+    for pk, change in changes.items():
+        if direction == "rose" and change["to"] <= change["from"]:
+            continue
+        if direction == "dropped" and change["to"] >= change["from"]:
+            continue
+        if trigger.get("from_level") and change["from"] != trigger["from_level"]:
+            continue
+        if trigger.get("to_level") and change["to"] != trigger["to_level"]:
+            continue
+        matches[pk] = Match(f"level:{_iso(change['day'])}", {"from_level": change["from"], "to_level": change["to"],
+                                                             "changed_on": _iso(change["day"])})
     return matches
 
 
@@ -268,6 +298,7 @@ READERS = {
     TriggerKind.NPS_DETRACTOR: _nps_detractor,
     TriggerKind.SILENT: _silent,
     TriggerKind.SCHEDULE: _schedule,
+    TriggerKind.LEVEL_CHANGED: _level_changed,
 }
 
 # The triggers an accounts signal may change at once (see apps.py): evaluated for those accounts then.
@@ -305,6 +336,8 @@ def describe_why(why):
                                         "%(pct)s%%.") % {**v, "pct": round((v.get("usage_fell") or 0) * 100),
                                                          "days_since_touch": v.get("days_since_touch") or "—"},
         TriggerKind.SCHEDULE: lambda v: _("Every %(every_days)s days: the period from %(period_start)s.") % v,
+        TriggerKind.LEVEL_CHANGED: lambda v: _("Usage level changed from Lv%(from_level)s to Lv%(to_level)s on "
+                                               "%(changed_on)s.") % v,
         TriggerKind.MANUAL: lambda v: _("Enrolled by hand."),
     }
     sentence = sentences.get(kind)

@@ -88,6 +88,8 @@ API_SAMPLES = {
         {"programme": side.any(Programme).pk, "title": "New session", "starts_at": "2026-01-05T09:00:00Z"}, None)),
     ("ProgrammeSessionViewSet", "attendance"): (None, lambda side, persona, row: (
         {"rows": [{"contact_external_id": side.owned(Contact, "csm").external_id}]}, None)),
+    ("UsageLevelViewSet", "create"): (None, lambda side, persona, row: (
+        {"levels": [{"number": 2, "name": "Used", "rules": {"min_days_active": 9}}]}, None)),
     ("WebhookDeliveryViewSet", "retry"): (None, lambda side, persona, row: ({}, None)),
     ("TaskViewSet", "create"): (Account, lambda side, persona, row: (
         {"account": row.pk, "title": "New task", "due_on": side.workspace.today().isoformat()},

@@ -60,6 +60,7 @@ from healthscore.models import (
 )
 from healthscore.services import save_scorecard
 from imports.models import ImportJob, ImportMapping
+from lifecycle.models import AccountLevel, CurrentLevel, UsageLevel
 from playbooks.models import Playbook, PlaybookHold, PlaybookRun, PlaybookVersion, RunAction, Task
 from playbooks.services import save_playbook
 from programmes.models import Attendance, Programme, ProgrammeSession
@@ -98,7 +99,7 @@ from .nights import past_nightly_hour
 pytestmark = pytest.mark.django_db
 
 OUR_APPS = {"workspaces", "accounts", "usage", "imports", "segments", "coverage", "healthscore", "webhooks",
-            "playbooks", "renewals", "expansion", "voice", "programmes"}
+            "playbooks", "renewals", "expansion", "voice", "programmes", "lifecycle"}
 
 # --- every model of our apps, classified ------------------------------------------------------------
 # Audited records: each change of one has an event naming it.
@@ -106,7 +107,7 @@ AUDITED = {Workspace, Membership, ApiToken, Account, Contact, Touchpoint, Contra
            Segment,
            CadencePolicy, TouchModel, HealthSettings, Scorecard, SentimentRating, HealthAlert, WriteKey,
            IngestSettings, Invitation, Endpoint, Playbook, PlaybookRun, Task, RenewalOutcome, Opportunity,
-           FeatureRequest, FeatureRequestEvidence, SurveyResponse, Programme, ProgrammeSession, Attendance}
+           FeatureRequest, FeatureRequestEvidence, SurveyResponse, Programme, ProgrammeSession, Attendance, UsageLevel}
 # Parts of an audited record: audited as that record (model → the field naming it, or None when an
 # event of that record type in the same operation covers it).
 PARTS = {
@@ -133,6 +134,8 @@ DERIVED = {
     TierChange: "the touch-tier history of the accounts",
     PlaybookHold: "accounts a playbook's trigger matched but its rules held back (the comparison group)",
     AccountChange: "the as-of history of accounts' scored fields, written with their audited writes",
+    AccountLevel: "the usage-level history of the accounts (the nightly lifecycle step)",
+    CurrentLevel: "each account's usage level now (the open row of its level history)",
 }
 # Fields of audited records that the nightly run (or bookkeeping) writes: not a member's change.
 DERIVED_FIELDS = {
@@ -396,7 +399,7 @@ API_WRITES = {
         "account_external_id": "crm-sakura", "channel": "email", "summary": "Follow-up"}),
     "v1_stages_create": lambda w: ("post", "/api/v1/stages/", {"name": "Pilot", "position": 9}),
     "v1_stages_update": lambda w: ("put", f"/api/v1/stages/{w['stage'].pk}/", {"name": "Kick-off", "position": 0}),
-    "v1_stages_partial_update": lambda w: ("patch", f"/api/v1/stages/{w['stage'].pk}/", {"target_share": 20}),
+    "v1_stages_partial_update": lambda w: ("patch", f"/api/v1/stages/{w['stage'].pk}/", {"target_share": 10}),
     "v1_churn_reasons_create": lambda w: ("post", "/api/v1/churn-reasons/", {"name": "Never started"}),
     "v1_churn_reasons_update": lambda w: ("put", f"/api/v1/churn-reasons/{w['reason'].pk}/", {
         "code": "merged", "name": "Group merger", "position": 3}),
@@ -519,6 +522,8 @@ API_WRITES = {
                                               "responded_on": w["ws"].today().isoformat()}]),
     "v1_survey_responses_by_external_id_update": lambda w: ("put", "/api/v1/survey-responses/by-external-id/sv-1/",
                                                             {"comment": "Better now"}),
+    "lifecycle_levels_replace": lambda w: ("post", "/api/v1/lifecycle/levels/", {"levels": [
+        {"number": 2, "name": "Used", "rules": {"min_days_active": 9}}]}),
     "v1_programmes_create": lambda w: ("post", "/api/v1/programmes/", {"name": "Newsletter", "kind": "newsletter"}),
     "v1_programmes_update": lambda w: ("put", f"/api/v1/programmes/{w['programme'].pk}/", {
         "name": "Webinar", "kind": "webinar"}),
@@ -945,6 +950,8 @@ PAGE_WRITES = {
     "voice:upload": lambda w, c: lambda: c.post(reverse("voice:upload"), {"file": SimpleUploadedFile(
         "nps.csv", f"external_id,contact,score,responded_on\nsv-1,crm-c-1,8,{w['ws'].today()}\n"
                    f"sv-9,crm-c-1,2,{w['ws'].today()}\n".encode())}),
+    "lifecycle:levels_edit": lambda w, c: lambda: submit(c, reverse("lifecycle:levels_edit"), has="lv2_name",
+                                                         lv2_name="Used"),
     "programmes:create": lambda w, c: lambda: post(c, reverse("programmes:create"), {
         "name": "Newsletter", "kind": "newsletter"}),
     "programmes:edit": lambda w, c: lambda: post(c, reverse("programmes:edit", args=[w["programme"].pk]), {

@@ -96,7 +96,7 @@ def test_account_rows_get_score_band_and_30_day_change(ws, book):
 
 def test_runs_after_every_step_it_reads(ws, book):
     ran = run_nightly(workspace=ws, as_of=ws.today())
-    assert ran == ["usage", "tiers", "segments", "coverage", "health", "playbooks"]
+    assert ran == ["usage", "tiers", "segments", "coverage", "health", "lifecycle", "playbooks"]
     assert HealthSnapshot.objects.for_workspace(ws).count() == 3
 
 

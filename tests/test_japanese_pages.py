@@ -102,6 +102,7 @@ NOT_PAGES = {
     "voice:request_edit", "voice:request_merge", "voice:request_delete", "voice:evidence_remove",  # POST only
     "programmes:delete", "programmes:session_create", "programmes:import",  # POST only: forms of programme pages
     "programmes:export", "programmes:effect_export",  # file downloads
+    "lifecycle:stages_export", "lifecycle:stuck_export", "lifecycle:churn_export", "lifecycle:tenure_export",  # files
     "health:suggest_weights", "health:accept_weights",  # POST only: the back-test's suggestion and its acceptance
 }
 # The API and its documentation (third-party viewers), the usage tracking endpoints (scripts), and
@@ -405,6 +406,9 @@ def pages(ws):
         "programmes:session": [reverse("programmes:session", args=[programme_session.pk])],
         "programmes:effect": [reverse("programmes:effect", args=[programme.pk])],
         "programmes:session_effect": [reverse("programmes:session_effect", args=[programme_session.pk])],
+        "lifecycle:stages": [reverse("lifecycle:stages"), reverse("lifecycle:stages") + "?weeks=4"],
+        "lifecycle:levels": [reverse("lifecycle:levels")],
+        "lifecycle:levels_edit": [reverse("lifecycle:levels_edit")],
     }
 
 

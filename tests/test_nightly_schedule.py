@@ -29,6 +29,7 @@ def test_the_steps_are_the_apps_own_in_reading_order():
         ("segments", "segments.nightly.step"),
         ("coverage", "coverage.nightly.coverage_step"),
         ("health", "healthscore.nightly.step"),
+        ("lifecycle", "lifecycle.nightly.step"),
         ("playbooks", "playbooks.nightly.step"),
     ]
 

@@ -86,7 +86,7 @@ def test_a_night_run_twice_creates_nothing_twice(ws, csm, today):
 def test_the_nightly_pipeline_runs_the_playbooks_step_last(ws, csm, today):
     AccountFactory(workspace=ws, owner=csm, renewal_date=today + dt.timedelta(days=10))
     make_playbook(ws, RENEWAL)
-    assert run_nightly(workspace=ws, as_of=today)[-2:] == ["health", "playbooks"]
+    assert run_nightly(workspace=ws, as_of=today)[-3:] == ["health", "lifecycle", "playbooks"]
     assert runs(ws).count() == 1
 
 

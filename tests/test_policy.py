@@ -14,7 +14,7 @@ from workspaces.policy import RULES, SYSTEM, SystemActor, allows, authorize
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
 APPS = ["workspaces", "accounts", "usage", "imports", "segments", "coverage", "healthscore", "webhooks", "playbooks",
-        "renewals", "expansion", "revenue", "voice", "programmes", "cs_platform"]
+        "renewals", "expansion", "revenue", "voice", "programmes", "lifecycle", "cs_platform"]
 
 
 def test_there_is_no_anonymous_actor(account):

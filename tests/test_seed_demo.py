@@ -53,6 +53,6 @@ def test_recompute_command_runs_every_registered_step(capsys):
     result = seed_demo(slug="demo", accounts=30, seed=1)
     call_command("recompute", "--workspace", "demo")
     day = result.workspace.today()
-    assert capsys.readouterr().out.strip() == f"demo {day}: usage, tiers, segments, coverage, health, playbooks"
+    assert capsys.readouterr().out.strip() == f"demo {day}: usage, tiers, segments, coverage, health, lifecycle, playbooks"
     assert CoverageSnapshot.objects.for_workspace(result.workspace).filter(day=day).count() == 30
     assert HealthSnapshot.objects.for_workspace(result.workspace).filter(day=day).exists()

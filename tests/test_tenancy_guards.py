@@ -31,6 +31,8 @@ UNSCOPED_VIEWSETS = {
     "BacktestViewSet",  # healthscore back-test report(workspace=...)
     # revenue.selectors window_report / movements / churn_by_reason(workspace, ...)
     "MetricsViewSet", "MovementsViewSet", "ChurnReasonsViewSet",
+    # lifecycle.selectors stage_distribution / stuck_accounts / level_definitions / level_churn(workspace=...)
+    "StageDistributionViewSet", "StuckViewSet", "UsageLevelViewSet", "LevelReportViewSet",
 }
 
 

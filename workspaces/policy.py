@@ -155,6 +155,7 @@ RULES = {
     "voice.add_evidence": (account_editor, _("Only the account's CSM or a manager adds evidence from it."), "account"),
     "voice.remove_evidence": (child_editor, _("Only the account's CSM or a manager removes its evidence."), None),
     "voice.record_responses": (manager, _("Only managers record survey responses."), None),
+    "lifecycle.manage_levels": (manager, _("Only managers change the usage levels."), None),
 }
 
 

@@ -291,7 +291,21 @@ class ContractSerializer(WorkspaceModelSerializer):
 class LifecycleStageSerializer(WorkspaceModelSerializer):
     class Meta:
         model = LifecycleStage
-        fields = ["id", "name", "position", "target_share"]
+        fields = ["id", "name", "position", "target_share", "stuck_after_days"]
+        extra_kwargs = {"target_share": {"min_value": 0, "max_value": 100},
+                        "stuck_after_days": {"min_value": 1, "max_value": 3650}}
+
+    def validate_target_share(self, value):
+        if value is None:
+            return value
+        others = LifecycleStage.objects.for_workspace(self.workspace)
+        if self.instance is not None:
+            others = others.exclude(pk=self.instance.pk)
+        total = sum(s or 0 for s in others.values_list("target_share", flat=True)) + value
+        if total > 100:
+            raise serializers.ValidationError(
+                _("Target shares add up to %(total)s%%; they must not exceed 100%%.") % {"total": total})
+        return value
 
     def validate_name(self, value):
         taken = LifecycleStage.objects.for_workspace(self.workspace).filter(name__iexact=value.strip())
