@@ -33,7 +33,7 @@ def test_audit_rows_come_back_as_they_went_in(ws, manager):
 @pytest.mark.django_db
 def test_inserted_rows_skip_a_conflict_and_keep_dates(ws, csm):
     account = AccountFactory(workspace=ws, owner=csm)
-    now = dt.datetime(2026, 11, 29, 15, 30, 12, 345678, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2026, 11, 29, 15, 30, 12, 345678, tzinfo=dt.UTC)
     columns = ["workspace_id", "account_id", "source", "title", "description", "due_on", "status", "outcome",
                "external_id", "created_at", "updated_at", "type", "priority"]
     row = (ws.pk, account.pk, "api", AWKWARD, "", dt.date(2026, 12, 1), "open", "", "crm-1", now, now, "call", 2)
