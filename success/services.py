@@ -5,8 +5,10 @@ plan's state after it: the history on the plan page and what past days' gaps are
 
 Workflow: draft → submitted → approved | changes requested. The account's CSM (or a manager) edits a
 draft or a plan with changes requested and submits it; a manager approves it or requests changes
-(with a comment). Editing an approved plan returns it to draft: what was approved is no longer what
-the plan says. A submitted plan is not edited: the manager decides on what was submitted.
+(with a comment), and may revise that decision (a draft is not decided on: it was not submitted).
+Editing an approved plan returns it to draft: what was approved is no longer what the plan says;
+editing a submitted plan withdraws it (back to draft), so the manager never approves something other
+than what they read. Submitting a submitted plan again changes nothing.
 """
 
 import datetime as dt
@@ -137,13 +139,12 @@ def _lock(plan):
 def _before_edit(plan, actor):
     """Check that `actor` may edit `plan` now; an approved plan goes back to draft (recorded)."""
     authorize(actor, "success.edit_plan", plan.account)
-    if plan.status == PlanStatus.SUBMITTED:
-        raise DomainError(_("The plan is waiting for a manager's approval; it can be edited again once the "
-                            "manager decides."), field="status")
-    if plan.status == PlanStatus.APPROVED:
+    if plan.status in (PlanStatus.APPROVED, PlanStatus.SUBMITTED):
+        comment = _("Edited after approval: back to draft.") if plan.status == PlanStatus.APPROVED \
+            else _("Edited while waiting for approval: withdrawn, back to draft.")
         plan.status = PlanStatus.DRAFT
         plan.save(update_fields=["status", "updated_at"])
-        _record(plan, actor, EventKind.REOPENED, comment=_("Edited after approval: back to draft."))
+        _record(plan, actor, EventKind.REOPENED, comment=comment)
 
 
 @transaction.atomic
@@ -194,7 +195,8 @@ def save_objective(*, plan, actor, objective=None, **fields):
     _record(plan, actor, EventKind.OBJECTIVE_ADDED if created else EventKind.OBJECTIVE_CHANGED,
             changes={"objective": objective.text, **changes})
     plan.save(update_fields=["updated_at"])
-    record_audit(workspace=plan.workspace, actor=actor, obj=objective, changes=changes,
+    # Objectives are parts of their plan: audited as the plan, naming the objective.
+    record_audit(workspace=plan.workspace, actor=actor, obj=plan, changes={"objective": objective.text, **changes},
                  action="success_objective.created" if created else "success_objective.updated")
     return objective
 
@@ -204,7 +206,7 @@ def delete_objective(*, objective, actor):
     plan = _lock(objective.plan)
     _before_edit(plan, actor)
     text = objective.text
-    record_audit(workspace=plan.workspace, actor=actor, obj=objective, action="success_objective.deleted",
+    record_audit(workspace=plan.workspace, actor=actor, obj=plan, action="success_objective.removed",
                  changes={"objective": text})
     objective.delete()
     _record(plan, actor, EventKind.OBJECTIVE_REMOVED, changes={"objective": text})
@@ -215,8 +217,10 @@ def delete_objective(*, objective, actor):
 def submit_plan(*, plan, actor, comment=""):
     plan = _lock(plan)
     authorize(actor, "success.edit_plan", plan.account)
-    if plan.status not in (PlanStatus.DRAFT, PlanStatus.CHANGES_REQUESTED):
-        raise DomainError(_("Only a draft, or a plan with changes requested, is submitted."), field="status")
+    if plan.status == PlanStatus.SUBMITTED:
+        return plan  # already waiting for the manager: submitting twice changes nothing
+    if plan.status == PlanStatus.APPROVED:
+        raise DomainError(_("The plan is approved; edit it to start a new round."), field="status")
     if not plan.objectives.exists():
         raise DomainError(_("Add at least one objective before submitting."), field="objectives")
     plan.status, plan.submitted_at = PlanStatus.SUBMITTED, timezone.now()
@@ -229,8 +233,8 @@ def submit_plan(*, plan, actor, comment=""):
 def _decide(plan, actor, status, kind, comment):
     plan = _lock(plan)
     authorize(actor, "success.approve_plan", plan)
-    if plan.status != PlanStatus.SUBMITTED:
-        raise DomainError(_("Only a submitted plan is approved or sent back."), field="status")
+    if plan.status == PlanStatus.DRAFT:
+        raise DomainError(_("A draft is the CSM's: only a submitted plan is approved or sent back."), field="status")
     plan.status, plan.decided_at, plan.decided_by = status, timezone.now(), acting_member(actor)
     plan.save(update_fields=["status", "decided_at", "decided_by", "updated_at"])
     _record(plan, actor, kind, comment=comment)
@@ -259,7 +263,10 @@ def comment_plan(*, plan, actor, comment):
     comment = (comment or "").strip()
     if not comment:
         raise DomainError(_("Write a comment."), field="comment")
-    return _record(plan, actor, EventKind.COMMENTED, comment=comment)
+    event = _record(plan, actor, EventKind.COMMENTED, comment=comment)
+    record_audit(workspace=plan.workspace, actor=actor, obj=plan, action="success_plan.commented",
+                 changes={"comment": comment[:500]})
+    return event
 
 
 # --- KPT notes -----------------------------------------------------------------------------------

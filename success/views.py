@@ -88,7 +88,7 @@ class PlanDetailView(AccountPlanMixin, TemplateView):
             context.update(objectives=objectives, figures=selectors.plan_figures(plan),
                            history=selectors.plan_history(plan=plan),
                            plan_form=plan_form or PlanForm(initial={"summary": plan.summary}),
-                           editable=can_edit and plan.status != PlanStatus.SUBMITTED,
+                           editable=can_edit,
                            objective_forms=[(o, ObjectiveForm(initial={
                                "text": o.text, "kpi": o.kpi, "target_date": o.target_date,
                                "objective_level": o.objective_level, "achievement_level": o.achievement_level},

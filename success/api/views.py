@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from workspaces.api.viewsets import WorkspaceViewSet
+from workspaces.policy import authorize
 
 from .. import services
 from ..filtersets import KptNoteFilterSet, PlanFilterSet
@@ -52,10 +53,20 @@ class SuccessPlanViewSet(WorkspaceViewSet):
             return queryset
         return queryset.annotate(status_order=STATUS_ORDER).order_by("status_order", "-submitted_at", "account__name")
 
-    def perform_create(self, serializer):
-        serializer.instance = services.create_plan(
-            workspace=self.request.workspace, actor=self.request.actor, account=serializer.validated_data["account"],
-            summary=serializer.validated_data.get("summary", ""))
+    @extend_schema(responses={201: SuccessPlanSerializer, 200: SuccessPlanSerializer}, description=gettext_lazy(
+        "Create the account's success plan (a draft). An account has one plan: when it has one already, that plan "
+        "is answered (200) and left as it is, so that an integration may send the same request twice."))
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        account = serializer.validated_data["account"]
+        authorize(request.actor, "success.edit_plan", account)
+        existing = SuccessPlan.objects.for_workspace(request.workspace).filter(account=account).first()
+        if existing is not None:
+            return Response(self.get_serializer(self.get_queryset().get(pk=existing.pk)).data)
+        plan = services.create_plan(workspace=request.workspace, actor=request.actor, account=account,
+                                    summary=serializer.validated_data.get("summary", ""))
+        return Response(self.get_serializer(self.get_queryset().get(pk=plan.pk)).data, status=201)
 
     def perform_update(self, serializer):
         from rest_framework.exceptions import ValidationError
@@ -139,7 +150,7 @@ class ObjectiveViewSet(WorkspaceViewSet):
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         data.pop("plan", None)
-        if self.partial:
+        if serializer.partial:
             data = {k: v for k, v in data.items() if k in self.request.data}
         serializer.instance = services.save_objective(plan=serializer.instance.plan, actor=self.request.actor,
                                                       objective=serializer.instance, **data)
