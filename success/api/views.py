@@ -129,7 +129,7 @@ class SuccessPlanViewSet(WorkspaceViewSet):
 
 @extend_schema(description=gettext_lazy(
     "Objectives of success plans: text, KPI, target date, objective and achievement levels (1-4). Editing an "
-    "approved plan's objective returns the plan to draft; a submitted plan is not edited."))
+    "approved or submitted plan's objective returns the plan to draft."))
 class ObjectiveViewSet(WorkspaceViewSet):
     queryset = Objective.objects.select_related("plan__account")
     serializer_class = ObjectiveSerializer
