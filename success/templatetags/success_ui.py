@@ -2,7 +2,8 @@ from django import template
 
 from workspaces.policy import allows
 
-from ..selectors import plan_figures, plan_of
+from ..models import SuccessPlan
+from ..selectors import with_figures
 
 register = template.Library()
 
@@ -11,8 +12,13 @@ register = template.Library()
 def success_panel(context, account):
     """The account page's entry: the plan's state and gap, links to the plan and the report card."""
     membership = context.get("membership")
-    plan = plan_of(workspace=account.workspace, account=account)
-    return {"account": account, "plan": plan, "figures": plan_figures(plan) if plan else None,
+    # One query: the plan with its counts and gap annotated.
+    plan = with_figures(SuccessPlan.objects.for_workspace(account.workspace).filter(account=account)).first()
+    figures = None
+    if plan is not None:
+        figures = {"objectives": plan.objective_count, "achieved": plan.achieved_count, "gap": plan.gap,
+                   "successful": plan.objective_count > 0 and plan.achieved_count == plan.objective_count}
+    return {"account": account, "plan": plan, "figures": figures,
             "can_edit": membership is not None and allows(membership, "success.edit_plan", account)}
 
 
