@@ -34,6 +34,7 @@ from imports.models import ImportJob
 from playbooks.models import Playbook, Task
 from playbooks.tasks import complete_task, create_task
 from programmes.models import Programme, ProgrammeSession
+from success.models import KptNote, SuccessPlan
 from segments.models import Segment
 from segments.services import save_segment
 from usage.models import MAPPABLE_ACCOUNT_FIELDS, UsageEvent, WriteKey
@@ -102,6 +103,9 @@ NOT_PAGES = {
     "programmes:delete", "programmes:session_create", "programmes:import",  # POST only: forms of programme pages
     "programmes:export", "programmes:effect_export",  # file downloads
     "health:suggest_weights", "health:accept_weights",  # POST only: the back-test's suggestion and its acceptance
+    "success:create", "success:summary", "success:add_objective", "success:submit", "success:comment",  # POST only:
+    "success:approve", "success:request_changes", "success:objective", "success:objective_delete",  # plan buttons
+    "success:export",  # a file download
 }
 # The API and its documentation (third-party viewers), the usage tracking endpoints (scripts), and
 # Django's admin (which has its own Japanese).
@@ -319,6 +323,8 @@ def pages(ws):
     feature = FeatureRequest.objects.for_workspace(ws).order_by("pk").first()
     programme = Programme.objects.for_workspace(ws).get(kind="webinar")
     programme_session = ProgrammeSession.objects.for_workspace(ws).filter(programme=programme).first()
+    plan = SuccessPlan.objects.for_workspace(ws).order_by("pk").first()
+    note = KptNote.objects.for_workspace(ws).order_by("pk").first()
     return {
         "home": [reverse("home"), reverse("home") + "?period=month"],
         "my_book": [reverse("my_book"), reverse("my_book") + "?owner=none"],
@@ -404,6 +410,12 @@ def pages(ws):
         "programmes:session": [reverse("programmes:session", args=[programme_session.pk])],
         "programmes:effect": [reverse("programmes:effect", args=[programme.pk])],
         "programmes:session_effect": [reverse("programmes:session_effect", args=[programme_session.pk])],
+        "success:plans": [reverse("success:plans"), reverse("success:plans") + "?q=該当なし"],
+        "success:plan": [reverse("success:plan", args=[plan.account_id]), reverse("success:plan", args=[account.pk])],
+        "success:report_card": [reverse("success:report_card", args=[plan.account_id])],
+        "success:levels": [reverse("success:levels")],
+        "success:kpt": [reverse("success:kpt"), reverse("success:kpt") + "?period=week"],
+        "success:kpt_edit": [reverse("success:kpt_edit", args=[note.pk])],
     }
 
 
