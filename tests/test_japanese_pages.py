@@ -34,9 +34,9 @@ from imports.models import ImportJob
 from playbooks.models import Playbook, Task
 from playbooks.tasks import complete_task, create_task
 from programmes.models import Programme, ProgrammeSession
-from success.models import KptNote, SuccessPlan
 from segments.models import Segment
 from segments.services import save_segment
+from success.models import KptNote, SuccessPlan
 from usage.models import MAPPABLE_ACCOUNT_FIELDS, UsageEvent, WriteKey
 from voice.models import FeatureRequest, FeatureRequestEvidence, SurveyResponse
 from webhooks.models import Delivery, Endpoint
