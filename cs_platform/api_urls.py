@@ -15,6 +15,7 @@ from programmes.api import views as programmes_api
 from renewals.api import views as renewals_api
 from revenue.api import views as revenue_api
 from segments.api import views as segments_api
+from success.api import views as success_api
 from usage.api import views as usage_api
 from voice.api import views as voice_api
 from webhooks.api import views as webhooks_api
@@ -67,6 +68,10 @@ router.register("nps", voice_api.NpsViewSet, basename="nps")
 router.register("programmes", programmes_api.ProgrammeViewSet, basename="programme")
 router.register("programme-sessions", programmes_api.ProgrammeSessionViewSet, basename="programme-session")
 router.register("programme-attendance", programmes_api.AttendanceViewSet, basename="programme-attendance")
+router.register("success-plans", success_api.SuccessPlanViewSet, basename="success-plan")
+router.register("success-objectives", success_api.ObjectiveViewSet, basename="success-objective")
+router.register("success-levels", success_api.LevelDefinitionViewSet, basename="success-level")
+router.register("kpt-notes", success_api.KptNoteViewSet, basename="kpt-note")
 
 router.register("lifecycle/stage-distribution", lifecycle_api.StageDistributionViewSet,
                 basename="lifecycle-stage-distribution")

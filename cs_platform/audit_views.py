@@ -43,6 +43,8 @@ OBJECT_TYPES = {
     "surveyresponse": gettext_lazy("Survey answer"),
     "programme": gettext_lazy("Programme"), "programmesession": gettext_lazy("Programme session"),
     "attendance": gettext_lazy("Attendance"), "usagelevel": gettext_lazy("Usage level"),
+    "successplan": gettext_lazy("Success plan"), "objective": gettext_lazy("Objective"),
+    "leveldefinition": gettext_lazy("Level definition"), "kptnote": gettext_lazy("KPT note"),
 }
 SYSTEM_ACTORS = {"nightly": gettext_lazy("nightly run"), "demo": gettext_lazy("demo data"),
                  "system": gettext_lazy("platform rules"), "tracking API": gettext_lazy("tracking API"),

@@ -39,6 +39,7 @@ from .demo_lifecycle import seed_lifecycle
 from .demo_programmes import seed_programmes
 from .demo_renewals import seed_renewals
 from .demo_revenue import seed_revenue
+from .demo_success import seed_success
 from .demo_tossups import seed_tossups
 from .demo_voice import seed_voice
 from .provisioning import create_workspace, provision
@@ -268,6 +269,7 @@ def seed_demo(*, slug, accounts=400, seed=42, name=None):
     seed_voice(workspace, rng, today, DEMO)
     seed_programmes(workspace, rng, today, DEMO)
     seed_lifecycle(workspace, rng, today, DEMO)
+    seed_success(workspace, rng, today, DEMO)
 
     seed_renewals(workspace, rng, today, DEMO)  # after the contract history: reads its past renewals
     manager = members["manager1"]

@@ -14,12 +14,13 @@ from coverage import services as coverage
 from healthscore import services as healthscore
 from lifecycle import services as lifecycle
 from playbooks import services as playbooks
+from success import services as success
 from usage import services as usage
 from workspaces.models import Workspace
 
 # Each capability's defaults, in floor order. Each is idempotent: provisioning twice adds nothing.
 DEFAULTS = [accounts.ensure_defaults, usage.ensure_defaults, coverage.ensure_defaults, healthscore.ensure_defaults,
-            playbooks.ensure_defaults, lifecycle.ensure_defaults]
+            playbooks.ensure_defaults, lifecycle.ensure_defaults, success.ensure_defaults]
 
 
 def provision(*, workspace):

@@ -110,6 +110,7 @@ INSTALLED_APPS = [
     "revenue",
     "programmes",
     "lifecycle",
+    "success",
     "cs_platform",
 ]
 
@@ -135,7 +136,14 @@ ROOT_URLCONF = "cs_platform.urls"
 # The panels of the capabilities on the account page, in order: accounts shows them without knowing
 # them (an app never imports the apps built on it; the composition floor wires them here).
 ACCOUNT_PAGE_PANELS = ["playbooks/_account_tasks_entry.html", "coverage/_account_panel.html", "healthscore/_account_panel.html",
-                       "expansion/_account_entry.html", "voice/_account_panel.html", "lifecycle/_account_panel.html"]
+                       "expansion/_account_entry.html", "voice/_account_panel.html", "lifecycle/_account_panel.html",
+                       "success/_account_panel.html"]
+# Panels of other apps on an account's success plan and report card (e.g. playbooks: the account's open
+# tasks). Each template gets `account` and `plan`; the success app imports none of them.
+SUCCESS_PLAN_PANELS = ["playbooks/_success_plan_tasks.html"]
+# Where the report card reads the workspace's key features (a dotted path to a function taking
+# workspace=; the health settings keep them). Composition: the success app does not import it.
+SUCCESS_KEY_FEATURES = "healthscore.selectors.key_features"
 # Actions of other apps on the account list (the export of the filtered list), wired the same way.
 ACCOUNT_LIST_ACTIONS = ["imports/_account_list_export.html"]
 WSGI_APPLICATION = "cs_platform.wsgi.application"
@@ -344,6 +352,10 @@ SPECTACULAR_SETTINGS = {
         "FeatureRequestStatusEnum": "voice.models.RequestStatus",
         "ProgrammeKindEnum": "programmes.models.ProgrammeKind",
         "AttendanceStatusEnum": "programmes.models.AttendanceStatus",
+        "SuccessPlanStatusEnum": "success.models.PlanStatus",
+        "PlanEventKindEnum": "success.models.EventKind",
+        "KptKindEnum": "success.models.KptKind",
+        "KptPeriodKindEnum": "success.models.PeriodKind",
     },
 }
 

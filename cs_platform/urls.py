@@ -45,6 +45,7 @@ urlpatterns = [
     path("revenue/", include("revenue.urls")),
     path("programmes/", include("programmes.urls")),
     path("lifecycle/", include("lifecycle.urls")),
+    path("success/", include("success.urls")),
     path("api/v1/", include("cs_platform.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),

@@ -47,6 +47,9 @@ MEASURE_KINDS = {
     "custom_attribute": (gettext_lazy("Account attribute"), "number", "custom"),
     # params: within_days (default 180): an answer older than that is not available.
     "latest_nps": (gettext_lazy("Latest NPS answer (0-10)"), "number", "relationship"),
+    # The success plan's gap on the day (levels its objectives' achievements fall short, summed; from
+    # the plan's history). No plan with objectives on the day: not available. Lower is better.
+    "success_plan_gap": (gettext_lazy("Success plan gap (levels short of the objectives)"), "number", "relationship"),
 }
 NPS_WITHIN_DAYS = 180
 

@@ -111,6 +111,9 @@ def definition_from_post(data, base):
         params = {"attribute": (data.get("new.attribute") or "").strip()} if kind == "custom_attribute" else {}
         # NPS answers run 0-10; every other new measure starts on 0-1 and is tuned on the page.
         high = 10 if kind == "latest_nps" else 1
+        rule = {"type": "linear", "low": 0, "high": high}
+        if kind == "success_plan_gap":  # lower is better: no gap 100 points, 4 levels short or more 0
+            rule = {"type": "linear", "low": 4, "high": 0}
         target["measures"].append({"key": key, "kind": kind, "weight": _float(data, "new.weight", errors, 10.0),
-                                   "params": params, "rule": {"type": "linear", "low": 0, "high": high}})
+                                   "params": params, "rule": rule})
     return definition, errors

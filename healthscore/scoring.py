@@ -30,6 +30,7 @@ from accounts.models import (
 from accounts.selectors import attributes_as_of
 from coverage.selectors import tiers_as_of
 from segments.selectors import segment_ids_as_of
+from success.selectors import gaps_as_of
 from usage.selectors import distinct_users_and_features, usage_per_account
 from voice.selectors import latest_nps
 
@@ -139,6 +140,9 @@ def collect_signals(*, workspace, as_of, settings, accounts=None):
         [(account_id, score, day) for account_id, (score, day) in latest_nps(workspace=workspace, as_of=as_of).items()],
         columns=["account_id", "score", "day"]).set_index("account_id").reindex(base.index)
 
+    # 7. The success plan's gap as recorded by the end of the day (success.selectors: its history).
+    plan_gaps = pd.Series(gaps_as_of(workspace=workspace, day=as_of), dtype=float).reindex(base.index)
+
     signals = pd.DataFrame(index=base.index)
     for column in ("name", "owner_id", "touch_tier", "attributes"):
         signals[column] = base[column]
@@ -189,6 +193,7 @@ def collect_signals(*, workspace, as_of, settings, accounts=None):
     signals["days_to_renewal"] = -_days_between(base["renewal_date"], as_of)
     signals["latest_nps"] = pd.to_numeric(nps["score"], errors="coerce").astype(float)
     signals["latest_nps_age"] = _days_between(nps["day"], as_of)
+    signals["success_plan_gap"] = plan_gaps.astype(float)
     return signals
 
 

@@ -28,6 +28,12 @@ def health_settings(*, workspace):
     return HealthSettings.objects.for_workspace(workspace).get()
 
 
+def key_features(*, workspace):
+    """The workspace's key features (event names), as the health settings list them."""
+    row = HealthSettings.objects.for_workspace(workspace).first()
+    return list(row.key_features or []) if row else []
+
+
 def default_scorecard(*, workspace):
     return Scorecard.objects.for_workspace(workspace).get(is_default=True)
 
@@ -139,6 +145,10 @@ def measure_sentence(key, entry, label):
             return _("Latest NPS answer %(score)s, %(days)s days ago") % {"score": _num(value),
                                                                         "days": _num(detail["days_ago"])}
         return _("Latest NPS answer %(score)s") % {"score": _num(value)}
+    if kind == "success_plan_gap":
+        if value == 0:
+            return _("Success plan: every objective achieved")
+        return _("Success plan %(gap)s levels short of its objectives") % {"gap": _num(value)}
     if kind == "days_to_renewal":
         if value < 0:
             return _("Renewal date passed %(days)s days ago") % {"days": _num(-value)}

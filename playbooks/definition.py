@@ -36,6 +36,8 @@ Trigger parameters (all days and points are positive integers):
                       the within_days (default 30) up to the day, one occurrence per answer; source
                       "attribute": the custom attribute (default "nps") at or below max
     silent            days (no qualifying touch for this long) and drop (usage fell by this share, 0-1)
+    plan_gap          min_gap (default 1): the account's success plan is this many levels or more short of
+                      its objectives (the plan's gap, summed over objectives)
     schedule          every_days, tiers (optional), segment (optional)
     manual            -
 
@@ -68,6 +70,7 @@ TRIGGER_PARAMS = {
     TriggerKind.NPS_DETRACTOR: {"source": ("nps_source", False, "responses"), "max": ("int0", False, 6),
                                 "within_days": ("int", False, 30), "attribute": ("text", False, "nps")},
     TriggerKind.SILENT: {"days": ("int", True, 60), "drop": ("share", True, 0.3)},
+    TriggerKind.PLAN_GAP: {"min_gap": ("gap", False, 1)},
     TriggerKind.SCHEDULE: {"every_days": ("int", True, 90), "tiers": ("tiers", False, []),
                            "segment": ("id", False, None)},
     TriggerKind.LEVEL_CHANGED: {"direction": ("level_direction", False, "any"), "from_level": ("level", False, None),
@@ -82,6 +85,7 @@ STATE_TRIGGERS = {
     TriggerKind.SEGMENT_ENTERED, TriggerKind.HEALTH_RED, TriggerKind.HEALTH_DROP, TriggerKind.STAGE_TIME,
     TriggerKind.RENEWAL_WITHIN, TriggerKind.COVERAGE_BROKEN, TriggerKind.CHAMPION_VACANT,
     TriggerKind.ONBOARDING_LATE, TriggerKind.USAGE_BELOW, TriggerKind.NPS_DETRACTOR, TriggerKind.SILENT,
+    TriggerKind.PLAN_GAP,
 }
 
 NPS_SOURCES = ["responses", "attribute"]
@@ -131,6 +135,8 @@ def _param(path, kind, value):
         return _int(path, value, minimum=0, maximum=10_000)
     if kind == "id":
         return _int(path, value, maximum=2 ** 63 - 1)
+    if kind == "gap":  # levels short, summed over the objectives
+        return _int(path, value, minimum=1, maximum=1000)
     if kind == "nps_source":
         return _choice(path, value, NPS_SOURCES)
     if kind == "level_direction":

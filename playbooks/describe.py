@@ -89,6 +89,8 @@ def describe_trigger(trigger, *, names=None):
     if kind == TriggerKind.SILENT:
         return _("No touch for %(days)s and usage down by %(drop)s%% or more") % {
             "days": _days(trigger.get("days") or 0), "drop": round((trigger.get("drop") or 0) * 100)}
+    if kind == TriggerKind.PLAN_GAP:
+        return _("The success plan is %(n)s or more levels short of its objectives") % {"n": trigger.get("min_gap", 1)}
     if kind == TriggerKind.SCHEDULE:
         text = _("Every %(days)s") % {"days": _days(trigger.get("every_days") or 0)}
         if trigger.get("tiers"):

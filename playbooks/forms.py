@@ -29,7 +29,8 @@ FIELD_CHOICES = [("stage", _("Lifecycle stage")), ("attribute", _("Custom attrib
 OPEN_TASKS_CHOICES = [("cancel", _("Cancel them")), ("keep", _("Keep them"))]
 
 # Form field per trigger parameter (the definition's names, prefixed).
-NUMBER_PARAMS = ["days", "points", "within_days", "min_overdue_days", "active_users", "max", "every_days"]
+NUMBER_PARAMS = ["days", "points", "within_days", "min_overdue_days", "active_users", "max", "every_days",
+                 "min_gap"]
 
 
 def _number(label, minimum=0):
@@ -51,6 +52,7 @@ class PlaybookForm(forms.Form):
     trigger_min_overdue_days = _number(_("Overdue by at least (days)"))
     trigger_active_users = _number(_("Active users"), 1)
     trigger_every_days = _number(_("Every (days)"), 1)
+    trigger_min_gap = _number(_("Levels short (at least)"), 1)
     trigger_source = forms.ChoiceField(label=_("NPS from"), required=False, choices=[
         ("responses", _("Survey answers")), ("attribute", _("An account attribute"))])
     trigger_attribute = forms.CharField(label=_("Attribute"), required=False, max_length=60)

@@ -142,6 +142,7 @@ class TriggerKind(models.TextChoices):
     NEW_ACCOUNT = "new_account", _("New account")
     NPS_DETRACTOR = "nps_detractor", _("NPS detractor")
     SILENT = "silent", _("Silent account (no touch, falling usage)")
+    PLAN_GAP = "plan_gap", _("Success plan below objective")
     SCHEDULE = "schedule", _("On a schedule")
     LEVEL_CHANGED = "level_changed", _("Usage level changed")
     MANUAL = "manual", _("Manual enrolment only")

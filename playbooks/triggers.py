@@ -28,6 +28,7 @@ from healthscore.selectors import red_since
 from lifecycle.selectors import level_changes
 from renewals.selectors import next_renewal_by_account
 from segments.selectors import members_since
+from success.selectors import gaps_as_of, plan_ids_by_account
 from usage.selectors import usage_falls
 from voice.selectors import detractor_responses
 
@@ -38,7 +39,7 @@ CHUNK = 5000
 # The triggers whose state has no date of its own: their key is the day the episode was first seen.
 EPISODE_TRIGGERS = {
     TriggerKind.HEALTH_DROP, TriggerKind.CHAMPION_VACANT, TriggerKind.USAGE_BELOW, TriggerKind.NPS_DETRACTOR,
-    TriggerKind.SILENT,
+    TriggerKind.SILENT, TriggerKind.PLAN_GAP,
 }
 # The contacts whose leaving the "key contact left" trigger watches.
 KEY_ROLES = [ContactRole.CHAMPION, ContactRole.DECISION_MAKER]
@@ -263,6 +264,20 @@ def _silent(workspace, trigger, as_of, account_ids):
             for pk in candidates & active}
 
 
+def _plan_gap(workspace, trigger, as_of, account_ids):
+    # The gap recorded in the plan's history by the end of the day; the key names the plan and the day
+    # the episode was first seen ("plan_gap:<plan>:<day>", kept while it lasts: engine._episode_keys).
+    gaps = gaps_as_of(workspace=workspace, day=as_of, account_ids=account_ids)
+    short = {pk: gap for pk, gap in gaps.items() if gap >= trigger.get("min_gap", 1)}
+    if not short:
+        return {}
+    active = set(_active(workspace, account_ids).filter(pk__in=list(short)).values_list("pk", flat=True))
+    plans = plan_ids_by_account(workspace=workspace, account_ids=list(active))
+    return {pk: Match(f"plan_gap:{plans[pk]}:{_iso(as_of)}", {"gap": short[pk], "min_gap": trigger.get("min_gap", 1),
+                                                              "plan": plans[pk]})
+            for pk in active if pk in plans}
+
+
 def _schedule(workspace, trigger, as_of, account_ids):
     accounts = _active(workspace, account_ids)
     if trigger.get("tiers"):
@@ -299,6 +314,7 @@ READERS = {
     TriggerKind.SILENT: _silent,
     TriggerKind.SCHEDULE: _schedule,
     TriggerKind.LEVEL_CHANGED: _level_changed,
+    TriggerKind.PLAN_GAP: _plan_gap,
 }
 
 # The triggers an accounts signal may change at once (see apps.py): evaluated for those accounts then.
@@ -338,6 +354,7 @@ def describe_why(why):
         TriggerKind.SCHEDULE: lambda v: _("Every %(every_days)s days: the period from %(period_start)s.") % v,
         TriggerKind.LEVEL_CHANGED: lambda v: _("Usage level changed from Lv%(from_level)s to Lv%(to_level)s on "
                                                "%(changed_on)s.") % v,
+        TriggerKind.PLAN_GAP: lambda v: _("The success plan is %(gap)s levels short of its objectives.") % v,
         TriggerKind.MANUAL: lambda v: _("Enrolled by hand."),
     }
     sentence = sentences.get(kind)

@@ -25,6 +25,7 @@ from healthscore.models import Scorecard
 from playbooks.models import Playbook, Task
 from programmes.models import Programme
 from segments.models import Segment
+from success.models import SuccessPlan
 from voice.models import FeatureRequest
 
 # A receiver by a public address: registering it resolves nothing (the matrix sends nothing either: the
@@ -91,6 +92,16 @@ API_SAMPLES = {
     ("UsageLevelViewSet", "create"): (None, lambda side, persona, row: (
         {"levels": [{"number": 2, "name": "Used", "rules": {"min_days_active": 9}}]}, None)),
     ("WebhookDeliveryViewSet", "retry"): (None, lambda side, persona, row: ({}, None)),
+    # A plan is about its account (the persona's own, and someone else's).
+    ("SuccessPlanViewSet", "create"): (Account, lambda side, persona, row: ({"account": row.pk}, row)),
+    ("SuccessPlanViewSet", "submit"): (None, lambda side, persona, row: ({}, None)),
+    ("SuccessPlanViewSet", "approve"): (None, lambda side, persona, row: ({}, None)),
+    ("SuccessPlanViewSet", "request_changes"): (None, lambda side, persona, row: ({"comment": "Which KPI?"}, None)),
+    ("SuccessPlanViewSet", "comment"): (None, lambda side, persona, row: ({"comment": "Noted"}, None)),
+    ("ObjectiveViewSet", "create"): (SuccessPlan, lambda side, persona, row: (
+        {"plan": row.pk, "text": "New objective", "objective_level": 2, "achievement_level": 1}, row)),
+    ("KptNoteViewSet", "create"): (None, lambda side, persona, row: (
+        {"period_kind": "month", "period_start": "2026-11-01", "kind": "try", "text": "New note"}, None)),
     ("TaskViewSet", "create"): (Account, lambda side, persona, row: (
         {"account": row.pk, "title": "New task", "due_on": side.workspace.today().isoformat()},
         Task(workspace=side.workspace, account=row, assignee=persona))),
@@ -237,6 +248,12 @@ PAGE_SAMPLES = {
     "voice:upload": lambda side, persona, row: {"file": _csv("nps.csv", "contact,score,responded_on\n"
                                                          f"{side.owned(Contact, 'csm').external_id},9,2026-01-01\n")},
     "programmes:create": lambda side, persona, row: {"name": "New page programme", "kind": "newsletter"},
+    "success:add_objective": lambda side, persona, row: {"text": "New", "objective_level": "2",
+                                                         "achievement_level": "1"},
+    "success:request_changes": lambda side, persona, row: {"comment": "Which KPI?"},
+    "success:comment": lambda side, persona, row: {"comment": "Noted"},
+    "success:kpt": lambda side, persona, row: {"period_kind": "month", "period_start": "2026-11-01", "kind": "keep",
+                                               "text": "New"},
     "programmes:edit": lambda side, persona, row: {"name": "Edited programme", "kind": "webinar"},
     "programmes:session_create": lambda side, persona, row: {"title": "New page session", "starts_at": "2026-01-05T09:00"},
     "programmes:import": lambda side, persona, row: {"file": _csv("a.csv", f"contact_external_id\n{side.owned(Contact, 'csm').external_id}\n")},

@@ -28,6 +28,8 @@ from programmes.models import Attendance
 from programmes.services import import_attendance, save_programme, save_session
 from renewals.models import RenewalOutcome
 from segments.services import save_segment
+from success import services as success
+from success.models import LevelDefinition
 from usage.models import HistoryImport
 from usage.services.keys import create_write_key
 from voice import services as voice
@@ -168,6 +170,14 @@ def populate(side, batch=""):
                                     starts_at=ws.day_start(today - dt.timedelta(days=1))))
     import_attendance(session=session, actor=SYSTEM, rows=[(2, {"contact_external_id": f"{tag.lower()}-c-csm"})])
     keep.add(Attendance.objects.for_workspace(ws).get(session=session))
+    for key in OWNERS:  # a success plan with an objective on each owner's account, a KPT note by each
+        plan = keep.add(success.create_plan(workspace=ws, actor=SYSTEM, account=keep.accounts[key]), key)
+        keep.add(success.save_objective(plan=plan, actor=SYSTEM, text=f"{tag} {key} objective", objective_level=3,
+                                        achievement_level=1), key)
+        success.submit_plan(plan=plan, actor=SYSTEM)  # waiting for a manager: every workflow action applies
+        keep.add(success.save_note(workspace=ws, actor=members[key], period_kind="month", period_start=today,
+                                   kind="keep", text=f"{tag} {key} note"), key)
+    keep.add(LevelDefinition.objects.for_workspace(ws).get(level=2))
     keep.add(HistoryImport.all_workspaces.create(workspace=ws, kind="rebuild", status="done", first_day=today,
                                                  last_day=today, summary={"note": f"{tag} rebuild"}))
     recompute_workspace(ws.pk)

@@ -67,6 +67,8 @@ from programmes.models import Attendance, Programme, ProgrammeSession
 from renewals.models import RenewalOutcome
 from segments.models import Segment, SegmentAddition, SegmentMembership, SegmentMembershipEvent
 from segments.services import save_segment
+from success import services as success
+from success.models import KptNote, LevelDefinition, Objective, PlanEvent, SuccessPlan
 from usage.models import (
     DailyAccountUsage,
     DirtyUsageDay,
@@ -99,7 +101,7 @@ from .nights import past_nightly_hour
 pytestmark = pytest.mark.django_db
 
 OUR_APPS = {"workspaces", "accounts", "usage", "imports", "segments", "coverage", "healthscore", "webhooks",
-            "playbooks", "renewals", "expansion", "voice", "programmes", "lifecycle"}
+            "playbooks", "renewals", "expansion", "voice", "programmes", "lifecycle", "success"}
 
 # --- every model of our apps, classified ------------------------------------------------------------
 # Audited records: each change of one has an event naming it.
@@ -107,7 +109,8 @@ AUDITED = {Workspace, Membership, ApiToken, Account, Contact, Touchpoint, Contra
            Segment,
            CadencePolicy, TouchModel, HealthSettings, Scorecard, SentimentRating, HealthAlert, WriteKey,
            IngestSettings, Invitation, Endpoint, Playbook, PlaybookRun, Task, RenewalOutcome, Opportunity,
-           FeatureRequest, FeatureRequestEvidence, SurveyResponse, Programme, ProgrammeSession, Attendance, UsageLevel}
+           FeatureRequest, FeatureRequestEvidence, SurveyResponse, Programme, ProgrammeSession, Attendance, UsageLevel,
+           SuccessPlan, LevelDefinition, KptNote}
 # Parts of an audited record: audited as that record (model → the field naming it, or None when an
 # event of that record type in the same operation covers it).
 PARTS = {
@@ -121,6 +124,8 @@ PARTS = {
     Tag: ("account", None, "tags are created by name when an account names them (its 'tags' change)"),
     Account.tags.through: ("account", "account_id", "an account's tags"),
     Touchpoint.contacts.through: ("touchpoint", "touchpoint_id", "a touchpoint's contacts"),
+    Objective: ("successplan", "plan_id", "an objective is audited as its plan (success_objective.*)"),
+    PlanEvent: ("successplan", "plan_id", "the plan's own history, written with each audited change of the plan"),
 }
 # Recomputed from audited data (a nightly step, a segment's materialization, a pin's tier history):
 # the nightly run writes one event per run; any other write that moves them is itself audited.
@@ -541,7 +546,64 @@ API_WRITES = {
     "v1_programme_sessions_attendance_create": lambda w: (
         "post", f"/api/v1/programme-sessions/{w['programme_session'].pk}/attendance/", {
             "rows": [{"contact_external_id": w["contact"].external_id}]}),
+    "v1_success_plans_create": lambda w: ("post", "/api/v1/success-plans/", {"account": w["spare"].pk}),
+    "v1_success_plans_update": lambda w: ("put", f"/api/v1/success-plans/{splan(w).pk}/", {
+        "account": w["account"].pk, "summary": "New goals"}),
+    "v1_success_plans_partial_update": lambda w: ("patch", f"/api/v1/success-plans/{splan(w).pk}/",
+                                                  {"summary": "New goals"}),
+    "v1_success_plans_submit_create": lambda w: ("post", f"/api/v1/success-plans/{splan(w).pk}/submit/", {}),
+    "v1_success_plans_approve_create": lambda w: ("post", f"/api/v1/success-plans/{splan(w, True).pk}/approve/", {}),
+    "v1_success_plans_request_changes_create": lambda w: (
+        "post", f"/api/v1/success-plans/{splan(w, True).pk}/request-changes/", {"comment": "Which KPI?"}),
+    "v1_success_plans_comment_create": lambda w: ("post", f"/api/v1/success-plans/{splan(w).pk}/comment/",
+                                                  {"comment": "Met the sponsor"}),
+    "v1_success_objectives_create": lambda w: ("post", "/api/v1/success-objectives/", {
+        "plan": splan(w).pk, "text": "Second objective", "objective_level": 2, "achievement_level": 1}),
+    "v1_success_objectives_update": lambda w: ("put", f"/api/v1/success-objectives/{sobjective(w).pk}/", {
+        "plan": splan(w).pk, "text": "Renamed", "objective_level": 3, "achievement_level": 2}),
+    "v1_success_objectives_partial_update": lambda w: ("patch", f"/api/v1/success-objectives/{sobjective(w).pk}/",
+                                                       {"achievement_level": 3}),
+    "v1_success_objectives_destroy": lambda w: ("delete", f"/api/v1/success-objectives/{sobjective(w).pk}/", None),
+    "v1_success_levels_update": lambda w: ("put", f"/api/v1/success-levels/{slevel(w).pk}/", {
+        "name": "Using", "description": "Weekly"}),
+    "v1_success_levels_partial_update": lambda w: ("patch", f"/api/v1/success-levels/{slevel(w).pk}/",
+                                                   {"name": "Using"}),
+    "v1_kpt_notes_create": lambda w: ("post", "/api/v1/kpt-notes/", {
+        "period_kind": "month", "period_start": "2026-11-01", "kind": "keep", "text": "Kickoffs on time"}),
+    "v1_kpt_notes_update": lambda w: ("put", f"/api/v1/kpt-notes/{snote(w).pk}/", {
+        "period_kind": "week", "period_start": "2026-11-02", "kind": "try", "text": "Edited"}),
+    "v1_kpt_notes_partial_update": lambda w: ("patch", f"/api/v1/kpt-notes/{snote(w).pk}/", {"text": "Edited"}),
+    "v1_kpt_notes_destroy": lambda w: ("delete", f"/api/v1/kpt-notes/{snote(w).pk}/", None),
 }
+
+
+def splan(w, submitted=False):
+    """The account's success plan with one objective (submitted when asked), written by its CSM."""
+    if "splan" not in w:
+        w["splan"] = success.create_plan(workspace=w["ws"], actor=w["csm"], account=w["account"])
+        w["sobjective"] = success.save_objective(plan=w["splan"], actor=w["csm"], text="Every rep logs visits",
+                                                 objective_level=3, achievement_level=1)
+        if submitted:
+            success.submit_plan(plan=w["splan"], actor=w["csm"])
+    return w["splan"]
+
+
+def sobjective(w):
+    splan(w)
+    return w["sobjective"]
+
+
+def slevel(w):
+    return LevelDefinition.objects.for_workspace(w["ws"]).get(level=2)
+
+
+def snote(w):
+    if "snote" not in w:
+        w["snote"] = success.save_note(workspace=w["ws"], actor=w["csm"], period_kind="month",
+                                       period_start=w["ws"].today(), kind="problem", text="Late designs")
+    return w["snote"]
+
+
 # Operations that take a POST but write nothing: they must change no row at all.
 API_READS = {
     "v1_playbooks_preview_create": lambda w: ("post", "/api/v1/playbooks/preview/", {
@@ -811,6 +873,11 @@ def post(client, url, data=None):
     return client.post(url, data or {})
 
 
+def later(client, url, data=None):
+    """A POST to send inside the check, with what it needs prepared before it (url and data evaluated now)."""
+    return lambda: post(client, url, data)
+
+
 PAGE_WRITES = {
     # url name (#variant): (w, client) -> response; the caller is signed in as the workspace's admin.
     "workspaces:invite": lambda w, c: lambda: submit(c, reverse("workspaces:members"), to=reverse("workspaces:invite"),
@@ -961,6 +1028,30 @@ PAGE_WRITES = {
         w["programme"].pk]), {"title": "Second", "starts_at": "2026-01-05T09:00"}),
     "programmes:import": lambda w, c: lambda: c.post(reverse("programmes:import", args=[w["programme_session"].pk]), {
         "file": SimpleUploadedFile("a.csv", f"contact_external_id\n{w['contact'].external_id}\n".encode())}),
+    "success:create": lambda w, c: later(c, reverse("success:create", args=[w["spare"].pk])),
+    "success:summary": lambda w, c: later(c, reverse("success:summary", args=[splan(w).account_id]), {
+        "summary": "New goals"}),
+    "success:add_objective": lambda w, c: later(c, reverse("success:add_objective", args=[
+        splan(w).account_id]), {"text": "Second", "objective_level": "2", "achievement_level": "1"}),
+    "success:submit": lambda w, c: later(c, reverse("success:submit", args=[splan(w).account_id])),
+    "success:comment": lambda w, c: later(c, reverse("success:comment", args=[splan(w).account_id]), {
+        "comment": "Met the sponsor"}),
+    "success:approve": lambda w, c: later(c, reverse("success:approve", args=[splan(w, True).account_id])),
+    "success:request_changes": lambda w, c: later(c, reverse("success:request_changes", args=[
+        splan(w, True).account_id]), {"comment": "Which KPI?"}),
+    "success:objective": lambda w, c: later(c, reverse("success:objective", args=[sobjective(w).pk]), {
+        f"o{sobjective(w).pk}-text": "Renamed", f"o{sobjective(w).pk}-objective_level": "3",
+        f"o{sobjective(w).pk}-achievement_level": "2"}),
+    "success:objective_delete": lambda w, c: later(c, reverse("success:objective_delete", args=[
+        sobjective(w).pk])),
+    "success:levels": lambda w, c: later(c, reverse("success:levels"), {
+        **{f"l{n}-name": f"Level {n}" for n in (1, 2, 3, 4)}}),
+    "success:kpt": lambda w, c: later(c, reverse("success:kpt"), {
+        "period_kind": "month", "period_start": w["ws"].today().isoformat(), "kind": "try", "text": "Book reviews"}),
+    "success:kpt_edit": lambda w, c: later(c, reverse("success:kpt_edit", args=[snote(w).pk]), {
+        "period_kind": "month", "period_start": w["ws"].today().isoformat(), "kind": "try", "text": "Edited"}),
+    "success:kpt_edit#delete": lambda w, c: later(c, reverse("success:kpt_edit", args=[snote(w).pk]), {
+        "delete": "1"}),
 }
 
 

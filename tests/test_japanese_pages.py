@@ -36,6 +36,7 @@ from playbooks.tasks import complete_task, create_task
 from programmes.models import Programme, ProgrammeSession
 from segments.models import Segment
 from segments.services import save_segment
+from success.models import KptNote, SuccessPlan
 from usage.models import MAPPABLE_ACCOUNT_FIELDS, UsageEvent, WriteKey
 from voice.models import FeatureRequest, FeatureRequestEvidence, SurveyResponse
 from webhooks.models import Delivery, Endpoint
@@ -104,6 +105,9 @@ NOT_PAGES = {
     "programmes:export", "programmes:effect_export",  # file downloads
     "lifecycle:stages_export", "lifecycle:stuck_export", "lifecycle:churn_export", "lifecycle:tenure_export",  # files
     "health:suggest_weights", "health:accept_weights",  # POST only: the back-test's suggestion and its acceptance
+    "success:create", "success:summary", "success:add_objective", "success:submit", "success:comment",  # POST only:
+    "success:approve", "success:request_changes", "success:objective", "success:objective_delete",  # plan buttons
+    "success:export",  # a file download
 }
 # The API and its documentation (third-party viewers), the usage tracking endpoints (scripts), and
 # Django's admin (which has its own Japanese).
@@ -321,6 +325,8 @@ def pages(ws):
     feature = FeatureRequest.objects.for_workspace(ws).order_by("pk").first()
     programme = Programme.objects.for_workspace(ws).get(kind="webinar")
     programme_session = ProgrammeSession.objects.for_workspace(ws).filter(programme=programme).first()
+    plan = SuccessPlan.objects.for_workspace(ws).order_by("pk").first()
+    note = KptNote.objects.for_workspace(ws).order_by("pk").first()
     return {
         "home": [reverse("home"), reverse("home") + "?period=month"],
         "my_book": [reverse("my_book"), reverse("my_book") + "?owner=none"],
@@ -409,6 +415,12 @@ def pages(ws):
         "lifecycle:stages": [reverse("lifecycle:stages"), reverse("lifecycle:stages") + "?weeks=4"],
         "lifecycle:levels": [reverse("lifecycle:levels")],
         "lifecycle:levels_edit": [reverse("lifecycle:levels_edit")],
+        "success:plans": [reverse("success:plans"), reverse("success:plans") + "?q=該当なし"],
+        "success:plan": [reverse("success:plan", args=[plan.account_id]), reverse("success:plan", args=[account.pk])],
+        "success:report_card": [reverse("success:report_card", args=[plan.account_id])],
+        "success:levels": [reverse("success:levels")],
+        "success:kpt": [reverse("success:kpt"), reverse("success:kpt") + "?period=week"],
+        "success:kpt_edit": [reverse("success:kpt_edit", args=[note.pk])],
     }
 
 

@@ -132,3 +132,11 @@ def raw_events_gone(*, workspace, days):
 
 def history_imports(*, workspace, limit=20):
     return HistoryImport.objects.for_workspace(workspace).select_related("created_by__user").order_by("-id")[:limit]
+
+
+def account_daily_usage(*, workspace, account_id, start, end):
+    """The account's daily rollups from `start` to `end` (local days, inclusive), oldest first:
+    [{day, events, active_users, event_counts}]. Days without a rollup are absent."""
+    return list(DailyAccountUsage.objects.for_workspace(workspace).filter(
+        account_id=account_id, day__gte=start, day__lte=end).order_by("day")
+        .values("day", "events", "active_users", "event_counts"))

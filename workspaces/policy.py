@@ -91,6 +91,19 @@ def opportunity_editor(member, opportunity):
     return member.is_manager or (member.can_edit and opportunity.raised_by_id == member.pk)
 
 
+def plan_editor(member, obj):
+    """Success plans follow their account: a plan, one of its objectives, or the account itself."""
+    name = obj._meta.model_name
+    if name == "objective":
+        obj = obj.plan
+    return member.can_edit_account(obj.account if name in ("objective", "successplan") else obj)
+
+
+def note_editor(member, note):
+    """KPT notes: their author or a manager."""
+    return member.is_manager or note.author_id == member.pk
+
+
 RULES = {
     # action: (role test, message for a refused member, form/API field the refusal is about)
     "members.manage": (admin, _("Only a workspace admin manages members."), None),
@@ -156,6 +169,11 @@ RULES = {
     "voice.remove_evidence": (child_editor, _("Only the account's CSM or a manager removes its evidence."), None),
     "voice.record_responses": (manager, _("Only managers record survey responses."), None),
     "lifecycle.manage_levels": (manager, _("Only managers change the usage levels."), None),
+    "success.edit_plan": (plan_editor, _("Only the account's CSM or a manager edits its success plan."), None),
+    "success.approve_plan": (manager, _("Only a manager approves a success plan or requests changes."), None),
+    "success.manage_levels": (manager, _("Only managers write the level definitions."), None),
+    "success.write_kpt": (anyone, _("Your role does not allow writing KPT notes."), None),
+    "success.change_kpt": (note_editor, _("Only the note's author or a manager changes it."), None),
 }
 
 
@@ -169,6 +187,8 @@ ROLE_BEFORE_OBJECT = {
     token_owner_or_admin: anyone,
     task_editor: editor,
     opportunity_editor: editor,
+    plan_editor: editor,
+    note_editor: anyone,
 }
 
 

@@ -13,6 +13,7 @@ from playbooks import portability as playbooks
 from programmes import portability as programmes
 from renewals import portability as renewals
 from segments import portability as segments
+from success import portability as success
 from usage import portability as usage
 from voice import portability as voice
 from workspaces import portability as workspaces
@@ -31,6 +32,7 @@ PARTS = [
     expansion.PART,
     programmes.PART,
     lifecycle.PART,
+    success.PART,  # after playbooks: a KPT note may name a playbook
     workspaces.AUDIT,
 ]
 

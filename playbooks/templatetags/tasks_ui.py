@@ -26,3 +26,9 @@ def tasks_panel(context, account):
         run.why_text = describe_why(run)
     return {"account": account, "tasks": tasks, "runs": runs, "can_create": can_create,
             "request": context.get("request")}
+
+
+@register.inclusion_tag("playbooks/_plan_tasks_list.html")
+def plan_tasks(account):
+    """The account's open tasks on its success plan and report card (settings.SUCCESS_PLAN_PANELS)."""
+    return {"account": account, "tasks": account_tasks(account=account)}
