@@ -56,7 +56,9 @@ OTHER_FIELDS = {"day": gettext_lazy("Day"), "steps": gettext_lazy("Steps"),
                 "open_tasks": gettext_lazy("Open tasks"), "version": gettext_lazy("Version"),
                 "note": gettext_lazy("What changed"),
                 # what a feature request's merge records
-                "merged_into": gettext_lazy("Merged into")}
+                "merged_into": gettext_lazy("Merged into"),
+                # what a success plan's workflow records
+                "objective": gettext_lazy("Objective"), "comment": gettext_lazy("Comment")}
 NIGHTLY_STEPS = {"usage": gettext_lazy("usage data"), "tiers": gettext_lazy("touch tiers"),
                  "segments": gettext_lazy("segments"), "coverage": gettext_lazy("coverage"),
                  "health": gettext_lazy("health scores"), "lifecycle": gettext_lazy("usage levels"),

@@ -60,6 +60,9 @@ ALLOWED = {
     # The field's abbreviations, used as such in Japanese CS teams (see the product brief), and the
     # back-test's statistic.
     "ARR", "MRR", "NRR", "GRR", "CSM", "CS", "KPI", "NPS", "CSAT", "ID", "CRM", "AUC",
+    # The retrospective the field's teams run, named in English even in Japanese ("Keep(継続)、
+    # Problem(問題点)、Try…" in the field reports).
+    "KPT", "Keep", "Problem", "Try",
     # The segment editor's logic, named as in the query languages ("すべて満たす（AND）").
     "AND", "OR",
     # The segment rules' JSON keys, which its error messages name ("グループの op は…").
