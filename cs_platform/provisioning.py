@@ -12,13 +12,14 @@ from django.utils import translation
 from accounts import services as accounts
 from coverage import services as coverage
 from healthscore import services as healthscore
+from onboarding import services as onboarding
 from playbooks import services as playbooks
 from usage import services as usage
 from workspaces.models import Workspace
 
 # Each capability's defaults, in floor order. Each is idempotent: provisioning twice adds nothing.
 DEFAULTS = [accounts.ensure_defaults, usage.ensure_defaults, coverage.ensure_defaults, healthscore.ensure_defaults,
-            playbooks.ensure_defaults]
+            playbooks.ensure_defaults, onboarding.ensure_defaults]
 
 
 def provision(*, workspace):

@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "expansion",
     "revenue",
     "programmes",
+    "onboarding",
     "cs_platform",
 ]
 
@@ -134,7 +135,8 @@ ROOT_URLCONF = "cs_platform.urls"
 # The panels of the capabilities on the account page, in order: accounts shows them without knowing
 # them (an app never imports the apps built on it; the composition floor wires them here).
 ACCOUNT_PAGE_PANELS = ["playbooks/_account_tasks_entry.html", "coverage/_account_panel.html", "healthscore/_account_panel.html",
-                       "expansion/_account_entry.html", "voice/_account_panel.html"]
+                       "expansion/_account_entry.html", "voice/_account_panel.html",
+                       "onboarding/_account_panel.html"]
 # Actions of other apps on the account list (the export of the filtered list), wired the same way.
 ACCOUNT_LIST_ACTIONS = ["imports/_account_list_export.html"]
 WSGI_APPLICATION = "cs_platform.wsgi.application"

@@ -44,6 +44,7 @@ urlpatterns = [
     path("expansion/", include("expansion.urls")),
     path("revenue/", include("revenue.urls")),
     path("programmes/", include("programmes.urls")),
+    path("onboarding/", include("onboarding.urls")),
     path("api/v1/", include("cs_platform.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),

@@ -54,6 +54,10 @@ class PlaybookForm(forms.Form):
     trigger_source = forms.ChoiceField(label=_("NPS from"), required=False, choices=[
         ("responses", _("Survey answers")), ("attribute", _("An account attribute"))])
     trigger_attribute = forms.CharField(label=_("Attribute"), required=False, max_length=60)
+    trigger_milestone = forms.CharField(label=_("Onboarding milestone (key; empty: any)"), required=False,
+                                        max_length=40)
+    trigger_on = forms.ChoiceField(label=_("New account: when"), required=False, choices=[
+        ("created", _("Created")), ("handoff", _("Sales handoff received"))])
     trigger_max = _number(_("At or below"))
     trigger_drop = forms.IntegerField(label=_("Usage drop (%)"), required=False, min_value=1, max_value=100,
                                       widget=forms.NumberInput(attrs={"class": "narrow"}))

@@ -155,6 +155,14 @@ RULES = {
     "voice.add_evidence": (account_editor, _("Only the account's CSM or a manager adds evidence from it."), "account"),
     "voice.remove_evidence": (child_editor, _("Only the account's CSM or a manager removes its evidence."), None),
     "voice.record_responses": (manager, _("Only managers record survey responses."), None),
+    "onboarding.edit_handoff": (account_editor, _("Only the account's CSM or a manager edits its handoff."),
+                                "account"),
+    "onboarding.record_milestone": (account_editor,
+                                    _("Only the account's CSM or a manager records its onboarding milestones."),
+                                    "account"),
+    "onboarding.manage": (manager, _("Only managers change the onboarding settings and milestone plan."), None),
+    "onboarding.see_team": (manager, _("Only managers see the team's onboarding lists and report."), None),
+    "onboarding.import": (manager, _("Only managers (or their API tokens) import handoffs and milestones."), None),
 }
 
 

@@ -8,6 +8,7 @@ from coverage import portability as coverage
 from expansion import portability as expansion
 from healthscore import portability as healthscore
 from imports import portability as imports
+from onboarding import portability as onboarding
 from playbooks import portability as playbooks
 from programmes import portability as programmes
 from renewals import portability as renewals
@@ -29,6 +30,7 @@ PARTS = [
     renewals.PART,
     expansion.PART,
     programmes.PART,
+    onboarding.PART,
     workspaces.AUDIT,
 ]
 
