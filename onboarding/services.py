@@ -26,7 +26,7 @@ MAX_UPLOAD_ROWS = 5000
 
 def ensure_defaults(*, workspace):
     """The settings row and the default milestone plan; idempotent (a key already there is left alone)."""
-    OnboardingSettings.objects.get_or_create(workspace=workspace)
+    OnboardingSettings.objects.for_workspace(workspace).get_or_create(workspace=workspace)
     existing = set(MilestoneTemplate.objects.for_workspace(workspace).filter(tier="").values_list("key", flat=True))
     MilestoneTemplate.objects.bulk_create([
         MilestoneTemplate(workspace=workspace, tier="", **row)
@@ -42,7 +42,7 @@ def on_stage_move_checks(sender, *, workspace, account_ids, **kwargs):
 @transaction.atomic
 def save_settings(*, workspace, actor, required_fields=None, handoff_gates_stage=None):
     authorize(actor, "onboarding.manage")
-    settings, _created = OnboardingSettings.objects.get_or_create(workspace=workspace)
+    settings, _created = OnboardingSettings.objects.for_workspace(workspace).get_or_create(workspace=workspace)
     changes = {}
     if required_fields is not None:
         unknown = [name for name in required_fields if name not in HANDOFF_FIELDS]
