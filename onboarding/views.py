@@ -158,7 +158,7 @@ class ReportView(WorkspaceMixin, View):
         chart = {"labels": [row["label"] for row in report["cohorts"]],
                  "ttv": [{"name": _("Median TTV (days)"), "points": [row["median"] for row in report["cohorts"]]},
                          {"name": _("Mean TTV (days)"), "points": [row["mean"] for row in report["cohorts"]]}],
-                 "on_time": [{"name": _("Onboarded within target (%)"),
+                 "on_time": [{"name": _("Onboarded within target (percent)"),
                               "points": [row["on_time_share"] for row in report["cohorts"]]}]}
         return render(request, self.template_name, {"form": form, "report": report, "chart": chart,
                                                     "status": 400 if form.errors else 200},

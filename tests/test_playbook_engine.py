@@ -259,7 +259,9 @@ def test_contacts_champions_onboarding_new_accounts_nps_and_schedules(ws, csm, t
     keys = {name: list(runs(ws, pb).values_list("account__name", "reason_key")) for name, pb in playbooks.items()}
     assert keys["left"] == [("Lonely KK", f"contact_left:{left.pk}")]
     assert keys["vacant"] == [("Lonely KK", f"champion_vacant:{today}")]
-    assert keys["onboarding"] == [("Lonely KK", f"onboarding:{today - dt.timedelta(days=90)}")]
+    # A milestone 90 days or more past its target (onboarding's plan: kickoff on day 7): only the account
+    # 100 days in (93 days late); the reason names the milestone and its target day.
+    assert keys["onboarding"] == [("Championed KK", f"onboarding:kickoff:{today - dt.timedelta(days=93)}")]
     assert keys["new"] == [("Lonely KK", f"new:{today - dt.timedelta(days=14)}")]
     assert keys["nps"] == [("Lonely KK", f"nps_detractor:{today}")]
     # Periods count from the contract start: 100 days in, the second 50-day period starts today.
