@@ -62,13 +62,17 @@ def test_api_400s_name_the_field(ws, manager, account, other_account, api_for):
     assert api.get("/api/v1/onboarding/report/?months=99").status_code == 400
 
 
-def test_bulk_is_all_or_nothing_and_refuses_rows_by_index(ws, csm, csm2, account, api_for):
+def test_bulk_is_all_or_nothing(ws, csm, csm2, account, contact, api_for):
     theirs = AccountFactory(workspace=ws, owner=csm2, external_id="crm-theirs")
     response = api_for(csm).post("/api/v1/handoffs/bulk/", {"rows": [
         {"account": account.pk, "why_bought": "Ok"}, {"account": theirs.pk, "why_bought": "Not mine"}]},
         format="json")
+    assert response.status_code == 403  # a row of someone else's account refuses the batch
+    assert not Handoff.objects.for_workspace(ws).exists()
+    response = api_for(csm).post("/api/v1/handoffs/bulk/", {"rows": [
+        {"account": account.pk, "why_bought": "Ok"}, {"account": account.pk, "risks": "Twice"}]}, format="json")
     assert response.status_code == 400
-    assert response.json()["errors"][0]["index"] == 1 and "account" in response.json()["errors"][0]["errors"]
+    assert response.json()["errors"] == [{"index": 1, "errors": {"account": ["This account is in the file twice."]}}]
     assert not Handoff.objects.for_workspace(ws).exists()
     response = api_for(csm).post("/api/v1/handoffs/bulk/", {"rows": [{"account": account.pk, "why_bought": "Ok"}]},
                                  format="json")

@@ -57,13 +57,12 @@ class HandoffViewSet(WorkspaceReadOnlyViewSet):
         400: OpenApiResponse(description=gettext_lazy("Rows failed; nothing was saved (errors by index and field)."))})
     @action(detail=False, methods=["post"])
     def bulk(self, request):
-        """Upsert up to 1000 handoffs, all or nothing."""
+        """Upsert up to 1000 handoffs, all or nothing (a row of an account the caller may not edit: 403)."""
         serializer = HandoffBulkSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         try:
             saved = services.save_handoffs(workspace=request.workspace, actor=request.actor,
-                                           rows=[dict(row) for row in serializer.validated_data["rows"]],
-                                           refuse_rows=True)
+                                           rows=[dict(row) for row in serializer.validated_data["rows"]])
         except RowErrors as exc:
             return _row_errors(exc)
         return Response(HandoffSerializer(saved, many=True, context=self.get_serializer_context()).data)
@@ -98,7 +97,7 @@ class MilestoneViewSet(WorkspaceAPIViewSet):
         rows = [{"account": r["account"], "key": r["milestone"], "done_on": r["done_on"]}
                 for r in serializer.validated_data["rows"]]
         try:
-            services.record_milestones(workspace=request.workspace, actor=request.actor, rows=rows, refuse_rows=True)
+            services.record_milestones(workspace=request.workspace, actor=request.actor, rows=rows)
         except RowErrors as exc:
             return _row_errors(exc)
         accounts = {r["account"].pk: r["account"] for r in rows}
