@@ -67,18 +67,24 @@ def save_settings(*, workspace, actor, required_fields=None, handoff_gates_stage
 
 def _recheck_completion(workspace, actor, required):
     """After the required fields changed: handoffs now complete get their completion, handoffs now
-    incomplete lose it."""
-    newly = []
+    incomplete lose it (each change audited as the handoff's)."""
+    newly, audits = [], []
     now = timezone.now()
     for handoff in Handoff.objects.for_workspace(workspace).iterator(chunk_size=2000):
         complete = not handoff.missing(required)
         if complete and handoff.completed_at is None:
+            change = [None, now.isoformat()]
             handoff.completed_at, handoff.completed_by = now, acting_member(actor)
-            handoff.save(update_fields=["completed_at", "completed_by"])
             newly.append(handoff.account_id)
         elif not complete and handoff.completed_at is not None:
+            change = [handoff.completed_at.isoformat(), None]
             handoff.completed_at, handoff.completed_by = None, None
-            handoff.save(update_fields=["completed_at", "completed_by"])
+        else:
+            continue
+        handoff.save(update_fields=["completed_at", "completed_by", "updated_at"])
+        audits.append(audit_event(workspace=workspace, actor=actor, obj=handoff, action="handoff.updated",
+                                  changes={"completed_at": change}))
+    AuditEvent.objects.bulk_create(audits)
     if newly:
         handoff_completed.send(sender=Handoff, workspace=workspace, account_ids=newly)
 

@@ -62,6 +62,8 @@ from healthscore.services import save_scorecard
 from imports.models import ImportJob, ImportMapping
 from playbooks.models import Playbook, PlaybookHold, PlaybookRun, PlaybookVersion, RunAction, Task
 from playbooks.services import save_playbook
+from onboarding import services as onboarding
+from onboarding.models import AccountMilestone, Handoff, MilestoneTemplate, OnboardingSettings
 from programmes.models import Attendance, Programme, ProgrammeSession
 from renewals.models import RenewalOutcome
 from segments.models import Segment, SegmentMembership, SegmentMembershipEvent
@@ -98,7 +100,7 @@ from .nights import past_nightly_hour
 pytestmark = pytest.mark.django_db
 
 OUR_APPS = {"workspaces", "accounts", "usage", "imports", "segments", "coverage", "healthscore", "webhooks",
-            "playbooks", "renewals", "expansion", "voice", "programmes"}
+            "playbooks", "renewals", "expansion", "voice", "programmes", "onboarding"}
 
 # --- every model of our apps, classified ------------------------------------------------------------
 # Audited records: each change of one has an event naming it.
@@ -106,7 +108,8 @@ AUDITED = {Workspace, Membership, ApiToken, Account, Contact, Touchpoint, Contra
            Segment,
            CadencePolicy, TouchModel, HealthSettings, Scorecard, SentimentRating, HealthAlert, WriteKey,
            IngestSettings, Invitation, Endpoint, Playbook, PlaybookRun, Task, RenewalOutcome, Opportunity,
-           FeatureRequest, FeatureRequestEvidence, SurveyResponse, Programme, ProgrammeSession, Attendance}
+           FeatureRequest, FeatureRequestEvidence, SurveyResponse, Programme, ProgrammeSession, Attendance,
+           Handoff, OnboardingSettings, MilestoneTemplate, AccountMilestone}
 # Parts of an audited record: audited as that record (model → the field naming it, or None when an
 # event of that record type in the same operation covers it).
 PARTS = {
@@ -283,7 +286,9 @@ def world(ws, admin, manager, csm, csm2, viewer, outsider, account):
                                              score=4, responded_on=ws.today())
     programme = ProgrammeFactory(workspace=ws, name="Monthly webinar")
     programme_session = ProgrammeSessionFactory(programme=programme, title="Kick-off webinar")
-    return dict(ws=ws, admin=admin, manager=manager, csm=csm, csm2=csm2, viewer=viewer, account=account,
+    onboarding.save_handoff(workspace=ws, actor=SYSTEM, account=account, why_bought="Reports")
+    milestone_template = MilestoneTemplate.objects.for_workspace(ws).first()
+    return dict(milestone_template=milestone_template, ws=ws, admin=admin, manager=manager, csm=csm, csm2=csm2, viewer=viewer, account=account,
                 spare=spare, opportunity=opportunity, stage=stage, reason=reason, contact=contact, touchpoint=touchpoint,
                 contract=contract,
                 segment=segment, policy=policy, scorecard=scorecard, pin=pin, alert=alert, task=task,
@@ -504,6 +509,11 @@ API_WRITES = {
                                               "responded_on": w["ws"].today().isoformat()}]),
     "v1_survey_responses_by_external_id_update": lambda w: ("put", "/api/v1/survey-responses/by-external-id/sv-1/",
                                                             {"comment": "Better now"}),
+    "v1_handoffs_create": lambda w: ("post", "/api/v1/handoffs/", {"account": w["account"].pk, "objectives": "Faster"}),
+    "v1_handoffs_bulk_create": lambda w: ("post", "/api/v1/handoffs/bulk/", {"rows": [
+        {"account": w["account"].pk, "risks": "A former tool"}]}),
+    "v1_onboarding_milestones_create": lambda w: ("post", "/api/v1/onboarding/milestones/", {"rows": [
+        {"account": w["account"].pk, "milestone": "kickoff", "done_on": w["ws"].today().isoformat()}]}),
     "v1_programmes_create": lambda w: ("post", "/api/v1/programmes/", {"name": "Newsletter", "kind": "newsletter"}),
     "v1_programmes_update": lambda w: ("put", f"/api/v1/programmes/{w['programme'].pk}/", {
         "name": "Webinar", "kind": "webinar"}),
@@ -926,6 +936,22 @@ PAGE_WRITES = {
     "voice:upload": lambda w, c: lambda: c.post(reverse("voice:upload"), {"file": SimpleUploadedFile(
         "nps.csv", f"external_id,contact,score,responded_on\nsv-1,crm-c-1,8,{w['ws'].today()}\n"
                    f"sv-9,crm-c-1,2,{w['ws'].today()}\n".encode())}),
+    "onboarding:handoff": lambda w, c: lambda: post(c, reverse("onboarding:handoff", args=[w["account"].pk]), {
+        "why_bought": "Reports", "objectives": "Faster", "decision_maker": w["contact"].pk}),
+    "onboarding:milestone_done": lambda w, c: lambda: post(c, reverse("onboarding:milestone_done", args=[
+        w["account"].pk]), {"key": "kickoff", "done_on": w["ws"].today().isoformat()}),
+    "onboarding:settings": lambda w, c: lambda: post(c, reverse("onboarding:settings"), {
+        "what": "settings", "required_fields": ["why_bought"], "handoff_gates_stage": ""}),
+    "onboarding:settings#template": lambda w, c: lambda: post(c, reverse("onboarding:settings"), {
+        "what": "template", "key": "go_live", "name": "Go-live", "target_day": "45", "tier": "", "position": "6"}),
+    "onboarding:template_edit": lambda w, c: lambda: post(c, reverse("onboarding:template_edit", args=[
+        w["milestone_template"].pk]), {"key": "kickoff", "name": "Kick-off", "target_day": "5", "tier": "",
+                                       "position": "1"}),
+    "onboarding:template_delete": lambda w, c: lambda: post(c, reverse("onboarding:template_delete", args=[
+        w["milestone_template"].pk])),
+    "onboarding:upload": lambda w, c: lambda: c.post(reverse("onboarding:upload"), {
+        "kind": "handoffs", "file": SimpleUploadedFile("h.csv", f"account,risks\n{w['account'].external_id},Budget\n"
+                                                       .encode())}),
     "programmes:create": lambda w, c: lambda: post(c, reverse("programmes:create"), {
         "name": "Newsletter", "kind": "newsletter"}),
     "programmes:edit": lambda w, c: lambda: post(c, reverse("programmes:edit", args=[w["programme"].pk]), {
