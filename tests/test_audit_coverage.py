@@ -60,10 +60,10 @@ from healthscore.models import (
 )
 from healthscore.services import save_scorecard
 from imports.models import ImportJob, ImportMapping
-from playbooks.models import Playbook, PlaybookHold, PlaybookRun, PlaybookVersion, RunAction, Task
-from playbooks.services import save_playbook
 from onboarding import services as onboarding
 from onboarding.models import AccountMilestone, Handoff, MilestoneTemplate, OnboardingSettings
+from playbooks.models import Playbook, PlaybookHold, PlaybookRun, PlaybookVersion, RunAction, Task
+from playbooks.services import save_playbook
 from programmes.models import Attendance, Programme, ProgrammeSession
 from renewals.models import RenewalOutcome
 from segments.models import Segment, SegmentMembership, SegmentMembershipEvent
