@@ -178,3 +178,9 @@ def test_upload_page_shows_row_errors(ws, manager, login):
         "kind": "handoffs", "file": SimpleUploadedFile("h.csv", data, content_type="text/csv")})
     assert response.status_code == 400
     assert "No account with this external ID or name." in response.content.decode()
+
+
+def test_a_viewer_reads_the_handoff_without_a_form(ws, viewer, manager, account, contact, login):
+    services.save_handoff(workspace=ws, actor=manager, account=account, why_bought="Reports", decision_maker=contact)
+    page = login(viewer).get(reverse("onboarding:handoff", args=[account.pk])).content.decode()
+    assert "Reports" in page and "Suzuki" in page and "Save the handoff" not in page
