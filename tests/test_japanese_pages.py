@@ -31,6 +31,7 @@ from cs_platform.provisioning import create_workspace
 from expansion.models import Opportunity
 from healthscore.models import HealthAlert, Scorecard, week_of
 from imports.models import ImportJob
+from onboarding.models import MilestoneTemplate
 from playbooks.models import Playbook, Task
 from playbooks.tasks import complete_task, create_task
 from programmes.models import Programme, ProgrammeSession
@@ -101,6 +102,8 @@ NOT_PAGES = {
     "voice:request_edit", "voice:request_merge", "voice:request_delete", "voice:evidence_remove",  # POST only
     "programmes:delete", "programmes:session_create", "programmes:import",  # POST only: forms of programme pages
     "programmes:export", "programmes:effect_export",  # file downloads
+    "onboarding:milestone_done", "onboarding:template_delete",  # POST only: forms of the onboarding pages
+    "onboarding:report_export",  # a file download
     "health:suggest_weights", "health:accept_weights",  # POST only: the back-test's suggestion and its acceptance
 }
 # The API and its documentation (third-party viewers), the usage tracking endpoints (scripts), and
@@ -404,6 +407,14 @@ def pages(ws):
         "programmes:session": [reverse("programmes:session", args=[programme_session.pk])],
         "programmes:effect": [reverse("programmes:effect", args=[programme.pk])],
         "programmes:session_effect": [reverse("programmes:session_effect", args=[programme_session.pk])],
+        "onboarding:incomplete": [reverse("onboarding:incomplete")],
+        "onboarding:late": [reverse("onboarding:late")],
+        "onboarding:report": [reverse("onboarding:report")],
+        "onboarding:settings": [reverse("onboarding:settings")],
+        "onboarding:template_edit": [reverse("onboarding:template_edit", args=[
+            MilestoneTemplate.objects.for_workspace(account.workspace).first().pk])],
+        "onboarding:upload": [reverse("onboarding:upload")],
+        "onboarding:handoff": [reverse("onboarding:handoff", args=[account.pk])],
     }
 
 

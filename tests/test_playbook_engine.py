@@ -9,6 +9,7 @@ import pytest
 from accounts.models import Account, ContactRole, HealthBand, LifecycleStage
 from accounts.services import create_account, save_contact, update_account
 from cs_platform.nightly import run_nightly
+from onboarding.models import OnboardingSettings
 from playbooks.definition import validate_definition
 from playbooks.engine import advance_run, end_run, enrol_accounts, evaluate_playbooks, preview_playbook
 from playbooks.models import (
@@ -494,6 +495,7 @@ def test_end_run_by_hand_keeps_or_cancels_tasks(ws, csm, csm2, today):
 
 
 def test_event_triggers_enrol_in_the_writing_transaction(ws, csm, manager, today):
+    OnboardingSettings.objects.for_workspace(ws).update(handoff_gates_stage=False)  # not the handoff gate's test
     new = make_playbook(ws, {"trigger": {"kind": "new_account"}, "steps": [{"title": "Welcome {account}"}]},
                         name="New")
     left = make_playbook(ws, {"trigger": {"kind": "key_contact_left"}, "steps": [{"title": "Who now?"}]},

@@ -31,6 +31,8 @@ UNSCOPED_VIEWSETS = {
     "BacktestViewSet",  # healthscore back-test report(workspace=...)
     # revenue.selectors window_report / movements / churn_by_reason(workspace, ...)
     "MetricsViewSet", "MovementsViewSet", "ChurnReasonsViewSet",
+    # onboarding.selectors account_milestones / onboarding_report, services.record_milestones(workspace=...)
+    "MilestoneViewSet", "OnboardingReportViewSet",
 }
 
 

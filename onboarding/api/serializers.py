@@ -67,6 +67,10 @@ class HandoffBulkSerializer(serializers.Serializer):
     rows = HandoffWriteSerializer(many=True, max_length=1000)
 
 
+class HandoffBulkResultSerializer(serializers.Serializer):
+    results = HandoffSerializer(many=True)
+
+
 class MilestoneSerializer(serializers.Serializer):
     key = serializers.CharField()
     name = serializers.CharField()

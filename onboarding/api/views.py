@@ -11,6 +11,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.models import Account
+from workspaces.api.schema import SingleObjectListSchema
 from workspaces.api.viewsets import WorkspaceAPIViewSet, WorkspaceReadOnlyViewSet
 from workspaces.errors import RowErrors
 
@@ -18,6 +19,7 @@ from .. import selectors, services
 from ..models import Handoff
 from .serializers import (
     AccountMilestonesSerializer,
+    HandoffBulkResultSerializer,
     HandoffBulkSerializer,
     HandoffSerializer,
     HandoffWriteSerializer,
@@ -53,9 +55,9 @@ class HandoffViewSet(WorkspaceReadOnlyViewSet):
                         status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
 
     @extend_schema(request=HandoffBulkSerializer, responses={
-        200: HandoffSerializer(many=True),
+        200: HandoffBulkResultSerializer,
         400: OpenApiResponse(description=gettext_lazy("Rows failed; nothing was saved (errors by index and field)."))})
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], pagination_class=None)
     def bulk(self, request):
         """Upsert up to 1000 handoffs, all or nothing (a row of an account the caller may not edit: 403)."""
         serializer = HandoffBulkSerializer(data=request.data, context=self.get_serializer_context())
@@ -65,7 +67,7 @@ class HandoffViewSet(WorkspaceReadOnlyViewSet):
                                            rows=[dict(row) for row in serializer.validated_data["rows"]])
         except RowErrors as exc:
             return _row_errors(exc)
-        return Response(HandoffSerializer(saved, many=True, context=self.get_serializer_context()).data)
+        return Response({"results": HandoffSerializer(saved, many=True, context=self.get_serializer_context()).data})
 
 
 @extend_schema(description=gettext_lazy(
@@ -73,6 +75,7 @@ class HandoffViewSet(WorkspaceReadOnlyViewSet):
     "done day. POST sets done days (rows of account or account_external_id, milestone key, done_on or done_at), "
     "all or nothing."))
 class MilestoneViewSet(WorkspaceAPIViewSet):
+    schema = SingleObjectListSchema()  # `list` answers one account's plan
     policy_actions = {"create": "onboarding.record_milestone"}
 
     @extend_schema(parameters=[OpenApiParameter("account", OpenApiTypes.INT, required=True)],
@@ -109,6 +112,7 @@ class MilestoneViewSet(WorkspaceAPIViewSet):
     "The onboarding report (managers): time to first value per cohort (month of contract start) and touch tier, "
     "the share onboarded within target, late milestones per CSM (docs/onboarding.md)."))
 class OnboardingReportViewSet(WorkspaceAPIViewSet):
+    schema = SingleObjectListSchema()  # `list` answers one report
     policy_actions = {"list": "onboarding.see_team"}
 
     @extend_schema(parameters=[OpenApiParameter("months", OpenApiTypes.INT, description=gettext_lazy(
