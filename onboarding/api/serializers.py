@@ -87,6 +87,10 @@ class AccountMilestonesSerializer(serializers.Serializer):
     milestones = MilestoneSerializer(many=True)
 
 
+class MilestonesResultSerializer(serializers.Serializer):
+    results = AccountMilestonesSerializer(many=True)
+
+
 class MilestoneWriteSerializer(serializers.Serializer):
     account = WorkspaceRelatedField(queryset=Account.objects.all(), brief_serializer=BriefAccountSerializer,
                                     required=False)

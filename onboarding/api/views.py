@@ -24,6 +24,7 @@ from .serializers import (
     HandoffSerializer,
     HandoffWriteSerializer,
     MilestoneBulkSerializer,
+    MilestonesResultSerializer,
     ReportSerializer,
 )
 
@@ -91,7 +92,7 @@ class MilestoneViewSet(WorkspaceAPIViewSet):
             workspace=request.workspace, account=account)})
 
     @extend_schema(request=MilestoneBulkSerializer, responses={
-        200: AccountMilestonesSerializer(many=True),
+        200: MilestonesResultSerializer,
         400: OpenApiResponse(description=gettext_lazy("Rows failed; nothing was saved (errors by index and field)."))})
     def create(self, request):
         serializer = MilestoneBulkSerializer(data=request.data, context={"workspace": request.workspace,
@@ -104,8 +105,8 @@ class MilestoneViewSet(WorkspaceAPIViewSet):
         except RowErrors as exc:
             return _row_errors(exc)
         accounts = {r["account"].pk: r["account"] for r in rows}
-        return Response([{"account": pk, "milestones": selectors.account_milestones(
-            workspace=request.workspace, account=account)} for pk, account in accounts.items()])
+        return Response(MilestonesResultSerializer({"results": [{"account": pk, "milestones": selectors.account_milestones(
+            workspace=request.workspace, account=account)} for pk, account in accounts.items()]}).data)
 
 
 @extend_schema(description=gettext_lazy(
