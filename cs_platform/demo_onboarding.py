@@ -8,6 +8,7 @@ start), since the services would stamp today on them. Fast: a handful of queries
 """
 
 import datetime as dt
+import random
 
 from django.utils import timezone
 
@@ -25,7 +26,10 @@ HANDOFF_TEXT = {
 
 
 def seed_onboarding(workspace, rng, today, actor):
-    """Handoffs and milestones of the demo's accounts; returns (handoffs, milestones) written."""
+    """Handoffs and milestones of the demo's accounts; returns (handoffs, milestones) written. Draws from
+    a copy of `rng`, so that the rest of the demo's book is the same with or without this step."""
+    rng, source = random.Random(), rng
+    rng.setstate(source.getstate())
     Handoff.objects.for_workspace(workspace).delete()
     AccountMilestone.objects.for_workspace(workspace).delete()
     texts = HANDOFF_TEXT["ja" if (workspace.language or "").startswith("ja") else "en"]
