@@ -28,3 +28,10 @@ stage_changed = Signal()
 # Sent by the contact writer, in the writing transaction, when contacts were marked as having left
 # (their `left_on` set). Arguments: workspace, account_ids, contact_ids.
 contact_left = Signal()
+
+# Sent by the account writer while it validates a batch (before anything is written), for the
+# existing accounts whose row moves them out of the first lifecycle stage (the lowest position).
+# Arguments: workspace, account_ids. A receiver returns {account_id: message} of the moves it
+# refuses; the writer makes each message that row's error on its `stage` field (page form, API
+# 400, import row error). Receivers only read.
+stage_move_checks = Signal()

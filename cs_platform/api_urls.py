@@ -8,6 +8,7 @@ from expansion.api import views as expansion_api
 from healthscore.api import views as health_api
 from imports.api import views as imports_api
 from lifecycle.api import views as lifecycle_api
+from onboarding.api import views as onboarding_api
 from playbooks.api import playbooks as playbooks_api
 from playbooks.api import reports as playbook_reports_api
 from playbooks.api import tasks as tasks_api
@@ -66,6 +67,9 @@ router.register("feature-request-evidence", voice_api.FeatureRequestEvidenceView
 router.register("survey-responses", voice_api.SurveyResponseViewSet, basename="survey-response")
 router.register("nps", voice_api.NpsViewSet, basename="nps")
 router.register("programmes", programmes_api.ProgrammeViewSet, basename="programme")
+router.register("handoffs", onboarding_api.HandoffViewSet, basename="handoff")
+router.register("onboarding/milestones", onboarding_api.MilestoneViewSet, basename="onboarding-milestone")
+router.register("onboarding/report", onboarding_api.OnboardingReportViewSet, basename="onboarding-report")
 router.register("programme-sessions", programmes_api.ProgrammeSessionViewSet, basename="programme-session")
 router.register("programme-attendance", programmes_api.AttendanceViewSet, basename="programme-attendance")
 router.register("success-plans", success_api.SuccessPlanViewSet, basename="success-plan")

@@ -36,6 +36,7 @@ from workspaces.services import create_user_with_membership, issue_token
 
 from .demo_churn import seed_churn
 from .demo_lifecycle import seed_lifecycle
+from .demo_onboarding import seed_onboarding
 from .demo_programmes import seed_programmes
 from .demo_renewals import seed_renewals
 from .demo_revenue import seed_revenue
@@ -257,6 +258,7 @@ def seed_demo(*, slug, accounts=400, seed=42, name=None):
     StageChange.objects.bulk_create(stage_changes, batch_size=2000)
 
     contacts = _make_contacts(rng, workspace, plans, today)
+    seed_onboarding(workspace, rng, today, DEMO)
     touch_count = _make_touchpoints(rng, workspace, plans, contacts, today, tz)
     event_count = _make_usage(rng, workspace, plans, contacts, today, tz)
     _configure_health_and_rollups(workspace, today)

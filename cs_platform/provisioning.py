@@ -13,6 +13,7 @@ from accounts import services as accounts
 from coverage import services as coverage
 from healthscore import services as healthscore
 from lifecycle import services as lifecycle
+from onboarding import services as onboarding
 from playbooks import services as playbooks
 from success import services as success
 from usage import services as usage
@@ -20,7 +21,8 @@ from workspaces.models import Workspace
 
 # Each capability's defaults, in floor order. Each is idempotent: provisioning twice adds nothing.
 DEFAULTS = [accounts.ensure_defaults, usage.ensure_defaults, coverage.ensure_defaults, healthscore.ensure_defaults,
-            playbooks.ensure_defaults, lifecycle.ensure_defaults, success.ensure_defaults]
+            playbooks.ensure_defaults, lifecycle.ensure_defaults, success.ensure_defaults,
+            onboarding.ensure_defaults]
 
 
 def provision(*, workspace):

@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "programmes",
     "lifecycle",
     "success",
+    "onboarding",
     "cs_platform",
 ]
 
@@ -136,8 +137,8 @@ ROOT_URLCONF = "cs_platform.urls"
 # The panels of the capabilities on the account page, in order: accounts shows them without knowing
 # them (an app never imports the apps built on it; the composition floor wires them here).
 ACCOUNT_PAGE_PANELS = ["playbooks/_account_tasks_entry.html", "coverage/_account_panel.html", "healthscore/_account_panel.html",
-                       "expansion/_account_entry.html", "voice/_account_panel.html", "lifecycle/_account_panel.html",
-                       "success/_account_panel.html"]
+                       "expansion/_account_entry.html", "voice/_account_panel.html", "onboarding/_account_panel.html",
+                       "lifecycle/_account_panel.html", "success/_account_panel.html"]
 # Panels of other apps on an account's success plan and report card (e.g. playbooks: the account's open
 # tasks). Each template gets `account` and `plan`; the success app imports none of them.
 SUCCESS_PLAN_PANELS = ["playbooks/_success_plan_tasks.html"]

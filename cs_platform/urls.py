@@ -46,6 +46,7 @@ urlpatterns = [
     path("programmes/", include("programmes.urls")),
     path("lifecycle/", include("lifecycle.urls")),
     path("success/", include("success.urls")),
+    path("onboarding/", include("onboarding.urls")),
     path("api/v1/", include("cs_platform.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", api_docs, name="api-docs"),

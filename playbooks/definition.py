@@ -29,9 +29,11 @@ Trigger parameters (all days and points are positive integers):
     coverage_broken   tiers (list, optional: all tiers), min_overdue_days (default 0)
     key_contact_left  within_days (default 30)
     champion_vacant   -
-    onboarding_late   days: still in the first lifecycle stage this many days after contract start
+    onboarding_late   milestone (optional key of the onboarding plan; none: any milestone), days (default 1): a
+                      milestone not done this many days or more after its target day (onboarding.selectors)
     usage_below       active_users (fewer than this many active users in 30 days)
-    new_account       within_days (default 14): created this recently
+    new_account       within_days (default 14), on ("created", default: created this recently; "handoff": its
+                      sales handoff was completed this recently, evaluated at once when it completes)
     nps_detractor     source "responses" (default): an NPS answer (voice) of max (default 6) or less given in
                       the within_days (default 30) up to the day, one occurrence per answer; source
                       "attribute": the custom attribute (default "nps") at or below max
@@ -64,9 +66,9 @@ TRIGGER_PARAMS = {
     TriggerKind.COVERAGE_BROKEN: {"tiers": ("tiers", False, []), "min_overdue_days": ("int0", False, 0)},
     TriggerKind.KEY_CONTACT_LEFT: {"within_days": ("int", False, 30)},
     TriggerKind.CHAMPION_VACANT: {},
-    TriggerKind.ONBOARDING_LATE: {"days": ("int", True, 90)},
+    TriggerKind.ONBOARDING_LATE: {"milestone": ("text", False, None), "days": ("int", False, 1)},
     TriggerKind.USAGE_BELOW: {"active_users": ("int", True, 1)},
-    TriggerKind.NEW_ACCOUNT: {"within_days": ("int", False, 14)},
+    TriggerKind.NEW_ACCOUNT: {"within_days": ("int", False, 14), "on": ("new_on", False, "created")},
     TriggerKind.NPS_DETRACTOR: {"source": ("nps_source", False, "responses"), "max": ("int0", False, 6),
                                 "within_days": ("int", False, 30), "attribute": ("text", False, "nps")},
     TriggerKind.SILENT: {"days": ("int", True, 60), "drop": ("share", True, 0.3)},
@@ -89,6 +91,7 @@ STATE_TRIGGERS = {
 }
 
 NPS_SOURCES = ["responses", "attribute"]
+NEW_ACCOUNT_ON = ["created", "handoff"]
 
 
 def is_state_trigger(trigger):
@@ -143,6 +146,8 @@ def _param(path, kind, value):
         return _choice(path, value, LEVEL_DIRECTIONS)
     if kind == "level":
         return _int(path, value, minimum=1, maximum=4)
+    if kind == "new_on":
+        return _choice(path, value, NEW_ACCOUNT_ON)
     if kind == "share":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
             _fail(path, _("a share between 0 and 1 is expected."))

@@ -75,10 +75,16 @@ def describe_trigger(trigger, *, names=None):
     if kind == TriggerKind.CHAMPION_VACANT:
         return _("No champion among the contacts")
     if kind == TriggerKind.ONBOARDING_LATE:
-        return _("Still in the first stage %(days)s after the contract start") % {"days": _days(trigger.get("days") or 0)}
+        if trigger.get("milestone"):
+            return _("Onboarding milestone “%(milestone)s” not done %(days)s after its target day") % {
+                "milestone": trigger["milestone"], "days": _days(trigger.get("days") or 1)}
+        return _("An onboarding milestone not done %(days)s after its target day") % {
+            "days": _days(trigger.get("days") or 1)}
     if kind == TriggerKind.USAGE_BELOW:
         return _("Fewer than %(n)s active users in 30 days") % {"n": trigger.get("active_users")}
     if kind == TriggerKind.NEW_ACCOUNT:
+        if trigger.get("on") == "handoff":
+            return _("Sales handoff received (in the last %(days)s)") % {"days": _days(trigger.get("within_days") or 14)}
         return _("New account (created in the last %(days)s)") % {"days": _days(trigger.get("within_days") or 14)}
     if kind == TriggerKind.NPS_DETRACTOR:
         if trigger.get("source", "responses") == "responses":

@@ -751,3 +751,8 @@ def on_stage_changed(sender, *, workspace, account_ids, **kwargs):
 
 def on_contact_left(sender, *, workspace, account_ids, **kwargs):
     evaluate_event(workspace=workspace, account_ids=account_ids, event="contact_left")
+
+
+def on_handoff_completed(sender, *, workspace, account_ids, **kwargs):
+    """Onboarding's handoff_completed (connected by the composition floor): "handoff received"."""
+    evaluate_event(workspace=workspace, account_ids=account_ids, event="handoff_completed")

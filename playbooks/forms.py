@@ -56,6 +56,10 @@ class PlaybookForm(forms.Form):
     trigger_source = forms.ChoiceField(label=_("NPS from"), required=False, choices=[
         ("responses", _("Survey answers")), ("attribute", _("An account attribute"))])
     trigger_attribute = forms.CharField(label=_("Attribute"), required=False, max_length=60)
+    trigger_milestone = forms.CharField(label=_("Onboarding milestone (key; empty: any)"), required=False,
+                                        max_length=40)
+    trigger_on = forms.ChoiceField(label=_("New account: when"), required=False, choices=[
+        ("created", _("Created")), ("handoff", _("Sales handoff received"))])
     trigger_max = _number(_("At or below"))
     trigger_direction = forms.ChoiceField(label=_("Level change"), required=False, choices=[
         ("any", _("Any change")), ("rose", _("Rose")), ("dropped", _("Dropped"))])

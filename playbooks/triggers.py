@@ -26,6 +26,7 @@ from accounts.models import Account, AccountStatus, Contact, ContactRole, Health
 from coverage.selectors import last_qualifying_touches, uncovered_accounts
 from healthscore.selectors import red_since
 from lifecycle.selectors import level_changes
+from onboarding.selectors import handoffs_completed, late_milestones
 from renewals.selectors import next_renewal_by_account
 from segments.selectors import members_since
 from success.selectors import gaps_as_of, plan_ids_by_account
@@ -187,15 +188,17 @@ def _champion_vacant(workspace, trigger, as_of, account_ids):
 
 
 def _onboarding_late(workspace, trigger, as_of, account_ids):
-    first = LifecycleStage.objects.for_workspace(workspace).order_by("position", "id").first()
-    if first is None:
-        return {}
-    rows = (_active(workspace, account_ids)
-            .filter(stage=first, contract_start__lte=as_of - dt.timedelta(days=trigger["days"]))
-            .values_list("pk", "contract_start"))
-    return {pk: Match(f"onboarding:{_iso(start)}", {"stage": first.pk, "contract_start": _iso(start),
-                                                    "days": (as_of - start).days})
-            for pk, start in rows}
+    # A milestone of the onboarding plan (the one named, else any) not done `days` days or more
+    # after its target day (onboarding.selectors); the most overdue one names the occurrence.
+    late = late_milestones(workspace=workspace, as_of=as_of, key=trigger.get("milestone") or None,
+                           account_ids=account_ids, min_days_late=trigger.get("days") or 1)
+    matches = {}
+    for pk, milestones in late.items():
+        m = milestones[0]
+        matches[pk] = Match(f"onboarding:{m['key']}:{_iso(m['target_on'])}", {
+            "milestone": m["key"], "name": m["name"], "target_on": _iso(m["target_on"]),
+            "days_late": m["days_late"], "late_milestones": len(milestones)})
+    return matches
 
 
 def _usage_below(workspace, trigger, as_of, account_ids):
@@ -206,6 +209,14 @@ def _usage_below(workspace, trigger, as_of, account_ids):
 
 
 def _new_account(workspace, trigger, as_of, account_ids):
+    if trigger.get("on") == "handoff":
+        # The sales handoff completed within the days up to as_of (onboarding.selectors).
+        done = handoffs_completed(workspace=workspace, since=as_of - dt.timedelta(days=trigger["within_days"]),
+                                  until=as_of, account_ids=account_ids)
+        active = set(_active(workspace, account_ids).filter(pk__in=list(done)).values_list("pk", flat=True)) \
+            if done else set()
+        return {pk: Match(f"handoff:{_iso(day)}", {"handoff_on": _iso(day)}) for pk, day in done.items()
+                if pk in active}
     since = workspace.day_start(as_of - dt.timedelta(days=trigger["within_days"]))
     rows = (_active(workspace, account_ids).filter(created_at__gte=since, created_at__lt=workspace.day_start(
         as_of + dt.timedelta(days=1))).values_list("pk", "created_at"))
@@ -320,7 +331,8 @@ READERS = {
 # The triggers an accounts signal may change at once (see apps.py): evaluated for those accounts then.
 EVENT_KINDS = {
     "account_created": {TriggerKind.NEW_ACCOUNT},
-    "stage_changed": {TriggerKind.STAGE_TIME, TriggerKind.ONBOARDING_LATE},
+    "stage_changed": {TriggerKind.STAGE_TIME},
+    "handoff_completed": {TriggerKind.NEW_ACCOUNT},
     "contact_left": {TriggerKind.KEY_CONTACT_LEFT, TriggerKind.CHAMPION_VACANT},
 }
 
@@ -341,10 +353,11 @@ def describe_why(why):
             else _("Coverage broken: never touched.")),
         TriggerKind.KEY_CONTACT_LEFT: lambda v: _("%(name)s left on %(left_on)s.") % v,
         TriggerKind.CHAMPION_VACANT: lambda v: _("No champion among the contacts."),
-        TriggerKind.ONBOARDING_LATE: lambda v: _("Still in the first lifecycle stage %(days)s days after the "
-                                                 "contract start (%(contract_start)s).") % v,
+        TriggerKind.ONBOARDING_LATE: lambda v: _("Onboarding milestone “%(name)s” not done %(days_late)s days "
+                                                 "after its target day (%(target_on)s).") % v,
         TriggerKind.USAGE_BELOW: lambda v: _("%(active_users)s active users in 30 days, below %(below)s.") % v,
-        TriggerKind.NEW_ACCOUNT: lambda v: _("New account, created on %(created_on)s.") % v,
+        TriggerKind.NEW_ACCOUNT: lambda v: (_("Sales handoff received on %(handoff_on)s.") % v if "handoff_on" in v
+                                            else _("New account, created on %(created_on)s.") % v),
         TriggerKind.NPS_DETRACTOR: lambda v: (
             _("%(contact)s answered NPS %(score)s on %(responded_on)s (a detractor: %(max)s or less).") % v
             if "responded_on" in v else _("%(attribute)s is %(value)s (a detractor: %(max)s or less).") % v),

@@ -45,7 +45,8 @@ PAGE_METHODS = ("get", *WRITE_METHODS)
 # Models a page's URL names by kwarg, besides the view's own `model` under its `pk_url_kwarg`.
 KWARG_MODELS = {"account_pk": Account, "contact_pk": Contact}
 # Values for slug kwargs of page URLs.
-SLUG_VALUES = {"object_type": ["accounts", "contacts", "touchpoints", "contracts"], "file_format": ["csv", "xlsx"]}
+SLUG_VALUES = {"object_type": ["accounts", "contacts", "touchpoints", "contracts"], "file_format": ["csv", "xlsx"],
+               "table": ["cohorts", "tiers", "csms"]}
 INT_KWARG = re.compile(r"<int:(\w+)>")
 SLUG_KWARG = re.compile(r"<(?:slug|str):(\w+)>")
 

@@ -45,6 +45,11 @@ def _new_account(side, persona, owner):
 
 
 API_SAMPLES = {
+    ("HandoffViewSet", "create"): (Account, lambda side, persona, row: ({"account": row.pk, "why_bought": "New"}, row)),
+    ("HandoffViewSet", "bulk"): (Account, lambda side, persona, row: (
+        {"rows": [{"account": row.pk, "risks": "New"}]}, row)),
+    ("MilestoneViewSet", "create"): (Account, lambda side, persona, row: (
+        {"rows": [{"account": row.pk, "milestone": "kickoff", "done_on": side.workspace.today().isoformat()}]}, row)),
     ("AccountViewSet", "create"): (Account, lambda side, persona, row: _new_account(side, persona, row.owner)),
     ("ContactViewSet", "create"): (Account, lambda side, persona, row: (
         {"account": row.pk, "name": "New contact"}, Contact(workspace=side.workspace, account=row))),
@@ -257,6 +262,14 @@ PAGE_SAMPLES = {
     "programmes:edit": lambda side, persona, row: {"name": "Edited programme", "kind": "webinar"},
     "programmes:session_create": lambda side, persona, row: {"title": "New page session", "starts_at": "2026-01-05T09:00"},
     "programmes:import": lambda side, persona, row: {"file": _csv("a.csv", f"contact_external_id\n{side.owned(Contact, 'csm').external_id}\n")},
+    "onboarding:handoff": lambda side, persona, row: {"why_bought": "Edited on the page"},
+    "onboarding:milestone_done": lambda side, persona, row: {"key": "kickoff",
+                                                             "done_on": side.workspace.today().isoformat()},
+    "onboarding:settings": lambda side, persona, row: {"required_fields": ["why_bought"], "handoff_gates_stage": "on"},
+    "onboarding:template_edit": lambda side, persona, row: {"key": row.key, "name": "Edited milestone",
+                                                            "target_day": "9", "tier": "", "position": "1"},
+    "onboarding:upload": lambda side, persona, row: {"kind": "milestones", "file": _csv(
+        "m.csv", f"account,milestone,done_on\n{side.accounts['csm'].external_id},kickoff,2026-01-01\n")},
     "imports:index": lambda side, persona, row: {"object_type": "touchpoints",
                                             "file": _csv("t.csv", "account,date,channel\nX,2026-01-01,phone\n")},
 }

@@ -21,6 +21,8 @@ from expansion.services import create_opportunity
 from healthscore import services as health
 from healthscore.models import HealthAlert, Scorecard
 from imports import services as imports
+from onboarding import services as onboarding
+from onboarding.models import MilestoneTemplate
 from playbooks import services as playbooks
 from playbooks.models import PlaybookRun
 from playbooks.tasks import create_task
@@ -84,6 +86,7 @@ def build_side(slug, mark):
     side.add(Scorecard.objects.for_workspace(ws).get(is_default=True), "default")
     side.add(CadencePolicy.objects.for_workspace(ws).filter(segment=None).first(), "default")
     side.add(LifecycleStage.objects.for_workspace(ws).exclude(name__startswith=mark).first(), "default")
+    side.add(MilestoneTemplate.objects.for_workspace(ws).first(), "default")
     return side
 
 
@@ -103,6 +106,10 @@ def populate(side, batch=""):
         keep.add(accounts.save_contact(workspace=ws, actor=SYSTEM, account=account, name=f"{tag} {key} contact",
                                        email=f"{key}{batch}@customer-{mark.lower()}.example",
                                        external_id=f"{tag.lower()}-c-{key}"), key)
+        # A complete sales handoff (onboarding): the account may leave the first lifecycle stage.
+        keep.add(onboarding.save_handoff(
+            workspace=ws, actor=SYSTEM, account=account, why_bought=f"{tag} why", objectives=f"{tag} goal",
+            decision_maker=keep.rows[Contact][key]), key)
         keep.add(accounts.save_contract(workspace=ws, actor=SYSTEM, account=account, product=f"{tag} product",
                                         mrr="1000", start_date=today - dt.timedelta(days=100),
                                         end_date=today + dt.timedelta(days=265),  # comes up for renewal

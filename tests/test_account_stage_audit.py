@@ -4,12 +4,14 @@ import pytest
 
 from accounts.models import LifecycleStage
 from accounts.services import update_account
+from onboarding.models import OnboardingSettings
 from workspaces.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
 
 def test_the_audit_of_a_stage_move_names_the_old_and_the_new_stage(ws, manager, account):
+    OnboardingSettings.objects.for_workspace(ws).update(handoff_gates_stage=False)  # not the handoff gate's test
     first, second = LifecycleStage.objects.for_workspace(ws).order_by("position")[:2]
     update_account(account=account, actor=manager, stage=first)
     update_account(account=account, actor=manager, stage=second)

@@ -8,6 +8,7 @@ import pytest
 
 from accounts.models import Account, Contact, LifecycleStage, Touchpoint
 from accounts.services import update_account
+from onboarding.models import OnboardingSettings
 from workspaces.models import AuditEvent
 from workspaces.policy import SYSTEM
 
@@ -59,6 +60,7 @@ def test_owner_by_membership_id_and_unassign(api_for, manager, csm2, account):
 
 
 def test_stage_change_through_api_is_recorded(api_for, manager, ws, account):
+    OnboardingSettings.objects.for_workspace(ws).update(handoff_gates_stage=False)  # not the handoff gate's test
     expansion = LifecycleStage.objects.for_workspace(ws).get(name="Expansion")
     response = api_for(manager).patch(f"/api/v1/accounts/{account.pk}/", {"stage": expansion.pk})
     assert response.json()["stage"] == {"id": expansion.pk, "name": "Expansion"}

@@ -61,6 +61,8 @@ from healthscore.models import (
 from healthscore.services import save_scorecard
 from imports.models import ImportJob, ImportMapping
 from lifecycle.models import AccountLevel, CurrentLevel, UsageLevel
+from onboarding import services as onboarding
+from onboarding.models import AccountMilestone, Handoff, MilestoneTemplate, OnboardingSettings
 from playbooks.models import Playbook, PlaybookHold, PlaybookRun, PlaybookVersion, RunAction, Task
 from playbooks.services import save_playbook
 from programmes.models import Attendance, Programme, ProgrammeSession
@@ -101,7 +103,7 @@ from .nights import past_nightly_hour
 pytestmark = pytest.mark.django_db
 
 OUR_APPS = {"workspaces", "accounts", "usage", "imports", "segments", "coverage", "healthscore", "webhooks",
-            "playbooks", "renewals", "expansion", "voice", "programmes", "lifecycle", "success"}
+            "playbooks", "renewals", "expansion", "voice", "programmes", "lifecycle", "success", "onboarding"}
 
 # --- every model of our apps, classified ------------------------------------------------------------
 # Audited records: each change of one has an event naming it.
@@ -110,7 +112,7 @@ AUDITED = {Workspace, Membership, ApiToken, Account, Contact, Touchpoint, Contra
            CadencePolicy, TouchModel, HealthSettings, Scorecard, SentimentRating, HealthAlert, WriteKey,
            IngestSettings, Invitation, Endpoint, Playbook, PlaybookRun, Task, RenewalOutcome, Opportunity,
            FeatureRequest, FeatureRequestEvidence, SurveyResponse, Programme, ProgrammeSession, Attendance, UsageLevel,
-           SuccessPlan, LevelDefinition, KptNote}
+           SuccessPlan, LevelDefinition, KptNote, Handoff, OnboardingSettings, MilestoneTemplate, AccountMilestone}
 # Parts of an audited record: audited as that record (model → the field naming it, or None when an
 # event of that record type in the same operation covers it).
 PARTS = {
@@ -292,7 +294,9 @@ def world(ws, admin, manager, csm, csm2, viewer, outsider, account):
                                              score=4, responded_on=ws.today())
     programme = ProgrammeFactory(workspace=ws, name="Monthly webinar")
     programme_session = ProgrammeSessionFactory(programme=programme, title="Kick-off webinar")
-    return dict(ws=ws, admin=admin, manager=manager, csm=csm, csm2=csm2, viewer=viewer, account=account,
+    onboarding.save_handoff(workspace=ws, actor=SYSTEM, account=account, why_bought="Reports")
+    milestone_template = MilestoneTemplate.objects.for_workspace(ws).first()
+    return dict(milestone_template=milestone_template, ws=ws, admin=admin, manager=manager, csm=csm, csm2=csm2, viewer=viewer, account=account,
                 spare=spare, opportunity=opportunity, stage=stage, reason=reason, contact=contact, touchpoint=touchpoint,
                 contract=contract,
                 segment=segment, policy=policy, scorecard=scorecard, pin=pin, alert=alert, task=task,
@@ -529,6 +533,11 @@ API_WRITES = {
                                                             {"comment": "Better now"}),
     "lifecycle_levels_replace": lambda w: ("post", "/api/v1/lifecycle/levels/", {"levels": [
         {"number": 2, "name": "Used", "rules": {"min_days_active": 9}}]}),
+    "v1_handoffs_create": lambda w: ("post", "/api/v1/handoffs/", {"account": w["account"].pk, "objectives": "Faster"}),
+    "v1_handoffs_bulk_create": lambda w: ("post", "/api/v1/handoffs/bulk/", {"rows": [
+        {"account": w["account"].pk, "risks": "A former tool"}]}),
+    "v1_onboarding_milestones_create": lambda w: ("post", "/api/v1/onboarding/milestones/", {"rows": [
+        {"account": w["account"].pk, "milestone": "kickoff", "done_on": w["ws"].today().isoformat()}]}),
     "v1_programmes_create": lambda w: ("post", "/api/v1/programmes/", {"name": "Newsletter", "kind": "newsletter"}),
     "v1_programmes_update": lambda w: ("put", f"/api/v1/programmes/{w['programme'].pk}/", {
         "name": "Webinar", "kind": "webinar"}),
@@ -1019,6 +1028,22 @@ PAGE_WRITES = {
                    f"sv-9,crm-c-1,2,{w['ws'].today()}\n".encode())}),
     "lifecycle:levels_edit": lambda w, c: lambda: submit(c, reverse("lifecycle:levels_edit"), has="lv2_name",
                                                          lv2_name="Used"),
+    "onboarding:handoff": lambda w, c: lambda: post(c, reverse("onboarding:handoff", args=[w["account"].pk]), {
+        "why_bought": "Reports", "objectives": "Faster", "decision_maker": w["contact"].pk}),
+    "onboarding:milestone_done": lambda w, c: lambda: post(c, reverse("onboarding:milestone_done", args=[
+        w["account"].pk]), {"key": "kickoff", "done_on": w["ws"].today().isoformat()}),
+    "onboarding:settings": lambda w, c: lambda: post(c, reverse("onboarding:settings"), {
+        "what": "settings", "required_fields": ["why_bought"], "handoff_gates_stage": ""}),
+    "onboarding:settings#template": lambda w, c: lambda: post(c, reverse("onboarding:settings"), {
+        "what": "template", "key": "go_live", "name": "Go-live", "target_day": "45", "tier": "", "position": "6"}),
+    "onboarding:template_edit": lambda w, c: lambda: post(c, reverse("onboarding:template_edit", args=[
+        w["milestone_template"].pk]), {"key": "kickoff", "name": "Kick-off", "target_day": "5", "tier": "",
+                                       "position": "1"}),
+    "onboarding:template_delete": lambda w, c: lambda: post(c, reverse("onboarding:template_delete", args=[
+        w["milestone_template"].pk])),
+    "onboarding:upload": lambda w, c: lambda: c.post(reverse("onboarding:upload"), {
+        "kind": "handoffs", "file": SimpleUploadedFile("h.csv", f"account,risks\n{w['account'].external_id},Budget\n"
+                                                       .encode())}),
     "programmes:create": lambda w, c: lambda: post(c, reverse("programmes:create"), {
         "name": "Newsletter", "kind": "newsletter"}),
     "programmes:edit": lambda w, c: lambda: post(c, reverse("programmes:edit", args=[w["programme"].pk]), {

@@ -9,6 +9,7 @@ from django.db.models.query import QuerySet
 
 from accounts.models import Account, Contact, Contract, StageChange, Touchpoint
 from imports.services import check_can_import
+from onboarding.models import OnboardingSettings
 from workspaces.errors import NotAllowed
 from workspaces.models import AuditEvent
 
@@ -231,6 +232,7 @@ def test_contracts_accept_arr_and_upsert_by_account_product_start(ws, manager, a
 
 
 def test_a_failure_in_the_middle_of_the_commit_leaves_data_as_before(ws, manager, monkeypatch):
+    OnboardingSettings.objects.for_workspace(ws).update(handoff_gates_stage=False)  # not the handoff gate's test
     existing = AccountFactory(workspace=ws, name="Existing", external_id="e-1", arr=Decimal("100"))
     data = csv_bytes([["external_id", "name", "arr", "stage"], ["e-1", "Existing", "999", "Expansion"],
                       ["n-1", "New One", "5", "Adoption"]])

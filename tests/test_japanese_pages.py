@@ -31,6 +31,7 @@ from cs_platform.provisioning import create_workspace
 from expansion.models import Opportunity
 from healthscore.models import HealthAlert, Scorecard, week_of
 from imports.models import ImportJob
+from onboarding.models import MilestoneTemplate
 from playbooks.models import Playbook, Task
 from playbooks.tasks import complete_task, create_task
 from programmes.models import Programme, ProgrammeSession
@@ -107,6 +108,8 @@ NOT_PAGES = {
     "programmes:delete", "programmes:session_create", "programmes:import",  # POST only: forms of programme pages
     "programmes:export", "programmes:effect_export",  # file downloads
     "lifecycle:stages_export", "lifecycle:stuck_export", "lifecycle:churn_export", "lifecycle:tenure_export",  # files
+    "onboarding:milestone_done", "onboarding:template_delete",  # POST only: forms of the onboarding pages
+    "onboarding:report_export",  # a file download
     "health:suggest_weights", "health:accept_weights",  # POST only: the back-test's suggestion and its acceptance
     "success:create", "success:summary", "success:add_objective", "success:submit", "success:comment",  # POST only:
     "success:approve", "success:request_changes", "success:objective", "success:objective_delete",  # plan buttons
@@ -424,6 +427,14 @@ def pages(ws):
         "success:levels": [reverse("success:levels")],
         "success:kpt": [reverse("success:kpt"), reverse("success:kpt") + "?period=week"],
         "success:kpt_edit": [reverse("success:kpt_edit", args=[note.pk])],
+        "onboarding:incomplete": [reverse("onboarding:incomplete")],
+        "onboarding:late": [reverse("onboarding:late")],
+        "onboarding:report": [reverse("onboarding:report")],
+        "onboarding:settings": [reverse("onboarding:settings")],
+        "onboarding:template_edit": [reverse("onboarding:template_edit", args=[
+            MilestoneTemplate.objects.for_workspace(account.workspace).first().pk])],
+        "onboarding:upload": [reverse("onboarding:upload")],
+        "onboarding:handoff": [reverse("onboarding:handoff", args=[account.pk])],
     }
 
 

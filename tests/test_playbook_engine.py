@@ -9,6 +9,7 @@ import pytest
 from accounts.models import Account, ContactRole, HealthBand, LifecycleStage
 from accounts.services import create_account, save_contact, update_account
 from cs_platform.nightly import run_nightly
+from onboarding.models import OnboardingSettings
 from playbooks.definition import validate_definition
 from playbooks.engine import advance_run, end_run, enrol_accounts, evaluate_playbooks, preview_playbook
 from playbooks.models import (
@@ -259,7 +260,9 @@ def test_contacts_champions_onboarding_new_accounts_nps_and_schedules(ws, csm, t
     keys = {name: list(runs(ws, pb).values_list("account__name", "reason_key")) for name, pb in playbooks.items()}
     assert keys["left"] == [("Lonely KK", f"contact_left:{left.pk}")]
     assert keys["vacant"] == [("Lonely KK", f"champion_vacant:{today}")]
-    assert keys["onboarding"] == [("Lonely KK", f"onboarding:{today - dt.timedelta(days=90)}")]
+    # A milestone 90 days or more past its target (onboarding's plan: kickoff on day 7): only the account
+    # 100 days in (93 days late); the reason names the milestone and its target day.
+    assert keys["onboarding"] == [("Championed KK", f"onboarding:kickoff:{today - dt.timedelta(days=93)}")]
     assert keys["new"] == [("Lonely KK", f"new:{today - dt.timedelta(days=14)}")]
     assert keys["nps"] == [("Lonely KK", f"nps_detractor:{today}")]
     # Periods count from the contract start: 100 days in, the second 50-day period starts today.
@@ -492,6 +495,7 @@ def test_end_run_by_hand_keeps_or_cancels_tasks(ws, csm, csm2, today):
 
 
 def test_event_triggers_enrol_in_the_writing_transaction(ws, csm, manager, today):
+    OnboardingSettings.objects.for_workspace(ws).update(handoff_gates_stage=False)  # not the handoff gate's test
     new = make_playbook(ws, {"trigger": {"kind": "new_account"}, "steps": [{"title": "Welcome {account}"}]},
                         name="New")
     left = make_playbook(ws, {"trigger": {"kind": "key_contact_left"}, "steps": [{"title": "Who now?"}]},

@@ -9,7 +9,7 @@ from workspaces.models import Workspace, WorkspaceOwned
 
 # The apps of this project (the others are Django's and libraries').
 OURS = {"workspaces", "accounts", "usage", "imports", "segments", "coverage", "healthscore", "playbooks", "webhooks", "cs_platform",
-        "ui", "renewals", "expansion", "voice", "programmes", "lifecycle", "success"}
+        "ui", "renewals", "expansion", "voice", "programmes", "lifecycle", "success", "onboarding"}
 
 
 def our_models():

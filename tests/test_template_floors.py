@@ -10,15 +10,17 @@ TEMPLATES = ROOT / "templates"
 PEER_READS = set(re.findall(r"^\s*(\w+)\.\*\* -> (\w+)\.selectors$", (ROOT / ".importlinter").read_text(), re.M))
 FLOOR = {"ui": 0, "workspaces": 0, "webhooks": 0.5, "accounts": 1, "usage": 2, "imports": 2, "segments": 2,
          "coverage": 2, "healthscore": 2, "playbooks": 2, "renewals": 2, "expansion": 2, "revenue": 2, "voice": 2,
-         "programmes": 2, "lifecycle": 2, "success": 2, "cs_platform": 3}
+         "programmes": 2, "lifecycle": 2, "success": 2, "onboarding": 2, "cs_platform": 3}
 TAG_LIBRARIES = {"charts": "ui", "formatting": "ui", "policy": "workspaces", "account_ui": "accounts",
                  "coverage": "coverage", "health": "healthscore", "tasks_ui": "playbooks",
-                 "expansion_ui": "expansion", "voice": "voice", "lifecycle": "lifecycle", "success_ui": "success"}
+                 "expansion_ui": "expansion", "voice": "voice", "lifecycle": "lifecycle", "success_ui": "success",
+                 "onboarding": "onboarding"}
 URL_NAMESPACES = {"webhooks": "webhooks", "workspaces": "workspaces", "accounts": "accounts", "imports": "imports",
                   "usage": "usage", "segments": "segments", "coverage": "coverage", "health": "healthscore",
                   "tasks": "playbooks", "playbook_report": "playbooks", "playbooks": "playbooks",
                   "renewals": "renewals", "expansion": "expansion", "revenue": "revenue", "voice": "voice",
-                  "programmes": "programmes", "lifecycle": "lifecycle", "success": "success"}
+                  "programmes": "programmes", "lifecycle": "lifecycle", "success": "success",
+                  "onboarding": "onboarding"}
 DJANGO_LIBRARIES = {"i18n", "static", "tz", "humanize", "l10n"}
 COMPOSITION_FOLDERS = {"includes", "homes", "registration"}  # and base.html at the top
 

@@ -33,6 +33,8 @@ UNSCOPED_VIEWSETS = {
     "MetricsViewSet", "MovementsViewSet", "ChurnReasonsViewSet",
     # lifecycle.selectors stage_distribution / stuck_accounts / level_definitions / level_churn(workspace=...)
     "StageDistributionViewSet", "StuckViewSet", "UsageLevelViewSet", "LevelReportViewSet",
+    # onboarding.selectors account_milestones / onboarding_report, services.record_milestones(workspace=...)
+    "MilestoneViewSet", "OnboardingReportViewSet",
 }
 
 

@@ -174,6 +174,14 @@ RULES = {
     "success.manage_levels": (manager, _("Only managers write the level definitions."), None),
     "success.write_kpt": (anyone, _("Your role does not allow writing KPT notes."), None),
     "success.change_kpt": (note_editor, _("Only the note's author or a manager changes it."), None),
+    "onboarding.edit_handoff": (account_editor, _("Only the account's CSM or a manager edits its handoff."),
+                                "account"),
+    "onboarding.record_milestone": (account_editor,
+                                    _("Only the account's CSM or a manager records its onboarding milestones."),
+                                    "account"),
+    "onboarding.manage": (manager, _("Only managers change the onboarding settings and milestone plan."), None),
+    "onboarding.see_team": (manager, _("Only managers see the team's onboarding lists and report."), None),
+    "onboarding.import": (manager, _("Only managers (or their API tokens) import handoffs and milestones."), None),
 }
 
 

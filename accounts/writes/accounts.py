@@ -15,8 +15,8 @@ from webhooks.events import emit_many
 from workspaces.policy import acting_member
 
 from .. import history
-from ..models import Account, AccountStatus, ChurnReasonCategory, StageChange, Tag
-from ..signals import account_created, stage_changed
+from ..models import Account, AccountStatus, ChurnReasonCategory, LifecycleStage, StageChange, Tag
+from ..signals import account_created, stage_changed, stage_move_checks
 from .base import BY_EXTERNAL_ID, BY_EXTERNAL_ID_OR_NATURAL_KEY, Plan, RecordWriter
 from .sql import CHUNK, chunks, insert_pairs
 
@@ -150,6 +150,33 @@ class AccountWriter(RecordWriter):
             if plan.extra["tags_changed"] and not created:
                 plan.extra["audit_changes"] = {"tags": [", ".join(sorted(before_tags)), ", ".join(sorted(wanted))]}
         return plan
+
+    def plan(self, rows):
+        plans = super().plan(rows)
+        return self.check_stage_moves(plans)
+
+    def check_stage_moves(self, plans):
+        """Ask the apps built on accounts whether the existing accounts leaving the first stage may
+        (signals.stage_move_checks); a refused row gets the answer as its `stage` error."""
+        leaving = [plan for plan in plans if not plan.created and "stage_move" in plan.extra]
+        if not leaving:
+            return plans
+        first = LifecycleStage.objects.for_workspace(self.workspace).order_by("position", "id").values_list(
+            "pk", flat=True).first()
+        leaving = {plan.instance.pk: plan for plan in leaving
+                   if plan.extra["stage_move"][0] == first and plan.extra["stage_move"][1] is not None
+                   and plan.extra["stage_move"][1].pk != first}
+        if not leaving:
+            return plans
+        refused = {}
+        for _receiver, answer in stage_move_checks.send(sender=Account, workspace=self.workspace,
+                                                        account_ids=list(leaving)):
+            for account_id, message in (answer or {}).items():
+                refused.setdefault(account_id, message)
+        for account_id, message in refused.items():
+            if account_id in leaving:
+                self.add_error(leaving[account_id].row, "stage", message)
+        return [plan for plan in plans if plan.instance.pk not in refused or plan.created]
 
     def audit(self, plan):
         event = super().audit(plan)

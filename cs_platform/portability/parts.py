@@ -9,6 +9,7 @@ from expansion import portability as expansion
 from healthscore import portability as healthscore
 from imports import portability as imports
 from lifecycle import portability as lifecycle
+from onboarding import portability as onboarding
 from playbooks import portability as playbooks
 from programmes import portability as programmes
 from renewals import portability as renewals
@@ -33,6 +34,7 @@ PARTS = [
     programmes.PART,
     lifecycle.PART,
     success.PART,  # after playbooks: a KPT note may name a playbook
+    onboarding.PART,
     workspaces.AUDIT,
 ]
 
