@@ -5,6 +5,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.conf import settings
 
 from healthscore.models import HealthSettings
 from success import services
@@ -112,7 +113,10 @@ def test_report_card_figures_by_hand_and_print_stylesheet(ws, csm, account, plan
     page = login(csm).get(f"/success/accounts/{account.pk}/report-card/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert "@media print" in html and ".topbar" in html
+    # The print style sheet is a file of the site (the content security policy refuses inline styles).
+    assert "css/report_card.css" in html and "<style" not in html
+    css = (settings.BASE_DIR / "static" / "css" / "report_card.css").read_text()
+    assert "@media print" in css and ".topbar" in css
     # 5 + 4 events on 2 active days in the last 90 (the 7 from day -100 are outside); 3 users at most.
     assert re.search(r'class="rc-events">9<', html)
     assert re.search(r'class="rc-active-days">2<', html)
