@@ -70,6 +70,9 @@ router.register("programmes", programmes_api.ProgrammeViewSet, basename="program
 router.register("handoffs", onboarding_api.HandoffViewSet, basename="handoff")
 router.register("onboarding/milestones", onboarding_api.MilestoneViewSet, basename="onboarding-milestone")
 router.register("onboarding/report", onboarding_api.OnboardingReportViewSet, basename="onboarding-report")
+router.register("onboarding/settings", onboarding_api.OnboardingSettingsViewSet, basename="onboarding-settings")
+router.register("onboarding/milestone-plan", onboarding_api.MilestoneTemplateViewSet,
+                basename="onboarding-milestone-plan")
 router.register("programme-sessions", programmes_api.ProgrammeSessionViewSet, basename="programme-session")
 router.register("programme-attendance", programmes_api.AttendanceViewSet, basename="programme-attendance")
 router.register("success-plans", success_api.SuccessPlanViewSet, basename="success-plan")

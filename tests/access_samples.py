@@ -66,6 +66,8 @@ API_SAMPLES = {
                                                                      None)),
     ("SegmentViewSet", "preview"): (None, lambda side, persona, row: ({"rules": stage_rules(side)}, None)),
     ("SegmentViewSet", "recompute"): (None, lambda side, persona, row: ({}, None)),
+    ("MilestoneTemplateViewSet", "create"): (None, lambda side, persona, row: (
+        {"key": "go_live", "name": "Go-live", "target_day": 45}, None)),
     ("SegmentViewSet", "add_accounts"): (None, lambda side, persona, row: ({"accounts": [side.any(Account).pk]}, None)),
     ("SegmentViewSet", "remove_accounts"): (None, lambda side, persona, row: (
         {"accounts": [side.any(Account).pk]}, None)),

@@ -304,6 +304,10 @@ def world(ws, admin, manager, csm, csm2, viewer, outsider, account):
                 evidence=evidence, answer=answer, programme=programme, programme_session=programme_session)
 
 
+def onboarding_settings_pk(w):
+    return OnboardingSettings.objects.for_workspace(w["ws"]).get().pk
+
+
 def segment_taking_additions(w, *, added=False):
     """A segment whose rules count accounts added by hand (with the world's account added, when asked)."""
     segment = save_segment(workspace=w["ws"], actor=SYSTEM, name="Watch list",
@@ -534,6 +538,19 @@ API_WRITES = {
     "lifecycle_levels_replace": lambda w: ("post", "/api/v1/lifecycle/levels/", {"levels": [
         {"number": 2, "name": "Used", "rules": {"min_days_active": 9}}]}),
     "v1_handoffs_create": lambda w: ("post", "/api/v1/handoffs/", {"account": w["account"].pk, "objectives": "Faster"}),
+    "v1_onboarding_settings_update": lambda w: ("put", f"/api/v1/onboarding/settings/{onboarding_settings_pk(w)}/", {
+        "required_fields": ["why_bought"], "handoff_gates_stage": False}),
+    "v1_onboarding_settings_partial_update": lambda w: (
+        "patch", f"/api/v1/onboarding/settings/{onboarding_settings_pk(w)}/", {"required_fields": ["risks"]}),
+    "v1_onboarding_milestone_plan_create": lambda w: ("post", "/api/v1/onboarding/milestone-plan/", {
+        "key": "go_live", "name": "Go-live", "target_day": 45}),
+    "v1_onboarding_milestone_plan_update": lambda w: (
+        "put", f"/api/v1/onboarding/milestone-plan/{w['milestone_template'].pk}/", {
+            "key": "kickoff", "name": "Kick-off", "target_day": 5, "tier": "", "position": 1}),
+    "v1_onboarding_milestone_plan_partial_update": lambda w: (
+        "patch", f"/api/v1/onboarding/milestone-plan/{w['milestone_template'].pk}/", {"target_day": 6}),
+    "v1_onboarding_milestone_plan_destroy": lambda w: (
+        "delete", f"/api/v1/onboarding/milestone-plan/{w['milestone_template'].pk}/", None),
     "v1_handoffs_bulk_create": lambda w: ("post", "/api/v1/handoffs/bulk/", {"rows": [
         {"account": w["account"].pk, "risks": "A former tool"}]}),
     "v1_onboarding_milestones_create": lambda w: ("post", "/api/v1/onboarding/milestones/", {"rows": [

@@ -7,7 +7,8 @@ from accounts.api.serializers import BriefAccountSerializer, BriefContactSeriali
 from accounts.models import Account, Contact
 from workspaces.api.fields import WorkspaceRelatedField, no_null_characters
 
-from ..models import Handoff
+from ..forms import FIELD_LABELS
+from ..models import HANDOFF_FIELDS, Handoff, MilestoneTemplate, OnboardingSettings
 from ..services import MAX_TEXT
 
 TEXTS = ("why_bought", "objectives", "contract_terms", "fit_criteria", "risks")
@@ -156,3 +157,22 @@ class ReportSerializer(serializers.Serializer):
     cohorts = CohortSerializer(many=True)
     tiers = TierSerializer(many=True)
     csms = CsmSerializer(many=True)
+
+
+class OnboardingSettingsSerializer(serializers.ModelSerializer):
+    required_fields = serializers.ListField(
+        child=serializers.ChoiceField(choices=[(name, FIELD_LABELS[name]) for name in HANDOFF_FIELDS]), allow_empty=True,
+        help_text=_("The handoff fields that must be filled for a handoff to be complete."))
+
+    class Meta:
+        model = OnboardingSettings
+        fields = ["id", "required_fields", "handoff_gates_stage"]
+
+
+class MilestoneTemplateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MilestoneTemplate
+        fields = ["id", "key", "name", "target_day", "tier", "position"]
+        # The service checks these (with the messages of the page); the model's own unique-together
+        # check would need the workspace, which the API never takes from the body.
+        validators = []

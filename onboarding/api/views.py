@@ -5,18 +5,23 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from accounts.models import Account
 from workspaces.api.schema import SingleObjectListSchema
-from workspaces.api.viewsets import WorkspaceAPIViewSet, WorkspaceReadOnlyViewSet
+from workspaces.api.viewsets import (
+    WorkspaceAPIViewSet,
+    WorkspaceReadOnlyViewSet,
+    WorkspaceScopedMixin,
+    WorkspaceViewSet,
+)
 from workspaces.errors import RowErrors
 
 from .. import selectors, services
-from ..models import Handoff
+from ..models import Handoff, MilestoneTemplate, OnboardingSettings
 from .serializers import (
     AccountMilestonesSerializer,
     HandoffBulkResultSerializer,
@@ -25,6 +30,8 @@ from .serializers import (
     HandoffWriteSerializer,
     MilestoneBulkSerializer,
     MilestonesResultSerializer,
+    MilestoneTemplateSerializer,
+    OnboardingSettingsSerializer,
     ReportSerializer,
 )
 
@@ -125,3 +132,40 @@ class OnboardingReportViewSet(WorkspaceAPIViewSet):
         report = selectors.onboarding_report(workspace=request.workspace, as_of=request.workspace.today(),
                                              months=int(raw))
         return Response(ReportSerializer(report).data)
+
+
+@extend_schema(description=gettext_lazy(
+    "The workspace's onboarding settings (one row): which handoff fields are required, and whether an "
+    "incomplete handoff keeps the account in the first lifecycle stage. Everyone reads; managers change them."))
+class OnboardingSettingsViewSet(WorkspaceScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                                mixins.UpdateModelMixin, viewsets.GenericViewSet):
+    queryset = OnboardingSettings.objects.all()
+    serializer_class = OnboardingSettingsSerializer
+    policy_actions = {"update": "onboarding.manage", "partial_update": "onboarding.manage"}
+    pagination_class = None
+
+    def perform_update(self, serializer):
+        serializer.instance = services.save_settings(
+            workspace=self.request.workspace, actor=self.request.actor, **serializer.validated_data)
+
+
+@extend_schema(description=gettext_lazy(
+    "The onboarding plan: milestones with their target day after the contract start. A row with a touch tier "
+    "overrides the row of the same key without one, for accounts of that tier. Everyone reads; managers write."))
+class MilestoneTemplateViewSet(WorkspaceViewSet):
+    queryset = MilestoneTemplate.objects.all()
+    serializer_class = MilestoneTemplateSerializer
+    policy_actions = {action: "onboarding.manage" for action in ("create", "update", "partial_update", "destroy")}
+    ordering_fields = ["position", "target_day", "key"]
+
+    def perform_create(self, serializer):
+        serializer.instance = services.save_template(
+            workspace=self.request.workspace, actor=self.request.actor, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.save_template(
+            workspace=self.request.workspace, actor=self.request.actor, template=serializer.instance,
+            **serializer.validated_data)
+
+    def perform_destroy(self, instance):
+        services.delete_template(template=instance, actor=self.request.actor)
