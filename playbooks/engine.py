@@ -449,7 +449,7 @@ def _create_tasks(*, workspace, due, as_of, actor=PLAYBOOKS):
     accounts = {}
     for chunk in chunks(account_ids, CHUNK):
         accounts.update(Account.objects.for_workspace(workspace).filter(pk__in=chunk)
-                        .select_related("owner__user", "stage").in_bulk())
+                        .select_related("owner__user", "stage").only(*PLACEHOLDER_FIELDS).in_bulk())
     reasons = {}
     wanting_reason = {run.account_id for run, index, _on in due
                       if any(uses(run.version.definition["steps"][index].get(f), "health_reason")
@@ -500,6 +500,13 @@ def _create_tasks(*, workspace, due, as_of, actor=PLAYBOOKS):
         "title": task["title"], "type": task["type"], "due_on": task["due_on"].isoformat(),
         "assignee": task["assignee_id"], "source": task["source"]} for task in created])
     return len(created)
+
+
+# What the placeholders of a task read of its account (placeholders.account_values): a first night
+# reads tens of thousands of accounts, so only these columns.
+PLACEHOLDER_FIELDS = ["id", "workspace_id", "name", "renewal_date", "health_score", "arr", "owner_id", "stage_id",
+                      "owner__id", "owner__user__id", "owner__user__first_name", "owner__user__last_name",
+                      "owner__user__username", "stage__id", "stage__name"]
 
 
 # The columns of a task a playbook step creates, in the order _create_tasks writes them.

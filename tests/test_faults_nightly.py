@@ -13,6 +13,7 @@ from celery import Celery
 from django.core.management import call_command
 from django.db import connections
 
+from cs_platform.nightly import NIGHTLY_STEPS
 from healthscore.models import HealthSnapshot
 from segments.models import Segment, SegmentMembership
 from usage.models import DailyAccountUsage, DirtyUsageDay
@@ -26,6 +27,8 @@ from .fault_helpers import (
     require_postgresql,
     twin_workspace,
 )
+
+ALL_STEPS = ", ".join(step.name for step in NIGHTLY_STEPS)  # what a whole night reports, in order
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -101,8 +104,8 @@ def test_a_worker_killed_in_the_middle_of_a_step_loses_nothing_when_the_night_ru
     sender.close()
     assert_stopped_inside(step, broken, day)
 
-    assert recompute(broken, day) == f"{broken.slug} {day}: usage, tiers, segments, coverage, health, playbooks"
-    assert recompute(reference, day) == f"{reference.slug} {day}: usage, tiers, segments, coverage, health, playbooks"
+    assert recompute(broken, day) == f"{broken.slug} {day}: {ALL_STEPS}"
+    assert recompute(reference, day) == f"{reference.slug} {day}: {ALL_STEPS}"
     assert_same_nights(broken, reference)
 
 
@@ -129,7 +132,7 @@ def test_two_recomputes_of_one_workspace_at_once_compute_it_once(db):
         second.join(30)
         first.join(30)
     assert outputs == {
-        "first": f"{twice.slug} {day}: usage, tiers, segments, coverage, health, playbooks",
+        "first": f"{twice.slug} {day}: {ALL_STEPS}",
         "second": f"{twice.slug} {day}: skipped, another run of this workspace is in progress",
     }
     recompute(reference, day)

@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from cs_platform.celery import app as celery_app
+from cs_platform.nightly import NIGHTLY_STEPS
 from cs_platform.settings import REDIS_CACHE_OPTIONS
 from cs_platform.tasks import schedule_nightly
 from healthscore.models import HealthSnapshot
@@ -34,6 +35,8 @@ from .fault_helpers import (
     wait_for,
 )
 from .ingest_helpers import make_client
+
+ALL_STEPS = ", ".join(step.name for step in NIGHTLY_STEPS)  # what a whole night reports, in order
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -151,7 +154,7 @@ def test_a_recompute_outlives_redis_and_recompute_now_says_when_it_cannot_start(
         ]
         assert time.monotonic() - started < 5
         # The command runs the night in its own process: it needs no broker.
-        assert recompute(reference, day) == f"{reference.slug} {day}: usage, tiers, segments, coverage, health, playbooks"
+        assert recompute(reference, day) == f"{reference.slug} {day}: {ALL_STEPS}"
         # The worker finishes the night it had started: its work is in the database, not in Redis.
         wait_for(lambda: HealthSnapshot.objects.for_workspace(night).filter(day=day).exists(), timeout=30,
                  what="the worker to finish the night without Redis")

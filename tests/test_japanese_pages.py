@@ -64,6 +64,8 @@ ALLOWED = {
     # The retrospective the field's teams run, named in English even in Japanese ("Keep(継続)、
     # Problem(問題点)、Try…" in the field reports).
     "KPT", "Keep", "Problem", "Try",
+    # Time to first value, abbreviated so in the field as in English.
+    "TTV",
     # The segment editor's logic, named as in the query languages ("すべて満たす（AND）").
     "AND", "OR",
     # The segment rules' JSON keys, which its error messages name ("グループの op は…").

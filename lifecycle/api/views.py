@@ -61,7 +61,7 @@ class UsageLevelViewSet(WorkspaceAPIViewSet):
         levels = selectors.level_definitions(workspace=request.workspace)
         return Response(UsageLevelSerializer(levels, many=True).data)
 
-    @extend_schema(request=UsageLevelsSerializer, responses=UsageLevelSerializer(many=True),
+    @extend_schema(request=UsageLevelsSerializer, responses={200: UsageLevelSerializer(many=True)},
                    operation_id="lifecycle_levels_replace")
     def create(self, request):
         body = UsageLevelsSerializer(data=request.data)

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.api.serializers import BriefAccountSerializer
-from workspaces.api.fields import WorkspaceRelatedField, no_null_characters
+from workspaces.api.fields import SaneDateTimeField, WorkspaceRelatedField, no_null_characters
 
 from ..models import Attendance, AttendanceStatus, Programme, ProgrammeSession
 from ..services import MAX_ROWS
@@ -30,6 +30,7 @@ class ProgrammeSerializer(serializers.ModelSerializer):
 class ProgrammeSessionSerializer(serializers.ModelSerializer):
     programme = WorkspaceRelatedField(queryset=Programme.objects.all(), brief_serializer=BriefProgrammeSerializer)
     title = serializers.CharField(max_length=200, validators=[no_null_characters])
+    starts_at = SaneDateTimeField()  # a moment a real clock could show (years 1970-2999)
     registered_count = serializers.SerializerMethodField()
     attended_count = serializers.SerializerMethodField()
 
