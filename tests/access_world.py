@@ -87,6 +87,9 @@ def build_side(slug, mark):
     side.add(CadencePolicy.objects.for_workspace(ws).filter(segment=None).first(), "default")
     side.add(LifecycleStage.objects.for_workspace(ws).exclude(name__startswith=mark).first(), "default")
     side.add(MilestoneTemplate.objects.for_workspace(ws).first(), "default")
+    # A row of the plan of the workspace's own (the API's reads and writes of one try it).
+    side.add(MilestoneTemplate.objects.create(workspace=ws, key=f"go_live_{mark.lower()}", name=f"{mark} go-live",
+                                              target_day=45, position=9))
     return side
 
 
