@@ -2,6 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from workspaces.models import Membership
 
@@ -243,3 +244,26 @@ def _day(value):
     if value is None or isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value))
+
+
+def contacts_by_reference(*, workspace, references):
+    """{reference: Contact or an error message} for the references a spreadsheet gives for contacts: a
+    contact's external ID, else its e-mail (case-insensitive). Two queries whatever their number."""
+    references = [r for r in references if r]
+    contacts = Contact.objects.for_workspace(workspace)
+    by_external = {c.external_id: c for c in contacts.filter(external_id__in=references).exclude(external_id="")}
+    emails = [r for r in references if "@" in r]
+    by_email = {}
+    for contact in contacts.filter(email__in=emails + [e.lower() for e in emails]):
+        by_email.setdefault(contact.email.lower(), []).append(contact)
+    found = {}
+    for reference in references:
+        if reference in by_external:
+            found[reference] = by_external[reference]
+        elif len(by_email.get(reference.lower(), [])) == 1:
+            found[reference] = by_email[reference.lower()][0]
+        elif by_email.get(reference.lower()):
+            found[reference] = _("Several contacts have this e-mail; use the contact's external ID.")
+        else:
+            found[reference] = _("No contact with this external ID or e-mail.")
+    return found

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Contact, TouchTier
+from accounts.selectors import contacts_by_reference
 from imports.selectors import CellError, FileError, clean_text, is_blank, parse_date, read_file
 from workspaces.audit import audit_event, record_audit
 from workspaces.errors import DomainError, NotAllowed, RowErrors
@@ -381,27 +382,6 @@ def find_accounts(workspace, references):
     return found
 
 
-def find_contacts(workspace, references):
-    """{reference: Contact or message}: a contact's external ID, else its e-mail."""
-    contacts = Contact.objects.for_workspace(workspace)
-    refs = [r for r in references if r]
-    by_ext = {c.external_id: c for c in contacts.filter(external_id__in=refs).exclude(external_id="")}
-    by_email = {}
-    for contact in contacts.filter(email__in=[r for r in refs if "@" in r]):
-        by_email.setdefault(contact.email.lower(), []).append(contact)
-    found = {}
-    for ref in refs:
-        if ref in by_ext:
-            found[ref] = by_ext[ref]
-        elif len(by_email.get(ref.lower(), [])) == 1:
-            found[ref] = by_email[ref.lower()][0]
-        elif by_email.get(ref.lower()):
-            found[ref] = _("Several contacts have this e-mail; use the contact's external ID.")
-        else:
-            found[ref] = _("No contact with this external ID or e-mail.")
-    return found
-
-
 def _finish(errors, numbers, rows, save, dry_run):
     if not errors:
         try:
@@ -422,8 +402,8 @@ def import_handoffs(*, workspace, actor, data, filename="", dry_run=False):
     authorize(actor, "onboarding.import")
     sheet, columns, cell = _read(data, filename, HANDOFF_COLUMNS, ("account",))
     accounts = find_accounts(workspace, {clean_text(cell(c, "account")) for _n, c in sheet.rows})
-    contacts = find_contacts(workspace, {clean_text(cell(c, name)) for _n, c in sheet.rows
-                                         for name in CONTACT_FIELDS})
+    contacts = contacts_by_reference(workspace=workspace, references={
+        clean_text(cell(c, name)) for _n, c in sheet.rows for name in CONTACT_FIELDS})
     errors, rows, numbers = [], [], []
     for number, cells in sheet.rows:
         row, problems = {}, {}

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import Contact
+from accounts.selectors import contacts_by_reference
 from imports.selectors import CellError, FileError, clean_text, is_blank, parse_date, parse_int, read_file
 from workspaces.audit import audit_event, model_changes, record_audit
 from workspaces.errors import DomainError, RowErrors
@@ -302,27 +303,6 @@ def _column_map(headers):
     return found
 
 
-def _contact_finder(workspace, references):
-    """{reference: Contact or an error message}: a contact's external ID, else its e-mail (one query each)."""
-    contacts = Contact.objects.for_workspace(workspace)
-    by_external = {c.external_id: c for c in contacts.filter(external_id__in=references)}
-    emails = [r.lower() for r in references if "@" in r]
-    by_email = {}
-    for contact in contacts.filter(email__in=[r for r in references if "@" in r] + emails):
-        by_email.setdefault(contact.email.lower(), []).append(contact)
-    found = {}
-    for reference in references:
-        if reference in by_external:
-            found[reference] = by_external[reference]
-        elif len(by_email.get(reference.lower(), [])) == 1:
-            found[reference] = by_email[reference.lower()][0]
-        elif by_email.get(reference.lower()):
-            found[reference] = _("Several contacts have this e-mail; use the contact's external ID.")
-        else:
-            found[reference] = _("No contact with this external ID or e-mail.")
-    return found
-
-
 def import_responses(*, workspace, actor, data, filename=""):
     """Read a CSV/XLSX of survey responses and upsert them all, or none: a problem raises
     UploadErrors naming the row (as the spreadsheet numbers it) and the column."""
@@ -344,7 +324,7 @@ def import_responses(*, workspace, actor, data, filename=""):
         return cells[position] if position is not None and position < len(cells) else None
 
     references = sorted({clean_text(cell(cells, "contact")) for _number, cells in sheet.rows} - {""})
-    contacts = _contact_finder(workspace, references)
+    contacts = contacts_by_reference(workspace=workspace, references=references)
     errors, rows, numbers = [], [], []
     for number, cells in sheet.rows:
         row, problems = {}, {}
