@@ -146,6 +146,20 @@ def delete_template(*, template, actor):
     template.delete()
 
 
+def _account_refused(workspace, actor, action, account, refuse_rows):
+    """Why a row's account cannot be written (another workspace's, or one the actor may not edit), or
+    None. A refusal of the policy is the row's error where the caller collects them, else raised (403)."""
+    if account is None or account.workspace_id != workspace.pk:
+        return _("Not found in this workspace.")
+    try:
+        authorize(actor, action, account)
+    except NotAllowed as exc:
+        if not refuse_rows:
+            raise
+        return str(exc.message)
+    return None
+
+
 # --- handoffs ----------------------------------------------------------------------------------------
 def _check_handoff_values(workspace, values):
     problems = {}
@@ -176,15 +190,9 @@ def save_handoffs(*, workspace, actor, rows, refuse_rows=False):
         values = dict(row)
         account = values.pop("account")
         problems = {}
-        if account is None or account.workspace_id != workspace.pk:
-            errors.append({"index": index, "errors": {"account": [_("Not found in this workspace.")]}})
-            continue
-        try:
-            authorize(actor, "onboarding.edit_handoff", account)
-        except NotAllowed as exc:
-            if not refuse_rows:
-                raise
-            errors.append({"index": index, "errors": {"account": [str(exc.message)]}})
+        refused = _account_refused(workspace, actor, "onboarding.edit_handoff", account, refuse_rows)
+        if refused:
+            errors.append({"index": index, "errors": {"account": [refused]}})
             continue
         if account.pk in seen:
             errors.append({"index": index, "errors": {"account": [_("This account is in the file twice.")]}})
@@ -255,15 +263,9 @@ def record_milestones(*, workspace, actor, rows, refuse_rows=False):
     for index, row in enumerate(rows):
         account, key, done_on = row.get("account"), row.get("key"), row.get("done_on")
         problems = {}
-        if account is None or account.workspace_id != workspace.pk:
-            errors.append({"index": index, "errors": {"account": [_("Not found in this workspace.")]}})
-            continue
-        try:
-            authorize(actor, "onboarding.record_milestone", account)
-        except NotAllowed as exc:
-            if not refuse_rows:
-                raise
-            errors.append({"index": index, "errors": {"account": [str(exc.message)]}})
+        refused = _account_refused(workspace, actor, "onboarding.record_milestone", account, refuse_rows)
+        if refused:
+            errors.append({"index": index, "errors": {"account": [refused]}})
             continue
         if key not in names:
             problems["milestone"] = [_("Not a milestone of this workspace's onboarding plan.")]
