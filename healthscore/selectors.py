@@ -1,9 +1,11 @@
 """Reads of the health capability. Every function takes the workspace (or an account) explicitly."""
 
 import datetime as dt
+import json
 from typing import NamedTuple
 
-from django.db.models import Count, F, Min, OuterRef, Q, Subquery
+from django.db.models import Count, F, Min, OuterRef, Q, Subquery, TextField
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, AccountStatus, HealthBand
@@ -428,8 +430,10 @@ def weakest_groups(*, workspace, account_ids, on_or_before):
     of_the_day = snapshots.filter(day=on_or_before)
     if len(wanted) <= MANY_ACCOUNTS:
         of_the_day = of_the_day.filter(account_id__in=ids)
-    rows = [(account_id, groups) for account_id, groups in of_the_day.values_list("account_id", "groups")
-            .iterator(chunk_size=5000) if account_id in wanted]
+    # The groups come as text and only the wanted accounts' are decoded: on a large night most of
+    # the day's rows are someone else's.
+    rows = [(account_id, json.loads(groups) if groups else None) for account_id, groups in of_the_day.values_list(
+            "account_id", Cast("groups", TextField())).iterator(chunk_size=5000) if account_id in wanted]
     rest = wanted - {account_id for account_id, _groups in rows}
     if rest:
         newest_day = (HealthSnapshot.all_workspaces.filter(account=OuterRef("account"), day__lte=on_or_before)

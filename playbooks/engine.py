@@ -8,9 +8,9 @@ accounts they name) does, for the workspace's playbooks:
    enrolment rules decide (`_decide`): an account with an active run of the playbook waits; one that
    already ran for this occurrence (reason key) is done with it; then the limit, the cooldown and the
    condition (segment rules) may hold it back, recorded as a `PlaybookHold`. The others get a run,
-   inserted with `bulk_create(ignore_conflicts=True)`: the database's rules (one active run per account
-   and playbook, one run per account, playbook and reason) make a concurrent evaluation insert nothing
-   twice, and the evaluation reads back only the runs it inserted (marked with its batch).
+   inserted as plain rows skipping conflicts: the database's rules (one active run per account and
+   playbook, one run per account, playbook and reason) make a concurrent evaluation insert nothing
+   twice, and the insert returns only the runs this evaluation wrote.
 2. End. A run whose version says `when_trigger_clears` exits when its account no longer matches that
    version's trigger; any run of a churned account exits. Open tasks are cancelled or kept as the
    version says.
@@ -27,6 +27,7 @@ import json
 import logging
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -42,6 +43,7 @@ from segments.services import add_to_segment
 from webhooks.events import emit, emit_many
 from workspaces.audit import record_audit, record_audit_rows
 from workspaces.errors import DomainError, NotAllowed
+from workspaces.models import Membership
 from workspaces.policy import SystemActor, acting_member, authorize, authorize_role
 from workspaces.sql import insert_rows
 
@@ -80,6 +82,29 @@ def newest_versions(*, workspace, playbook_ids):
                     .order_by("playbook_id", "-number")):
         newest.setdefault(version.playbook_id, version)
     return newest
+
+
+@dataclass(slots=True)
+class NightRun:
+    """A run as the night reads and changes it: a first night holds tens of thousands, and a model
+    instance each costs more than the work. `version` and `playbook` are attached by the reader."""
+
+    pk: int
+    playbook_id: int
+    version_id: int
+    account_id: int
+    reason_key: str
+    why: dict
+    status: str
+    started_on: dt.date
+    ended_on: dt.date | None = None
+    ended_why: str = ""
+    version: object = None
+    playbook: object = None
+
+
+NIGHT_RUN_FIELDS = ["pk", "playbook_id", "version_id", "account_id", "reason_key", "why", "status", "started_on",
+                    "ended_on", "ended_why"]
 
 
 class _Triggers:
@@ -224,7 +249,8 @@ def evaluate_playbooks(*, workspace, as_of, playbooks=None, account_ids=None, by
                       .filter(playbook__in=selected, status=RunStatus.ACTIVE))
             if account_ids is not None:
                 active = active.filter(account_id__in=list(account_ids))
-            active = _with_versions(workspace, list(active.order_by("pk")), playbooks=selected)
+            active = _with_versions(workspace, [NightRun(*row) for row in active.order_by("pk")
+                                                .values_list(*NIGHT_RUN_FIELDS)], playbooks=selected)
             ended = _end_cleared(workspace=workspace, runs=active, as_of=as_of, triggers=triggers, actor=actor)
             summary["exited"] = len(ended)
             still = [run for run in active if run.pk not in ended]
@@ -282,13 +308,16 @@ def _start_runs(*, workspace, playbook, version, as_of, token, enrol, why_of, st
     this call inserted, each audited as `actor`'s and announced (run_started)."""
     now = timezone.now()
     started_by_id = started_by.pk if started_by is not None else None
+    rows = {account_id: (workspace.pk, playbook.pk, version.pk, account_id, match.reason_key, why_of(match),
+                         RunStatus.ACTIVE, as_of, "", started_by_id, now)
+            for account_id, match in sorted(enrol.items())}
     # Plain rows (a first night starts tens of thousands); what a concurrent evaluation inserted first
-    # is skipped by the dedup constraint.
-    insert_rows(PlaybookRun, RUN_COLUMNS, [
-        (workspace.pk, playbook.pk, version.pk, account_id, match.reason_key, why_of(match), RunStatus.ACTIVE, as_of,
-         "", started_by_id, now) for account_id, match in sorted(enrol.items())], on_conflict_do_nothing=True)
-    new = list(PlaybookRun.objects.for_workspace(workspace).filter(playbook=playbook, started_on=as_of,
-                                                                   why__batch=token).order_by("pk"))
+    # is skipped by the dedup constraint, and only what this call inserted comes back.
+    inserted = insert_rows(PlaybookRun, RUN_COLUMNS, rows.values(), on_conflict_do_nothing=True,
+                           returning=["id", "account_id"])
+    new = sorted((NightRun(pk=pk, playbook_id=playbook.pk, version_id=version.pk, account_id=account_id,
+                           reason_key=rows[account_id][4], why=rows[account_id][5], status=RunStatus.ACTIVE,
+                           started_on=as_of) for pk, account_id in inserted), key=lambda run: run.pk)
     _audit_runs(workspace=workspace, actor=actor, action="playbook_run.started", runs=new,
                 changes=lambda run: {"playbook_name": [None, playbook.name]})
     emit_many(workspace=workspace, event="playbook.run_started",
@@ -331,9 +360,13 @@ def _end_cleared(*, workspace, runs, as_of, triggers, actor):
     if not runs:
         return set()
     churned = set()
-    for chunk in chunks({run.account_id for run in runs}, CHUNK):
-        churned |= set(Account.objects.for_workspace(workspace).filter(pk__in=chunk)
-                       .exclude(status=AccountStatus.ACTIVE).values_list("pk", flat=True))
+    account_ids = {run.account_id for run in runs}
+    not_active = Account.objects.for_workspace(workspace).exclude(status=AccountStatus.ACTIVE)
+    # Many runs: the workspace's churned accounts at once (ids only) rather than many IN lists.
+    lists = [not_active] if len(account_ids) > MANY_ACCOUNTS else [
+        not_active.filter(pk__in=chunk) for chunk in chunks(account_ids, CHUNK)]
+    for queryset in lists:
+        churned |= set(queryset.values_list("pk", flat=True)) & account_ids
     ending = defaultdict(list)  # (open_tasks, why) -> runs
     for run in runs:
         definition = run.version.definition
@@ -389,17 +422,20 @@ def _advance(*, workspace, runs, as_of, actor=PLAYBOOKS):
     if not runs:
         return counts
     tasks, actions = defaultdict(dict), defaultdict(dict)
-    for chunk in chunks([run.pk for run in runs], CHUNK):
-        for run_id, index, status, completed_on, updated_at in (
-                Task.objects.for_workspace(workspace).filter(run_id__in=chunk)
-                .values_list("run_id", "step_index", "status", "completed_on", "updated_at")):
+    wanted = {run.pk for run in runs}
+    for queryset in _of_runs(Task.objects.for_workspace(workspace), wanted):
+        for run_id, index, status, completed_on, updated_at in queryset.values_list(
+                "run_id", "step_index", "status", "completed_on", "updated_at"):
+            if run_id not in wanted:
+                continue
             if status in OPEN_STATUSES:
                 tasks[run_id][index] = None
             else:  # done, or cancelled by someone: the step is over, on the day it closed
                 tasks[run_id][index] = completed_on or workspace.local_day(updated_at)
-        for run_id, index, done_on in (RunAction.objects.for_workspace(workspace).filter(run_id__in=chunk)
-                                       .values_list("run_id", "step_index", "done_on")):
-            actions[run_id][index] = done_on
+    for queryset in _of_runs(RunAction.objects.for_workspace(workspace), wanted):
+        for run_id, index, done_on in queryset.values_list("run_id", "step_index", "done_on"):
+            if run_id in wanted:
+                actions[run_id][index] = done_on
     due_tasks, due_actions, complete = [], [], []
     for run in runs:
         done = {**tasks[run.pk], **actions[run.pk]}
@@ -416,6 +452,15 @@ def _advance(*, workspace, runs, as_of, actor=PLAYBOOKS):
     counts["completed"] = len(_end(workspace=workspace, runs=complete, status=RunStatus.COMPLETED,
                                    why=_("All steps are done."), open_tasks="keep", as_of=as_of, actor=actor))
     return counts
+
+
+def _of_runs(queryset, run_ids):
+    """`queryset` (tasks or actions) narrowed to the rows of these active runs, as querysets to read:
+    IN lists for a few runs; for a night's many, one join on the active runs (the caller keeps the
+    rows of its own runs), instead of one IN list per few hundred."""
+    if len(run_ids) > MANY_ACCOUNTS:
+        return [queryset.filter(run__status=RunStatus.ACTIVE)]
+    return [queryset.filter(run_id__in=chunk) for chunk in chunks(run_ids, CHUNK)]
 
 
 def _due_steps(steps, *, run, done, as_of):
@@ -445,11 +490,7 @@ def _due_steps(steps, *, run, done, as_of):
 def _create_tasks(*, workspace, due, as_of, actor=PLAYBOOKS):
     if not due:
         return 0
-    account_ids = {run.account_id for run, _i, _on in due}
-    accounts = {}
-    for chunk in chunks(account_ids, CHUNK):
-        accounts.update(Account.objects.for_workspace(workspace).filter(pk__in=chunk)
-                        .select_related("owner__user", "stage").only(*PLACEHOLDER_FIELDS).in_bulk())
+    accounts = _placeholder_rows(workspace, {run.account_id for run, _i, _on in due})
     reasons = {}
     wanting_reason = {run.account_id for run, index, _on in due
                       if any(uses(run.version.definition["steps"][index].get(f), "health_reason")
@@ -460,7 +501,9 @@ def _create_tasks(*, workspace, due, as_of, actor=PLAYBOOKS):
     wanting_renewal = {run.account_id for run, index, _on in due
                        if any(uses(run.version.definition["steps"][index].get(f), "renewal_date")
                               for f in ("title", "description"))}
-    if wanting_renewal:
+    if len(wanting_renewal) > MANY_ACCOUNTS:  # two queries for the whole workspace beat many IN lists
+        renewals = next_renewal_by_account(workspace=workspace, as_of=as_of)
+    elif wanting_renewal:
         for chunk in chunks(wanting_renewal, CHUNK):
             renewals.update(next_renewal_by_account(workspace=workspace, as_of=as_of, account_ids=chunk))
     picker = Picker(workspace=workspace)
@@ -471,25 +514,24 @@ def _create_tasks(*, workspace, due, as_of, actor=PLAYBOOKS):
         account = accounts.get(run.account_id)
         if account is None:
             continue
-        values = account_values(account, health_reason=reasons.get(account.pk),
-                                renewal_date=renewals.get(account.pk, account.renewal_date))
+        values = account_values(account, health_reason=reasons.get(run.account_id),
+                                renewal_date=renewals.get(run.account_id))
         rows.append((
-            workspace.pk, account.pk, TaskSource.PLAYBOOK, run.pk, index,
-            picker.pick(rule=step.get("assignee") or {"rule": "owner"}, owner_id=account.owner_id,
+            workspace.pk, run.account_id, TaskSource.PLAYBOOK, run.pk, index,
+            picker.pick(rule=step.get("assignee") or {"rule": "owner"}, owner_id=account["owner_id"],
                         playbook_id=run.playbook_id),
             step.get("type", "call"), step.get("priority", 2), render(step.get("title"), values)[:200],
             render(step.get("description", ""), values), on + dt.timedelta(days=step.get("due_days", 0)),
             TaskStatus.OPEN, "", "", now, now,
         ))
     # Plain rows, not a model instance each: a first night creates tens of thousands. A step's task
-    # that a concurrent evaluation created first is skipped (one task per run and step).
-    insert_rows(Task, TASK_COLUMNS, rows, on_conflict_do_nothing=True)
-    # Only the rows this call inserted (a concurrent evaluation's have another creation time).
-    created = []
-    for chunk in chunks({run.pk for run, _i, _on in due}, CHUNK * 10):
-        created += list(Task.objects.for_workspace(workspace).filter(run_id__in=chunk, created_at=now).order_by("pk")
-                        .values("pk", "account_id", "run_id", "step_index", "title", "type", "due_on", "assignee_id",
-                                "source"))
+    # that a concurrent evaluation created first is skipped (one task per run and step), and only
+    # the tasks this call inserted come back.
+    inserted = insert_rows(Task, TASK_COLUMNS, rows, on_conflict_do_nothing=True,
+                           returning=["id", "run_id", "step_index"])
+    written = {(row[3], row[4]): dict(zip(TASK_COLUMNS, row, strict=True)) for row in rows}
+    created = sorted(({**written[(run_id, index)], "pk": pk} for pk, run_id, index in inserted),
+                     key=lambda task: task["pk"])
     # Who made each task, in the log a member reads ("the playbooks, run 12, step 1"), as the task
     # services log a member's; one insert for the batch.
     record_audit_rows(workspace=workspace, actor=actor, action="task.created", object_type="task", rows=[
@@ -502,11 +544,28 @@ def _create_tasks(*, workspace, due, as_of, actor=PLAYBOOKS):
     return len(created)
 
 
-# What the placeholders of a task read of its account (placeholders.account_values): a first night
-# reads tens of thousands of accounts, so only these columns.
-PLACEHOLDER_FIELDS = ["id", "workspace_id", "name", "renewal_date", "health_score", "arr", "owner_id", "stage_id",
-                      "owner__id", "owner__user__id", "owner__user__first_name", "owner__user__last_name",
-                      "owner__user__username", "stage__id", "stage__name"]
+def _placeholder_rows(workspace, account_ids):
+    """{account_id: what the placeholders read of it (placeholders.account_values)}, as plain values:
+    a first night fills tens of thousands of tasks. Owners and stages are a workspace's few, read once;
+    for many accounts the whole workspace is read at once rather than through many IN lists."""
+    owners = {member.pk: member.display_name for member in
+              Membership.objects.for_workspace(workspace).select_related("user")}
+    stages = dict(LifecycleStage.objects.for_workspace(workspace).values_list("pk", "name"))
+    accounts = Account.objects.for_workspace(workspace).order_by()
+    lists = [accounts] if len(account_ids) > MANY_ACCOUNTS else [
+        accounts.filter(pk__in=chunk) for chunk in chunks(account_ids, CHUNK)]
+    rows = {}
+    for queryset in lists:
+        for pk, name, renewal_date, health_score, arr, owner_id, stage_id in queryset.values_list(
+                "pk", "name", "renewal_date", "health_score", "arr", "owner_id", "stage_id"):
+            if pk in account_ids:
+                rows[pk] = {"name": name, "renewal_date": renewal_date, "health_score": health_score, "arr": arr,
+                            "owner_id": owner_id, "owner": owners.get(owner_id), "stage": stages.get(stage_id)}
+    return rows
+
+
+# Above this many accounts, a reader reads the whole workspace's rows at once.
+MANY_ACCOUNTS = 1000
 
 
 # The columns of a task a playbook step creates, in the order _create_tasks writes them.
@@ -521,7 +580,7 @@ def _do_actions(*, workspace, due, as_of):
         return 0
     token = uuid.uuid4().hex
     RunAction.objects.bulk_create(
-        [RunAction(workspace=workspace, run=run, step_index=index, done_on=as_of, result={"batch": token})
+        [RunAction(workspace=workspace, run_id=run.pk, step_index=index, done_on=as_of, result={"batch": token})
          for run, index, _on in sorted(due, key=lambda item: (item[0].pk, item[1]))],
         ignore_conflicts=True, batch_size=1000)
     claimed = {(a.run_id, a.step_index): a for a in RunAction.objects.for_workspace(workspace)

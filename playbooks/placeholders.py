@@ -15,18 +15,19 @@ MISSING = "—"
 
 
 def account_values(account, *, health_reason=None, renewal_date=None):
-    """{placeholder: text} of an account (with owner__user and stage loaded). `renewal_date`: the
-    account's next renewal (renewals.selectors.next_renewal_by_account), else its own renewal date."""
-    renewal_date = renewal_date or account.renewal_date
-    owner = account.owner.display_name if account.owner_id and account.owner else None
+    """{placeholder: text} of an account, from its plain values: `account` holds name, owner (the
+    owner's display name or None), renewal_date, health_score, stage (its name or None) and arr.
+    `renewal_date`: the account's next renewal (renewals.selectors.next_renewal_by_account), else its
+    own renewal date."""
+    renewal_date = renewal_date or account["renewal_date"]
     return {
-        "account": account.name,
-        "owner": owner,
+        "account": account["name"],
+        "owner": account["owner"],
         "renewal_date": renewal_date.isoformat() if renewal_date else None,
-        "health_score": None if account.health_score is None else f"{account.health_score:.0f}",
+        "health_score": None if account["health_score"] is None else f"{account['health_score']:.0f}",
         "health_reason": health_reason,
-        "stage": account.stage.name if account.stage_id and account.stage else None,
-        "arr": f"{account.arr:,.0f}" if account.arr is not None else None,
+        "stage": account["stage"],
+        "arr": f"{account['arr']:,.0f}" if account["arr"] is not None else None,
     }
 
 

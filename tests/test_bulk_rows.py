@@ -1,6 +1,7 @@
 """The plain-row writers of large batches (workspaces.sql): what goes in comes back out, texts with
 commas, quotes, new lines and Japanese, empty texts (not NULL), NULLs, JSON and times, on SQLite
-(executemany) and PostgreSQL (multi-row VALUES and COPY)."""
+(pages of VALUES) and PostgreSQL (COPY, through a stage where a row may conflict), and what
+a call inserted is what comes back."""
 
 import datetime as dt
 
@@ -42,3 +43,27 @@ def test_inserted_rows_skip_a_conflict_and_keep_dates(ws, csm):
     task = Task.objects.for_workspace(ws).get()
     assert (task.title, task.description, task.due_on, task.created_at) == (AWKWARD, "", dt.date(2026, 12, 1), now)
     assert Task.objects.for_workspace(ws).filter(created_at=now).count() == 1
+
+
+@pytest.mark.django_db
+def test_returning_gives_back_only_the_rows_this_call_inserted(ws, csm):
+    account = AccountFactory(workspace=ws, owner=csm)
+    now = dt.datetime(2026, 11, 29, 9, 0, tzinfo=dt.UTC)
+    columns = ["workspace_id", "account_id", "source", "title", "description", "due_on", "status", "outcome",
+               "external_id", "created_at", "updated_at", "type", "priority"]
+
+    def row(external_id, title):
+        return (ws.pk, account.pk, "api", title, "", dt.date(2026, 12, 1), "open", "", external_id, now, now,
+                "call", 2)
+
+    first = insert_rows(Task, columns, [row("crm-1", "one"), row("crm-2", AWKWARD)], on_conflict_do_nothing=True,
+                        returning=["id", "external_id"])
+    ids = {external_id: pk for pk, external_id in first}
+    assert set(ids) == {"crm-1", "crm-2"}
+    assert Task.objects.for_workspace(ws).get(pk=ids["crm-2"]).title == AWKWARD
+    # crm-2 again conflicts: only crm-3 comes back, and the count says the same.
+    again = insert_rows(Task, columns, [row("crm-2", "dup"), row("crm-3", "three")], on_conflict_do_nothing=True,
+                        returning=["external_id"])
+    assert again == [("crm-3",)]
+    assert insert_rows(Task, columns, [row("crm-3", "dup")], on_conflict_do_nothing=True) == 0
+    assert Task.objects.for_workspace(ws).count() == 3
