@@ -113,6 +113,8 @@ def run(ctx, results):
     idle = run_worker(ctx, "idle")
     step_reports = {}
     for step in steps:
+        if step.name == "playbooks":
+            forget_playbook_runs(ctx)
         try:
             report = run_worker(ctx, "nightly", *common, "--step", step.name)
         except RuntimeError as exc:
@@ -154,6 +156,21 @@ def run(ctx, results):
             if step != slowest:
                 results.profiles[f"nightly step {step.path}: slowest SQL statements"] = report["queries"]
     return figures
+
+
+def forget_playbook_runs(ctx):
+    """The bench workspace's runs, tasks, actions and holds deleted, so that the playbooks step
+    measured is always a first night (every match enrols, every first task is created), not a re-run
+    of a night an earlier bench run already did (which creates nothing). The audit log is append-only
+    and keeps its rows."""
+    conn = psycopg2.connect(ctx.url)
+    try:
+        with conn.cursor() as cur:
+            for table in ("playbooks_task", "playbooks_runaction", "playbooks_playbookhold", "playbooks_playbookrun"):
+                cur.execute(f"DELETE FROM {table} WHERE workspace_id = %s", [ctx.workspace.pk])
+        conn.commit()
+    finally:
+        conn.close()
 
 
 def playbooks_share(step_reports):
