@@ -67,6 +67,19 @@ def tiers_as_of(*, workspace, day):
     return {**first, **on_day}
 
 
+def recorded_tiers(*, workspace, day):
+    """{account_id: the touch tier recorded on or before `day`} (`TierChange`: the latest change on or
+    before the day). Unlike `tiers_as_of`, a day before an account's first recorded change has no tier
+    here: accounts with nothing recorded by then are absent (their tier that day is not on record).
+    What segments and a past day's coverage read. One query."""
+    on_day = {}
+    rows = (TierChange.objects.for_workspace(workspace).filter(day__lte=day).order_by("account_id", "day")
+            .values_list("account_id", "tier"))
+    for account_id, tier in rows.iterator(chunk_size=5000):
+        on_day[account_id] = tier
+    return on_day
+
+
 def latest_day(*, workspace, on_or_before=None):
     """The newest day with a snapshot (not after `on_or_before`), or None before the first run."""
     rows = CoverageSnapshot.objects.for_workspace(workspace)
