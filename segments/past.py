@@ -11,7 +11,7 @@ columns (rules.py). A day before today — a recomputed night, a back-filled his
 - active users, health band and touch tier: what the capabilities above segments record, through
   the providers composition registers here (`register_past_values`; cs_platform/apps.py): segments
   sits below usage, coverage and healthscore and never imports them. What the providers give is
-  documented in docs/segments.md: active users in the 30 days up to the day, the tier recorded on
+  documented in docs/coverage.md: active users in the 30 days up to the day, the tier recorded on
   or before the day, and the health band of the latest health snapshot *before* the day (the night
   runs segments before health, so a night's segments see the band the previous night stored);
 - "added by hand or by a playbook": the additions made by the end of the day (an addition since
