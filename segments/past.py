@@ -33,6 +33,7 @@ on whole columns at once.
 import datetime as dt
 
 from accounts.models import Account, StageChange
+from accounts.selectors import attributes_as_of
 
 from .models import SegmentAddition
 
@@ -68,12 +69,9 @@ class _Values:
     """The values of one day: for each field, {account_id: value} of the accounts whose value is on record."""
 
     def __init__(self, *, workspace, day, rules, segment_id):
-        from accounts.selectors import attributes_as_of
-
         self.workspace, self.day = workspace, day
         fields = fields_of(rules)
         rows = list(Account.objects.for_workspace(workspace).order_by("pk").values_list("pk", "created_at", "stage_id"))
-        self.ids = [pk for pk, _created, _stage in rows]
         known = attributes_as_of(workspace=workspace, day=day)
         seen = (known["known_status"] | known["known_arr"] | known["known_contract_start"]).astype(bool)
         on_record = {int(pk) for pk in seen[seen].index}
