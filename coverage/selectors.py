@@ -55,7 +55,8 @@ def tiers_as_of(*, workspace, day):
     The one reader of past tiers: coverage and health both use it, so they agree on an account's
     tier on any day. The rule: the latest change on or before `day`; for a day before the account's
     first recorded change, that first recorded tier (the earliest truth there is). Accounts with no
-    history at all are absent: callers fall back to the current `Account.touch_tier`.
+    history at all are absent: callers fall back to the current `Account.touch_tier`. A past day's
+    coverage and segment rules read `recorded_tiers` instead, which never looks past the day.
     """
     on_day, first = {}, {}
     rows = (TierChange.objects.for_workspace(workspace).order_by("account_id", "day")
