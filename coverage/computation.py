@@ -7,7 +7,10 @@ The rules, in one place:
 - In scope on D: the contract has started (`contract_start` empty or <= D) and the account is
   active, or churned after D. Churned accounts are out of scope from their churn date.
 - The tier on D is the tier recorded in `TierChange` as of D (the nightly tier step writes it
-  forward); before any recorded change the first known tier, then the current one.
+  forward). Today, before any recorded change: the first known tier, then the current one. A past
+  day never reads today's tier: with no change recorded by then, the tier the touch model gives the
+  ARR of that day (when on record); else the tier is not on record and the account is out of that
+  day's scope (tier empty, no policy, not counted).
 - The policy: the policy of a segment the account was in on D (lowest priority wins), else the
   policy of its tier. A touch qualifies when its channel is one of the policy's channels, so
   one-to-many channels count only where a policy lists them (by default only tech touch).
@@ -20,8 +23,11 @@ The rules, in one place:
 
 ARR, owner and seats of a past day are the values of that day (accounts.selectors.attributes_as_of:
 contract lines, else the accounts' change log): unknown then = no owner, ARR 0, no seat band; the
-contract start too where known (else the account's own date). Today's computation reads the
-accounts' own columns (the same values). Re-running a past day gives identical rows.
+contract start too where known (else the account's own date). The matrix's users, when the touch
+model counts active users, are those of the 30 days up to that day (usage.selectors.active_users_on:
+the raw events, or the daily rollups' busiest day where retention removed them), never today's
+`active_users_30d`. Today's computation reads the accounts' own columns (the same values).
+Re-running a past day gives identical rows.
 
 With the day's rows, the same transaction writes their sums per owner, tier and matrix cell
 (`CoverageRollup`), which the reports read instead of 100,000 rows a day.
@@ -37,9 +43,10 @@ from django.db.models import Max, Q
 from accounts.models import Account, AccountStatus, Channel, Touchpoint
 from accounts.selectors import attributes_as_of
 from segments.selectors import segment_ids_as_of
+from usage.selectors import active_users_on
 
 from .models import SNAPSHOT_MEASURES, CadencePolicy, CoverageRollup, CoverageSnapshot, MatrixUsers
-from .selectors import tiers_as_of, touch_model_of
+from .selectors import recorded_tiers, tiers_as_of, touch_model_of
 
 logger = logging.getLogger(__name__)
 
@@ -143,16 +150,20 @@ class _Day:
                              for rule in p.rules if rule[2]})
         self.end = workspace.day_start(day + dt.timedelta(days=1))
         # A past day reads the values of that day, not today's (None: today, the accounts' columns).
-        self.as_of = None
-        if day < workspace.today():
+        self.as_of = self.users = None
+        self.past = day < workspace.today()
+        if self.past:
             known = attributes_as_of(workspace=workspace, day=day)
             self.as_of = {
                 pk: (None if owner != owner else int(owner), Decimal(0) if arr != arr else Decimal(str(arr)),
-                     None if seats != seats else int(seats), start if known_start else _KEEP)
-                for pk, owner, arr, seats, start, known_start in zip(
+                     None if seats != seats else int(seats), start if known_start else _KEEP,
+                     bool(known_arr) and arr == arr)
+                for pk, owner, arr, seats, start, known_start, known_arr in zip(
                     known.index, known["owner_id"], known["arr"], known["licensed_seats"], known["contract_start"],
-                    known["known_contract_start"], strict=True)
+                    known["known_contract_start"], known["known_arr"], strict=True)
             }
+            if self.touch_model.matrix_users == MatrixUsers.ACTIVE_USERS:
+                self.users = active_users_on(workspace=workspace, day=day)
 
     def rows(self, *, tiers, segments, ids=None, low=None, high=None):
         """Unsaved snapshot rows of the accounts `ids`, or of those with ids from `low` to `high`."""
@@ -167,13 +178,23 @@ class _Day:
                         for role in self.roles}
         rows = []
         for pk, owner_id, status, churned_on, contract_start, arr, seats, active_users, current_tier in values:
-            if self.as_of is not None:
-                owner_id, arr, seats, start = self.as_of.get(pk, (None, Decimal(0), None, _KEEP))
+            if self.past:
+                owner_id, arr, seats, start, arr_known = self.as_of.get(pk, (None, Decimal(0), None, _KEEP, False))
                 contract_start = contract_start if start is _KEEP else start
-            tier = tiers.get(pk) or current_tier or self.touch_model.tier_for_arr(arr)
+                active_users = self.users.get(pk, 0) if self.users is not None else 0
+                # The tier recorded by then, else the one that day's ARR gives; never today's.
+                tier = tiers.get(pk) or (self.touch_model.tier_for_arr(arr) if arr_known else "")
+            else:
+                tier = tiers.get(pk) or current_tier or self.touch_model.tier_for_arr(arr)
             member_of = segments.get(pk, [])
             policy = (next((self.segment_policy[s] for s in self.segment_order if s in member_of), None)
-                      or self.by_tier[tier])
+                      or self.by_tier.get(tier))
+            if policy is None:  # no tier on record that day (and no segment's policy): not counted
+                rows.append(CoverageSnapshot(
+                    workspace=workspace, day=day, account_id=pk, owner_id=owner_id, tier="",
+                    segment_keys=f",{','.join(map(str, member_of))}," if member_of else "",
+                    arr=arr, in_scope=False, covered=False))
+                continue
             in_scope = _in_scope(status=status, churned_on=churned_on, contract_start=contract_start, day=day)
             row = _evaluate(policy, pk, day, last_any, last_by_role)
             seat_band, tenure_band, cell = matrix_cell(
@@ -198,7 +219,7 @@ def compute_coverage(*, workspace, day):
     # the night holds the workspace's lock (cs_platform.nightly.workspace_lock).
     with transaction.atomic():
         CoverageSnapshot.objects.for_workspace(workspace).filter(day=day).delete()
-        tiers = tiers_as_of(workspace=workspace, day=day)
+        tiers = recorded_tiers(workspace=workspace, day=day) if run.past else tiers_as_of(workspace=workspace, day=day)
         segments = segment_ids_as_of(workspace=workspace, day=day)
         account_ids = list(Account.objects.for_workspace(workspace).order_by("pk").values_list("pk", flat=True))
         for start in range(0, len(account_ids), CHUNK):

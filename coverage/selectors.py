@@ -55,7 +55,8 @@ def tiers_as_of(*, workspace, day):
     The one reader of past tiers: coverage and health both use it, so they agree on an account's
     tier on any day. The rule: the latest change on or before `day`; for a day before the account's
     first recorded change, that first recorded tier (the earliest truth there is). Accounts with no
-    history at all are absent: callers fall back to the current `Account.touch_tier`.
+    history at all are absent: callers fall back to the current `Account.touch_tier`. A past day's
+    coverage and segment rules read `recorded_tiers` instead, which never looks past the day.
     """
     on_day, first = {}, {}
     rows = (TierChange.objects.for_workspace(workspace).order_by("account_id", "day")
@@ -65,6 +66,19 @@ def tiers_as_of(*, workspace, day):
         if changed_on <= day:
             on_day[account_id] = tier
     return {**first, **on_day}
+
+
+def recorded_tiers(*, workspace, day):
+    """{account_id: the touch tier recorded on or before `day`} (`TierChange`: the latest change on or
+    before the day). Unlike `tiers_as_of`, a day before an account's first recorded change has no tier
+    here: accounts with nothing recorded by then are absent (their tier that day is not on record).
+    What segments and a past day's coverage read. One query."""
+    on_day = {}
+    rows = (TierChange.objects.for_workspace(workspace).filter(day__lte=day).order_by("account_id", "day")
+            .values_list("account_id", "tier"))
+    for account_id, tier in rows.iterator(chunk_size=5000):
+        on_day[account_id] = tier
+    return on_day
 
 
 def latest_day(*, workspace, on_or_before=None):

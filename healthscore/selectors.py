@@ -452,3 +452,16 @@ def weakest_groups(*, workspace, account_ids, on_or_before):
             key = max(losses)[1]
             weakest[account_id] = labels.get(key) or key
     return weakest
+
+
+def bands_seen_on(*, workspace, day):
+    """{account_id: the health band a night of `day` saw on the account}: the band of the account's
+    latest snapshot dated *before* `day` (the night runs segments before health, so on night D the
+    account's band is the one the previous night stored). Accounts never scored before `day` are
+    absent (not on record). One query: per account, the newest earlier snapshot through the unique
+    (account, day) index (the account is already of the workspace, so the subquery names no workspace
+    and the planner has only that index to use)."""
+    latest = (HealthSnapshot.all_workspaces.filter(account_id=OuterRef("pk"), day__lt=day)
+              .order_by("-day").values("band")[:1])
+    rows = Account.objects.for_workspace(workspace).order_by().annotate(seen=Subquery(latest)).values_list("pk", "seen")
+    return {pk: band for pk, band in rows if band is not None}

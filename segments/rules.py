@@ -6,9 +6,10 @@
             {"field": "tags", "op": "any", "value": ["enterprise"]},
             {"field": "seats", "op": "between", "value": [11, 20]}]}]}
 
-An empty group matches every account. Everything is evaluated in the database: active users are
-the account's `active_users_30d` column (refreshed by the nightly usage step), tenure becomes a `contract_start` date comparison, tags are EXISTS
-subqueries, so a segment of 100,000 accounts is one query.
+An empty group matches every account. Today everything is evaluated in the database: active users
+are the account's `active_users_30d` column (refreshed by the nightly usage step), tenure becomes a
+`contract_start` date comparison, tags are EXISTS subqueries, so a segment of 100,000 accounts is one
+query. A past day reads the values of that day instead, never today's (segments/past.py).
 """
 
 import datetime as dt
@@ -300,9 +301,17 @@ def _group_q(group, *, workspace, as_of, segment_id):
 
 def segment_accounts(*, workspace, rules, as_of, segment_id=None):
     """The accounts of `workspace` matching already-validated `rules` on day `as_of` (the rules of
-    segment `segment_id`, when they are a saved segment's: its additions count for "added")."""
-    # active_users reads the column the nightly usage step refreshes (the pipeline runs it first).
+    segment `segment_id`, when they are a saved segment's: its additions count for "added").
+
+    Today (or later): one query over the accounts' columns (active_users reads the column the nightly
+    usage step refreshes; the pipeline runs it first). A past day reads the values of that day
+    (segments.past): the matching ids, then the accounts by id."""
     accounts = Account.objects.for_workspace(workspace)
+    if as_of < workspace.today():
+        from .past import past_member_ids
+
+        return accounts.filter(pk__in=past_member_ids(workspace=workspace, rules=rules, day=as_of,
+                                                      segment_id=segment_id))
     return accounts.filter(_group_q(rules, workspace=workspace, as_of=as_of, segment_id=segment_id))
 
 

@@ -19,6 +19,7 @@ from coverage.services import assign_tiers, set_must_not_lose, update_touch_mode
 from segments.services import save_segment
 
 from .factories import AccountFactory, TouchpointFactory
+from .health_data import add_usage, known_since
 
 pytestmark = pytest.mark.django_db
 
@@ -167,6 +168,9 @@ def two_of_three(ws, csm):
     today = ws.today()
     always, today_only, never = (AccountFactory(workspace=ws, owner=csm, arr=Decimal("2000000"), active_users_30d=25)
                                  for _ in range(3))
+    known_since(today - dt.timedelta(days=30), always, today_only, never)  # yesterday's ARR (its tier) on record
+    for account in (always, today_only, never):  # 25 active users yesterday too (the matrix's "A" band)
+        add_usage(account, today - dt.timedelta(days=5), users=[f"u{i}" for i in range(25)])
     TouchpointFactory(account=always, occurred_at=_noon(ws, today - dt.timedelta(days=10)))
     TouchpointFactory(account=today_only, occurred_at=_noon(ws, today) - dt.timedelta(hours=3))
     _compute(ws, today - dt.timedelta(days=1), today)
@@ -190,7 +194,8 @@ def test_a_rate_is_rounded_half_up():
 
 
 def test_recompute_history_computes_yesterday_so_the_matrix_compares_from_the_first_run(ws, csm):
-    AccountFactory(workspace=ws, owner=csm, arr=Decimal("2000000"), active_users_30d=25)
+    known_since(ws.today() - dt.timedelta(days=400),  # on record before the history's first day
+                AccountFactory(workspace=ws, owner=csm, arr=Decimal("2000000"), active_users_30d=25))
     call_command("recompute", "--workspace", ws.slug, "--history", "--only", "tiers", "segments", "coverage",
                  stdout=open("/dev/null", "w"))  # noqa: SIM115
     today = ws.today()

@@ -19,6 +19,7 @@ from coverage.models import CoverageRollup, CoverageSnapshot
 from coverage.services import assign_tiers
 from segments.services import materialize_segment, save_segment
 from tests.factories import AccountFactory, MembershipFactory, TouchpointFactory, UserFactory
+from tests.health_data import add_usage, known_since
 
 # A filter that keeps every in-scope row but is not one a rollup row can answer: the same
 # question, asked of the snapshot rows.
@@ -55,6 +56,10 @@ def history(ws, manager, csm, csm2):
         if touched is not None:
             TouchpointFactory(account=account, occurred_at=_noon(ws, today - dt.timedelta(days=touched)))
         accounts.append(account)
+    known_since(today - dt.timedelta(days=400), *accounts)  # the past days read their values (and tiers)
+    for account, (_owner, _arr, seats, _start, _touched) in zip(accounts, specs, strict=True):
+        if seats:  # the matrix's users: on every computed day, that many in the 30 days up to it
+            add_usage(account, today - dt.timedelta(days=15), users=[f"u{i}" for i in range(seats)])
     days = [today - dt.timedelta(days=back) for back in (14, 7, 1, 0)]
     _recompute(ws, days[:-1])
     segment = save_segment(workspace=ws, actor=manager, name="Big", rules={

@@ -314,3 +314,41 @@ def test_scorecard_page_shows_calibrated_thresholds_without_saving(ws, login, ma
     assert page.status_code == 200 and "health-calibration" in html and "health-preview" in html
     assert 'name="measure.days.steps" value="3.5:25, 5:50, 6.5:100"' in html
     assert card.versions.count() == 2  # shown, not saved
+
+
+def test_calibration_api_answers_what_the_page_proposes_to_managers_only(ws, api_for, manager, csm, other_ws):
+    from tests.conftest import _member
+    from workspaces.models import Role
+
+    card = default_scorecard(workspace=ws)
+    definition = {**SIGNAL_DEFINITION, "groups": SIGNAL_DEFINITION["groups"][:1]}
+    save_scorecard(workspace=ws, actor=manager, scorecard=card, definition=definition)
+    last_first = dt.date(ws.today().year, ws.today().month, 1)
+    for i, active in enumerate((2, 4, 6, 8)):
+        account = Account.all_workspaces.create(workspace=ws, name=f"C{i}",
+                                                contract_start=last_first - dt.timedelta(days=400))
+        DailyAccountUsage.all_workspaces.bulk_create(
+            DailyAccountUsage(workspace=ws, account=account, day=last_first - dt.timedelta(days=back), events=1)
+            for back in range(active))
+    url = f"/api/v1/health/scorecards/{card.pk}/calibration/"
+    answer = api_for(manager).get(url)
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    assert (body["scorecard"], body["version"], body["changed"]) == (card.pk, 2, True)
+    assert body["days"][-1] == last_first.isoformat() and len(body["days"]) == 6
+    rows = {m["key"]: m for m in body["measures"]}
+    # Days active 2, 4, 6, 8 on the latest first of the month: p25 3.5, p50 5, p75 6.5 (by hand).
+    assert (rows["days"]["p25"], rows["days"]["p50"], rows["days"]["p75"], rows["days"]["n"]) == (3.5, 5.0, 6.5, 4)
+    assert rows["days"]["direction"] == "higher" and rows["days"]["current"]["type"] == "linear"
+    assert rows["days"]["proposed"]["steps"] == [{"at": 3.5, "points": 25.0}, {"at": 5.0, "points": 50.0},
+                                                 {"at": 6.5, "points": 100.0}]
+    assert rows["last_activity"]["proposed"] is None  # 0 for all four: no spread
+    days_rule = body["definition"]["groups"][0]["measures"][0]
+    assert days_rule["key"] == "days" and days_rule["rule"] == rows["days"]["proposed"]
+    assert card.versions.count() == 2  # read only: nothing saved
+    # A CSM is refused, as on the page; another workspace's manager finds no such scorecard.
+    assert api_for(csm).get(url).status_code == 403
+    stranger = _member(other_ws, "stranger", Role.MANAGER, "Rin")
+    assert api_for(stranger).get(url).status_code == 404
+    schema = api_for(manager).get("/api/schema/")
+    assert "/api/v1/health/scorecards/{id}/calibration/" in schema.content.decode()

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts.history import record_current_values
 from accounts.models import Account
 from accounts.services import update_account
 from coverage.computation import band_for, matrix_cell, tenure_months
@@ -69,8 +70,9 @@ def test_conditions_compile_to_the_expected_accounts(ws, csm, accounts):
     assert names(ws, {"conditions": [cond("tags", "none", ["jp"])]}) == ["C", "D"]
     assert names(ws, {"conditions": [cond("owner", "in", [csm.pk])]}) == ["A", "D"]
     assert names(ws, {"conditions": [cond("owner", "is_empty")]}) == ["C"]
-    assert names(ws, {"conditions": [cond("health_band", "in", ["red"])]}) == ["C"]
-    assert names(ws, {"conditions": [cond("health_band", "is_empty")]}) == ["A", "B", "D"]
+    # Today's band is the account's column; a past day's is the day's snapshot (test_segments_as_of).
+    assert names(ws, {"conditions": [cond("health_band", "in", ["red"])]}, as_of=ws.today()) == ["C"]
+    assert names(ws, {"conditions": [cond("health_band", "is_empty")]}, as_of=ws.today()) == ["A", "B", "D"]
     assert names(ws, {"op": "and", "conditions": []}) == ["A", "B", "C", "D"]
 
 
@@ -112,9 +114,11 @@ def test_active_users_are_counted_by_the_usage_step_and_read_in_one_query(ws, ac
     assert dict(Account.objects.for_workspace(ws).values_list("name", "active_users_30d")) == {
         "A": 3, "B": 0, "C": 0, "D": 0}
     rules = validate_rules({"conditions": [cond("active_users", "gte", 3)]}, workspace=ws)
-    with CaptureQueriesContext(connection) as queries:
-        found = list(segment_accounts(workspace=ws, rules=rules, as_of=DAY).values_list("name", flat=True))
+    with CaptureQueriesContext(connection) as queries:  # today: the column, in one query
+        found = list(segment_accounts(workspace=ws, rules=rules, as_of=ws.today()).values_list("name", flat=True))
     assert found == ["A"] and len(queries) == 1
+    # DAY, a past day: the events of the 30 days up to it (the same counts as the column of that night).
+    assert names(ws, {"conditions": [cond("active_users", "gte", 3)]}) == ["A"]
     assert names(ws, {"conditions": [cond("active_users", "eq", 0)]}) == ["B", "C", "D"]
 
 
@@ -162,6 +166,9 @@ def test_membership_history_records_who_entered_and_left(ws, manager, accounts):
     assert materialize_segment(segment=segment, as_of=day1)["entered"] == 0
     Account.all_workspaces.filter(pk=accounts["b"].pk).update(arr=Decimal("100"))
     Account.all_workspaces.filter(pk=accounts["c"].pk).update(arr=Decimal("5000000"))
+    # DAY is a past day: its values are the change log's, so the edits are recorded as known from day2.
+    record_current_values(workspace=ws, accounts=Account.objects.for_workspace(ws).filter(
+        pk__in=[accounts["b"].pk, accounts["c"].pk]), source="test", day=day2)
     assert materialize_segment(segment=segment, as_of=day2) == {"segment": segment.pk, "entered": 1, "left": 1,
                                                                 "members": 3}
     assert set(SegmentMembership.all_workspaces.filter(segment=segment).values_list("account__name", flat=True)) == {"A", "C", "D"}

@@ -140,3 +140,21 @@ def account_daily_usage(*, workspace, account_id, start, end):
     return list(DailyAccountUsage.objects.for_workspace(workspace).filter(
         account_id=account_id, day__gte=start, day__lte=end).order_by("day")
         .values("day", "events", "active_users", "event_counts"))
+
+
+def active_users_on(*, workspace, day, days=30):
+    """{account_id: distinct product users with events in the `days` days up to `day`} (workspace
+    days), as the nightly usage step would have copied onto the account that night
+    (`active_users_30d`). Where the window's raw events are gone (retention) while its daily rollups
+    stay, the busiest day's active users stand in (as in health scoring). Accounts without events
+    in the window are absent (0 users). Two queries."""
+    start = day - dt.timedelta(days=days - 1)
+    events = UsageEvent.objects.for_workspace(workspace).filter(
+        account__isnull=False, occurred_at__gte=workspace.day_start(start),
+        occurred_at__lt=workspace.day_start(day + dt.timedelta(days=1)))
+    users = distinct_per_account(events, "user_id")
+    peaks = (DailyAccountUsage.objects.for_workspace(workspace).filter(day__gte=start, day__lte=day, events__gt=0)
+             .values("account_id").annotate(peak=Max("active_users")).values_list("account_id", "peak"))
+    for account_id, peak in peaks:
+        users.setdefault(account_id, peak)
+    return users

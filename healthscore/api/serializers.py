@@ -215,3 +215,30 @@ class SuggestedWeightsSerializer(serializers.Serializer):
     measures = serializers.ListField(child=serializers.DictField(), required=False)
     groups = serializers.ListField(child=serializers.DictField(), required=False)
     definition = serializers.JSONField(required=False)
+
+
+class CalibrationRowSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text=_("The measure's key in the scorecard."))
+    label = serializers.CharField()
+    direction = serializers.ChoiceField(choices=["higher", "lower"], help_text=_("Which way is better."))
+    p25 = serializers.FloatField(allow_null=True)
+    p50 = serializers.FloatField(allow_null=True)
+    p75 = serializers.FloatField(allow_null=True)
+    n = serializers.IntegerField(help_text=_("How many values the percentiles rest on."))
+    current = serializers.JSONField(help_text=_("The rule in the scorecard's latest version."))
+    proposed = serializers.JSONField(allow_null=True, help_text=_(
+        "The proposed thresholds rule, or null when the values do not spread (p25 = p75) or there are none."))
+
+
+@extend_schema_serializer(description=_(
+    "Usage thresholds proposed from the workspace's own data: each usage measure's percentiles over every "
+    "account scored on the first of each of the last six months, and the rule they give. Nothing is saved."
+))
+class CalibrationSerializer(serializers.Serializer):
+    scorecard = serializers.IntegerField()
+    version = serializers.IntegerField(help_text=_("The number of the version whose rules are calibrated."))
+    days = serializers.ListField(child=serializers.DateField(), help_text=_("The days whose scores were pooled."))
+    changed = serializers.BooleanField(help_text=_("Whether any rule is proposed."))
+    measures = CalibrationRowSerializer(many=True)
+    definition = serializers.JSONField(help_text=_(
+        "The latest version's definition with the proposed rules: what to save as a new version to apply them."))

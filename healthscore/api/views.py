@@ -23,6 +23,7 @@ from workspaces.api.viewsets import (
 
 from .. import services
 from ..backtest import backtest_payload, default_period, report, what_if
+from ..calibration import calibrate
 from ..filtersets import HealthAlertFilterSet, HealthSnapshotFilterSet, SentimentRatingFilterSet
 from ..learning import proposal_payload, suggest_weights
 from ..models import HealthAlert, HealthSettings, HealthSnapshot, Scorecard, SentimentRating
@@ -33,6 +34,7 @@ from .serializers import (
     AlertOutcomeSerializer,
     BacktestQuerySerializer,
     BacktestResultSerializer,
+    CalibrationSerializer,
     HealthAlertSerializer,
     HealthSettingsSerializer,
     HealthSnapshotSerializer,
@@ -66,7 +68,9 @@ class HealthSettingsViewSet(WorkspaceScopedMixin, mixins.ListModelMixin, mixins.
 class ScorecardViewSet(WorkspaceViewSet):
     queryset = Scorecard.objects.prefetch_related("versions__created_by__user")
     serializer_class = ScorecardSerializer
-    policy_actions = {action: "health.manage" for action in ("create", "update", "partial_update", "destroy")}
+    # The calibration reads every account's scores of six days: managers only, as on the scorecard page.
+    policy_actions = {action: "health.manage"
+                      for action in ("create", "update", "partial_update", "destroy", "calibration")}
     ordering_fields = ["priority", "name"]
 
     def perform_create(self, serializer):
@@ -88,6 +92,21 @@ class ScorecardViewSet(WorkspaceViewSet):
     def versions(self, request, pk=None):
         card = self.get_object()
         return Response(ScorecardVersionSerializer(card.versions.order_by("-number"), many=True).data)
+
+    @extend_schema(responses=CalibrationSerializer, description=_(
+        "Usage thresholds proposed for the scorecard's latest version from the workspace's own distribution "
+        "(the scorecard page's \"propose usage thresholds\"): read only, nothing is saved. Managers only."))
+    @action(detail=True)
+    def calibration(self, request, pk=None):
+        card = self.get_object()
+        version = latest_version(card)
+        result = calibrate(workspace=request.workspace, definition=version.definition)
+        measures = [{"key": row["key"], "label": row["label"], "direction": row["direction"],
+                     **{f"p{p}": row["percentiles"].get(p) for p in (25, 50, 75)}, "n": row["n"],
+                     "current": row["current"], "proposed": row["proposed"]} for row in result["rows"]]
+        return Response(CalibrationSerializer({
+            "scorecard": card.pk, "version": version.number, "days": result["days"], "changed": result["changed"],
+            "measures": measures, "definition": result["definition"]}).data)
 
 
 @extend_schema(description=_(
