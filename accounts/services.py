@@ -150,6 +150,9 @@ def delete_account(*, account, actor):
     record_audit(workspace=account.workspace, actor=actor, action="account.deleted", obj=account)
     # Apps built on accounts drop what they derived from it (e.g. its share of the coverage totals).
     account_deleting.send(sender=Account, account=account)
+    # Row lock first: a load of usage events naming this account holds it (FOR KEY SHARE) until it
+    # commits, and the events must be there to be deleted with it (their table has no foreign key).
+    list(Account.all_workspaces.select_for_update().filter(pk=account.pk).values_list("pk", flat=True))
     account.delete()
 
 

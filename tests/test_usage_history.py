@@ -359,3 +359,152 @@ def test_import_history_service_directly(ws, account, today):
                                         file_format="csv")
     result = import_history(workspace=ws, normalised=normalised)
     assert result["inserted"] == 1 and result["first_day"] == today
+
+
+# --- The columnar check, the plain insert and the event table without foreign keys ----------------
+
+def _rows(text):
+    import csv
+
+    return [(*row[:5], dt.datetime.fromisoformat(row[5]), row[6]) for row in csv.reader(io.StringIO(text))]
+
+
+WELL_FORMED = (
+    "message_id,timestamp,account,user_id,event,event_type\n"
+    "m1,2025-01-01T00:00:00Z,crm-sakura,u1,Login,\n"
+    " m2 ,2025-01-01 09:30:00.25+09:00, crm-sakura ,u2,\"Report, Exported\",PAGE\n"
+    "m3,2025-01-02T10:00:00,,u3,Home,screen\n"  # naive: UTC; no account: the user's
+    "m4,2025-01-03T23:59:59.123456-05:30,crm-other,,\"Say \"\"hi\"\"\",track\n"
+    "\n"
+)
+
+
+def test_a_well_formed_csv_is_checked_column_by_column_exactly_as_row_by_row():
+    from django.utils import timezone
+
+    from usage.services.history import CheckedFile, _read_csv, _read_csv_columnar, _text_lines
+
+    now = timezone.now()
+    by_column, by_row = io.StringIO(), io.StringIO()
+    columns, rows = CheckedFile(None), CheckedFile(__import__("csv").writer(by_row))
+    spool = io.BytesIO(WELL_FORMED.encode())
+    assert _read_csv_columnar(spool, by_column, columns, now) is True
+    errors = []
+    _read_csv(_text_lines([WELL_FORMED.encode()]), rows, errors, now)
+    assert errors == []
+    assert _rows(by_column.getvalue()) == _rows(by_row.getvalue())
+    assert _rows(by_column.getvalue())[1][:5] == ("m2", "crm-sakura", "u2", "page", "Report, Exported")
+    assert (columns.rows, columns.first, columns.last) == (rows.rows, rows.first, rows.last) == (
+        4, dt.datetime(2025, 1, 1, 0, 0, tzinfo=dt.UTC), dt.datetime(2025, 1, 4, 5, 29, 59, 123456, tzinfo=dt.UTC))
+
+
+@pytest.mark.parametrize("bad_row, line, field", [
+    ("m9,2025-02-30T00:00:00Z,crm-sakura,u1,Login", 5, "timestamp"),  # no such day
+    ("m9,2025-01-01T00:00:00+14:30,crm-sakura,u1,Login", 5, "timestamp"),  # no such offset
+    ("m9,2025-01-01T00:00:00Z,crm-sakura,u1", 5, "row"),  # a cell short
+    ("m9,2025-01-01T00:00:00Z,crm-sakura,u1,   ", 5, "event"),
+])
+def test_the_columnar_check_declines_a_late_bad_row_and_the_row_check_names_it(monkeypatch, bad_row, line, field):
+    import usage.services.history as history
+
+    monkeypatch.setattr(history, "COLUMNAR_BLOCK", 64)  # blocks of a row or two: the bad row comes late
+    good = [f"m{i},2025-01-0{i}T00:00:00Z,crm-sakura,u{i},Login" for i in range(1, 4)]
+    data = ("message_id,timestamp,account,user_id,event\n" + "\n".join([*good, bad_row]) + "\n").encode()
+    with pytest.raises(HistoryError) as caught:
+        check_to_file([data], file_format="csv")
+    assert (caught.value.errors[0]["line"], caught.value.errors[0]["field"]) == (line, field)
+    # Without the bad row, several blocks make the same normalised file as one block does.
+    checked, small_blocks = check_to_file([data.rsplit(b"\n", 2)[0] + b"\n"], file_format="csv")
+    monkeypatch.setattr(history, "COLUMNAR_BLOCK", 16 << 20)
+    _, one_block = check_to_file([data.rsplit(b"\n", 2)[0] + b"\n"], file_format="csv")
+    assert checked.rows == 3 and small_blocks.getvalue() == one_block.getvalue()
+    assert [r[0] for r in _rows(one_block.getvalue())] == ["m1", "m2", "m3"]
+
+
+def test_a_file_repeating_an_id_stored_meanwhile_is_loaded_without_it(ws, account, today):
+    """The plain insert meets the unique constraint (an id twice in the file, one the tracking API
+    stored after the file was checked) and the load is redone skipping conflicts: nothing lost."""
+    from usage.services import insert_events
+
+    day = today - dt.timedelta(days=1)
+    job = start_import(workspace=ws, actor=SYSTEM, chunks=[csv_file(
+        [("a", at(day, 9).isoformat(), "crm-sakura", "u1", "Login"),
+         ("b", at(day, 10).isoformat(), "crm-sakura", "u2", "Login"),
+         ("a", at(day, 11).isoformat(), "crm-sakura", "u1", "Login")])], filename="h.csv", run=False)
+    now = at(day, 12)
+    insert_events([(ws.pk, "b", account.pk, "crm-sakura", "u2", "track", "Login", at(day, 10), now, {})])
+    from usage.services.history import run_job
+
+    job = run_job(job_id=job.pk)
+    assert job.status == "done", job.failure
+    assert (job.summary["rows"], job.summary["inserted"], job.summary["duplicates"]) == (3, 1, 2)
+    assert events(ws) == [("a", account.pk, "u1"), ("b", account.pk, "u2")]
+    assert rollups(ws) == [(account.pk, day, 2, 2, {"Login": 2})]
+
+
+def test_a_load_that_fails_leaves_the_events_and_rollups_as_they_were(ws, account, today):
+    from django.core.files.base import ContentFile
+
+    from usage.services.history import run_job
+
+    day = today - dt.timedelta(days=2)
+    load(ws, csv_file([("old", at(day, 9).isoformat(), "crm-sakura", "u1", "Login")]))
+    before = (events(ws), rollups(ws))
+    # A checked file spoilt in storage: its second row's time is no time; the database refuses it.
+    job = HistoryImport(workspace=ws, rows=2, first_day=day, last_day=day)
+    job.file.save("history.csv", ContentFile(
+        f"new,crm-sakura,u1,track,Login,{at(day, 10).isoformat()},{{}}\n"
+        "new2,crm-sakura,u1,track,Login,not-a-time,{}\n"), save=True)
+    with pytest.raises(Exception):  # noqa: B017 - the database's or the parser's error, by backend
+        run_job(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == "failed" and job.failure
+    assert (events(ws), rollups(ws)) == before
+
+
+def test_deleting_an_account_or_a_workspace_deletes_its_events(ws, account, other_ws, today):
+    """The event table has no foreign keys in the database: Django's cascade must take the events."""
+    from accounts.services import delete_account
+
+    other = AccountFactory(workspace=ws, external_id="crm-other")
+    day = today - dt.timedelta(days=1)
+    load(ws, csv_file([("a", at(day, 9).isoformat(), "crm-sakura", "u1", "Login"),
+                       ("b", at(day, 9).isoformat(), "crm-other", "u2", "Login")]))
+    load(other_ws, csv_file([("a", at(day, 9).isoformat(), "crm-elsewhere", "u1", "Login")]))
+    delete_account(account=account, actor=SYSTEM)
+    assert events(ws) == [("b", other.pk, "u2")]
+    assert rollups(ws) == [(other.pk, day, 1, 1, {"Login": 1})]
+    assert events(other_ws) == [("a", None, "u1")]
+    other_ws.delete()  # offboarding a workspace (one with no accounts: stages protect theirs)
+    assert UsageEvent.all_workspaces.filter(workspace_id=other_ws.pk).count() == 0
+    assert events(ws) == [("b", other.pk, "u2")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_load_holds_its_workspace_and_accounts_against_deletion(ws, account, other_account):
+    """What the foreign keys' checks locked, the load locks itself: until it commits, neither the
+    workspace nor its accounts can be deleted (FOR UPDATE waits); another workspace's can."""
+    import psycopg2
+    from django.db import connection, transaction
+
+    from usage.services.batches import hold_accounts
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: PostgreSQL")
+    other = psycopg2.connect(**connection.get_connection_params())
+    try:
+        with transaction.atomic():
+            hold_accounts(workspace_id=ws.pk, every=True)
+            with other.cursor() as cursor:
+                for table, pk in (("accounts_account", account.pk), ("workspaces_workspace", ws.pk)):
+                    with pytest.raises(psycopg2.errors.LockNotAvailable):
+                        cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR UPDATE NOWAIT", [pk])
+                    other.rollback()
+                cursor.execute("SELECT 1 FROM accounts_account WHERE id = %s FOR UPDATE NOWAIT", [other_account.pk])
+                assert cursor.fetchone() == (1,)
+                other.rollback()
+        with other.cursor() as cursor:  # committed: free again
+            cursor.execute("SELECT 1 FROM accounts_account WHERE id = %s FOR UPDATE NOWAIT", [account.pk])
+            assert cursor.fetchone() == (1,)
+    finally:
+        other.close()

@@ -41,7 +41,10 @@ def language_choices():
 class WorkspaceManagerQuerySet(models.QuerySet):
     def delete(self):
         # Deleting a tenant is the one deletion that takes its audit log with it (offboarding).
+        # Its rows are locked first: a load of usage events holds its workspace (FOR KEY SHARE) until
+        # it commits, and those events must exist to be deleted with it (their table has no foreign key).
         with audit_erasure(using=self.db):
+            list(self.select_for_update().values_list("pk", flat=True))
             return super().delete()
 
     delete.queryset_only = True
@@ -85,7 +88,10 @@ class Workspace(models.Model):
     def delete(self, *args, **kwargs):
         """Offboarding a tenant: the workspace, every row of it and its audit log go together.
         The only way audit events are ever deleted (see AuditEvent)."""
-        with audit_erasure(using=kwargs.get("using") or self._state.db):
+        using = kwargs.get("using") or self._state.db
+        with audit_erasure(using=using):
+            # Locked first, as the queryset's delete does (usage events hold their workspace).
+            list(type(self)._base_manager.using(using).select_for_update().filter(pk=self.pk).values_list("pk", flat=True))
             return super().delete(*args, **kwargs)
 
     @property

@@ -1,6 +1,7 @@
 """Part 5: building a year of daily usage history from a file: 500 accounts, 6 million events over
-365 days, loaded through the usage app's history import (check, COPY into staging, INSERT … ON
-CONFLICT DO NOTHING, then every day's rollup rebuilt in one statement and the 30-day active users).
+365 days, loaded through the usage app's history import (check, COPY into staging, one INSERT …
+SELECT of the new message ids, then every day's rollup rebuilt in one statement and the 30-day
+active users).
 
 Baseline, measured in the same run on the same file: a bare COPY of the same rows into a typed
 scratch table plus one bare GROUP BY (account, day, event) over them into another. The ratio is the

@@ -21,7 +21,7 @@ from django.utils import timezone
 from accounts import history
 from accounts.models import Account, Contact
 from workspaces.audit import audit_event
-from workspaces.models import AuditEvent
+from workspaces.models import AuditEvent, Workspace
 from workspaces.policy import SystemActor
 
 from ..messages import EARLIEST, FUTURE_ALLOWANCE
@@ -296,6 +296,32 @@ EVENT_COLUMNS = ("workspace_id", "message_id", "account_id", "group_id", "user_i
                  "occurred_at", "received_at", "properties")
 
 
+def hold_accounts(*, workspace_id, account_ids=None, sql=None, params=(), every=False):
+    """Hold the workspace row and the given accounts (FOR KEY SHARE, what a foreign key's check
+    takes) until this transaction ends, so neither can be deleted while events naming them are
+    written: the event table has no foreign-key constraints (see UsageEvent), and deleting an
+    account or a workspace locks its row first (FOR UPDATE), which waits for this.
+
+    The accounts are `account_ids`, those whose ids the query `sql` (with `params`) returns, or with
+    `every` all the workspace's accounts (a bulk load, whose accounts are only known row by row).
+    PostgreSQL only: SQLite writes one transaction at a time.
+    """
+    if connection.vendor != "postgresql":
+        return
+    workspaces = connection.ops.quote_name(Workspace._meta.db_table)
+    accounts = connection.ops.quote_name(Account._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {workspaces} WHERE id = %s FOR KEY SHARE", [workspace_id])
+        if every:
+            cursor.execute(f"SELECT 1 FROM {accounts} WHERE workspace_id = %s FOR KEY SHARE", [workspace_id])
+        elif sql is not None:
+            cursor.execute(f"SELECT 1 FROM {accounts} WHERE workspace_id = %s AND id IN ({sql}) FOR KEY SHARE",
+                           [workspace_id, *params])
+        elif account_ids:
+            cursor.execute(f"SELECT 1 FROM {accounts} WHERE workspace_id = %s AND id = ANY(%s) FOR KEY SHARE",
+                           [workspace_id, sorted(account_ids)])
+
+
 def insert_events(rows):
     """INSERT rows (tuples in EVENT_COLUMNS order), skipping messageIds the workspace already has.
 
@@ -305,6 +331,9 @@ def insert_events(rows):
     """
     if not rows:
         return
+    for workspace_id in {row[0] for row in rows}:
+        hold_accounts(workspace_id=workspace_id,
+                      account_ids={row[2] for row in rows if row[0] == workspace_id and row[2] is not None})
     adapt = connection.ops.adapt_datetimefield_value
     dumps = json.dumps
     values = [(*row[:7], adapt(row[7]), adapt(row[8]), dumps(row[9])) for row in rows]
@@ -350,7 +379,12 @@ def attach_unmatched_events(*, workspace, group_ids=None, chunk=20_000):
         ids = list(matching.order_by("id").values_list("id", flat=True)[:chunk])
         if not ids:
             break
-        UsageEvent.objects.for_workspace(workspace).filter(pk__in=ids).update(account_id=Subquery(account_of))
+        with transaction.atomic():
+            held = Account.objects.for_workspace(workspace).filter(
+                external_id__in=Subquery(UsageEvent.objects.for_workspace(workspace).filter(pk__in=ids).values("group_id")))
+            sql, params = held.values("id").query.sql_with_params()
+            hold_accounts(workspace_id=workspace.pk, sql=sql, params=params)
+            UsageEvent.objects.for_workspace(workspace).filter(pk__in=ids).update(account_id=Subquery(account_of))
     return _days_between(span["first"], span["last"], workspace.tz)
 
 

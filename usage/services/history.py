@@ -3,15 +3,17 @@
 The tracking API (`/v1/batch`) takes a few thousand events a second: fine for live traffic, far
 too slow for the year or two of history a new workspace brings. A history file goes instead:
 
-1. **check** (`read_history`): the whole file is read once, line by line, and every row checked.
+1. **check** (`read_history`): every row of the file is checked; a CSV in the plain shape column by
+   column (`_read_csv_columnar`, pyarrow), anything else (and any file with a bad row) line by line.
    All or nothing: one bad row refuses the file and nothing is written; the errors name the line
    and the field (the first `MAX_ERRORS` of them), so the sender fixes the file and sends it again.
    Sending a file twice is harmless (events are deduplicated by message id), so "fix and resend"
    loses nothing and counts nothing twice. Checked rows go to a normalised CSV, never into memory.
 2. **load** (`load_events`): the normalised rows are copied into a temporary staging table (COPY on
    PostgreSQL, executemany on SQLite: the only difference between the two), then one
-   INSERT … SELECT … ON CONFLICT DO NOTHING puts them into the event table, resolving accounts as
-   the tracking API does (groupId = the account's external id; without one, the user's last group).
+   INSERT … SELECT of the ids the workspace lacks puts them into the event table (redone with ON
+   CONFLICT DO NOTHING if the file repeats an id), resolving accounts as the tracking API does
+   (groupId = the account's external id; without one, the user's last group).
 3. **rebuild** (`rebuild_rollups`): the daily rollups of every day in the file's range, in one
    INSERT … SELECT … GROUP BY (account, day) over the whole range, then the accounts' 30-day active
    users, as the nightly usage step does.
@@ -26,7 +28,7 @@ import datetime as dt
 import io
 import json
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -266,18 +268,131 @@ def _read_ndjson(lines, checked, errors, now):
             checked.add(*result)
 
 
+# A well-formed CSV row's timestamp: what the columnar check accepts (any other form goes row by row).
+COLUMNAR_STAMP = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})?$"
+COLUMNAR_BLOCK = 16 << 20
+
+
+def _read_csv_columnar(spool, out, checked, now):
+    """The whole CSV checked column by column (pyarrow), its normalised rows written in blocks: True.
+
+    It accepts exactly what the row-by-row fast path of `_read_csv` accepts, in a narrower form (a
+    plain ISO 8601 timestamp, no properties); on the first block with anything else (a bad row, a
+    quoted line break, another timestamp form, no pyarrow) it writes nothing and returns False, and
+    the file is read row by row, which names the line and field of every problem. A 6-million-row
+    file takes seconds this way instead of half a minute.
+    """
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.csv as pa_csv
+    except ImportError:
+        return False
+    spool.seek(0)
+    header_line = spool.readline().decode("utf-8-sig", errors="replace")
+    try:
+        header = [h.strip().lower() for h in next(csv.reader([header_line]))]
+    except (StopIteration, csv.Error):
+        return False
+    if not header_line.endswith("\n") or any(c not in header for c in CSV_COLUMNS) or "properties" in header or len(set(header)) != len(header):
+        return False
+    spool.seek(0)
+    names = [f"c{i}" for i in range(len(header))]
+    column = {name: f"c{header.index(name)}" for name in (*CSV_COLUMNS, *CSV_OPTIONAL) if name in header}
+    earliest = pa.scalar(EARLIEST, pa.timestamp("us", tz="UTC"))
+    latest = pa.scalar(now + FUTURE_ALLOWANCE, pa.timestamp("us", tz="UTC"))
+    blocks, first, last, rows = [], None, None, 0
+    try:
+        reader = pa_csv.open_csv(
+            spool, read_options=pa_csv.ReadOptions(skip_rows=1, column_names=names, block_size=COLUMNAR_BLOCK),
+            convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
+                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
+        for batch in reader:
+            if not batch.num_rows:
+                continue
+            cell = {name: pc.utf8_trim_whitespace(batch.column(names.index(col))) for name, col in column.items()}
+            ids, stamps, account, user, event = (cell[c] for c in CSV_COLUMNS)
+            kind = (pc.utf8_lower(cell["event_type"]) if "event_type" in cell
+                    else pa.repeat(pa.scalar("track"), batch.num_rows))
+            kind = pc.if_else(pc.equal(kind, ""), "track", kind)
+            lengths = {name: pc.utf8_length(values) for name, values in
+                       (("id", ids), ("event", event), ("account", account), ("user", user))}
+            ok = pc.and_(pc.greater(lengths["id"], 0), pc.less_equal(lengths["id"], MAX_ID))
+            ok = pc.and_(ok, pc.and_(pc.greater(lengths["event"], 0), pc.less_equal(lengths["event"], 200)))
+            ok = pc.and_(ok, pc.or_(pc.greater(lengths["account"], 0), pc.greater(lengths["user"], 0)))
+            ok = pc.and_(ok, pc.and_(pc.less_equal(lengths["account"], MAX_ID), pc.less_equal(lengths["user"], MAX_ID)))
+            ok = pc.and_(ok, pc.is_in(kind, value_set=pa.array(EVENT_TYPES)))
+            ok = pc.and_(ok, pc.match_substring_regex(stamps, COLUMNAR_STAMP))
+            if not pc.all(ok).as_py():
+                return False
+            # Naive times are UTC (as parse_time reads them); offsets beyond ±14:00 go row by row.
+            zoned = pc.match_substring_regex(stamps, r"(Z|[+-]\d{2}:\d{2})$")
+            stamps = pc.if_else(zoned, stamps, pc.binary_join_element_wise(stamps, "+00:00", ""))
+            offsets = pc.extract_regex(stamps, r"(?P<sign>[+-])(?P<h>\d{2}):(?P<m>\d{2})$")
+            hours = pc.cast(pc.struct_field(offsets, "h"), pa.int32())
+            minutes = pc.cast(pc.struct_field(offsets, "m"), pa.int32())
+            if pc.any(pc.greater(pc.add(pc.multiply(hours, 60), minutes), 14 * 60)).as_py():
+                return False
+            moments = pc.cast(stamps, pa.timestamp("us", tz="UTC"))  # an impossible date raises
+            low, high = pc.min_max(moments).values()
+            if pc.less(low, earliest).as_py() or pc.greater(high, latest).as_py():
+                return False
+            first = low.as_py() if first is None or low.as_py() < first else first
+            last = high.as_py() if last is None or high.as_py() > last else last
+            rows += batch.num_rows
+            blocks.append(pa.table([ids, account, user, kind, event, stamps,
+                                    pa.repeat(pa.scalar("{}"), batch.num_rows)], names=list(STAGE_COLUMNS)))
+            if sum(b.nbytes for b in blocks) > COLUMNAR_BLOCK * 4:
+                _write_blocks(blocks, out)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
+        return False
+    _write_blocks(blocks, out)
+    checked.rows, checked.first, checked.last = rows, first, last
+    return True
+
+
+def _write_blocks(blocks, out):
+    import pyarrow.csv as pa_csv
+
+    raw = getattr(out, "buffer", None)  # a text file's bytes underneath: no decoding and encoding again
+    if raw is not None:
+        out.flush()
+    for block in blocks:
+        buffer = io.BytesIO()
+        pa_csv.write_csv(block, buffer, write_options=pa_csv.WriteOptions(include_header=False,
+                                                                          quoting_style="needed"))
+        if raw is not None:
+            raw.write(buffer.getbuffer())
+        else:
+            out.write(buffer.getvalue().decode("utf-8"))
+    if raw is not None:
+        raw.flush()
+    blocks.clear()
+
+
 def read_history(chunks, *, file_format, out):
     """Check a history file (an iterable of byte chunks) and write its normalised rows to `out` (a text
     file). Returns a CheckedFile; raises HistoryError naming the lines and fields of bad rows."""
+    import tempfile
+
     now = timezone.now()
     checked = CheckedFile(csv.writer(out))
     errors = []
     try:
-        lines = _text_lines(chunks)
-        if file_format == "ndjson":
-            _read_ndjson(lines, checked, errors, now)
-        else:
-            _read_csv(lines, checked, errors, now)
+        with tempfile.TemporaryFile() as spool:
+            if file_format == "ndjson":
+                _read_ndjson(_text_lines(chunks), checked, errors, now)
+            else:
+                # The file is kept (on disk) to be checked column by column; when that declines, what
+                # it wrote is dropped and the file is read again row by row.
+                for chunk in chunks:
+                    spool.write(chunk)
+                start = out.tell()
+                if not _read_csv_columnar(spool, out, checked, now):
+                    out.seek(start)
+                    out.truncate()
+                    spool.seek(0)
+                    _read_csv(_text_lines(iter(lambda: spool.read(1 << 20), b"")), checked, errors, now)
     except UnicodeDecodeError:
         errors.append({"line": 0, "field": "file", "message": _("The file is not UTF-8 text.")})
     except csv.Error as exc:
@@ -327,7 +442,9 @@ def _fill_stage(cursor, normalised):
 
 
 # The tracking API's attribution, set-based: an event's groupId names its account (external id);
-# without one, the user's last known group (and account) stand in.
+# without one, the user's last group (and account) stand in. {dedup} is either a NOT EXISTS against
+# the workspace's events (a plain insert: the staged ids are expected distinct) or ON CONFLICT DO
+# NOTHING (the general case, a speculative insert per row: about a third slower).
 LOAD_SQL = """
 INSERT INTO {events} (workspace_id, message_id, account_id, group_id, user_id, event_type, event,
                       occurred_at, received_at, properties)
@@ -338,9 +455,10 @@ FROM {stage} s
 LEFT JOIN {users} pu ON s.group_id = '' AND pu.workspace_id = %s AND pu.user_id = s.user_id
 LEFT JOIN {accounts} a ON a.workspace_id = %s AND a.external_id <> ''
      AND a.external_id = CASE WHEN s.group_id = '' THEN pu.group_id ELSE s.group_id END
-WHERE true
-ON CONFLICT DO NOTHING
+{dedup}
 """
+NEW_IDS_ONLY = "WHERE NOT EXISTS (SELECT 1 FROM {events} e WHERE e.workspace_id = %s AND e.message_id = s.message_id)"
+SKIP_CONFLICTS = "WHERE true\nON CONFLICT DO NOTHING"
 
 
 def load_events(*, workspace, normalised, identities=()):
@@ -350,7 +468,7 @@ def load_events(*, workspace, normalised, identities=()):
 
     from ..ingest import parse_batch
     from ..models import ProductUser
-    from .batches import ingest_batch
+    from .batches import hold_accounts, ingest_batch
 
     now = timezone.now()
     settings = ingest_settings(workspace=workspace)
@@ -367,10 +485,22 @@ def load_events(*, workspace, normalised, identities=()):
                 # The staging table has no statistics: without this the planner may look each row's
                 # account up through an index (millions of lookups) instead of hashing the accounts once.
                 cursor.execute("SET LOCAL enable_nestloop = off")
-            sql = LOAD_SQL.format(events=UsageEvent._meta.db_table, stage=STAGE, users=ProductUser._meta.db_table,
-                                  accounts=Account._meta.db_table)
-            cursor.execute(sql, [workspace.pk, connection.ops.adapt_datetimefield_value(now), workspace.pk,
-                                 workspace.pk])
+            # The event table has no foreign keys (a check per row and key cost more than the rest of
+            # the commit): the workspace and the accounts the rows may name are held instead, so none
+            # is deleted before this commits (see UsageEvent).
+            hold_accounts(workspace_id=workspace.pk, every=True)
+            tables = {"events": UsageEvent._meta.db_table, "stage": STAGE, "users": ProductUser._meta.db_table,
+                      "accounts": Account._meta.db_table}
+            params = [workspace.pk, connection.ops.adapt_datetimefield_value(now), workspace.pk, workspace.pk]
+            try:
+                # Most files hold each message id once: then a plain insert of the ids the workspace
+                # lacks does it. A file that repeats an id (or an event the tracking API stored
+                # meanwhile) breaks the unique constraint, and the insert is redone skipping conflicts.
+                with transaction.atomic():
+                    cursor.execute(LOAD_SQL.format(**tables, dedup=NEW_IDS_ONLY.format(**tables)),
+                                   [*params, workspace.pk])
+            except IntegrityError:
+                cursor.execute(LOAD_SQL.format(**tables, dedup=SKIP_CONFLICTS), params)
             inserted = max(cursor.rowcount, 0)
             cursor.execute(f"DROP TABLE {STAGE}")
             if connection.vendor == "postgresql" and inserted >= ANALYZE_AFTER:
