@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import Account, AccountStatus, HealthBand
 from webhooks.events import emit_many
 
-from .models import AlertKind, AlertOutcome, AlertStatus, HealthAlert, week_of
+from .models import AlertKind, AlertOutcome, AlertStatus, HealthAlert, HealthSnapshot, week_of
 from .selectors import health_settings
 
 ALERT_WINDOW_DAYS = 30
@@ -35,6 +35,7 @@ def evaluate_alerts(*, workspace, as_of, frame, signals, history):
     peaks = history.dropna(subset=["total"])
     peak_rows = peaks.loc[peaks.groupby("account_id")["total"].idxmax()].set_index("account_id") if len(peaks) else peaks
     candidates = []
+    dropped = []  # (index in candidates, account id, day of its peak, its groups now)
     for account_id, row in scored.to_dict("index").items():
         version = row["version"]
         groups = {g["key"]: row.get(f"g:{g['key']}") for g in version.definition["groups"]}
@@ -48,11 +49,18 @@ def evaluate_alerts(*, workspace, as_of, frame, signals, history):
             peak = peak_rows.loc[account_id]
             drop = float(peak["total"]) - float(row["total"])
             if drop >= settings.alert_drop_points:
-                before = peak["groups"] or {}
-                fell = {k: (before.get(k) or {}).get("score") - v for k, v in groups.items()
-                        if pd.notna(v) and (before.get(k) or {}).get("score") is not None}
-                reason = max(fell, key=fell.get) if fell else ""
-                candidates.append((account_id, AlertKind.DROP, reason, float(peak["total"]), drop))
+                dropped.append((len(candidates), account_id, peak["day"], groups))
+                candidates.append((account_id, AlertKind.DROP, "", float(peak["total"]), drop))
+    # The reason of a drop: the group that fell most since the peak, from the peak snapshot's groups,
+    # read only for the accounts that dropped (the history comes without groups: a month of every
+    # account's groups would be the night's largest memory).
+    peak_groups = _groups_of(workspace=workspace, snapshots={(account_id, day) for _i, account_id, day, _g in dropped})
+    for index, account_id, day, groups in dropped:
+        before = peak_groups.get((account_id, day)) or {}
+        fell = {k: (before.get(k) or {}).get("score") - v for k, v in groups.items()
+                if pd.notna(v) and (before.get(k) or {}).get("score") is not None}
+        if fell:
+            candidates[index] = (account_id, AlertKind.DROP, max(fell, key=fell.get), *candidates[index][3:])
     if not candidates:
         return
     account_ids = {c[0] for c in candidates}
@@ -94,6 +102,19 @@ def evaluate_alerts(*, workspace, as_of, frame, signals, history):
     # ignore_conflicts: a concurrent run that opened the same alert first wins; ours is dropped.
     HealthAlert.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
     _emit_opened(workspace=workspace, as_of=as_of, alerts=new)
+
+
+def _groups_of(*, workspace, snapshots):
+    """{(account_id, day): groups} of these snapshots; a few queries by account, whatever the days."""
+    wanted = set(snapshots)
+    account_ids = sorted({account_id for account_id, _day in wanted})
+    found = {}
+    for start in range(0, len(account_ids), 500):
+        rows = (HealthSnapshot.objects.for_workspace(workspace)
+                .filter(account_id__in=account_ids[start:start + 500], day__in={day for _a, day in wanted})
+                .values_list("account_id", "day", "groups"))
+        found.update({(account_id, day): groups for account_id, day, groups in rows if (account_id, day) in wanted})
+    return found
 
 
 def _emit_opened(*, workspace, as_of, alerts):
