@@ -36,7 +36,7 @@ def evaluate_alerts(*, workspace, as_of, frame, signals, history):
     peak_rows = peaks.loc[peaks.groupby("account_id")["total"].idxmax()].set_index("account_id") if len(peaks) else peaks
     candidates = []
     dropped = []  # (index in candidates, account id, day of its peak, its groups now)
-    for account_id, row in scored.to_dict("index").items():
+    for account_id, row in _rows(scored):
         version = row["version"]
         groups = {g["key"]: row.get(f"g:{g['key']}") for g in version.definition["groups"]}
         prev_band = previous["band"].get(account_id) if len(previous) else None
@@ -102,6 +102,13 @@ def evaluate_alerts(*, workspace, as_of, frame, signals, history):
     # ignore_conflicts: a concurrent run that opened the same alert first wins; ours is dropped.
     HealthAlert.objects.bulk_create(new, batch_size=1000, ignore_conflicts=True)
     _emit_opened(workspace=workspace, as_of=as_of, alerts=new)
+
+
+def _rows(frame, chunk=2000):
+    """(account_id, row as a dict) of `frame`, a chunk at a time (all rows as dicts at once would be
+    the night's memory peak)."""
+    for start in range(0, len(frame), chunk):
+        yield from frame.iloc[start:start + chunk].to_dict("index").items()
 
 
 def _groups_of(*, workspace, snapshots):

@@ -33,23 +33,27 @@ def step(*, workspace, as_of):
 
 
 def store_snapshots(*, workspace, as_of, frame):
-    """Upsert one snapshot per (account, day); rows of accounts no longer scored that day go."""
-    rows = []
-    for account_id, row in frame.to_dict("index").items():
-        version = row["version"]
-        groups, measures = snapshot_payload(row, version.definition)
-        total = None if pd.isna(row["total"]) else float(row["total"])
-        rows.append((int(account_id), version.pk, total, row["band"], float(row["available_weight"]), groups, measures))
+    """Upsert one snapshot per (account, day); rows of accounts no longer scored that day go.
+
+    A chunk of accounts at a time: a row as a Python dict with its groups and measures costs a few
+    kilobytes, and 100,000 of them at once were most of the night's peak memory."""
     HealthSnapshot.objects.for_workspace(workspace).filter(day=as_of).exclude(
         account_id__in=list(frame.index)).delete()
-    if connection.vendor == "postgresql":
-        _upsert_snapshots_with_values(workspace=workspace, as_of=as_of, rows=rows)
-        return
-    for start in range(0, len(rows), CHUNK):
+    for start in range(0, len(frame), CHUNK):
+        rows = []
+        for account_id, row in frame.iloc[start:start + CHUNK].to_dict("index").items():
+            version = row["version"]
+            groups, measures = snapshot_payload(row, version.definition)
+            total = None if pd.isna(row["total"]) else float(row["total"])
+            rows.append((int(account_id), version.pk, total, row["band"], float(row["available_weight"]), groups,
+                         measures))
+        if connection.vendor == "postgresql":
+            _upsert_snapshots_with_values(workspace=workspace, as_of=as_of, rows=rows)
+            continue
         HealthSnapshot.objects.bulk_create(
             [HealthSnapshot(workspace=workspace, account_id=account_id, day=as_of, version_id=version_id, total=total,
                             band=band, available_weight=weight, groups=groups, measures=measures)
-             for account_id, version_id, total, band, weight, groups, measures in rows[start:start + CHUNK]],
+             for account_id, version_id, total, band, weight, groups, measures in rows],
             update_conflicts=True, unique_fields=["account", "day"],
             update_fields=["version", "total", "band", "available_weight", "groups", "measures"],
         )

@@ -55,6 +55,20 @@ def test_rerunning_a_day_writes_identical_rows(ws, book):
     assert len(first) == 3
 
 
+def test_a_chunk_at_a_time_writes_the_same_rows(ws, book, monkeypatch):
+    """The snapshots are written (and the alerts read) a chunk of accounts at a time; chunks smaller
+    than the book give the same rows as one chunk."""
+    from healthscore import nightly
+
+    today = ws.today()
+    nightly_health(workspace=ws, as_of=today)
+    whole = [row[1:] for row in snapshot_rows(ws)]
+    HealthSnapshot.objects.for_workspace(ws).delete()
+    monkeypatch.setattr(nightly, "CHUNK", 2)
+    nightly_health(workspace=ws, as_of=today)
+    assert [row[1:] for row in snapshot_rows(ws)] == whole and len(whole) == 3
+
+
 def test_as_of_recomputation_equals_the_stored_snapshot(ws, csm, book):
     busy, quiet, _new = book
     past = ws.today() - dt.timedelta(days=20)
