@@ -13,11 +13,18 @@ from django.apps import apps
 
 from accounts.models import Contract, ContractVersion
 from accounts.selectors import attributes_as_of, lines_known_on
-from accounts.services import delete_contract, ensure_line_versions, save_contract, update_account
+from accounts.services import (
+    delete_account,
+    delete_contract,
+    ensure_line_versions,
+    save_contract,
+    update_account,
+)
 from healthscore.backtest import auc
 from healthscore.scoring import compute_scores
 from healthscore.selectors import default_scorecard
 from healthscore.services import save_scorecard
+from renewals.selectors import next_renewal_by_account
 from renewals.services import record_outcome
 from workspaces.models import UnscopedQuery
 
@@ -170,6 +177,25 @@ def test_a_renewal_recorded_as_churned_ends_the_line_from_that_day_only(ws, mana
     assert attributes_as_of(workspace=ws, day=today - dt.timedelta(days=1)).loc[account.pk, "renewal_date"] == today
 
 
+def test_the_next_renewal_of_a_past_day_reads_the_line_as_it_was(ws, manager):
+    today = ws.today()
+    account = AccountFactory(workspace=ws, renewal_date=today + dt.timedelta(days=300))
+    core = line(ws, manager, account, renewal_date=today + dt.timedelta(days=40))
+    known_since(today - dt.timedelta(days=30), account)
+    save_contract(workspace=ws, actor=manager, contract=core, account=account, renewal_date=today,
+                  end_date=today)
+    yesterday = today - dt.timedelta(days=1)
+    assert next_renewal_by_account(workspace=ws, as_of=yesterday) == {account.pk: today + dt.timedelta(days=40)}
+    assert next_renewal_by_account(workspace=ws, as_of=today) == {}  # ended today: nothing running
+    # A line entered today is unknown on earlier days: the account's own date stands then.
+    other = AccountFactory(workspace=ws, renewal_date=today + dt.timedelta(days=300))
+    line(ws, manager, other, renewal_date=today + dt.timedelta(days=10))
+    assert next_renewal_by_account(workspace=ws, as_of=yesterday, account_ids=[other.pk]) == {
+        other.pk: today + dt.timedelta(days=300)}
+    assert next_renewal_by_account(workspace=ws, as_of=today, account_ids=[other.pk]) == {
+        other.pk: today + dt.timedelta(days=10)}
+
+
 # --- every write path records --------------------------------------------------------------------
 def test_api_create_patch_put_bulk_and_delete_record_versions(ws, manager, account, api_for):
     api = api_for(manager)
@@ -259,3 +285,11 @@ def test_versions_are_the_workspaces_own(ws, other_ws, manager):
     assert set(lines_known_on(workspace=other_ws, day=other_ws.today()).values_list("line_id", flat=True)) == {
         theirs.pk}
     assert list(attributes_as_of(workspace=other_ws, day=other_ws.today()).index) == [theirs.account_id]
+
+
+def test_deleting_an_account_removes_its_lines_and_their_versions(ws, manager):
+    account = AccountFactory(workspace=ws)
+    kept = line(ws, manager, AccountFactory(workspace=ws))
+    line(ws, manager, account)
+    delete_account(account=account, actor=manager)
+    assert list(ContractVersion.objects.for_workspace(ws).values_list("line_id", flat=True)) == [kept.pk]
