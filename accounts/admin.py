@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from workspaces.admin import ReadOnlyScopedAdmin, RelatedOnly, WorkspaceScopedAdmin
 
+from . import line_history
 from .models import Account, Contact, Contract, LifecycleStage, StageChange, Tag, Touchpoint
 
 
@@ -78,3 +79,12 @@ class ContractAdmin(WorkspaceScopedAdmin):
     list_select_related = ["account"]
     search_fields = ["product", "external_id", "account__name"]
     show_full_result_count = False
+
+    def delete_queryset(self, request, queryset):
+        # Their versions stay, closed today in each line's workspace (as Contract.delete does).
+        by_workspace = {}
+        for line in queryset.select_related("workspace"):
+            by_workspace.setdefault(line.workspace, []).append(line.pk)
+        for workspace, line_ids in by_workspace.items():
+            line_history.record_deleted(workspace, line_ids)
+        super().delete_queryset(request, queryset)

@@ -373,6 +373,22 @@ class Contract(WorkspaceOwned):
     def arr(self):
         return self.mrr * 12
 
+    def save(self, *args, **kwargs):
+        """A save outside the writers (the admin, a shell, a fixture) keeps the line's versions too:
+        the writers write in bulk and record their own (accounts.line_history)."""
+        from . import line_history
+
+        created = self._state.adding or self.pk is None
+        super().save(*args, **kwargs)
+        line_history.record_saved(self, created=created)
+
+    def delete(self, *args, **kwargs):
+        """Its versions stay: the line still ran on the days it was known (accounts.line_history)."""
+        from . import line_history
+
+        line_history.record_deleted(self.workspace, [self.pk])
+        return super().delete(*args, **kwargs)
+
 
 # The account fields whose past values scoring, segments and coverage may read (AccountChange.field);
 # a custom attribute's key is recorded as "attr:<key>".
@@ -408,3 +424,45 @@ class AccountChange(WorkspaceOwned):
 
     def __str__(self):
         return f"{self.account_id}.{self.field} from {self.valid_from}"
+
+
+# The values of a contract line its versions keep (ContractVersion): what revenue, seats and renewals read.
+LINE_FIELDS = ("account", "product", "mrr", "quantity", "unit", "start_date", "end_date", "renewal_date")
+
+
+class ContractVersion(WorkspaceOwned):
+    """What a contract line said, known from `valid_from` until `valid_to` (exclusive; empty: still).
+
+    Written by the one write path of lines (accounts.writes.ContractWriter, `delete_contract`,
+    Contract.save/delete outside it): a new line opens a version from the workspace's day of the
+    write; an edit closes the open one on that day and opens another with the new values; a deletion
+    closes it (the row stays, `line` becomes empty: the line still ran on the days it was known). Two
+    edits on one day leave an empty version [day, day) that no day reads. The data migration that
+    introduced versions recorded the lines as they were then, known from that day only. On a day D
+    the lines known are the versions with valid_from <= D < valid_to (accounts.selectors.lines_known_on).
+    """
+
+    line = models.ForeignKey(Contract, null=True, blank=True, on_delete=models.SET_NULL, related_name="versions")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="contract_versions")
+    product = models.CharField(max_length=120)
+    mrr = models.DecimalField(**MONEY)
+    quantity = models.PositiveIntegerField(null=True, blank=True)
+    unit = models.CharField(max_length=40, blank=True)
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    renewal_date = models.DateField(null=True, blank=True)
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+    source = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["line_id", "valid_from", "id"]
+        indexes = [
+            models.Index(fields=["workspace", "valid_from"]),
+            models.Index(fields=["line", "valid_to"]),
+            models.Index(fields=["account", "valid_from"]),
+        ]
+
+    def __str__(self):
+        return f"line {self.line_id} from {self.valid_from}"

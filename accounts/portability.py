@@ -1,8 +1,8 @@
 """What of the accounts floor travels in a workspace archive: all of it, as it is.
 
 Stages, churn reasons (archived ones too: accounts name them by code), tags, accounts (with their tags, custom attributes and the values the nightly steps copied
-onto them), the stage history, the change log of their tracked fields, contacts, touchpoints (with the contacts they involved) and
-contracts. Nothing here holds an id inside a value: every reference is a foreign key.
+onto them), the stage history, the change log of their tracked fields, contacts, touchpoints (with the contacts they involved),
+contracts and their versions (a deleted line's versions too: the past keeps them). Nothing here holds an id inside a value: every reference is a foreign key.
 """
 
 from workspaces.transfer import Part, Table
@@ -14,6 +14,7 @@ from .models import (
     ChurnReasonCategory,
     Contact,
     Contract,
+    ContractVersion,
     LifecycleStage,
     StageChange,
     Tag,
@@ -36,4 +37,5 @@ PART = Part("accounts", [
     Table(TouchpointContacts, keep_ids=False,
           scope=lambda ws: TouchpointContacts.objects.filter(touchpoint__workspace=ws)),
     Table(Contract),
+    Table(ContractVersion, keep_ids=False),
 ], defaults=services.ensure_defaults)

@@ -2,12 +2,13 @@
 
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from workspaces.models import Membership
 
 from .filtersets import AccountFilterSet
-from .models import Account, ChurnReasonCategory, Contact, LifecycleStage, Touchpoint
+from .models import Account, ChurnReasonCategory, Contact, ContractVersion, LifecycleStage, Touchpoint
 
 User = get_user_model()
 
@@ -131,6 +132,16 @@ AS_OF_COLUMNS = ["arr", "licensed_seats", "renewal_date", "contract_start", "own
                  "plan", "attributes"]
 
 
+def lines_known_on(*, workspace, day):
+    """The contract lines as they were known on `day`: the versions (ContractVersion) valid that day,
+    valid_from <= day < valid_to. A line edited later reads its values of that day; a line deleted
+    later still counts; a line created later, or a line known only from after the day (e.g. the
+    migration that introduced versions recorded the lines of then from that day), does not exist.
+    Each row has the line's fields (`line_id` empty once the line is deleted)."""
+    return ContractVersion.objects.for_workspace(workspace).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gt=day), valid_from__lte=day)
+
+
 def attributes_as_of(*, workspace, day, account_ids=None):
     """What was known of each account's tracked fields on `day`: a DataFrame indexed by account id.
 
@@ -139,10 +150,12 @@ def attributes_as_of(*, workspace, day, account_ids=None):
     `plan`, `attributes` (dict of the custom attributes, None = unknown), and `known_<column>`
     (bool: the value was known on the day, from the lines or the change log).
 
-    - From the contract lines where an account has lines: ARR = 12 × the MRR of its lines running on
-      the day (from the first line's start on), seats = the quantity of its running seat lines (from
-      the first seat line's start on), the next renewal = the earliest renewal date (else end date)
-      on or after the day among the running lines, contract start = the first line's start.
+    - From the contract lines where an account had lines known on the day (`lines_known_on`: each
+      line as its version of that day said, never as edited since; a line deleted since still
+      counts, one created since does not): ARR = 12 × the MRR of its lines running on the day (from
+      the first line's start on), seats = the quantity of its running seat lines (from the first seat
+      line's start on), the next renewal = the earliest renewal date (else end date) on or after the
+      day among the running lines, contract start = the first line's start.
     - Otherwise (and for owner, status, plan, attributes): the change log (AccountChange), the latest
       value on or before the day. Before an account's first row nothing is known.
 
@@ -151,11 +164,11 @@ def attributes_as_of(*, workspace, day, account_ids=None):
     # Imported here: pandas is heavy and most readers of this module do not need it.
     import pandas as pd
 
-    from .models import ATTRIBUTE_PREFIX, AccountChange, Contract
+    from .models import ATTRIBUTE_PREFIX, AccountChange
 
     accounts = Account.objects.for_workspace(workspace)
     changes = AccountChange.objects.for_workspace(workspace).filter(valid_from__lte=day)
-    lines = Contract.objects.for_workspace(workspace)
+    lines = lines_known_on(workspace=workspace, day=day)
     if account_ids is not None:
         account_ids = list(account_ids)
         accounts, changes, lines = (accounts.filter(pk__in=account_ids), changes.filter(account_id__in=account_ids),
@@ -195,7 +208,7 @@ def attributes_as_of(*, workspace, day, account_ids=None):
         out[f"known_{column}"] = known
     # An owner or renewal date known to be empty is known; NaN in `arr`/seats from a known empty value stays NaN.
 
-    # 2. The contract lines, where an account has them.
+    # 2. The contract lines known on the day, where an account had them.
     frame = pd.DataFrame.from_records(
         list(lines.order_by().values_list("account_id", "mrr", "quantity", "unit", "start_date", "end_date",
                                           "renewal_date")),

@@ -6,6 +6,7 @@ the door a write came in by.
 """
 
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils.text import slugify
 from django.utils.translation import gettext, ngettext, pgettext
 
@@ -13,7 +14,8 @@ from workspaces.audit import model_changes, record_audit
 from workspaces.errors import DomainError
 from workspaces.policy import authorize
 
-from .models import Account, ChurnReasonCategory, LifecycleStage, Touchpoint
+from . import line_history
+from .models import Account, ChurnReasonCategory, Contract, ContractVersion, LifecycleStage, Touchpoint
 from .signals import account_deleting, touchpoints_changed
 from .writes import (
     BY_EXTERNAL_ID,
@@ -85,9 +87,20 @@ def ensure_churn_reasons(*, workspace):
 
 
 def ensure_defaults(*, workspace):
-    """A new workspace's lifecycle stages and churn reasons; idempotent, each on its own."""
+    """A new workspace's lifecycle stages and churn reasons, and a version of every contract line
+    that has none (an archive made before versions); idempotent, each on its own."""
     ensure_stages(workspace=workspace)
     ensure_churn_reasons(workspace=workspace)
+    ensure_line_versions(workspace=workspace)
+
+
+def ensure_line_versions(*, workspace):
+    """Lines without any version (brought by an archive made before versions existed) get one, known
+    from today only, as the migration that introduced versions did: their past stays unknown."""
+    versions = ContractVersion.objects.for_workspace(workspace).filter(line=OuterRef("pk"))
+    lines = list(Contract.objects.for_workspace(workspace).filter(~Exists(versions)))
+    if lines:
+        line_history.record_current_lines(workspace=workspace, lines=lines, source="migration")
 
 
 # --- one record at a time: the one-row case of the writers -----------------------------------------
@@ -326,7 +339,7 @@ def bulk_upsert_contracts(*, workspace, actor, rows):
 def delete_contract(*, contract, actor):
     authorize(actor, "accounts.change_child", contract)
     record_audit(workspace=contract.workspace, actor=actor, action="contract.deleted", obj=contract)
-    contract.delete()
+    contract.delete()  # its versions stay, closed today (Contract.delete): it still ran on the days it was known
 
 
 # --- values the nightly jobs copy onto accounts ---------------------------------------------------

@@ -7,13 +7,16 @@ with its renewal date on the next anniversary. MRR moves at renewals (expansion 
 by add-on lines taken mid-term; churned accounts' last line ends on their churn date; a few active
 accounts lapsed for some months and came back (reactivation). Amounts are worked backwards from the
 account's ARR so that today's lines add up to it: ARR = 12 × current MRR (an ARR not divisible by 12
-is raised by at most 11 yen to the next whole MRR). All rows by bulk_create.
+is raised by at most 11 yen to the next whole MRR). All rows by bulk_create, with their versions
+(accounts.line_history): each line known from its start as it is, except that a line ending on its
+account's churn day was, until that day, the open-ended current term (renewing on its renewal date).
 """
 
 import datetime as dt
 from decimal import ROUND_CEILING, Decimal
 
-from accounts.models import Account, AccountStatus, Contract
+from accounts.line_history import version_of
+from accounts.models import Account, AccountStatus, Contract, ContractVersion
 
 
 def _years_after(day, years):
@@ -91,4 +94,21 @@ def seed_revenue(workspace, rng, today, actor):
                     unit=unit, start_date=added_on, end_date=end, renewal_date=renewal))
     Account.objects.for_workspace(workspace).bulk_update(changed, ["arr", "contract_start"], batch_size=1000)
     Contract.objects.bulk_create(lines, batch_size=2000)
+    churn_days = {a.pk: a.churned_on for a in accounts if a.status == AccountStatus.CHURNED and a.churned_on}
+    ContractVersion.objects.bulk_create(_versions(lines, churn_days, today), batch_size=2000)
     return len(lines)
+
+
+def _versions(lines, churn_days, today):
+    versions = []
+    for line in lines:
+        known_from = min(line.start_date, today)
+        churned_on = churn_days.get(line.account_id)
+        if churned_on is not None and line.end_date == churned_on and line.start_date < churned_on \
+                and line.renewal_date and line.renewal_date > churned_on:
+            before = version_of(line, day=known_from, source="demo")
+            before.end_date, before.valid_to = None, churned_on  # the current term: open-ended
+            versions.append(before)
+            known_from = churned_on
+        versions.append(version_of(line, day=known_from, source="demo"))
+    return versions

@@ -11,6 +11,7 @@ from django.db.models import DateField, Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 
 from accounts.models import Account, Contract
+from accounts.selectors import lines_known_on
 
 from .models import RENEWED_OUTCOMES, RenewalOutcome
 
@@ -43,9 +44,12 @@ def upcoming_renewals(*, workspace, start, end, include_past_due_from=None):
 
 def next_renewal_by_account(*, workspace, as_of, account_ids=None):
     """{account_id: the next day (on or after `as_of`) one of its lines comes up for renewal}, among
-    the lines running on `as_of`; an account without any line falls back to its own renewal date
-    (when it is on or after `as_of`). Two queries, whatever the number of accounts."""
-    lines = (Contract.objects.for_workspace(workspace)
+    the lines running on `as_of` as they were known that day (their versions: a line edited, ended or
+    deleted since reads as it was; accounts.selectors.lines_known_on); an account without any line
+    known that day falls back to its own renewal date (when it is on or after `as_of`). Two queries,
+    whatever the number of accounts."""
+    known = lines_known_on(workspace=workspace, day=as_of)
+    lines = (known
              .annotate(renews_on_day=Coalesce("renewal_date", "end_date", output_field=DateField()))
              .filter(start_date__lte=as_of, renews_on_day__gte=as_of)
              .filter(Q(end_date__isnull=True) | Q(end_date__gt=as_of)))
@@ -55,7 +59,7 @@ def next_renewal_by_account(*, workspace, as_of, account_ids=None):
     for account_id, day in lines.order_by().values_list("account_id", "renews_on_day"):
         if account_id not in result or day < result[account_id]:
             result[account_id] = day
-    any_line = Contract.objects.for_workspace(workspace).filter(account=OuterRef("pk"))
+    any_line = known.filter(account=OuterRef("pk"))
     fallback = (Account.objects.for_workspace(workspace).filter(renewal_date__gte=as_of)
                 .filter(~Exists(any_line)))
     if account_ids is not None:

@@ -63,8 +63,11 @@ def small_definition(**overrides):
 
 
 def known_since(day, *accounts):
-    """The accounts' tracked values (ARR, seats, renewal, owner, attributes…) were known from `day`:
-    their change-log rows, written when they were created today, are dated back to it."""
-    from accounts.models import AccountChange
+    """The accounts' tracked values (ARR, seats, renewal, owner, attributes…) and their contract lines
+    were known from `day`: their change-log rows and the open versions of their lines, written when
+    they were created today, are dated back to it."""
+    from accounts.models import AccountChange, ContractVersion
 
-    AccountChange.all_workspaces.filter(account__in=[a.pk for a in accounts]).update(valid_from=day)
+    ids = [a.pk for a in accounts]
+    AccountChange.all_workspaces.filter(account__in=ids).update(valid_from=day)
+    ContractVersion.all_workspaces.filter(account__in=ids, valid_to__isnull=True).update(valid_from=day)

@@ -15,8 +15,24 @@ from decimal import Decimal
 from django.utils import translation
 from django.utils.functional import Promise
 
-from accounts.models import Account, AccountStatus, Contact, Contract, HealthBand, Touchpoint, TouchTier
-from accounts.selectors import ACCOUNT_ORDERINGS, account_contacts, account_list, account_timeline, stages
+from accounts.models import (
+    Account,
+    AccountStatus,
+    Contact,
+    Contract,
+    ContractVersion,
+    HealthBand,
+    Touchpoint,
+    TouchTier,
+)
+from accounts.selectors import (
+    ACCOUNT_ORDERINGS,
+    account_contacts,
+    account_list,
+    account_timeline,
+    attributes_as_of,
+    stages,
+)
 from coverage import selectors as coverage
 from coverage.models import CoverageSnapshot
 from cs_platform.homes import book as book_of
@@ -192,6 +208,8 @@ def account_figures(workspace, names):
         "contacts": Contact.objects.for_workspace(workspace).count(),
         "touchpoints": Touchpoint.objects.for_workspace(workspace).count(),
         "contracts": Contract.objects.for_workspace(workspace).count(),
+        "contract versions": ContractVersion.objects.for_workspace(workspace).count(),
+        "versions of deleted lines": ContractVersion.objects.for_workspace(workspace).filter(line__isnull=True).count(),
         # The export and the import each leave their own record ("workspace.exported" / "imported").
         "audit": AuditEvent.objects.for_workspace(workspace).exclude(action__startswith="workspace.").count(),
     }
@@ -407,11 +425,26 @@ def report_figures(workspace, days):
         return _figures(workspace, days, names)
 
 
+def lines_as_of(workspace, days, names):
+    """What each account's lines said on each day (ARR, seats, next renewal, contract start: from the
+    versions known that day), for the accounts that had lines known then."""
+    figures = {}
+    for day in days:
+        known = attributes_as_of(workspace=workspace, day=day)
+        figures[str(day)] = sorted(
+            [names.account(pk), row["arr"] if row["known_arr"] else None, row["licensed_seats"]
+             if row["known_licensed_seats"] and row["licensed_seats"] == row["licensed_seats"] else None,
+             row["renewal_date"], row["contract_start"]]
+            for pk, row in known.iterrows() if row["known_arr"])
+    return figures
+
+
 def _figures(workspace, days, names):
     return _plain({
         "workspace": [workspace.name, workspace.time_zone, workspace.currency, workspace.nightly_hour],
         "members": sorted(Membership.objects.for_workspace(workspace).values_list("user__username", "role", "is_active")),
         "accounts": account_figures(workspace, names),
+        "lines as of": lines_as_of(workspace, days, names),
         "coverage": coverage_figures(workspace, days, names),
         "health": health_figures(workspace, days, names),
         "my book": book_figures(workspace, names),

@@ -1,7 +1,7 @@
 """A realistic workspace for the archive tests: the demo's team, book, touches and six months of
 usage, plus what the demo leaves out — segments (rules naming stages, owners and tags), a segment's
 cadence policy with a rule, a segment scorecard with two versions, sentiment ratings, a tier pin,
-contracts, an uploaded import, set-aside and unmatched tracking messages — and several weeks of
+contracts (one amended, one deleted: their versions keep the past), an uploaded import, set-aside and unmatched tracking messages — and several weeks of
 nightly history, after which a segment that past days counted is deleted."""
 
 import datetime as dt
@@ -10,8 +10,8 @@ from decimal import Decimal
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from accounts.models import Account, LifecycleStage
-from accounts.services import save_contract
+from accounts.models import Account, ContractVersion, LifecycleStage
+from accounts.services import delete_contract, save_contract
 from coverage.services import pin_tier, save_cadence_policy
 from cs_platform.demo import seed_demo
 from cs_platform.management.commands.recompute import days_to_compute
@@ -63,10 +63,15 @@ def seed_workspace(slug, *, accounts=40, seed=5):
         rated_at = timezone.now() - dt.timedelta(days=3 + 4 * index)
         rate_sentiment(account=account, actor=manager, rating=1 + index % 5, reasons=["value_seen"], note="QBR",
                        rated_at=rated_at)
-    for account in book[:6]:
-        save_contract(workspace=ws, actor=manager, account=account, external_id=f"C-{account.external_id}",
-                      product="Core plan", mrr=Decimal("125000.50"), quantity=12, unit="seats",
-                      start_date=today - dt.timedelta(days=200), end_date=today + dt.timedelta(days=165))
+    lines = [save_contract(workspace=ws, actor=manager, account=account, external_id=f"C-{account.external_id}",
+                           product="Core plan", mrr=Decimal("125000.50"), quantity=12, unit="seats",
+                           start_date=today - dt.timedelta(days=200), end_date=today + dt.timedelta(days=165))
+             for account in book[:6]]
+    # On record for two months, then one amended and one deleted today: past days keep what they said.
+    ContractVersion.objects.for_workspace(ws).filter(line__in=lines).update(valid_from=today - dt.timedelta(days=60))
+    save_contract(workspace=ws, actor=manager, contract=lines[0], account=lines[0].account, quantity=30,
+                  mrr=Decimal("150000"))
+    delete_contract(contract=lines[1], actor=manager)
     create_job(workspace=ws, actor=manager, object_type="accounts", upload=SimpleUploadedFile(
         "crm-accounts.csv", b"name,external_id,arr\r\nNew Customer KK,SF-NEW-1,1200000\r\n"))
 

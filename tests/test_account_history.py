@@ -110,6 +110,7 @@ def test_values_of_a_day_from_lines_and_from_the_log(ws):
                     start_date=day, end_date=None, renewal_date=dt.date(2027, 6, 1))
     ContractFactory(account=with_lines, mrr=Decimal("30000"), quantity=5, unit="GB",  # not seats
                     start_date=dt.date(2026, 3, 1), end_date=dt.date(2026, 9, 1), renewal_date=None)
+    known_since(dt.date(2025, 6, 1), with_lines)  # its lines on record since the first one started
     from_log = AccountFactory(workspace=ws, licensed_seats=8, renewal_date=dt.date(2026, 12, 31),
                               attributes={"nps": 12})
     AccountChange.all_workspaces.filter(account=from_log).update(valid_from=dt.date(2026, 5, 1))
@@ -301,6 +302,7 @@ def test_tiers_of_a_past_day_follow_that_days_arr(ws, manager):
     update_account(account=grew, actor=manager, arr=Decimal("50000000"))  # high touch from today
     lined = AccountFactory(workspace=ws, arr=Decimal("50000000"))  # the row says high; its line said low
     ContractFactory(account=lined, mrr=Decimal("200000"), start_date=today - dt.timedelta(days=200))
+    known_since(today - dt.timedelta(days=200), lined)  # its line on record since it started
     unknown = AccountFactory(workspace=ws, arr=Decimal("50000000"))  # nothing on record 30 days ago
     assign_tiers(workspace=ws, as_of=past)
     then = tiers_as_of(workspace=ws, day=past)

@@ -32,6 +32,7 @@ from accounts.models import (
     ChurnReasonCategory,
     Contact,
     Contract,
+    ContractVersion,
     LifecycleStage,
     StageChange,
     Tag,
@@ -141,6 +142,7 @@ DERIVED = {
     TierChange: "the touch-tier history of the accounts",
     PlaybookHold: "accounts a playbook's trigger matched but its rules held back (the comparison group)",
     AccountChange: "the as-of history of accounts' scored fields, written with their audited writes",
+    ContractVersion: "what each contract line said on each day, written with the line's audited writes",
     AccountLevel: "the usage-level history of the accounts (the nightly lifecycle step)",
     CurrentLevel: "each account's usage level now (the open row of its level history)",
 }

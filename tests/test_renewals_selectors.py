@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from accounts.models import ContractVersion
 from playbooks.engine import evaluate_playbooks
 from playbooks.models import PlaybookRun, Task
 from renewals.selectors import (
@@ -46,6 +47,8 @@ def test_next_renewal_as_of_a_day(ws, csm):
     e = AccountFactory(workspace=ws, owner=csm, renewal_date=D(2026, 7, 1))
     line(e, today + DAY, D(2027, 6, 2))  # has a line (starting tomorrow): no fallback, nothing running today
     AccountFactory(workspace=ws, renewal_date=None)  # nothing at all
+    # The lines on record since before they started (a past day reads the lines known then).
+    ContractVersion.objects.for_workspace(ws).update(valid_from=D(2025, 1, 1))
 
     result = next_renewal_by_account(workspace=ws, as_of=today)
     assert result == {a.pk: D(2026, 8, 1), b.pk: today, c.pk: today + 120 * DAY}

@@ -17,7 +17,7 @@ from workspaces.policy import acting_member
 from .. import history
 from ..models import Account, AccountStatus, ChurnReasonCategory, LifecycleStage, StageChange, Tag
 from ..signals import account_created, stage_changed, stage_move_checks
-from .base import BY_EXTERNAL_ID, BY_EXTERNAL_ID_OR_NATURAL_KEY, Plan, RecordWriter
+from .base import BY_EXTERNAL_ID_OR_NATURAL_KEY, Plan, RecordWriter
 from .sql import CHUNK, chunks, insert_pairs
 
 
@@ -200,10 +200,6 @@ class AccountWriter(RecordWriter):
             elif plan.changed:
                 rows.extend(history.changed_rows(self.workspace, plan.instance, plan.changed, day=day, source=source))
         history.save_rows(rows)
-
-    def history_source(self):
-        return getattr(self, "source", None) or {BY_EXTERNAL_ID_OR_NATURAL_KEY: "import", BY_EXTERNAL_ID: "upsert"}.get(
-            self.match, "edit")
 
     def after_write(self, plans):
         self.record_history(plans)

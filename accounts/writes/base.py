@@ -206,6 +206,11 @@ class RecordWriter:
         AuditEvent.objects.bulk_create([self.audit(plan) for plan in plans], batch_size=CHUNK)
         return plans
 
+    def history_source(self):
+        """What the history rows of this write name as their source (an import, an upsert, an edit)."""
+        return getattr(self, "source", None) or {BY_EXTERNAL_ID_OR_NATURAL_KEY: "import", BY_EXTERNAL_ID: "upsert"}.get(
+            self.match, "edit")
+
     def before_write(self, plans):
         pass
 

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy
 
 from workspaces.policy import acting_member
 
+from .. import line_history
 from ..models import Contact, Contract, Touchpoint
 from ..signals import contact_left, touchpoints_changed
 from .base import BY_EXTERNAL_ID_OR_NATURAL_KEY, Plan, RecordWriter
@@ -133,6 +134,14 @@ class ContractWriter(AccountChildWriter):
         contract = plan.instance
         if contract.end_date and contract.start_date and contract.end_date < contract.start_date:
             self.fail(plan.row, "end_date", _("A contract cannot end before it starts."))
+
+    def after_write(self, plans):
+        """The lines' versions (accounts.line_history), known from the workspace's day of the write: a
+        new line's, and a new one for each line whose values changed (the open one closes)."""
+        line_history.record(
+            self.workspace, opened=[plan.instance for plan in plans if plan.created],
+            changed=[plan.instance for plan in plans if not plan.created and line_history.versioned_change(plan.changed)],
+            source=self.history_source())
 
 
 
