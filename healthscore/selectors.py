@@ -415,6 +415,16 @@ def red_since(*, workspace, account_ids, on_or_before):
 MANY_ACCOUNTS = 1000
 
 
+def _note_weakest(weakest, account_id, groups, labels):
+    """weakest[account_id] = the label of the group that cost `groups` the most points, if any did."""
+    losses = [((g.get("weight_used") or 0) * (100 - g["score"]), key)
+              for key, g in (groups or {}).items() if isinstance(g, dict) and g.get("score") is not None]
+    losses = [(loss, key) for loss, key in losses if loss > 0]
+    if losses:
+        key = max(losses)[1]
+        weakest[account_id] = labels.get(key) or key
+
+
 def weakest_groups(*, workspace, account_ids, on_or_before):
     """{account_id: the label of the scorecard group that cost its latest score the most points}, from
     each account's newest snapshot up to `on_or_before`; absent when nothing cost points. One query."""
@@ -430,27 +440,25 @@ def weakest_groups(*, workspace, account_ids, on_or_before):
     of_the_day = snapshots.filter(day=on_or_before)
     if len(wanted) <= MANY_ACCOUNTS:
         of_the_day = of_the_day.filter(account_id__in=ids)
-    # The groups come as text and only the wanted accounts' are decoded: on a large night most of
-    # the day's rows are someone else's.
-    rows = [(account_id, json.loads(groups) if groups else None) for account_id, groups in of_the_day.values_list(
-            "account_id", Cast("groups", TextField())).iterator(chunk_size=5000) if account_id in wanted]
-    rest = wanted - {account_id for account_id, _groups in rows}
+    # The groups come as text and only the wanted accounts' are decoded, one at a time into its
+    # weakest group: on a large night most of the day's rows are someone else's, and tens of
+    # thousands of decoded snapshots held at once were the playbooks step's peak memory.
+    labels = group_labels(workspace=workspace)
+    weakest, seen = {}, set()
+    for account_id, groups in of_the_day.values_list("account_id", Cast("groups", TextField())).iterator(
+            chunk_size=5000):
+        if account_id in wanted:
+            seen.add(account_id)
+            _note_weakest(weakest, account_id, json.loads(groups) if groups else None, labels)
+    rest = wanted - seen
     if rest:
         newest_day = (HealthSnapshot.all_workspaces.filter(account=OuterRef("account"), day__lte=on_or_before)
                       .order_by("-day").values("day")[:1])
         rest = sorted(rest)
         for start in range(0, len(rest), 500):
-            rows += list(snapshots.filter(account_id__in=rest[start:start + 500], day=Subquery(newest_day))
-                         .values_list("account_id", "groups"))
-    labels = group_labels(workspace=workspace)
-    weakest = {}
-    for account_id, groups in rows:
-        losses = [((g.get("weight_used") or 0) * (100 - g["score"]), key)
-                  for key, g in (groups or {}).items() if isinstance(g, dict) and g.get("score") is not None]
-        losses = [(loss, key) for loss, key in losses if loss > 0]
-        if losses:
-            key = max(losses)[1]
-            weakest[account_id] = labels.get(key) or key
+            for account_id, groups in (snapshots.filter(account_id__in=rest[start:start + 500], day=Subquery(newest_day))
+                                       .values_list("account_id", "groups")):
+                _note_weakest(weakest, account_id, groups, labels)
     return weakest
 
 

@@ -321,7 +321,7 @@ def _start_runs(*, workspace, playbook, version, as_of, token, enrol, why_of, st
     _audit_runs(workspace=workspace, actor=actor, action="playbook_run.started", runs=new,
                 changes=lambda run: {"playbook_name": [None, playbook.name]})
     emit_many(workspace=workspace, event="playbook.run_started",
-              payloads=[_run_payload(run, playbook=playbook) for run in new])
+              payloads=(_run_payload(run, playbook=playbook) for run in new))
     return new
 
 
@@ -529,18 +529,18 @@ def _create_tasks(*, workspace, due, as_of, actor=PLAYBOOKS):
     # the tasks this call inserted come back.
     inserted = insert_rows(Task, TASK_COLUMNS, rows, on_conflict_do_nothing=True,
                            returning=["id", "run_id", "step_index"])
-    written = {(row[3], row[4]): dict(zip(TASK_COLUMNS, row, strict=True)) for row in rows}
-    created = sorted(({**written[(run_id, index)], "pk": pk} for pk, run_id, index in inserted),
-                     key=lambda task: task["pk"])
+    written = {(row[T_RUN], row[T_STEP]): row for row in rows}
+    created = sorted((pk, written[(run_id, index)]) for pk, run_id, index in inserted)
     # Who made each task, in the log a member reads ("the playbooks, run 12, step 1"), as the task
     # services log a member's; one insert for the batch.
-    record_audit_rows(workspace=workspace, actor=actor, action="task.created", object_type="task", rows=[
-        (task["pk"], task["title"], {"run": [None, str(task["run_id"])], "step": [None, str(task["step_index"] + 1)]})
-        for task in created])
-    emit_many(workspace=workspace, event="task.created", payloads=[{
-        "task": task["pk"], "account": task["account_id"], "run": task["run_id"], "step_index": task["step_index"],
-        "title": task["title"], "type": task["type"], "due_on": task["due_on"].isoformat(),
-        "assignee": task["assignee_id"], "source": task["source"]} for task in created])
+    record_audit_rows(workspace=workspace, actor=actor, action="task.created", object_type="task", rows=(
+        (pk, row[T_TITLE], {"run": [None, str(row[T_RUN])], "step": [None, str(row[T_STEP] + 1)]})
+        for pk, row in created))
+    # Generators: a night's tens of thousands of payloads are built only if an endpoint listens.
+    emit_many(workspace=workspace, event="task.created", payloads=({
+        "task": pk, "account": row[T_ACCOUNT], "run": row[T_RUN], "step_index": row[T_STEP], "title": row[T_TITLE],
+        "type": row[T_TYPE], "due_on": row[T_DUE].isoformat(), "assignee": row[T_ASSIGNEE], "source": row[T_SOURCE]}
+        for pk, row in created))
     return len(created)
 
 
@@ -571,6 +571,9 @@ MANY_ACCOUNTS = 1000
 # The columns of a task a playbook step creates, in the order _create_tasks writes them.
 TASK_COLUMNS = ["workspace_id", "account_id", "source", "run_id", "step_index", "assignee_id", "type", "priority",
                 "title", "description", "due_on", "status", "outcome", "external_id", "created_at", "updated_at"]
+T_ACCOUNT, T_SOURCE, T_RUN, T_STEP, T_ASSIGNEE, T_TYPE, T_TITLE, T_DUE = (
+    TASK_COLUMNS.index(name) for name in ("account_id", "source", "run_id", "step_index", "assignee_id", "type",
+                                          "title", "due_on"))
 
 
 def _do_actions(*, workspace, due, as_of):

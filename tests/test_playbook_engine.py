@@ -84,6 +84,27 @@ def test_a_night_run_twice_creates_nothing_twice(ws, csm, today):
     assert first["enrolled"] == 3 and second["enrolled"] == 0 and second["tasks"] == 0
 
 
+def test_a_night_announces_each_run_and_task_it_created_to_a_listening_endpoint(ws, csm, today):
+    from webhooks.models import Delivery, Endpoint
+
+    accounts = AccountFactory.create_batch(3, workspace=ws, owner=csm, renewal_date=today + dt.timedelta(days=30))
+    make_playbook(ws, RENEWAL)
+    Endpoint.all_workspaces.create(workspace=ws, url="https://hooks.example.com/cs", secret="s" * 32,
+                                   events=["task.created", "playbook.run_started"])
+    evaluate_playbooks(workspace=ws, as_of=today)
+    evaluate_playbooks(workspace=ws, as_of=today)  # creates nothing, announces nothing
+    sent = {(d.event, d.payload["account"]): d.payload for d in Delivery.objects.for_workspace(ws)}
+    assert len(sent) == 6 and Delivery.objects.for_workspace(ws).count() == 6
+    for account in accounts:
+        task = Task.objects.for_workspace(ws).get(account=account)
+        run = runs(ws).get(account=account)
+        assert sent[("task.created", account.pk)] == {
+            "task": task.pk, "account": account.pk, "run": run.pk, "step_index": 0, "title": task.title,
+            "type": task.type, "due_on": task.due_on.isoformat(), "assignee": csm.pk, "source": "playbook"}
+        started = sent[("playbook.run_started", account.pk)]
+        assert (started["run"], started["status"], started["started_on"]) == (run.pk, "active", today.isoformat())
+
+
 def test_the_nightly_pipeline_runs_the_playbooks_step_last(ws, csm, today):
     AccountFactory(workspace=ws, owner=csm, renewal_date=today + dt.timedelta(days=10))
     make_playbook(ws, RENEWAL)

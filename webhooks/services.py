@@ -175,13 +175,14 @@ def queue_deliveries(*, workspace, event, payloads):
 
     The log is kept bounded here, on write: the workspace's deliveries older than
     WEBHOOKS_DELIVERY_RETENTION_DAYS (30) are deleted when new ones are queued."""
-    payloads = list(payloads)
-    if not payloads:
-        return []
     # A handful of endpoints per workspace: the subscription is filtered here (JSON containment
-    # is not portable between SQLite and PostgreSQL).
+    # is not portable between SQLite and PostgreSQL). Before the payloads are read: a batch write
+    # may hand them over as a generator, never built when nobody listens.
     endpoints = [e for e in Endpoint.objects.for_workspace(workspace).filter(enabled=True) if event in e.events]
     if not endpoints:
+        return []
+    payloads = list(payloads)
+    if not payloads:
         return []
     now = timezone.now()
     deliveries = Delivery.objects.bulk_create([
