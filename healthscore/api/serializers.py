@@ -220,7 +220,8 @@ class SuggestedWeightsSerializer(serializers.Serializer):
 class CalibrationRowSerializer(serializers.Serializer):
     key = serializers.CharField(help_text=_("The measure's key in the scorecard."))
     label = serializers.CharField()
-    direction = serializers.ChoiceField(choices=["higher", "lower"], help_text=_("Which way is better."))
+    direction = serializers.ChoiceField(choices=[("higher", _("Higher is better")), ("lower", _("Lower is better"))],
+                                        help_text=_("Which way is better."))
     p25 = serializers.FloatField(allow_null=True)
     p50 = serializers.FloatField(allow_null=True)
     p75 = serializers.FloatField(allow_null=True)
