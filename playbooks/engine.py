@@ -362,10 +362,7 @@ def _end_cleared(*, workspace, runs, as_of, triggers, actor):
     churned = set()
     account_ids = {run.account_id for run in runs}
     not_active = Account.objects.for_workspace(workspace).exclude(status=AccountStatus.ACTIVE)
-    # Many runs: the workspace's churned accounts at once (ids only) rather than many IN lists.
-    lists = [not_active] if len(account_ids) > MANY_ACCOUNTS else [
-        not_active.filter(pk__in=chunk) for chunk in chunks(account_ids, CHUNK)]
-    for queryset in lists:
+    for queryset in _narrowed(not_active, account_ids):
         churned |= set(queryset.values_list("pk", flat=True)) & account_ids
     ending = defaultdict(list)  # (open_tasks, why) -> runs
     for run in runs:
@@ -455,12 +452,18 @@ def _advance(*, workspace, runs, as_of, actor=PLAYBOOKS):
 
 
 def _of_runs(queryset, run_ids):
-    """`queryset` (tasks or actions) narrowed to the rows of these active runs, as querysets to read:
-    IN lists for a few runs; for a night's many, one join on the active runs (the caller keeps the
-    rows of its own runs), instead of one IN list per few hundred."""
-    if len(run_ids) > MANY_ACCOUNTS:
-        return [queryset.filter(run__status=RunStatus.ACTIVE)]
-    return [queryset.filter(run_id__in=chunk) for chunk in chunks(run_ids, CHUNK)]
+    """`queryset` (tasks or actions) narrowed to the rows of these active runs (see _narrowed); for
+    many, one join on the active runs."""
+    return _narrowed(queryset, run_ids, field="run_id", many=queryset.filter(run__status=RunStatus.ACTIVE))
+
+
+def _narrowed(queryset, ids, *, field="pk", many=None):
+    """The querysets to read for the rows of `ids`: IN lists of CHUNK ids for a few; for a night's
+    many (over MANY_ACCOUNTS), one read of `many` (default: all of `queryset`), whose rows the caller
+    filters itself, instead of one IN list per few hundred ids."""
+    if len(ids) > MANY_ACCOUNTS:
+        return [queryset if many is None else many]
+    return [queryset.filter(**{f"{field}__in": chunk}) for chunk in chunks(ids, CHUNK)]
 
 
 def _due_steps(steps, *, run, done, as_of):
@@ -551,11 +554,8 @@ def _placeholder_rows(workspace, account_ids):
     owners = {member.pk: member.display_name for member in
               Membership.objects.for_workspace(workspace).select_related("user")}
     stages = dict(LifecycleStage.objects.for_workspace(workspace).values_list("pk", "name"))
-    accounts = Account.objects.for_workspace(workspace).order_by()
-    lists = [accounts] if len(account_ids) > MANY_ACCOUNTS else [
-        accounts.filter(pk__in=chunk) for chunk in chunks(account_ids, CHUNK)]
     rows = {}
-    for queryset in lists:
+    for queryset in _narrowed(Account.objects.for_workspace(workspace).order_by(), account_ids):
         for pk, name, renewal_date, health_score, arr, owner_id, stage_id in queryset.values_list(
                 "pk", "name", "renewal_date", "health_score", "arr", "owner_id", "stage_id"):
             if pk in account_ids:
