@@ -143,29 +143,14 @@ def _number_match(op, value, target):
 
 
 def _tenure_match(op, start, value, day):
-    from .rules import subtract_months
+    from .rules import tenure_window
 
-    def at_least(n):
-        return start <= subtract_months(day, n)
-
-    def at_most(n):
-        return start > subtract_months(day, n + 1)
-
-    if op == "gte":
-        return at_least(value)
-    if op == "gt":
-        return at_least(value + 1)
-    if op == "lte":
-        return at_most(value)
-    if op == "lt":
-        return at_most(value - 1) if value > 0 else False
-    if op == "eq":
-        return at_least(value) and at_most(value)
-    if op == "ne":
-        return not (at_least(value) and at_most(value))
-    if op == "between":
-        return at_least(value[0]) and at_most(value[1])
-    raise AssertionError(op)
+    window = tenure_window(op, value, day)
+    if window is None:
+        return False
+    after, on_or_before, negated = window
+    inside = (after is None or start > after) and (on_or_before is None or start <= on_or_before)
+    return not inside if negated else inside
 
 
 def _condition(cond, values):

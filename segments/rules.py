@@ -210,28 +210,43 @@ def subtract_months(day, months):
     return dt.date(year, month, min(day.day, last_day))
 
 
-def _tenure_q(op, value, as_of):
-    def at_least(n):  # tenure >= n months  <=>  started on or before as_of - n months
-        return Q(contract_start__lte=subtract_months(as_of, n))
+def tenure_window(op, value, as_of):
+    """The contract starts a tenure condition admits on `as_of`: (after, on_or_before, negated), either
+    bound None when open; None when nothing matches. Tenure >= n months <=> started on or before
+    as_of - n months; tenure <= n months <=> started after as_of - (n+1) months. The one reading of
+    tenure: today's SQL (_tenure_q) and a past day's (segments.past) both use it."""
+    def at_least(n):
+        return subtract_months(as_of, n)
 
-    def at_most(n):  # tenure <= n months  <=>  started after as_of - (n+1) months
-        return Q(contract_start__gt=subtract_months(as_of, n + 1))
+    def at_most(n):
+        return subtract_months(as_of, n + 1)
 
     if op == "gte":
-        return at_least(value)
+        return None, at_least(value), False
     if op == "gt":
-        return at_least(value + 1)
+        return None, at_least(value + 1), False
     if op == "lte":
-        return at_most(value)
+        return at_most(value), None, False
     if op == "lt":
-        return at_most(value - 1) if value > 0 else Q(pk__in=[])
-    if op == "eq":
-        return at_least(value) & at_most(value)
-    if op == "ne":
-        return ~(at_least(value) & at_most(value)) & Q(contract_start__isnull=False)
+        return (at_most(value - 1), None, False) if value > 0 else None
+    if op in ("eq", "ne"):
+        return at_most(value), at_least(value), op == "ne"
     if op == "between":
-        return at_least(value[0]) & at_most(value[1])
+        return at_most(value[1]), at_least(value[0]), False
     raise AssertionError(op)
+
+
+def _tenure_q(op, value, as_of):
+    window = tenure_window(op, value, as_of)
+    if window is None:
+        return Q(pk__in=[])
+    after, on_or_before, negated = window
+    q = Q()
+    if after is not None:
+        q &= Q(contract_start__gt=after)
+    if on_or_before is not None:
+        q &= Q(contract_start__lte=on_or_before)
+    return ~q & Q(contract_start__isnull=False) if negated else q
 
 
 def _number_q(column, op, value):
