@@ -21,7 +21,7 @@ import pyarrow.csv as pcsv
 
 from .env import database_name, maintenance_url
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: the daily rollups keep their user lists
 WORKSPACE_SLUG = "bench"
 CSM_COUNT = 50
 CONTACTS_PER_ACCOUNT = 5
@@ -402,13 +402,15 @@ def build(url, *, accounts, events, seed=42, as_of=None):
             SELECT account_id, (occurred_at AT TIME ZONE %(tz)s)::date AS day, event, count(*) AS n
             FROM usage_usageevent WHERE workspace_id = %(ws)s AND account_id IS NOT NULL GROUP BY 1, 2, 3
         ), per_day AS (
-            SELECT account_id, (occurred_at AT TIME ZONE %(tz)s)::date AS day, count(DISTINCT user_id) AS users
+            SELECT account_id, (occurred_at AT TIME ZONE %(tz)s)::date AS day, count(DISTINCT user_id) AS users,
+                   jsonb_agg(DISTINCT user_id ORDER BY user_id) AS user_ids
             FROM usage_usageevent WHERE workspace_id = %(ws)s AND account_id IS NOT NULL GROUP BY 1, 2
         )
-        INSERT INTO usage_dailyaccountusage (workspace_id, account_id, day, events, active_users, event_counts)
-        SELECT %(ws)s, e.account_id, e.day, sum(e.n), d.users, jsonb_object_agg(e.event, e.n)
+        INSERT INTO usage_dailyaccountusage (workspace_id, account_id, day, events, active_users, event_counts,
+                                             user_ids)
+        SELECT %(ws)s, e.account_id, e.day, sum(e.n), d.users, jsonb_object_agg(e.event, e.n), d.user_ids
         FROM per_event e JOIN per_day d ON d.account_id = e.account_id AND d.day = e.day
-        GROUP BY e.account_id, e.day, d.users
+        GROUP BY e.account_id, e.day, d.users, d.user_ids
         """,
         {"ws": ws_id, "tz": workspace.time_zone},
     )

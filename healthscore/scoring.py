@@ -85,7 +85,7 @@ def collect_signals(*, workspace, as_of, settings, accounts=None):
     # 2. Raw events in the window: distinct people, distinct key features.
     key_features = [str(f) for f in (settings.key_features or []) if str(f).strip()]
     users, features = distinct_users_and_features(
-        workspace=workspace, start=workspace.day_start(w0), end=end, key_features=key_features
+        workspace=workspace, first_day=w0, last_day=as_of, key_features=key_features
     )
     people = pd.DataFrame({
         "users": pd.Series(users, dtype=float), "features": pd.Series(features, dtype=float),

@@ -36,8 +36,7 @@ def signals_as_of(*, workspace, day, account_ids):
     rollups = {row["account_id"]: row for row in usage_per_account(
         workspace=workspace, up_to=day, window_from=window_from, previous_from=window_from)}
     features = key_features_of(workspace)
-    users, used = distinct_users_and_features(workspace=workspace, start=workspace.day_start(window_from),
-                                              end=workspace.day_start(day + dt.timedelta(days=1)),
+    users, used = distinct_users_and_features(workspace=workspace, first_day=window_from, last_day=day,
                                               key_features=features)
     seats = attributes_as_of(workspace=workspace, day=day, account_ids=account_ids)["licensed_seats"].to_dict()
     out = {}

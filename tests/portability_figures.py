@@ -289,8 +289,8 @@ def usage_figures(workspace, days, names):
     per_account = usage.usage_per_account(workspace=workspace, up_to=today, window_from=today - dt.timedelta(days=29),
                                           previous_from=today - dt.timedelta(days=59))
     users, features = usage.distinct_users_and_features(
-        workspace=workspace, start=workspace.day_start(today - dt.timedelta(days=29)),
-        end=workspace.day_start(today + dt.timedelta(days=1)), key_features=health.health_settings(workspace=workspace).key_features)
+        workspace=workspace, first_day=today - dt.timedelta(days=29), last_day=today,
+        key_features=health.health_settings(workspace=workspace).key_features)
     return {
         "settings": [settings.create_unknown_accounts, settings.trait_mapping, settings.numeric_traits_to_attributes,
                      settings.retention_days, settings.active_users_on],

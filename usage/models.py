@@ -108,6 +108,11 @@ class DailyAccountUsage(WorkspaceOwned):
     events = models.PositiveIntegerField(default=0)
     active_users = models.PositiveIntegerField(default=0)
     event_counts = models.JSONField(default=dict, blank=True)
+    # The day's distinct product users (their non-empty ids, sorted). A window's distinct users are
+    # then read from its days' rows (30 small rows an account) instead of the window's raw events,
+    # and stay exact after retention removed those (usage.selectors.window_users). Null: rolled up
+    # before these were kept, or written by hand; the raw events answer then.
+    user_ids = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-day"]

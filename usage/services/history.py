@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 from ..messages import EARLIEST, FUTURE_ALLOWANCE, MAX_ID, Rejected, identifier, parse_time
 from ..models import DailyAccountUsage, IngestSettings, UsageEvent
 from ..selectors import ingest_settings
-from .rollups import refresh_active_users, retention_start
+from .rollups import refresh_active_users, retention_start, rollup_sql_parts
 
 MAX_ERRORS = 20
 # identify/group/alias lines of an NDJSON file are applied through the tracking API's own code; they
@@ -523,23 +523,25 @@ def _as_datetime(value):
 # --- Rebuild ---------------------------------------------------------------------------------------
 
 REBUILD_SQL = """
-INSERT INTO {rollups} (workspace_id, account_id, day, events, active_users, event_counts)
+INSERT INTO {rollups} (workspace_id, account_id, day, events, active_users, event_counts, user_ids)
 SELECT %s, per_event.account_id, per_event.day, sum(per_event.n), coalesce(people.users, 0),
-       {object_agg}(per_event.event, per_event.n)
+       {object_agg}(per_event.event, per_event.n), coalesce(people.user_ids, {empty_list})
 FROM (
     SELECT account_id, {day} AS day, event, count(*) AS n FROM {events}
     WHERE workspace_id = %s AND account_id IS NOT NULL AND occurred_at >= %s AND occurred_at < %s
     GROUP BY 1, 2, 3
 ) per_event
 LEFT JOIN (
-    SELECT pairs.account_id, pairs.day, count(*) FILTER (WHERE pairs.user_id <> '') AS users
+    SELECT pairs.account_id, pairs.day, count(*) FILTER (WHERE pairs.user_id <> '') AS users,
+           {user_list} AS user_ids
     FROM (
         SELECT DISTINCT account_id, {day} AS day, user_id FROM {events}
         WHERE workspace_id = %s AND account_id IS NOT NULL AND occurred_at >= %s AND occurred_at < %s
+        {pairs_order}
     ) pairs
     GROUP BY pairs.account_id, pairs.day
 ) people ON people.account_id = per_event.account_id AND people.day = per_event.day
-GROUP BY per_event.account_id, per_event.day, people.users
+GROUP BY per_event.account_id, per_event.day, people.users, people.user_ids
 """
 
 
@@ -594,9 +596,8 @@ def rebuild_rollups(*, workspace, first, last, features=True):
             rollups.filter(day__in=sorted(old_days)).delete()
         # The days kept as they are (raw events gone) have no events, so the statement writes none of them.
         day_sql, day_params = connection.ops.datetime_cast_date_sql("occurred_at", (), workspace.time_zone)
-        object_agg = "jsonb_object_agg" if connection.vendor == "postgresql" else "json_group_object"
         sql = REBUILD_SQL.format(rollups=DailyAccountUsage._meta.db_table, events=UsageEvent._meta.db_table,
-                                 object_agg=object_agg, day=day_sql)
+                                 day=day_sql, **rollup_sql_parts(pairs_order="ORDER BY 1, 2, 3"))
         window = [ops.adapt_datetimefield_value(start), ops.adapt_datetimefield_value(end)]
         params = [workspace.pk, *day_params, workspace.pk, *window, *day_params, workspace.pk, *window]
         with connection.cursor() as cursor:

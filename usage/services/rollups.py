@@ -22,7 +22,7 @@ from ..models import (
     RejectedMessage,
     UsageEvent,
 )
-from ..selectors import distinct_per_account, ingest_settings
+from ..selectors import ingest_settings, window_users
 
 
 def retention_start(*, workspace, settings, today):
@@ -58,30 +58,42 @@ def rollup_days(*, workspace, days):
 # in Python took half a minute a day. The same statement on both databases but for the name of
 # the JSON object aggregate.
 ROLLUP_SQL = """
-INSERT INTO {rollups} (workspace_id, account_id, day, events, active_users, event_counts)
+INSERT INTO {rollups} (workspace_id, account_id, day, events, active_users, event_counts, user_ids)
 SELECT %(ws)s, per_event.account_id, %(day)s, sum(per_event.n), coalesce(people.users, 0),
-       {object_agg}(per_event.event, per_event.n)
+       {object_agg}(per_event.event, per_event.n), coalesce(people.user_ids, {empty_list})
 FROM (
     SELECT account_id, event, count(*) AS n FROM {events}
     WHERE workspace_id = %(ws)s AND account_id IS NOT NULL AND occurred_at >= %(start)s AND occurred_at < %(end)s
     GROUP BY account_id, event
 ) per_event
 LEFT JOIN (
-    SELECT pairs.account_id, count(*) FILTER (WHERE pairs.user_id <> '') AS users
+    SELECT pairs.account_id, count(*) FILTER (WHERE pairs.user_id <> '') AS users,
+           {user_list} AS user_ids
     FROM (
         SELECT DISTINCT account_id, user_id FROM {events}
         WHERE workspace_id = %(ws)s AND account_id IS NOT NULL AND occurred_at >= %(start)s AND occurred_at < %(end)s
+        {pairs_order}
     ) pairs
     GROUP BY pairs.account_id
 ) people ON people.account_id = per_event.account_id
-GROUP BY per_event.account_id, people.users
+GROUP BY per_event.account_id, people.users, people.user_ids
 """
 
 
+def rollup_sql_parts(*, pairs_order):
+    """The database's spelling of the rollups' JSON aggregates: events per name, and the day's
+    distinct non-empty user ids, sorted (a re-run writes the same list). `pairs_order` sorts the
+    distinct pairs where the aggregate cannot: SQLite aggregates rows in the order they come."""
+    if connection.vendor == "postgresql":
+        return {"object_agg": "jsonb_object_agg", "empty_list": "'[]'::jsonb", "pairs_order": "",
+                "user_list": "jsonb_agg(pairs.user_id ORDER BY pairs.user_id) FILTER (WHERE pairs.user_id <> '')"}
+    return {"object_agg": "json_group_object", "empty_list": "'[]'", "pairs_order": pairs_order,
+            "user_list": "json_group_array(pairs.user_id) FILTER (WHERE pairs.user_id <> '')"}
+
+
 def _insert_rollup(*, workspace, day, start, end):
-    object_agg = "jsonb_object_agg" if connection.vendor == "postgresql" else "json_group_object"
     sql = ROLLUP_SQL.format(rollups=DailyAccountUsage._meta.db_table, events=UsageEvent._meta.db_table,
-                            object_agg=object_agg)
+                            **rollup_sql_parts(pairs_order="ORDER BY 1, 2"))
     with connection.cursor() as cursor:
         ops = connection.ops  # raw SQL: store-format the values as the ORM would (SQLite keeps UTC text)
         cursor.execute(sql, {"ws": workspace.pk, "day": ops.adapt_datefield_value(day),
@@ -143,12 +155,8 @@ def refresh_active_users(*, workspace, as_of):
     settings = ingest_settings(workspace=workspace)
     if settings.active_users_on and as_of < settings.active_users_on:
         return 0
-    start = workspace.day_start(as_of - dt.timedelta(days=ACTIVE_USER_DAYS - 1))
-    end = workspace.day_start(as_of + dt.timedelta(days=1))
-    events = UsageEvent.objects.for_workspace(workspace).filter(
-        account__isnull=False, occurred_at__gte=start, occurred_at__lt=end
-    )
-    counts = distinct_per_account(events, "user_id")
+    counts = window_users(workspace=workspace, first_day=as_of - dt.timedelta(days=ACTIVE_USER_DAYS - 1),
+                          last_day=as_of)
     current = Account.objects.for_workspace(workspace).values_list("id", "active_users_30d")
     changed = [(pk, counts.get(pk, 0)) for pk, now in current.iterator(chunk_size=20_000) if counts.get(pk, 0) != now]
     with transaction.atomic():
