@@ -14,6 +14,8 @@ from accounts.services import copy_nightly_values
 
 from ..messages import EARLIEST, FUTURE_ALLOWANCE
 from ..models import (
+    BloomOnPostgres,
+    BrinOnPostgres,
     DailyAccountUsage,
     DirtyUsageDay,
     IngestSettings,
@@ -140,6 +142,26 @@ def enforce_retention(*, workspace, as_of, chunk=5_000):
     users.filter(Q(first_seen_at__lt=EARLIEST) | Q(first_seen_at__gt=horizon)).update(first_seen_at=None)
     users.filter(Q(last_seen_at__lt=EARLIEST) | Q(last_seen_at__gt=horizon)).update(last_seen_at=None)
     return deleted
+
+
+BRIN_INDEXES = (BrinOnPostgres, BloomOnPostgres)
+
+
+def summarize_event_ranges():
+    """Summarize the event table's block ranges filled since the last time, in its BRIN indexes
+    (time, and the users' bloom filters). An unsummarized range matches every lookup, so without
+    this a BRIN index reads all events written since it was built; autovacuum does it too where it
+    runs, but it may be off or behind. Only the new ranges are read: seconds after a day of events.
+    Returns the ranges summarized (0 on other databases)."""
+    if connection.vendor != "postgresql":
+        return 0
+    summarized = 0
+    with connection.cursor() as cursor:
+        for index in UsageEvent._meta.indexes:
+            if isinstance(index, BRIN_INDEXES):
+                cursor.execute("SELECT brin_summarize_new_values(%s::regclass)", [index.name])
+                summarized += cursor.fetchone()[0]
+    return summarized
 
 
 ACTIVE_USER_DAYS = 30
