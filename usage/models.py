@@ -29,35 +29,6 @@ class BrinOnPostgres(models.Index):
         return super().create_sql(model, schema_editor, using=using, **kwargs)
 
 
-class BloomOnPostgres(models.Index):
-    """A BRIN index with bloom filters on PostgreSQL (a plain index elsewhere): for each range of
-    PAGES_PER_RANGE table pages, a bloom filter of the text columns' values (and the other columns'
-    minimum and maximum).
-
-    For a lookup that is rare and whose rows sit close together in the table, at almost no cost on
-    insert: a btree entry per row in a random place of a large index is what a bulk load of events
-    spends much of its time on (16 s of 84 s for 6 million events). A lookup reads the ranges whose
-    filter may hold the value (about 1% false positives): few for an id seen over a short time.
-    """
-
-    PAGES_PER_RANGE = 32
-    # Sized for every row of a range to hold a different value (events of many users interleave:
-    # 32 pages of events are about 2,000 rows); the default (a tenth of the most rows a range could
-    # hold) would fill the filters and make every range a candidate. 4,000 values at 1% is a 4.8 kB
-    # filter, within the page a summary must fit in.
-    BLOOM = "text_bloom_ops(n_distinct_per_range = 4000, false_positive_rate = 0.01)"
-
-    def create_sql(self, model, schema_editor, using="", **kwargs):
-        if schema_editor.connection.vendor != "postgresql":
-            return super().create_sql(model, schema_editor, using=using, **kwargs)
-        fields = [model._meta.get_field(name) for name, _order in self.fields_orders]
-        opclasses = [self.BLOOM if isinstance(field, models.CharField) else "int8_minmax_ops" for field in fields]
-        statement = schema_editor._create_index_sql(model, fields=fields, name=self.name, using=" USING brin",
-                                                    opclasses=opclasses, **kwargs)
-        statement.parts["extra"] = f" WITH (pages_per_range = {self.PAGES_PER_RANGE}){statement.parts['extra']}"
-        return statement
-
-
 class ProductUser(WorkspaceOwned):
     """A person as the product knows them (the SDK's userId), linked to an account and contact."""
 
@@ -119,9 +90,8 @@ class UsageEvent(WorkspaceOwned):
             models.Index(fields=["account", "occurred_at"]),
             # Time windows (rollups, retention, the nightly 30 days) of every workspace.
             BrinOnPostgres(fields=["occurred_at"], name="usage_event_time_brin"),
-            # alias rewrites a user's events; without this it would scan the table. Its previous id is
-            # most often an anonymous one, seen for minutes before a sign-up: a few block ranges.
-            BloomOnPostgres(fields=["workspace", "user_id"], name="usage_event_user_bloom"),
+            # alias rewrites a user's events; without this it would scan the workspace's events.
+            models.Index(fields=["workspace", "user_id"], name="usage_event_user_idx"),
             models.Index(fields=["workspace", "group_id"], condition=models.Q(account__isnull=True),
                          name="usage_event_unmatched_idx"),
         ]

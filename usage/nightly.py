@@ -7,9 +7,9 @@ from .services.rollups import summarize_event_ranges
 
 
 def step(*, workspace, as_of):
-    """Summarize the event indexes' new block ranges (for this step's reads too), attach events whose
-    account appeared, roll up yesterday and today, apply retention, and copy each account's 30-day
-    active users onto it."""
+    """Summarize the event time index's new block ranges (for this step's reads too), attach events
+    whose account appeared, roll up yesterday and today, apply retention, and copy each account's
+    30-day active users onto it."""
     summarize_event_ranges()
     days = attach_unmatched_events(workspace=workspace)
     days |= {as_of - dt.timedelta(days=1), as_of}

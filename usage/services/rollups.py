@@ -14,7 +14,6 @@ from accounts.services import copy_nightly_values
 
 from ..messages import EARLIEST, FUTURE_ALLOWANCE
 from ..models import (
-    BloomOnPostgres,
     BrinOnPostgres,
     DailyAccountUsage,
     DirtyUsageDay,
@@ -144,21 +143,18 @@ def enforce_retention(*, workspace, as_of, chunk=5_000):
     return deleted
 
 
-BRIN_INDEXES = (BrinOnPostgres, BloomOnPostgres)
-
-
 def summarize_event_ranges():
-    """Summarize the event table's block ranges filled since the last time, in its BRIN indexes
-    (time, and the users' bloom filters). An unsummarized range matches every lookup, so without
-    this a BRIN index reads all events written since it was built; autovacuum does it too where it
-    runs, but it may be off or behind. Only the new ranges are read: seconds after a day of events.
-    Returns the ranges summarized (0 on other databases)."""
+    """Summarize the block ranges of the event table filled since the last time, in its BRIN index
+    on time. A range not summarized matches every time window: after a history import (old events
+    at the table's end) each night's 30-day read would scan them all again. Autovacuum does this
+    too where it runs, but it may be off or behind. Only the new ranges are read. Returns how many
+    were summarized (0 on other databases)."""
     if connection.vendor != "postgresql":
         return 0
     summarized = 0
     with connection.cursor() as cursor:
         for index in UsageEvent._meta.indexes:
-            if isinstance(index, BRIN_INDEXES):
+            if isinstance(index, BrinOnPostgres):
                 cursor.execute("SELECT brin_summarize_new_values(%s::regclass)", [index.name])
                 summarized += cursor.fetchone()[0]
     return summarized
