@@ -81,7 +81,8 @@ def distinct_users_and_features(*, workspace, first_day, last_day, key_features)
     if not key_features:
         return users, {}
     if users.from_rollups:
-        return users, _rollup_feature_counts(workspace, first_day, last_day, key_features)
+        return users, _rollup_distinct_counts(workspace, first_day, last_day, source="event_counts",
+                                              only=key_features)
     events = _window_events(workspace, first_day, last_day)
     return users, distinct_per_account(events.filter(event__in=key_features), "event")
 
@@ -149,10 +150,6 @@ def _rollup_distinct_counts(workspace, first_day, last_day, *, source, only=None
             f"FROM {table} r {values} WHERE r.workspace_id = %s AND r.day >= %s AND r.day <= %s{wanted}) pairs "
             "GROUP BY pairs.account_id", params)
         return dict(cursor.fetchall())
-
-
-def _rollup_feature_counts(workspace, first_day, last_day, key_features):
-    return _rollup_distinct_counts(workspace, first_day, last_day, source="event_counts", only=key_features)
 
 
 def distinct_per_account(events, column):
