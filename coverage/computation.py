@@ -29,8 +29,8 @@ the raw events, or the daily rollups' busiest day where retention removed them),
 `active_users_30d`. Today's computation reads the accounts' own columns (the same values).
 Re-running a past day gives identical rows.
 
-With the day's rows, the same transaction writes their sums per owner, tier and matrix cell
-(`CoverageRollup`), which the reports read instead of 100,000 rows a day.
+With the day's rows, the same transaction writes their sums per owner, tier, matrix cell and
+combination of segments (`CoverageRollup`), which the reports read instead of 100,000 rows a day.
 """
 
 import datetime as dt
@@ -53,6 +53,8 @@ logger = logging.getLogger(__name__)
 CHUNK = 5000
 # Rollup groups rewritten per statement when an account is deleted (a year of history is ~365).
 GROUPS_PER_STATEMENT = 200
+# The columns a rollup row is keyed by (CoverageRollup.DIMENSIONS and its day), as a snapshot row names them.
+GROUP_KEY = ("day", "owner_id", "tier", "cell", "segment_keys")
 
 
 def band_for(value, bands):
@@ -275,11 +277,11 @@ def _refresh(workspace, run, snapshot, account_ids):
         if len(known) < len(ids):  # accounts created since the night: their tier and segments from history
             tiers = {**tiers_as_of(workspace=workspace, day=day), **tiers}
             segments = {**segment_ids_as_of(workspace=workspace, day=day), **segments}
-        groups = set(old.filter(in_scope=True).values_list("day", "owner_id", "tier", "cell"))
+        groups = set(old.filter(in_scope=True).values_list(*GROUP_KEY))
         old.delete()
         rows = run.rows(ids=ids, tiers=tiers, segments=segments)
         CoverageSnapshot.objects.bulk_create(rows, batch_size=1000)
-        groups |= {(r.day, r.owner_id, r.tier, r.cell) for r in rows if r.in_scope}
+        groups |= {tuple(getattr(r, column) for column in GROUP_KEY) for r in rows if r.in_scope}
         _rewrite_groups(workspace, groups)
 
 
@@ -293,16 +295,17 @@ def rollup_coverage(*, workspace, day):
 
 
 def _rewrite_rollups(workspace, which):
-    """Replace the rollup rows matching `which` (a Q over day, owner, tier and cell, the columns
-    both tables share) with the sums of the in-scope snapshot rows it matches."""
+    """Replace the rollup rows matching `which` (a Q over day, owner, tier, cell and segment_keys,
+    the columns both tables share) with the sums of the in-scope snapshot rows it matches."""
     CoverageRollup.objects.for_workspace(workspace).filter(which).delete()
     sums = (
         CoverageSnapshot.objects.for_workspace(workspace).filter(which, in_scope=True)
-        .order_by().values("day", "owner_id", "tier", "cell").annotate(**SNAPSHOT_MEASURES)
+        .order_by().values(*GROUP_KEY).annotate(**SNAPSHOT_MEASURES)
     )
     CoverageRollup.objects.bulk_create([
         CoverageRollup(workspace=workspace, day=s["day"], owner_id=s["owner_id"], tier=s["tier"], cell=s["cell"],
-                       in_scope_count=s["n"], covered_count=s["c"], in_scope_arr=s["a"], covered_arr=s["ac"] or 0)
+                       segment_keys=s["segment_keys"], in_scope_count=s["n"], covered_count=s["c"],
+                       in_scope_arr=s["a"], covered_arr=s["ac"] or 0)
         for s in sums
     ], batch_size=1000)
 
@@ -314,18 +317,18 @@ def forget_account_coverage(*, account):
     which read the rollup, agree with the filtered ones, which read the rows)."""
     workspace = account.workspace
     rows = CoverageSnapshot.objects.for_workspace(workspace).filter(account=account)
-    groups = set(rows.filter(in_scope=True).values_list("day", "owner_id", "tier", "cell"))
+    groups = set(rows.filter(in_scope=True).values_list(*GROUP_KEY))
     rows.delete()
     _rewrite_groups(workspace, groups)
 
 
 def _rewrite_groups(workspace, groups):
-    """Rewrite these (day, owner, tier, cell) rollup groups from the snapshot rows."""
+    """Rewrite these rollup groups (values of GROUP_KEY) from the snapshot rows."""
     groups = sorted(groups, key=str)
     for start in range(0, len(groups), GROUPS_PER_STATEMENT):
         which = Q()
-        for day, owner_id, tier, cell in groups[start:start + GROUPS_PER_STATEMENT]:
-            which |= Q(day=day, owner_id=owner_id, tier=tier, cell=cell)
+        for group in groups[start:start + GROUPS_PER_STATEMENT]:
+            which |= Q(**dict(zip(GROUP_KEY, group, strict=True)))
         _rewrite_rollups(workspace, which)
 
 

@@ -29,8 +29,9 @@ class CoverageSnapshotFilterSet(django_filters.FilterSet):
                                              null_label=_("Unassigned"), null_value="none")
     unowned = django_filters.BooleanFilter(field_name="owner", lookup_expr="isnull", label=_("No owner"))
     tier = django_filters.ChoiceFilter(choices=TouchTier.choices, label=_("Tier"), empty_label=_("All"))
-    segment = SegmentChoiceFilter(queryset=workspace_segments, method="in_segment", label=_("Segment"),
-                                  empty_label=_("All"))
+    # Named after the column it narrows by alone, so the rollup (which keeps it too) can serve it.
+    segment = SegmentChoiceFilter(queryset=workspace_segments, field_name="segment_keys", method="in_segment",
+                                  label=_("Segment"), empty_label=_("All"))
     cell = django_filters.CharFilter(label=_("Matrix cell"))
     covered = django_filters.BooleanFilter(label=_("Covered"))
     in_scope = django_filters.BooleanFilter(label=_("In scope"))

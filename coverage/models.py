@@ -231,21 +231,26 @@ ROLLUP_MEASURES = {
 
 
 class CoverageRollup(WorkspaceOwned):
-    """The in-scope snapshot rows of one day summed per owner, tier and matrix cell.
+    """The in-scope snapshot rows of one day summed per owner, tier, matrix cell and combination
+    of segments.
 
-    A day has ~100,000 snapshot rows but only a few thousand of these, so the unfiltered reports,
-    the trend and the matrix read these instead (a filter on owner, tier or cell still can).
+    A day has ~100,000 snapshot rows but only a few hundred or thousand of these, so the reports,
+    the trend and the matrix read these instead whenever their filters narrow by these columns
+    alone (owner, tier, cell, segment).
     Written from the day's snapshot rows in the same transaction (see coverage.rollup_coverage);
     the owner is SET_NULL like the snapshot's, so both always sum to the same figures.
     """
 
     # The snapshot columns a rollup row keeps; a filter on anything else reads the snapshot rows.
-    DIMENSIONS = ("owner", "tier", "cell")
+    DIMENSIONS = ("owner", "tier", "cell", "segment_keys")
 
     day = models.DateField()
     owner = models.ForeignKey(Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     tier = models.CharField(max_length=10, choices=TouchTier.choices, blank=True)
     cell = models.CharField(max_length=21, blank=True)
+    # As the snapshot's: ",3,7," (the segments the rows were in). A few hundred combinations a day at
+    # most, so the per-segment report sums these instead of the day's rows.
+    segment_keys = models.CharField(max_length=500, blank=True, default="")
     in_scope_count = models.PositiveIntegerField()
     covered_count = models.PositiveIntegerField()
     # Sums of up to every account's ARR: wider than one account's MONEY.
@@ -257,4 +262,5 @@ class CoverageRollup(WorkspaceOwned):
         indexes = [models.Index(fields=["workspace", "day"])]
 
     def __str__(self):
-        return f"{self.day} {self.owner_id} {self.tier} {self.cell}: {self.covered_count}/{self.in_scope_count}"
+        return (f"{self.day} {self.owner_id} {self.tier} {self.cell} {self.segment_keys}: "
+                f"{self.covered_count}/{self.in_scope_count}")

@@ -37,5 +37,5 @@ PART = Part("coverage", [
     Table(CadencePolicy),
     Table(CadenceRule),
     Table(CoverageSnapshot, keep_ids=False, into=_rename_segment_keys),
-    Table(CoverageRollup, keep_ids=False),
+    Table(CoverageRollup, keep_ids=False, into=_rename_segment_keys),
 ], defaults=services.ensure_defaults)

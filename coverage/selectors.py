@@ -38,9 +38,9 @@ TIER_LABELS = dict(TouchTier.choices)
 # The snapshot column each group is keyed by (segments are a list per row: see _segment_sums).
 GROUP_COLUMNS = {"csm": "owner_id", "tier": "tier", "cell": "cell"}
 # The filters that only narrow by what a rollup row keeps; any other one needs the snapshot rows.
+# (A method filter is named after the one column it narrows by: the segment filter's segment_keys.)
 ROLLUP_FILTERS = frozenset(
-    name for name, f in CoverageSnapshotFilterSet.base_filters.items()
-    if f.field_name in CoverageRollup.DIMENSIONS and not f.method
+    name for name, f in CoverageSnapshotFilterSet.base_filters.items() if f.field_name in CoverageRollup.DIMENSIONS
 )
 
 
@@ -117,8 +117,8 @@ def _in_scope(*, workspace, days, filters=None, request=None):
     """The in-scope coverage of `days` narrowed by `filters`, and the measures that sum it.
 
     The rollup when the filters narrow by nothing it does not keep (the usual, unfiltered case),
-    else the snapshot rows. One FilterSet narrows either: a rollup row has the same owner, tier
-    and cell fields.
+    else the snapshot rows. One FilterSet narrows either: a rollup row has the same owner, tier,
+    cell and segment_keys fields.
     """
     rollup = CoverageRollup.objects.for_workspace(workspace).filter(day__in=days)
     if filters is None:
@@ -164,13 +164,13 @@ def _per_day(sums):
 def _segment_sums(*, workspace, days, filters=None, request=None):
     """{(day, segment id): measures}: a row counts once in each segment it was in.
 
-    The database sums the rows per day and combination of segments (`segment_keys`: a few
-    hundred distinct values where there are 100,000 rows), and each combination's sums are added
-    to each of its segments here.
+    The database sums the rollup (or, for a filter it cannot serve, the rows) per day and
+    combination of segments (`segment_keys`: a few hundred distinct values where there are 100,000
+    rows), and each combination's sums are added to each of its segments here.
     """
     groups = defaultdict(lambda: (0, 0, 0, 0))
-    rows = _snapshot_in_scope(workspace=workspace, days=days, filters=filters, request=request)
-    combinations = rows.exclude(segment_keys="").order_by().values("day", "segment_keys").annotate(**SNAPSHOT_MEASURES)
+    rows, measures = _in_scope(workspace=workspace, days=days, filters=filters, request=request)
+    combinations = rows.exclude(segment_keys="").order_by().values("day", "segment_keys").annotate(**measures)
     for r in combinations:
         measures = (r["n"], r["c"], r["a"] or 0, r["ac"] or 0)
         for segment_id in [int(s) for s in r["segment_keys"].strip(",").split(",") if s]:

@@ -98,21 +98,24 @@ def _reads(ws, query, call):
     with CaptureQueriesContext(connection) as queries:
         call(ws, query)
     sql = " ".join(q["sql"] for q in queries)
-    return {table for table in ("coverage_coveragerollup", "segments_coveragesnapshot") if table in sql}
+    return {table for table in ("coverage_coveragerollup", "coverage_coveragesnapshot") if table in sql}
 
 
 def _group_count(ws, day):
     rows = CoverageSnapshot.all_workspaces.filter(workspace=ws, day=day, in_scope=True)
-    return rows.values_list("owner_id", "tier", "cell").distinct().count()
+    return rows.values_list("owner_id", "tier", "cell", "segment_keys").distinct().count()
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("query", ["", "tier=low", "cell=C-d", "unowned=true", "unowned=false", "owner={csm}",
-                                   "owner={csm}&tier=high", "tier=planet", "owner=999999"])
+                                   "owner={csm}&tier=high", "tier=planet", "owner=999999", "segment={segment}",
+                                   "segment={segment}&owner={csm}", "segment=999999"])
 def test_rollup_and_snapshot_rows_give_the_same_figures(ws, csm, history, query):
-    query = query.format(csm=csm.pk)
-    assert _reads(ws, query, lambda w, q: selectors.coverage_report(
-        workspace=w, day=w.today(), filters=QueryDict(q), request=_request(w, q))) == {"coverage_coveragerollup"}
+    query = query.format(csm=csm.pk, segment=history["segment"].pk)
+    for group_by in (None, "segment"):
+        assert _reads(ws, query, lambda w, q, group_by=group_by: selectors.coverage_report(
+            workspace=w, day=w.today(), group_by=group_by, filters=QueryDict(q), request=_request(w, q))
+        ) == {"coverage_coveragerollup"}
     snapshot_query = f"{query}&{SNAPSHOT_PATH}" if query else SNAPSHOT_PATH
     assert "coverage_coveragerollup" not in _reads(ws, snapshot_query, lambda w, q: selectors.coverage_report(
         workspace=w, day=w.today(), filters=QueryDict(q), request=_request(w, q)))
@@ -152,26 +155,29 @@ def test_the_matrix_counts_what_the_cell_report_counts(ws, history):
 def test_rollup_is_rewritten_not_added_to(ws, history):
     today = ws.today()
     before = list(CoverageRollup.all_workspaces.filter(workspace=ws, day=today).values_list(
-        "owner_id", "tier", "cell", "in_scope_count", "covered_count", "in_scope_arr", "covered_arr"))
+        "owner_id", "tier", "cell", "segment_keys", "in_scope_count", "covered_count", "in_scope_arr",
+        "covered_arr"))
     compute_coverage(workspace=ws, day=today)
     rollup_coverage(workspace=ws, day=today)
     after = list(CoverageRollup.all_workspaces.filter(workspace=ws, day=today).values_list(
-        "owner_id", "tier", "cell", "in_scope_count", "covered_count", "in_scope_arr", "covered_arr"))
+        "owner_id", "tier", "cell", "segment_keys", "in_scope_count", "covered_count", "in_scope_arr",
+        "covered_arr"))
     assert sorted(after, key=str) == sorted(before, key=str)
-    assert len(after) == _group_count(ws, today)  # one row per owner, tier and cell
+    assert len(after) == _group_count(ws, today)  # one row per owner, tier, cell and segments
 
 
 @pytest.mark.django_db
 def test_the_migrations_backfill_sums_like_the_nightly_run(ws, history):
-    backfill = importlib.import_module("segments.migrations.0002_coverage_rollup").BACKFILL
-    # The migration ran before the coverage tables moved to the coverage app (and took its name).
-    backfill = backfill.replace("segments_coverage", "coverage_coverage")
-    columns = ("workspace_id", "day", "owner_id", "tier", "cell", "in_scope_count", "covered_count",
+    # The latest rewrite of the rollups from the rows (the one that added the segments).
+    statements = importlib.import_module("coverage.migrations.0007_rollup_by_segment").REWRITE
+    columns = ("workspace_id", "day", "owner_id", "tier", "cell", "segment_keys", "in_scope_count", "covered_count",
                "in_scope_arr", "covered_arr")
     written = sorted(CoverageRollup.all_workspaces.values_list(*columns), key=str)
+    assert any(row[5] for row in written)  # the history has a segment: some groups are keyed by it
     CoverageRollup.all_workspaces.all().delete()
     with connection.cursor() as cursor:
-        cursor.execute(backfill)
+        for statement in statements:
+            cursor.execute(statement)
     assert sorted(CoverageRollup.all_workspaces.values_list(*columns), key=str) == written
 
 
