@@ -188,9 +188,10 @@ def run(ctx, results):
     from workspaces.models import Membership, Role
     from workspaces.services import issue_token
 
-    from ..history import ensure_history, history_days
+    from ..history import ensure_history, history_days, vacuum_read_tables
 
     ensure_history(ctx)
+    vacuum_read_tables(ctx)
     results.notes.append(
         f"Web part: the database holds coverage and health snapshots for today and {len(history_days(ctx.as_of))} "
         "earlier days (yesterday and 12 weekly points), as the report pages read after months of nights; "
