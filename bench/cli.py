@@ -1,4 +1,4 @@
-"""`python -m bench [run|build|compare|report] …` — see docs/benchmarks.md for what each part measures."""
+"""`python -m bench [run|build|compare|report|smoke|usage-scaling] …` — see docs/benchmarks.md for what each part measures."""
 
 import argparse
 import subprocess
@@ -45,6 +45,14 @@ def build_parser():
     smoke.add_argument("--accounts", type=int, default=300)
     smoke.add_argument("--events", type=int, default=30_000)
     smoke.add_argument("--database-url", help="PostgreSQL URL (default as for run)")
+    scaling = sub.add_parser("usage-scaling", help="the nightly usage step at several event volumes per 30 days, "
+                             "each in its own database (built once); prints a table")
+    scaling.add_argument("--accounts", type=int, default=100_000)
+    scaling.add_argument("--volumes", default="5000000,10000000,20000000",
+                         help="comma-separated events per 30 days (default 5M, 10M and 20M)")
+    scaling.add_argument("--runs", type=int, default=2)
+    scaling.add_argument("--database-url", help="PostgreSQL URL of the main benchmark database (default as for run); "
+                         "other volumes use <name>_<N>m beside it")
     rep = sub.add_parser("report", help="re-render docs/benchmarks.md from a results file")
     rep.add_argument("--results", type=Path, default=RESULTS_PATH)
     rep.add_argument("--doc", type=Path, default=DOC_PATH)
@@ -69,6 +77,11 @@ def main(argv=None):
 
         if args.command == "smoke":
             return cmd_smoke(args, url)
+        if args.command == "usage-scaling":
+            from .parts import usage_scaling
+
+            volumes = [int(v) for v in args.volumes.split(",")]
+            return usage_scaling.run(url, accounts=args.accounts, volumes=volumes, runs=args.runs)
         ctx = prepare(url, accounts=args.accounts, events=args.events, rebuild=args.rebuild)
         if args.command == "build":
             return 0

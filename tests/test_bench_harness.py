@@ -114,3 +114,17 @@ def test_smoke_never_rebuilds_the_full_scale_database(monkeypatch):
     monkeypatch.setenv("BENCH_DATABASE_URL", "postgres://u@db:5432/cs_bench")
     assert smoke_database_url(None) == "postgres://u@db:5432/cs_bench_smoke"
     assert smoke_database_url("postgres://u@db:5432/mine") == "postgres://u@db:5432/mine"
+
+
+def test_usage_scaling_keeps_each_volume_in_its_own_database():
+    from bench.parts.usage_scaling import database_for
+
+    base = "postgres://u@db:5432/cs_bench"
+    assert database_for(base, 10_000_000) == base  # the main benchmark database's own volume
+    assert database_for(base, 5_000_000) == "postgres://u@db:5432/cs_bench_5m"
+    assert database_for(base, 20_000_000) == "postgres://u@db:5432/cs_bench_20m"
+
+
+def test_usage_scaling_refuses_sqlite_too(capsys):
+    assert bench_main(["usage-scaling", "--database-url", "sqlite:///bench.db"]) == 2
+    assert "PostgreSQL" in capsys.readouterr().err
