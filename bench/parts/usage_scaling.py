@@ -11,16 +11,15 @@ Not part of `bench run`: three databases take about 15 minutes to build. The fig
 docs/benchmarks.md by hand, with the command that produced them.
 """
 
-import datetime as dt
 import subprocess
 import sys
 from types import SimpleNamespace
-from zoneinfo import ZoneInfo
 
 from .. import datagen
 from ..env import ROOT
 from . import reference
 from .common import median, run_worker
+from .nightly import window
 
 DEFAULT_EVENTS = 10_000_000
 
@@ -33,14 +32,13 @@ def database_for(base_url, events):
 
 
 def reference_window(url, workspace_id, as_of):
+    """The nightly part's reference window (nightly.window), for a workspace read by its id."""
     conn = datagen.connect(url)
     with conn, conn.cursor() as cur:
         cur.execute("SELECT time_zone FROM workspaces_workspace WHERE id = %s", [workspace_id])
         tz = cur.fetchone()[0]
     conn.close()
-    end = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time(), tzinfo=ZoneInfo(tz))
-    return {"ws": workspace_id, "tz": tz, "end": end, "as_of": as_of, "first_day": as_of - dt.timedelta(days=29),
-            "start30": end - dt.timedelta(days=30), "start90": end - dt.timedelta(days=90)}
+    return window(SimpleNamespace(pk=workspace_id, time_zone=tz), as_of)
 
 
 def measure_volume(base_url, *, accounts, events, runs):
